@@ -1,0 +1,29 @@
+//! Database migrations of Sync Manager, one file per change.
+//!
+//! They run unchanged on SQLite and PostgreSQL. An applied migration is never edited:
+//! a change to the schema is a new file added to [`Migrator::migrations`].
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_tenants_and_api_keys;
+mod m20261125_000002_sources_and_targets;
+mod m20261125_000003_properties;
+mod m20261125_000004_snapshots;
+mod m20261125_000005_audit_trail;
+mod tables;
+
+/// Runs the migrations of this crate in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261125_000001_tenants_and_api_keys::Migration),
+            Box::new(m20261125_000002_sources_and_targets::Migration),
+            Box::new(m20261125_000003_properties::Migration),
+            Box::new(m20261125_000004_snapshots::Migration),
+            Box::new(m20261125_000005_audit_trail::Migration),
+        ]
+    }
+}

@@ -1,0 +1,89 @@
+//! The command line: one module per command group, each thin over [`crate::domain`].
+//!
+//! Exit codes: 0 success, 1 internal or I/O failure, 2 usage error (from clap),
+//! 3 invalid input, 4 not found, 5 conflict, 6 unauthenticated or forbidden.
+
+mod catalog;
+mod output;
+mod server;
+mod setup;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use crate::config::Config;
+use crate::error::Error;
+
+/// Keeps scraped real-estate listings in step with the sites and APIs that publish them.
+#[derive(Parser, Debug)]
+#[command(name = "sync-manager", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    config: Config,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Create the database if needed and bring its schema up to date.
+    Init,
+    /// Create a tenant and its first API key.
+    CreateTenant(setup::CreateTenantArgs),
+    /// Create an API key for a tenant (the key is printed once).
+    CreateApiKey(setup::CreateApiKeyArgs),
+    /// Create a source, where listings come from.
+    CreateSource(catalog::CreateSourceArgs),
+    /// Create a target, where listings are synced to.
+    CreateTarget(catalog::CreateTargetArgs),
+    /// Start the GraphQL server (GraphiQL at /graphql).
+    Serve(server::ServeArgs),
+    /// Print the GraphQL schema (SDL) the server serves, or write it to a file.
+    ExportSchema(server::ExportSchemaArgs),
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> ExitCode {
+    // `.env` first, so its values reach clap's `env` defaults.
+    let _ = dotenvy::dotenv();
+    let cli = Cli::parse();
+    let filter =
+        EnvFilter::try_new(&cli.config.log_filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            let code = err.downcast_ref::<Error>().map_or(1, Error::exit_code);
+            ExitCode::from(code)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = cli.config;
+    match cli.command {
+        Command::Init => setup::init(&config).await,
+        Command::CreateTenant(args) => setup::create_tenant(&config, args).await,
+        Command::CreateApiKey(args) => setup::create_api_key(&config, args).await,
+        Command::CreateSource(args) => catalog::create_source(&config, args).await,
+        Command::CreateTarget(args) => catalog::create_target(&config, args).await,
+        Command::Serve(args) => server::serve(&config, args).await,
+        Command::ExportSchema(args) => server::export_schema(args),
+    }
+}

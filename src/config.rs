@@ -1,0 +1,56 @@
+//! Configuration: every setting is a flag with an env var (and `.env` is read at start-up),
+//! and every default just works: a SQLite file in the working directory, port 8000 on loopback.
+
+use std::net::SocketAddr;
+
+use clap::Args;
+
+/// Where the database lives when `DATABASE_URL` is not set.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://sync-manager.db?mode=rwc";
+
+/// Settings every command shares.
+#[derive(Args, Clone, Debug)]
+pub struct Config {
+    /// Database to use: `sqlite://FILE?mode=rwc` or `postgres://USER@HOST/DB`.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    pub database_url: String,
+
+    /// Log filter, in `tracing` env-filter syntax (e.g. `info`, `sync_manager=debug`).
+    #[arg(long = "log", env = "RUST_LOG", default_value = "info", global = true)]
+    pub log_filter: String,
+}
+
+/// Settings of the GraphQL server.
+#[derive(Args, Clone, Debug)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    #[arg(long, env = "BIND", default_value = "127.0.0.1:8000")]
+    pub bind: SocketAddr,
+
+    /// Token that allows `createTenant` over GraphQL (sent as `X-Admin-Token`). Without it,
+    /// tenants are created with the CLI only.
+    #[arg(long, env = "SYNC_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+
+    /// Page size of a connection when neither `first` nor `last` is given.
+    #[arg(long, env = "SYNC_DEFAULT_PAGE_SIZE", default_value_t = 100)]
+    pub default_page_size: u64,
+
+    /// Largest `first` or `last` a connection accepts; more is a `BAD_USER_INPUT` error.
+    #[arg(long, env = "SYNC_MAX_PAGE_SIZE", default_value_t = 500)]
+    pub max_page_size: u64,
+
+    /// Largest request body accepted, in bytes (imports of many listings are large).
+    #[arg(long, env = "SYNC_MAX_BODY_BYTES", default_value_t = 64 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+}
+
+impl ServerConfig {
+    /// The paging limits of this configuration.
+    pub fn page_limits(&self) -> crate::domain::pagination::PageLimits {
+        crate::domain::pagination::PageLimits {
+            default_size: self.default_page_size,
+            max_size: self.max_page_size,
+        }
+    }
+}

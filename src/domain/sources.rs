@@ -1,0 +1,196 @@
+//! Sources: where listings come from.
+
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, ModelTrait, QueryFilter, Set};
+use serde_json::Value;
+
+use crate::domain::pagination::{Page, PageLimits, PageRequest, paginate};
+use crate::domain::scope::TenantScope;
+use crate::domain::validate;
+use crate::entity::source;
+use crate::error::Error;
+use crate::ids::SourceId;
+
+/// How a source's listings arrive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, async_graphql::Enum, clap::ValueEnum)]
+pub enum SourceKind {
+    /// JSON pushed by a client or read from files.
+    Json,
+    /// Listings a scraper collected.
+    Scraped,
+    /// Listings entered by people.
+    Manual,
+}
+
+impl SourceKind {
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Json => "json",
+            Self::Scraped => "scraped",
+            Self::Manual => "manual",
+        }
+    }
+
+    /// The kind stored in a row (unknown values read as `json`).
+    pub fn of(model: &source::Model) -> Self {
+        match model.kind.as_str() {
+            "scraped" => Self::Scraped,
+            "manual" => Self::Manual,
+            _ => Self::Json,
+        }
+    }
+}
+
+/// What a new source needs.
+#[derive(Clone, Debug)]
+pub struct NewSource {
+    /// Name, unique in the tenant.
+    pub name: String,
+    /// How listings arrive.
+    pub kind: SourceKind,
+    /// Whether it accepts imports and syncs.
+    pub active: bool,
+    /// Settings; `id_field` (default `"id"`) names the listing field that identifies a listing.
+    pub config: Value,
+}
+
+/// A change to a source; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default)]
+pub struct SourcePatch {
+    /// New name.
+    pub name: Option<String>,
+    /// New kind.
+    pub kind: Option<SourceKind>,
+    /// New active flag.
+    pub active: Option<bool>,
+    /// New settings (replaces the old ones).
+    pub config: Option<Value>,
+}
+
+fn validate_config(config: Value) -> Result<Value, Error> {
+    let config = validate::object("input.config", config)?;
+    match config.get("id_field") {
+        None => {}
+        Some(Value::String(field)) if !field.trim().is_empty() => {}
+        Some(_) => {
+            return Err(Error::invalid(
+                "input.config.id_field",
+                "must be a non-empty string naming the listing field that holds its id",
+            ));
+        }
+    }
+    Ok(config)
+}
+
+fn duplicate_name(name: &str) -> impl FnOnce() -> String + '_ {
+    move || format!("a source named `{name}` already exists")
+}
+
+/// Creates a source.
+pub async fn create_source(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
+    new: NewSource,
+) -> Result<source::Model, Error> {
+    scope.require_write()?;
+    let name = validate::name("input.name", &new.name)?;
+    let config = validate_config(new.config)?;
+    let now = Utc::now();
+    source::ActiveModel {
+        tenant_id: Set(scope.tenant_id().0),
+        kind: Set(new.kind.as_str().to_owned()),
+        name: Set(name.clone()),
+        active: Set(new.active),
+        config: Set(config),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map_err(|e| Error::on_unique(e, duplicate_name(&name)))
+}
+
+/// Changes a source.
+pub async fn update_source(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
+    id: SourceId,
+    patch: SourcePatch,
+) -> Result<source::Model, Error> {
+    scope.require_write()?;
+    let model = get_source(db, scope, id).await?;
+    let mut active: source::ActiveModel = model.into();
+    let mut name = String::new();
+    if let Some(raw) = patch.name {
+        name = validate::name("input.name", &raw)?;
+        active.name = Set(name.clone());
+    }
+    if let Some(kind) = patch.kind {
+        active.kind = Set(kind.as_str().to_owned());
+    }
+    if let Some(flag) = patch.active {
+        active.active = Set(flag);
+    }
+    if let Some(config) = patch.config {
+        active.config = Set(validate_config(config)?);
+    }
+    active.updated_at = Set(Utc::now());
+    active
+        .update(db)
+        .await
+        .map_err(|e| Error::on_unique(e, duplicate_name(&name)))
+}
+
+/// Deletes a source with its listings, snapshots and audit rows.
+pub async fn delete_source(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
+    id: SourceId,
+) -> Result<SourceId, Error> {
+    scope.require_write()?;
+    let model = get_source(db, scope, id).await?;
+    model.delete(db).await?;
+    Ok(id)
+}
+
+/// One of the tenant's sources.
+pub async fn get_source(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
+    id: SourceId,
+) -> Result<source::Model, Error> {
+    scope.get::<source::Entity, _>(db, id.0).await
+}
+
+/// A page of the tenant's sources.
+pub async fn list_sources(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
+    request: PageRequest,
+    limits: PageLimits,
+) -> Result<Page<source::Model>, Error> {
+    let select = scope.select::<source::Entity>();
+    paginate(db, select, source::Column::Id, request, limits).await
+}
+
+/// Finds a source named on the command line by global id, numeric id or name.
+pub async fn find_for_cli(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
+    reference: &str,
+) -> Result<source::Model, Error> {
+    if let Ok(id) = SourceId::from_global(reference, "SOURCE") {
+        return get_source(db, scope, id).await;
+    }
+    if let Ok(id) = reference.parse::<i64>() {
+        return get_source(db, scope, SourceId(id)).await;
+    }
+    scope
+        .select::<source::Entity>()
+        .filter(source::Column::Name.eq(reference))
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::not_found("Source", reference))
+}

@@ -1,0 +1,221 @@
+//! Targets: where listings go, and what a sync does with listings edited there by hand.
+
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, ModelTrait, QueryFilter, Set};
+use serde_json::Value;
+
+use crate::domain::pagination::{Page, PageLimits, PageRequest, paginate};
+use crate::domain::scope::TenantScope;
+use crate::domain::validate;
+use crate::entity::target;
+use crate::error::Error;
+use crate::ids::TargetId;
+
+/// What a target is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, async_graphql::Enum, clap::ValueEnum)]
+pub enum TargetKind {
+    /// A website that shows the listings.
+    Website,
+    /// A partner API that receives them.
+    Api,
+    /// Anything else.
+    Other,
+}
+
+impl TargetKind {
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Website => "website",
+            Self::Api => "api",
+            Self::Other => "other",
+        }
+    }
+
+    /// The kind stored in a row (unknown values read as `other`).
+    pub fn of(model: &target::Model) -> Self {
+        match model.kind.as_str() {
+            "website" => Self::Website,
+            "api" => Self::Api,
+            _ => Self::Other,
+        }
+    }
+}
+
+/// What a sync does with a target listing edited by hand when its source listing changes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, async_graphql::Enum, clap::ValueEnum)]
+pub enum ConflictPolicy {
+    /// Keep the hand edit and flag a conflict for a person to resolve (the default).
+    #[default]
+    Flag,
+    /// Keep the hand edit without flagging; the source change is only logged as a warning.
+    KeepTarget,
+}
+
+impl ConflictPolicy {
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Flag => "flag",
+            Self::KeepTarget => "keep_target",
+        }
+    }
+
+    /// The policy stored in a row (unknown values read as `flag`, the safe one).
+    pub fn of(model: &target::Model) -> Self {
+        match model.conflict_policy.as_str() {
+            "keep_target" => Self::KeepTarget,
+            _ => Self::Flag,
+        }
+    }
+}
+
+/// What a new target needs.
+#[derive(Clone, Debug)]
+pub struct NewTarget {
+    /// Name, unique in the tenant.
+    pub name: String,
+    /// What it is.
+    pub kind: TargetKind,
+    /// Whether it accepts syncs.
+    pub active: bool,
+    /// Free-form settings (a JSON object).
+    pub config: Value,
+    /// What a sync does with hand-edited listings.
+    pub conflict_policy: ConflictPolicy,
+}
+
+/// A change to a target; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default)]
+pub struct TargetPatch {
+    /// New name.
+    pub name: Option<String>,
+    /// New kind.
+    pub kind: Option<TargetKind>,
+    /// New active flag.
+    pub active: Option<bool>,
+    /// New settings (replaces the old ones).
+    pub config: Option<Value>,
+    /// New conflict policy.
+    pub conflict_policy: Option<ConflictPolicy>,
+}
+
+fn validate_config(config: Value) -> Result<Value, Error> {
+    validate::object("input.config", config)
+}
+
+fn duplicate_name(name: &str) -> impl FnOnce() -> String + '_ {
+    move || format!("a target named `{name}` already exists")
+}
+
+/// Creates a target.
+pub async fn create_target(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
+    new: NewTarget,
+) -> Result<target::Model, Error> {
+    scope.require_write()?;
+    let name = validate::name("input.name", &new.name)?;
+    let config = validate_config(new.config)?;
+    let now = Utc::now();
+    target::ActiveModel {
+        tenant_id: Set(scope.tenant_id().0),
+        kind: Set(new.kind.as_str().to_owned()),
+        name: Set(name.clone()),
+        active: Set(new.active),
+        config: Set(config),
+        conflict_policy: Set(new.conflict_policy.as_str().to_owned()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map_err(|e| Error::on_unique(e, duplicate_name(&name)))
+}
+
+/// Changes a target.
+pub async fn update_target(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
+    id: TargetId,
+    patch: TargetPatch,
+) -> Result<target::Model, Error> {
+    scope.require_write()?;
+    let model = get_target(db, scope, id).await?;
+    let mut active: target::ActiveModel = model.into();
+    let mut name = String::new();
+    if let Some(raw) = patch.name {
+        name = validate::name("input.name", &raw)?;
+        active.name = Set(name.clone());
+    }
+    if let Some(kind) = patch.kind {
+        active.kind = Set(kind.as_str().to_owned());
+    }
+    if let Some(flag) = patch.active {
+        active.active = Set(flag);
+    }
+    if let Some(config) = patch.config {
+        active.config = Set(validate_config(config)?);
+    }
+    if let Some(policy) = patch.conflict_policy {
+        active.conflict_policy = Set(policy.as_str().to_owned());
+    }
+    active.updated_at = Set(Utc::now());
+    active
+        .update(db)
+        .await
+        .map_err(|e| Error::on_unique(e, duplicate_name(&name)))
+}
+
+/// Deletes a target with its listings, snapshots and sync logs.
+pub async fn delete_target(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
+    id: TargetId,
+) -> Result<TargetId, Error> {
+    scope.require_write()?;
+    let model = get_target(db, scope, id).await?;
+    model.delete(db).await?;
+    Ok(id)
+}
+
+/// One of the tenant's targets.
+pub async fn get_target(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
+    id: TargetId,
+) -> Result<target::Model, Error> {
+    scope.get::<target::Entity, _>(db, id.0).await
+}
+
+/// A page of the tenant's targets.
+pub async fn list_targets(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
+    request: PageRequest,
+    limits: PageLimits,
+) -> Result<Page<target::Model>, Error> {
+    let select = scope.select::<target::Entity>();
+    paginate(db, select, target::Column::Id, request, limits).await
+}
+
+/// Finds a target named on the command line by global id, numeric id or name.
+pub async fn find_for_cli(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
+    reference: &str,
+) -> Result<target::Model, Error> {
+    if let Ok(id) = TargetId::from_global(reference, "TARGET") {
+        return get_target(db, scope, id).await;
+    }
+    if let Ok(id) = reference.parse::<i64>() {
+        return get_target(db, scope, TargetId(id)).await;
+    }
+    scope
+        .select::<target::Entity>()
+        .filter(target::Column::Name.eq(reference))
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::not_found("Target", reference))
+}

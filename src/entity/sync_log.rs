@@ -1,0 +1,45 @@
+//! `sync_logs`: the audit record of one sync.
+
+use sea_orm::entity::prelude::*;
+
+/// One row of `sync_logs`.
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "sync_logs")]
+pub struct Model {
+    /// Primary key.
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    /// Owning tenant.
+    pub tenant_id: i64,
+    /// The source.
+    pub source_id: i64,
+    /// The target.
+    pub target_id: i64,
+    /// A dry run wrote nothing else.
+    pub dry_run: bool,
+    /// Listings created.
+    pub created: i32,
+    /// Listings updated.
+    pub updated: i32,
+    /// Listings skipped as unchanged.
+    pub skipped: i32,
+    /// Listings flagged as conflicts.
+    pub conflicts: i32,
+    /// Listings marked removed.
+    pub removed: i32,
+    /// Warnings naming listings, a JSON array.
+    #[sea_orm(column_type = "JsonBinary")]
+    pub warnings: Json,
+    /// Who ran it.
+    pub actor: String,
+    /// Start.
+    pub started_at: DateTimeUtc,
+    /// End.
+    pub finished_at: DateTimeUtc,
+}
+
+/// Relations are followed by explicit scoped queries in the domain, not by joins.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,143 @@
+//! The one error type of the crate, its stable codes, and how it maps to GraphQL and exit codes.
+//!
+//! Database errors are classified here once: a unique-constraint violation becomes
+//! [`Error::Conflict`], anything else is [`Error::Internal`], logged and never shown.
+
+use async_graphql::ErrorExtensions;
+use sea_orm::{DbErr, SqlErr};
+
+/// The stable error codes of `extensions.code`.
+pub mod code {
+    /// No valid API key (or admin token) for what was asked.
+    pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
+    /// The key is valid but lacks the scope the operation needs.
+    pub const FORBIDDEN: &str = "FORBIDDEN";
+    /// No such object in the caller's tenant.
+    pub const NOT_FOUND: &str = "NOT_FOUND";
+    /// The input is invalid; `extensions.field` names the part.
+    pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
+    /// The operation clashes with existing data (a duplicate name, a running sync).
+    pub const CONFLICT: &str = "CONFLICT";
+    /// Something failed on our side; details are in the server log.
+    pub const INTERNAL: &str = "INTERNAL";
+}
+
+/// Everything a domain operation can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// No such object in the caller's tenant (another tenant's object is "not found" too).
+    #[error("{entity} not found: {id}")]
+    NotFound {
+        /// The kind of object, e.g. `Source`.
+        entity: &'static str,
+        /// The id as the caller gave it.
+        id: String,
+    },
+    /// The input is invalid.
+    #[error("invalid {field}: {reason}")]
+    InvalidInput {
+        /// The input that is wrong, e.g. `input.name` or `items[3].id`.
+        field: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The operation clashes with existing data.
+    #[error("{0}")]
+    Conflict(String),
+    /// No valid credentials.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// Valid credentials without the needed scope.
+    #[error("{0}")]
+    Forbidden(String),
+    /// A database failure.
+    #[error("internal error")]
+    Internal(#[source] DbErr),
+}
+
+impl Error {
+    /// An [`Error::InvalidInput`] for `field`.
+    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::InvalidInput {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// An [`Error::NotFound`] for an object of type `entity` named `id`.
+    pub fn not_found(entity: &'static str, id: impl ToString) -> Self {
+        Self::NotFound {
+            entity,
+            id: id.to_string(),
+        }
+    }
+
+    /// Maps a unique-constraint violation to a [`Error::Conflict`] saying `message`;
+    /// any other database error as [`From<DbErr>`] does.
+    pub fn on_unique(err: DbErr, message: impl FnOnce() -> String) -> Self {
+        match err.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_)) => Self::Conflict(message()),
+            _ => Self::from(err),
+        }
+    }
+
+    /// The stable code of `extensions.code`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound { .. } => code::NOT_FOUND,
+            Self::InvalidInput { .. } => code::BAD_USER_INPUT,
+            Self::Conflict(_) => code::CONFLICT,
+            Self::Unauthenticated(_) => code::UNAUTHENTICATED,
+            Self::Forbidden(_) => code::FORBIDDEN,
+            Self::Internal(_) => code::INTERNAL,
+        }
+    }
+
+    /// The process exit code the CLI ends with (documented in the README).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Internal(_) => 1,
+            Self::InvalidInput { .. } => 3,
+            Self::NotFound { .. } => 4,
+            Self::Conflict(_) => 5,
+            Self::Unauthenticated(_) | Self::Forbidden(_) => 6,
+        }
+    }
+}
+
+impl From<DbErr> for Error {
+    fn from(err: DbErr) -> Self {
+        match err.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(detail)) => {
+                Self::Conflict(format!("already exists ({detail})"))
+            }
+            _ => Self::Internal(err),
+        }
+    }
+}
+
+impl ErrorExtensions for Error {
+    fn extend(&self) -> async_graphql::Error {
+        if let Self::Internal(err) = self {
+            tracing::error!(error = %err, "internal error");
+        }
+        async_graphql::Error::new(self.to_string()).extend_with(|_, ext| {
+            ext.set("code", self.code());
+            if let Self::InvalidInput { field, .. } = self {
+                ext.set("field", field.as_str());
+            }
+        })
+    }
+}
+
+/// Converts a domain result into a GraphQL one, with `extensions.code` set.
+pub trait ApiResult<T> {
+    /// The GraphQL form of this result.
+    fn api(self) -> async_graphql::Result<T>;
+}
+
+impl<T> ApiResult<T> for Result<T, Error> {
+    fn api(self) -> async_graphql::Result<T> {
+        self.map_err(|err| err.extend())
+    }
+}

@@ -1,0 +1,122 @@
+//! Relay connections: opaque cursors, `PageInfo`, and the `…Connection`/`…Edge` types
+//! (declared with [`connection_types!`] so each carries its own documentation).
+
+use async_graphql::SimpleObject;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use crate::domain::pagination::{Page, PageRequest};
+use crate::error::Error;
+
+/// Paging facts of one page of a connection.
+#[derive(Clone, Debug, SimpleObject)]
+pub struct PageInfo {
+    /// Whether more items follow this page (pass `endCursor` as `after` to get them).
+    pub has_next_page: bool,
+    /// Whether items precede this page (pass `startCursor` as `before` to get them).
+    pub has_previous_page: bool,
+    /// Cursor of the first item of this page.
+    pub start_cursor: Option<String>,
+    /// Cursor of the last item of this page.
+    pub end_cursor: Option<String>,
+}
+
+/// The opaque cursor of a row with primary key `id`.
+pub fn encode_cursor(id: i64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("cursor:{id}"))
+}
+
+fn decode_cursor(field: &str, cursor: &str) -> Result<i64, Error> {
+    URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .and_then(|text| text.strip_prefix("cursor:").and_then(|id| id.parse().ok()))
+        .ok_or_else(|| Error::invalid(field, format!("`{cursor}` is not a cursor of this API")))
+}
+
+/// Turns a connection field's arguments into a domain page request.
+pub fn page_request(
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+) -> Result<PageRequest, Error> {
+    Ok(PageRequest {
+        first: first.map(i64::from),
+        after: after.map(|c| decode_cursor("after", &c)).transpose()?,
+        last: last.map(i64::from),
+        before: before.map(|c| decode_cursor("before", &c)).transpose()?,
+    })
+}
+
+/// The edges (cursor and node), `PageInfo` and total of a domain page.
+pub fn page_parts<M, N>(
+    page: Page<M>,
+    id_of: impl Fn(&M) -> i64,
+    to_node: impl Fn(M) -> N,
+) -> (Vec<(String, N)>, PageInfo, i64) {
+    let edges: Vec<(String, N)> = page
+        .items
+        .into_iter()
+        .map(|m| (encode_cursor(id_of(&m)), to_node(m)))
+        .collect();
+    let info = PageInfo {
+        has_next_page: page.has_next,
+        has_previous_page: page.has_previous,
+        start_cursor: edges.first().map(|(c, _)| c.clone()),
+        end_cursor: edges.last().map(|(c, _)| c.clone()),
+    };
+    (edges, info, page.total as i64)
+}
+
+/// Declares `$conn` and `$edge` for node type `$node`, documented as lists of `$what`.
+macro_rules! connection_types {
+    ($conn:ident, $edge:ident, $node:ty, $what:literal) => {
+        #[doc = concat!("A page of ", $what, ", with paging facts and the total count.")]
+        #[derive(Clone, Debug, async_graphql::SimpleObject)]
+        pub struct $conn {
+            #[doc = concat!("The ", $what, " of this page, each with its cursor.")]
+            pub edges: Vec<$edge>,
+            #[doc = concat!("The ", $what, " of this page, without cursors.")]
+            pub nodes: Vec<$node>,
+            /// Paging facts of this page.
+            pub page_info: $crate::graphql::connection::PageInfo,
+            #[doc = concat!("How many ", $what, " match, across all pages.")]
+            pub total_count: i64,
+        }
+
+        #[doc = concat!("One of the ", $what, " in a page, with its cursor.")]
+        #[derive(Clone, Debug, async_graphql::SimpleObject)]
+        pub struct $edge {
+            /// Opaque cursor of this item, for `after` and `before`.
+            pub cursor: String,
+            /// The item.
+            pub node: $node,
+        }
+
+        impl $conn {
+            /// Builds the connection from a domain page.
+            pub fn from_page<M>(
+                page: $crate::domain::pagination::Page<M>,
+                id_of: impl Fn(&M) -> i64,
+            ) -> Self
+            where
+                $node: From<M>,
+            {
+                let (edges, page_info, total_count) =
+                    $crate::graphql::connection::page_parts(page, id_of, <$node>::from);
+                Self {
+                    nodes: edges.iter().map(|(_, n)| n.clone()).collect(),
+                    edges: edges
+                        .into_iter()
+                        .map(|(cursor, node)| $edge { cursor, node })
+                        .collect(),
+                    page_info,
+                    total_count,
+                }
+            }
+        }
+    };
+}
+pub(crate) use connection_types;

@@ -1,0 +1,99 @@
+//! The query root.
+
+use async_graphql::{Context, ID, Object};
+
+use crate::domain::{sources, targets, tenants};
+use crate::error::ApiResult;
+use crate::graphql::connection::page_request;
+use crate::graphql::context;
+use crate::graphql::node::{Node, resolve_node};
+use crate::graphql::types::{Source, SourceConnection, Target, TargetConnection, Tenant};
+use crate::ids::{SourceId, TargetId};
+
+/// The query root.
+#[derive(Default)]
+pub struct QueryRoot;
+
+/// Everything you can read. All of it is scoped to the tenant of your API key.
+#[Object(name = "Query")]
+impl QueryRoot {
+    /// The tenant of the API key that sent the request.
+    async fn viewer(&self, ctx: &Context<'_>) -> async_graphql::Result<Tenant> {
+        let scope = context::scope(ctx)?;
+        let tenant = tenants::viewer(context::db(ctx), &scope).await.api()?;
+        Ok(tenant.into())
+    }
+
+    /// Fetches any object by its global id; null when it does not exist in your tenant.
+    async fn node(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "A global id, as any object's `id` field gives it.")] id: ID,
+    ) -> async_graphql::Result<Option<Node>> {
+        resolve_node(ctx, &id).await
+    }
+
+    /// Your sources, oldest first.
+    async fn sources(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Return the first N sources.")] first: Option<i32>,
+        #[graphql(desc = "Return sources after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last N sources.")] last: Option<i32>,
+        #[graphql(desc = "Return sources before this cursor.")] before: Option<String>,
+    ) -> async_graphql::Result<SourceConnection> {
+        let scope = context::scope(ctx)?;
+        let request = page_request(first, after, last, before).api()?;
+        let page =
+            sources::list_sources(context::db(ctx), &scope, request, context::page_limits(ctx))
+                .await
+                .api()?;
+        Ok(SourceConnection::from_page(page, |m| m.id))
+    }
+
+    /// One of your sources; `NOT_FOUND` when there is no such source in your tenant.
+    async fn source(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The source's global id.")] id: ID,
+    ) -> async_graphql::Result<Source> {
+        let scope = context::scope(ctx)?;
+        let id = SourceId::from_global(&id, "id").api()?;
+        let model = sources::get_source(context::db(ctx), &scope, id)
+            .await
+            .api()?;
+        Ok(model.into())
+    }
+
+    /// Your targets, oldest first.
+    async fn targets(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Return the first N targets.")] first: Option<i32>,
+        #[graphql(desc = "Return targets after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last N targets.")] last: Option<i32>,
+        #[graphql(desc = "Return targets before this cursor.")] before: Option<String>,
+    ) -> async_graphql::Result<TargetConnection> {
+        let scope = context::scope(ctx)?;
+        let request = page_request(first, after, last, before).api()?;
+        let page =
+            targets::list_targets(context::db(ctx), &scope, request, context::page_limits(ctx))
+                .await
+                .api()?;
+        Ok(TargetConnection::from_page(page, |m| m.id))
+    }
+
+    /// One of your targets; `NOT_FOUND` when there is no such target in your tenant.
+    async fn target(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The target's global id.")] id: ID,
+    ) -> async_graphql::Result<Target> {
+        let scope = context::scope(ctx)?;
+        let id = TargetId::from_global(&id, "id").api()?;
+        let model = targets::get_target(context::db(ctx), &scope, id)
+            .await
+            .api()?;
+        Ok(model.into())
+    }
+}

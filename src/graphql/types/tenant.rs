@@ -1,0 +1,64 @@
+//! `Tenant`: a workspace (`viewer`).
+
+use async_graphql::{Context, ID, Object};
+use chrono::{DateTime, Utc};
+
+use crate::domain::api_keys;
+use crate::entity::tenant;
+use crate::error::ApiResult;
+use crate::graphql::connection::page_request;
+use crate::graphql::context;
+use crate::graphql::types::ApiKeyConnection;
+use crate::ids::TenantId;
+
+/// A tenant, wrapping its row.
+#[derive(Clone, Debug)]
+pub struct Tenant(tenant::Model);
+
+impl From<tenant::Model> for Tenant {
+    fn from(model: tenant::Model) -> Self {
+        Self(model)
+    }
+}
+
+/// A workspace: an agency or company. Everything you can see belongs to your key's tenant.
+#[Object]
+impl Tenant {
+    /// Opaque global id.
+    pub async fn id(&self) -> ID {
+        ID(TenantId(self.0.id).to_global())
+    }
+
+    /// Display name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// Unique URL-safe handle.
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+
+    /// When the tenant was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// The tenant's API keys (never the keys themselves, only their prefixes).
+    async fn api_keys(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Return the first N keys.")] first: Option<i32>,
+        #[graphql(desc = "Return keys after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last N keys.")] last: Option<i32>,
+        #[graphql(desc = "Return keys before this cursor.")] before: Option<String>,
+    ) -> async_graphql::Result<ApiKeyConnection> {
+        let scope = context::scope(ctx)?;
+        let request = page_request(first, after, last, before).api()?;
+        let page =
+            api_keys::list_api_keys(context::db(ctx), &scope, request, context::page_limits(ctx))
+                .await
+                .api()?;
+        Ok(ApiKeyConnection::from_page(page, |m| m.id))
+    }
+}

@@ -1,0 +1,330 @@
+//! The HTTP door: `POST /graphql` (GraphQL over HTTP), GraphiQL on `GET /graphql`, and
+//! `GET /health`.
+//!
+//! The handler authenticates once (API key → tenant scope, admin token → admin access),
+//! attaches the result to the request, and negotiates the response media type itself:
+//! `application/graphql-response+json` when the client asks for it (then a request that
+//! fails to parse or validate is a 400 without `data`), `application/json` otherwise.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use async_graphql::http::GraphiQLSource;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use sea_orm::DatabaseConnection;
+use serde_json::json;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::config::ServerConfig;
+use crate::db;
+use crate::domain::api_keys;
+use crate::error::code;
+use crate::graphql::context::{AdminAuth, RequestAuth, TenantAuth};
+use crate::graphql::{AppSchema, SchemaConfig, build_schema};
+
+/// The media type of GraphQL-over-HTTP responses.
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+/// The legacy JSON media type.
+const APPLICATION_JSON: &str = "application/json";
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    schema: AppSchema,
+    db: DatabaseConnection,
+    admin_token: Option<String>,
+    graphiql: String,
+}
+
+impl AppState {
+    /// State for a server over `db`. With `graphiql_key`, GraphiQL starts with that API key in
+    /// its headers (the `serve --demo` experience).
+    pub fn new(db: DatabaseConnection, config: &ServerConfig, graphiql_key: Option<&str>) -> Self {
+        let schema = build_schema(
+            db.clone(),
+            SchemaConfig {
+                page_limits: config.page_limits(),
+            },
+        );
+        let mut graphiql = GraphiQLSource::build()
+            .endpoint("/graphql")
+            .title("Sync Manager GraphiQL");
+        if let Some(key) = graphiql_key {
+            graphiql = graphiql.header("X-API-Key", key);
+        }
+        Self {
+            inner: Arc::new(Inner {
+                schema,
+                db,
+                admin_token: config.admin_token.clone().filter(|t| !t.is_empty()),
+                graphiql: graphiql.finish(),
+            }),
+        }
+    }
+}
+
+/// The router with every route and layer.
+pub fn router(state: AppState, config: &ServerConfig) -> Router {
+    Router::new()
+        .route("/graphql", get(graphiql).post(graphql))
+        .route("/health", get(health))
+        .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves `router` on `listener` until Ctrl-C or SIGTERM.
+pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+async fn graphiql(State(state): State<AppState>) -> Html<String> {
+    Html(state.inner.graphiql.clone())
+}
+
+async fn health(State(state): State<AppState>) -> Response {
+    if db::ping(&state.inner.db).await {
+        Json(json!({ "status": "ok", "database": "up" })).into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "degraded", "database": "down" })),
+        )
+            .into_response()
+    }
+}
+
+/// The response media type a request's `Accept` header allows, or `None` when it allows
+/// neither of ours.
+fn negotiate(headers: &HeaderMap) -> Option<&'static str> {
+    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+        return Some(APPLICATION_JSON);
+    };
+    if accept.trim().is_empty() {
+        return Some(APPLICATION_JSON);
+    }
+    let mut best: Option<(&'static str, f32)> = None;
+    for item in accept.split(',') {
+        let mut parts = item.split(';');
+        let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        let quality = parts
+            .filter_map(|p| p.trim().strip_prefix("q="))
+            .find_map(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        let candidate = match media.as_str() {
+            GRAPHQL_RESPONSE_JSON => GRAPHQL_RESPONSE_JSON,
+            APPLICATION_JSON | "application/*" | "*/*" => APPLICATION_JSON,
+            _ => continue,
+        };
+        if quality <= 0.0 {
+            continue;
+        }
+        let better = match best {
+            None => true,
+            Some((current, q)) => {
+                quality > q
+                    || (quality == q && candidate == GRAPHQL_RESPONSE_JSON && current != candidate)
+            }
+        };
+        if better {
+            best = Some((candidate, quality));
+        }
+    }
+    best.map(|(media, _)| media)
+}
+
+fn error_response(status: StatusCode, media: &'static str, message: String) -> Response {
+    let body =
+        json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_REQUEST" } }] });
+    (
+        status,
+        [(header::CONTENT_TYPE, HeaderValue::from_static(media))],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+fn api_key_from(headers: &HeaderMap) -> Option<String> {
+    if let Some(key) = headers.get("x-api-key").and_then(|v| v.to_str().ok()) {
+        return Some(key.trim().to_owned());
+    }
+    let auth = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = auth.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
+}
+
+/// Compares secrets in time independent of where they first differ.
+fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+async fn authenticate(state: &AppState, headers: &HeaderMap) -> RequestAuth {
+    let tenant = match api_key_from(headers) {
+        None => TenantAuth::Missing,
+        Some(key) => match api_keys::authenticate(&state.inner.db, &key).await {
+            Ok(authenticated) => TenantAuth::Granted(authenticated),
+            Err(err) => TenantAuth::Refused(err.to_string()),
+        },
+    };
+    let admin = match &state.inner.admin_token {
+        None => AdminAuth::Disabled,
+        Some(expected) => match headers.get("x-admin-token").and_then(|v| v.to_str().ok()) {
+            Some(given) if same_secret(given.trim(), expected) => AdminAuth::Granted,
+            _ => AdminAuth::Refused,
+        },
+    };
+    RequestAuth { tenant, admin }
+}
+
+async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(media) = negotiate(&headers) else {
+        return error_response(
+            StatusCode::NOT_ACCEPTABLE,
+            APPLICATION_JSON,
+            format!(
+                "cannot answer in any type the Accept header allows; use {GRAPHQL_RESPONSE_JSON} or {APPLICATION_JSON}"
+            ),
+        );
+    };
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        });
+    if content_type.as_deref() != Some(APPLICATION_JSON) {
+        return error_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            media,
+            "a GraphQL request must be sent with `Content-Type: application/json`".into(),
+        );
+    }
+    let request: async_graphql::Request = match serde_json::from_slice(&body) {
+        Ok(request) => request,
+        Err(err) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                media,
+                format!("the body is not a GraphQL request (JSON with a `query` string): {err}"),
+            );
+        }
+    };
+    let auth = authenticate(&state, &headers).await;
+    let mut response = state.inner.schema.execute(request.data(auth)).await;
+
+    // A request error (parse, validation, variables) has no `data` and errors without a path.
+    let request_error = response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty());
+    // Errors raised by async-graphql itself carry no code; give them one.
+    let default_code = if request_error {
+        code::BAD_USER_INPUT
+    } else {
+        code::INTERNAL
+    };
+    for err in &mut response.errors {
+        let extensions = err.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", default_code);
+        }
+    }
+    let mut body = serde_json::to_value(&response).unwrap_or_else(|_| json!({}));
+    let status = if media == GRAPHQL_RESPONSE_JSON && request_error {
+        if let Some(map) = body.as_object_mut() {
+            map.remove("data");
+        }
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    (
+        status,
+        [(header::CONTENT_TYPE, HeaderValue::from_static(media))],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accept(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ACCEPT, HeaderValue::from_str(value).unwrap());
+        headers
+    }
+
+    #[test]
+    fn accept_headers_pick_the_media_type() {
+        assert_eq!(negotiate(&HeaderMap::new()), Some(APPLICATION_JSON));
+        assert_eq!(negotiate(&accept("*/*")), Some(APPLICATION_JSON));
+        assert_eq!(
+            negotiate(&accept("application/json")),
+            Some(APPLICATION_JSON)
+        );
+        assert_eq!(
+            negotiate(&accept(GRAPHQL_RESPONSE_JSON)),
+            Some(GRAPHQL_RESPONSE_JSON)
+        );
+        assert_eq!(
+            negotiate(&accept(
+                "application/graphql-response+json, application/json;q=0.9"
+            )),
+            Some(GRAPHQL_RESPONSE_JSON)
+        );
+        assert_eq!(
+            negotiate(&accept(
+                "application/graphql-response+json;q=0.5, application/json"
+            )),
+            Some(APPLICATION_JSON)
+        );
+        assert_eq!(negotiate(&accept("text/html")), None);
+    }
+}

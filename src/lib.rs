@@ -1,0 +1,18 @@
+//! Sync Manager keeps scraped real-estate listings in step with the places that publish them.
+//!
+//! How the modules fit: [`entity`] maps the tables that `migration` creates; [`domain`] holds
+//! every rule and is the only code that queries them, always through a
+//! [`domain::scope::TenantScope`]; [`graphql`] and [`cli`] are two thin doors over the
+//! domain; [`http`] serves the GraphQL schema over axum. [`error`] is the one error type,
+//! mapped once to GraphQL codes and exit codes; [`ids`] holds typed and global ids.
+
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod domain;
+pub mod entity;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod ids;
