@@ -1,0 +1,8 @@
+//! The black-box test suite: one binary, one module per area. Every test gets a fresh
+//! database: a SQLite file by default, a new PostgreSQL database when `TEST_DATABASE_URL`
+//! names a server (e.g. `postgres://postgres@127.0.0.1:5432/postgres`).
+
+mod common;
+
+mod auth;
+mod schema;
