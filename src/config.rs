@@ -16,7 +16,12 @@ pub struct Config {
     pub database_url: String,
 
     /// Log filter, in `tracing` env-filter syntax (e.g. `info`, `sync_manager=debug`).
-    #[arg(long = "log", env = "RUST_LOG", default_value = "info", global = true)]
+    #[arg(
+        long = "log",
+        env = "RUST_LOG",
+        default_value = "info,sea_orm_migration=warn",
+        global = true
+    )]
     pub log_filter: String,
 }
 

@@ -26,6 +26,7 @@ use crate::db;
 use crate::domain::api_keys;
 use crate::error::code;
 use crate::graphql::context::{AdminAuth, RequestAuth, TenantAuth};
+use crate::graphql::loaders::Loaders;
 use crate::graphql::{AppSchema, SchemaConfig, build_schema};
 
 /// The media type of GraphQL-over-HTTP responses.
@@ -256,6 +257,10 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
         }
     };
     let auth = authenticate(&state, &headers).await;
+    let mut request = request;
+    if let TenantAuth::Granted(authenticated) = &auth.tenant {
+        request = request.data(Loaders::new(&state.inner.db, authenticated.scope));
+    }
     let mut response = state.inner.schema.execute(request.data(auth)).await;
 
     // A request error (parse, validation, variables) has no `data` and errors without a path.

@@ -4,10 +4,13 @@
 //! 3 invalid input, 4 not found, 5 conflict, 6 unauthenticated or forbidden.
 
 mod catalog;
+mod files;
+mod listings;
 mod output;
 mod server;
 mod setup;
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -38,6 +41,12 @@ enum Command {
     CreateSource(catalog::CreateSourceArgs),
     /// Create a target, where listings are synced to.
     CreateTarget(catalog::CreateTargetArgs),
+    /// Import listing files into a source (one transaction; `-` reads standard input).
+    Import(listings::ImportArgs),
+    /// Sync a source's listings into a target.
+    Sync(listings::SyncArgs),
+    /// Delete a tenant's snapshots older than N days (default 30).
+    Cleanup(listings::CleanupArgs),
     /// Start the GraphQL server (GraphiQL at /graphql).
     Serve(server::ServeArgs),
     /// Print the GraphQL schema (SDL) the server serves, or write it to a file.
@@ -54,6 +63,7 @@ pub fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -83,6 +93,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::CreateApiKey(args) => setup::create_api_key(&config, args).await,
         Command::CreateSource(args) => catalog::create_source(&config, args).await,
         Command::CreateTarget(args) => catalog::create_target(&config, args).await,
+        Command::Import(args) => listings::import(&config, args).await,
+        Command::Sync(args) => listings::sync(&config, args).await,
+        Command::Cleanup(args) => listings::cleanup(&config, args).await,
         Command::Serve(args) => server::serve(&config, args).await,
         Command::ExportSchema(args) => server::export_schema(args),
     }

@@ -3,10 +3,19 @@
 //! [`scope::TenantScope`], and each write is one transaction.
 
 pub mod api_keys;
+pub mod audit;
+pub mod conflicts;
+pub mod edits;
 pub mod hashing;
+pub mod import;
+pub mod listing;
 pub mod pagination;
+pub mod properties;
 pub mod scope;
+pub mod snapshots;
 pub mod sources;
+pub mod sql;
+pub mod sync;
 pub mod targets;
 pub mod tenants;
 mod validate;

@@ -4,9 +4,11 @@ use async_graphql::{Context, ErrorExtensions};
 use sea_orm::DatabaseConnection;
 
 use crate::domain::api_keys::Authenticated;
+use crate::domain::audit::Actor;
 use crate::domain::pagination::PageLimits;
 use crate::domain::scope::TenantScope;
 use crate::error::Error;
+use crate::graphql::loaders::Loaders;
 
 /// The credentials of one request, resolved once by the HTTP layer.
 #[derive(Clone, Debug, Default)]
@@ -74,6 +76,20 @@ pub fn require_admin(ctx: &Context<'_>) -> async_graphql::Result<()> {
         )
         .extend()),
     }
+}
+
+/// Who is calling, for the audit trail.
+pub fn actor(ctx: &Context<'_>) -> Actor {
+    match ctx.data_opt::<RequestAuth>().map(|a| &a.tenant) {
+        Some(TenantAuth::Granted(authenticated)) => Actor::ApiKey(authenticated.key_id),
+        _ => Actor::Cli,
+    }
+}
+
+/// The request's DataLoaders (present whenever a tenant is authenticated).
+pub fn loaders<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Loaders> {
+    scope(ctx)?;
+    ctx.data::<Loaders>()
 }
 
 /// The database pool.

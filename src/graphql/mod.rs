@@ -7,6 +7,7 @@
 
 pub mod connection;
 pub mod context;
+pub mod loaders;
 pub mod mutation;
 pub mod node;
 pub mod query;

@@ -3,10 +3,19 @@
 use async_graphql::{Context, ID, Interface};
 
 use crate::domain::{api_keys, sources, targets, tenants};
+use crate::entity::{
+    import_run, source_property, source_snapshot, sync_log, target_property, target_snapshot,
+};
 use crate::error::{ApiResult, Error};
 use crate::graphql::context;
-use crate::graphql::types::{ApiKey, Source, Target, Tenant};
-use crate::ids::{self, ApiKeyId, SourceId, TargetId, TenantId};
+use crate::graphql::types::{
+    ApiKey, ImportRun, Source, SourceProperty, SourceSnapshot, SyncLog, Target, TargetProperty,
+    TargetSnapshot, Tenant,
+};
+use crate::ids::{
+    self, ApiKeyId, ImportRunId, SourceId, SourcePropertyId, SourceSnapshotId, SyncLogId, TargetId,
+    TargetPropertyId, TargetSnapshotId, TenantId,
+};
 
 /// An object with a stable, opaque global id that `node(id)` can fetch again.
 #[derive(Interface)]
@@ -20,6 +29,18 @@ pub enum Node {
     Source(Source),
     /// A target.
     Target(Target),
+    /// A source listing.
+    SourceProperty(SourceProperty),
+    /// A target listing.
+    TargetProperty(TargetProperty),
+    /// A snapshot of a source listing.
+    SourceSnapshot(SourceSnapshot),
+    /// A snapshot of a target listing.
+    TargetSnapshot(TargetSnapshot),
+    /// An import run.
+    ImportRun(ImportRun),
+    /// A sync log.
+    SyncLog(SyncLog),
 }
 
 /// Fetches the object named by a global id within the caller's tenant; `None` when it does not
@@ -41,6 +62,30 @@ pub async fn resolve_node(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<O
         TargetId::TYPE_NAME => targets::get_target(db, &scope, TargetId(key))
             .await
             .map(|m| Node::Target(m.into())),
+        SourcePropertyId::TYPE_NAME => scope
+            .get::<source_property::Entity, _>(db, key)
+            .await
+            .map(|m| Node::SourceProperty(m.into())),
+        TargetPropertyId::TYPE_NAME => scope
+            .get::<target_property::Entity, _>(db, key)
+            .await
+            .map(|m| Node::TargetProperty(m.into())),
+        SourceSnapshotId::TYPE_NAME => scope
+            .get::<source_snapshot::Entity, _>(db, key)
+            .await
+            .map(|m| Node::SourceSnapshot(m.into())),
+        TargetSnapshotId::TYPE_NAME => scope
+            .get::<target_snapshot::Entity, _>(db, key)
+            .await
+            .map(|m| Node::TargetSnapshot(m.into())),
+        ImportRunId::TYPE_NAME => scope
+            .get::<import_run::Entity, _>(db, key)
+            .await
+            .map(|m| Node::ImportRun(m.into())),
+        SyncLogId::TYPE_NAME => scope
+            .get::<sync_log::Entity, _>(db, key)
+            .await
+            .map(|m| Node::SyncLog(m.into())),
         _ => return Ok(None),
     };
     match found {

@@ -2,12 +2,15 @@
 
 use async_graphql::{Context, ID, Object};
 
-use crate::domain::{sources, targets, tenants};
+use crate::domain::{audit, conflicts, sources, targets, tenants};
 use crate::error::ApiResult;
 use crate::graphql::connection::page_request;
 use crate::graphql::context;
 use crate::graphql::node::{Node, resolve_node};
-use crate::graphql::types::{Source, SourceConnection, Target, TargetConnection, Tenant};
+use crate::graphql::types::{
+    ConflictConnection, Source, SourceConnection, SyncLogConnection, Target, TargetConnection,
+    Tenant,
+};
 use crate::ids::{SourceId, TargetId};
 
 /// The query root.
@@ -81,6 +84,59 @@ impl QueryRoot {
                 .await
                 .api()?;
         Ok(TargetConnection::from_page(page, |m| m.id))
+    }
+
+    /// Your syncs, oldest first; optionally only those of one source or target.
+    async fn sync_logs(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only syncs from this source.")] source_id: Option<ID>,
+        #[graphql(desc = "Only syncs into this target.")] target_id: Option<ID>,
+        #[graphql(desc = "Return the first N sync logs.")] first: Option<i32>,
+        #[graphql(desc = "Return sync logs after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last N sync logs.")] last: Option<i32>,
+        #[graphql(desc = "Return sync logs before this cursor.")] before: Option<String>,
+    ) -> async_graphql::Result<SyncLogConnection> {
+        let scope = context::scope(ctx)?;
+        let source_id = source_id
+            .map(|id| SourceId::from_global(&id, "sourceId"))
+            .transpose()
+            .api()?;
+        let target_id = target_id
+            .map(|id| TargetId::from_global(&id, "targetId"))
+            .transpose()
+            .api()?;
+        let request = page_request(first, after, last, before).api()?;
+        let page = audit::list_sync_logs(
+            context::db(ctx),
+            &scope,
+            source_id,
+            target_id,
+            request,
+            context::page_limits(ctx),
+        )
+        .await
+        .api()?;
+        Ok(SyncLogConnection::from_page(page, |m| m.id))
+    }
+
+    /// Listings edited by hand on a target whose source changed since: each with the target
+    /// version, the new source version and the version at the last sync. Oldest first.
+    async fn conflicts(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Return the first N conflicts.")] first: Option<i32>,
+        #[graphql(desc = "Return conflicts after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last N conflicts.")] last: Option<i32>,
+        #[graphql(desc = "Return conflicts before this cursor.")] before: Option<String>,
+    ) -> async_graphql::Result<ConflictConnection> {
+        let scope = context::scope(ctx)?;
+        let request = page_request(first, after, last, before).api()?;
+        let page =
+            conflicts::list_conflicts(context::db(ctx), &scope, request, context::page_limits(ctx))
+                .await
+                .api()?;
+        Ok(ConflictConnection::from_page(page, |c| c.target.id))
     }
 
     /// One of your targets; `NOT_FOUND` when there is no such target in your tenant.

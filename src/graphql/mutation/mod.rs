@@ -2,7 +2,9 @@
 //! returns a payload object, so fields can be added to either without breaking clients.
 
 mod api_keys;
+mod listings;
 mod sources;
+mod sync;
 mod targets;
 mod tenants;
 
@@ -16,4 +18,6 @@ pub struct MutationRoot(
     api_keys::ApiKeyMutation,
     sources::SourceMutation,
     targets::TargetMutation,
+    sync::SyncMutation,
+    listings::ListingMutation,
 );

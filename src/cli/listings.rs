@@ -1,0 +1,207 @@
+//! `import`, `sync`, `cleanup`: the operator's side of the sync engine.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use serde_json::json;
+
+use crate::cli::files::LoadedItems;
+use crate::cli::output;
+use crate::config::Config;
+use crate::db;
+use crate::domain::audit::Actor;
+use crate::domain::import::{self, ImportMode, ImportOptions};
+use crate::domain::snapshots::{self, DEFAULT_RETENTION_DAYS};
+use crate::domain::sync::{self, SyncOptions};
+use crate::domain::{sources, targets, tenants};
+use crate::ids::{ImportRunId, SourceId, SyncLogId, TargetId};
+
+/// Arguments of `import`.
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// The tenant: its id as `--json` printed it, its numeric id, or its slug.
+    tenant: String,
+    /// The source: its id as `--json` printed it, its numeric id, or its name.
+    source: String,
+    /// Files to import, as one batch: `.json` (an object or an array), `.ndjson`/`.jsonl`
+    /// (one object a line), or `-` for standard input.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// `full`: the files are the whole scrape, listings they lack are marked removed.
+    #[arg(long, value_enum, default_value = "incremental")]
+    mode: ImportMode,
+    /// Check and count only; write nothing but the import run.
+    #[arg(long)]
+    dry_run: bool,
+    /// Print one JSON object with the counts.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Arguments of `sync`.
+#[derive(Args, Debug)]
+pub struct SyncArgs {
+    /// The tenant: its id as `--json` printed it, its numeric id, or its slug.
+    tenant: String,
+    /// The source: its id as `--json` printed it, its numeric id, or its name.
+    source: String,
+    /// The target: its id as `--json` printed it, its numeric id, or its name.
+    target: String,
+    /// Count and report only; write nothing but the sync log.
+    #[arg(long)]
+    dry_run: bool,
+    /// Print one JSON object with the counts and warnings.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Arguments of `cleanup`.
+#[derive(Args, Debug)]
+pub struct CleanupArgs {
+    /// The tenant: its id as `--json` printed it, its numeric id, or its slug.
+    tenant: String,
+    /// Delete snapshots older than this many days.
+    #[arg(long, default_value_t = DEFAULT_RETENTION_DAYS)]
+    days: i64,
+    /// Count only; delete nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Print one JSON object with the counts.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Imports files into a source, as one transaction.
+pub async fn import(config: &Config, args: ImportArgs) -> anyhow::Result<()> {
+    let mut loaded = LoadedItems::read(&args.files)?;
+    let db = db::connect_and_migrate(&config.database_url).await?;
+    let scope = tenants::scope_for_cli(&db, &args.tenant).await?;
+    let source = sources::find_for_cli(&db, &scope, &args.source).await?;
+    let items = std::mem::take(&mut loaded.items);
+    let count = items.len();
+    let label = |i: usize| loaded.label(i);
+    let run = import::import_listings(
+        &db,
+        &scope,
+        SourceId(source.id),
+        items,
+        &label,
+        ImportOptions {
+            mode: args.mode,
+            dry_run: args.dry_run,
+            actor: Actor::Cli,
+        },
+    )
+    .await?;
+    let duration_ms = (run.finished_at - run.started_at).num_milliseconds();
+    let verb = if run.dry_run {
+        "would import"
+    } else {
+        "imported"
+    };
+    output::print(
+        args.json,
+        &json!({
+            "id": ImportRunId(run.id).to_global(),
+            "sourceId": SourceId(source.id).to_global(),
+            "mode": run.mode,
+            "dryRun": run.dry_run,
+            "items": count,
+            "created": run.created,
+            "updated": run.updated,
+            "unchanged": run.unchanged,
+            "removed": run.removed,
+            "durationMs": duration_ms,
+        }),
+        &format!(
+            "{verb} {count} listings into `{}`: {} created, {} updated, {} unchanged, {} removed ({duration_ms} ms)",
+            source.name, run.created, run.updated, run.unchanged, run.removed
+        ),
+    );
+    Ok(())
+}
+
+/// Syncs a source into a target.
+pub async fn sync(config: &Config, args: SyncArgs) -> anyhow::Result<()> {
+    let db = db::connect_and_migrate(&config.database_url).await?;
+    let scope = tenants::scope_for_cli(&db, &args.tenant).await?;
+    let source = sources::find_for_cli(&db, &scope, &args.source).await?;
+    let target = targets::find_for_cli(&db, &scope, &args.target).await?;
+    let log = sync::sync_source_to_target(
+        &db,
+        &scope,
+        SourceId(source.id),
+        TargetId(target.id),
+        SyncOptions {
+            dry_run: args.dry_run,
+            actor: Actor::Cli,
+        },
+    )
+    .await?;
+    let duration_ms = (log.finished_at - log.started_at).num_milliseconds();
+    let mut text = format!(
+        "{} `{}` → `{}`: {} created, {} updated, {} skipped, {} conflicts, {} removed ({duration_ms} ms)",
+        if log.dry_run { "would sync" } else { "synced" },
+        source.name,
+        target.name,
+        log.created,
+        log.updated,
+        log.skipped,
+        log.conflicts,
+        log.removed
+    );
+    for warning in log.warnings.as_array().into_iter().flatten() {
+        text.push_str(&format!(
+            "\nwarning: listing `{}`: {}",
+            warning["externalId"].as_str().unwrap_or_default(),
+            warning["message"].as_str().unwrap_or_default()
+        ));
+    }
+    output::print(
+        args.json,
+        &json!({
+            "id": SyncLogId(log.id).to_global(),
+            "sourceId": SourceId(source.id).to_global(),
+            "targetId": TargetId(target.id).to_global(),
+            "dryRun": log.dry_run,
+            "created": log.created,
+            "updated": log.updated,
+            "skipped": log.skipped,
+            "conflicts": log.conflicts,
+            "removed": log.removed,
+            "warnings": log.warnings,
+            "durationMs": duration_ms,
+        }),
+        &text,
+    );
+    Ok(())
+}
+
+/// Deletes a tenant's old snapshots.
+pub async fn cleanup(config: &Config, args: CleanupArgs) -> anyhow::Result<()> {
+    let db = db::connect_and_migrate(&config.database_url).await?;
+    let scope = tenants::scope_for_cli(&db, &args.tenant).await?;
+    let report = snapshots::cleanup_snapshots(&db, &scope, args.days, args.dry_run).await?;
+    output::print(
+        args.json,
+        &json!({
+            "dryRun": report.dry_run,
+            "cutoff": report.cutoff.to_rfc3339(),
+            "sourceSnapshotsDeleted": report.source_snapshots,
+            "targetSnapshotsDeleted": report.target_snapshots,
+        }),
+        &format!(
+            "{} {} source and {} target snapshots older than {} days (before {})",
+            if report.dry_run {
+                "would delete"
+            } else {
+                "deleted"
+            },
+            report.source_snapshots,
+            report.target_snapshots,
+            args.days,
+            report.cutoff.to_rfc3339()
+        ),
+    );
+    Ok(())
+}

@@ -1,0 +1,55 @@
+//! Manual edits (rule 4): a JSON Merge Patch (RFC 7386) applied to a target listing, after a
+//! snapshot. The listing is then marked `manually_modified`, so no sync overwrites it.
+
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
+use serde_json::Value;
+
+use crate::db;
+use crate::domain::hashing::content_hash;
+use crate::domain::properties::get_target_property;
+use crate::domain::scope::TenantScope;
+use crate::domain::snapshots::{SnapshotReason, snapshot_target_property};
+use crate::domain::sql::{self, LockKind};
+use crate::entity::target_property;
+use crate::error::Error;
+use crate::ids::TargetPropertyId;
+
+/// Applies `patch` to a target listing of the scope's tenant. A patch that changes nothing
+/// writes nothing.
+pub async fn update_target_property(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
+    id: TargetPropertyId,
+    patch: Value,
+) -> Result<target_property::Model, Error> {
+    scope.require_write()?;
+    if !patch.is_object() {
+        return Err(Error::invalid(
+            "input.patch",
+            "must be a JSON object (a JSON Merge Patch: keys to set, null to remove)",
+        ));
+    }
+    let txn = db::begin_write(db).await?;
+    let current = get_target_property(&txn, scope, id).await?;
+    sql::lock(&txn, LockKind::Target, current.target_id).await?;
+    // Read again under the lock, so a sync that just ran is seen.
+    let current = get_target_property(&txn, scope, id).await?;
+    let mut data = current.data.clone();
+    json_patch::merge(&mut data, &patch);
+    let hash = content_hash(&data);
+    if hash == current.content_hash {
+        return Ok(current);
+    }
+    let now = Utc::now();
+    snapshot_target_property(&txn, &current, SnapshotReason::ManualEdit, now).await?;
+    let mut active: target_property::ActiveModel = current.into();
+    active.data = Set(data);
+    active.content_hash = Set(hash);
+    active.manually_modified = Set(true);
+    active.manual_changed_at = Set(Some(now));
+    active.updated_at = Set(now);
+    let updated = active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(updated)
+}

@@ -1,0 +1,103 @@
+//! A batch of listings as a scraper sends it, checked and hashed before anything is written.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use crate::domain::hashing::content_hash;
+use crate::error::Error;
+
+/// One checked listing.
+#[derive(Clone, Debug)]
+pub struct Listing {
+    /// Its id at the source (the id field's value, as text).
+    pub external_id: String,
+    /// The listing.
+    pub data: Value,
+    /// Its content hash.
+    pub hash: String,
+}
+
+/// Reads a listing's id: a non-empty string or a number.
+fn external_id(value: &Value, id_field: &str) -> Result<String, String> {
+    match value.get(id_field) {
+        None | Some(Value::Null) => Err(format!("has no `{id_field}` field")),
+        Some(Value::String(s)) if s.trim().is_empty() => Err(format!("has an empty `{id_field}`")),
+        Some(Value::String(s)) => Ok(s.clone()),
+        Some(Value::Number(n)) => Ok(n.to_string()),
+        Some(other) => Err(format!(
+            "has a `{id_field}` that is neither a string nor a number: {other}"
+        )),
+    }
+}
+
+/// Checks a batch: every item an object with an id, no id twice. `label(i)` names item `i` in
+/// errors (GraphQL: `input.items[i]`; CLI: `file:line`). Hashes every listing.
+pub fn check_batch(
+    items: Vec<Value>,
+    id_field: &str,
+    label: &(dyn Fn(usize) -> String + Sync),
+) -> Result<Vec<Listing>, Error> {
+    let mut seen: HashMap<String, usize> = HashMap::with_capacity(items.len());
+    let mut listings = Vec::with_capacity(items.len());
+    for (index, data) in items.into_iter().enumerate() {
+        if !data.is_object() {
+            return Err(Error::invalid(label(index), "is not a JSON object"));
+        }
+        let external_id =
+            external_id(&data, id_field).map_err(|reason| Error::invalid(label(index), reason))?;
+        if let Some(first) = seen.insert(external_id.clone(), index) {
+            return Err(Error::invalid(
+                label(index),
+                format!(
+                    "repeats id `{external_id}` of {} in the same batch",
+                    label(first)
+                ),
+            ));
+        }
+        let hash = content_hash(&data);
+        listings.push(Listing {
+            external_id,
+            data,
+            hash,
+        });
+    }
+    Ok(listings)
+}
+
+/// The items of an `items` value: an array's elements, or one object as a batch of one.
+pub fn items_of(value: Value) -> Vec<Value> {
+    match value {
+        Value::Array(items) => items,
+        other => vec![other],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn label(i: usize) -> String {
+        format!("items[{i}]")
+    }
+
+    #[test]
+    fn a_batch_is_checked_item_by_item() {
+        let ok = check_batch(vec![json!({"id": 1}), json!({"id": "b"})], "id", &label).unwrap();
+        assert_eq!(ok[0].external_id, "1");
+        assert_eq!(ok[1].external_id, "b");
+
+        let err = check_batch(vec![json!({"id": 1}), json!([1])], "id", &label).unwrap_err();
+        assert_eq!(err.to_string(), "invalid items[1]: is not a JSON object");
+        let err = check_batch(vec![json!({"ref": 1})], "id", &label).unwrap_err();
+        assert_eq!(err.to_string(), "invalid items[0]: has no `id` field");
+        let err = check_batch(vec![json!({"id": 1}), json!({"id": 1})], "id", &label).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid items[1]: repeats id `1` of items[0] in the same batch"
+        );
+        let err = check_batch(vec![json!({"id": {"x": 1}})], "id", &label).unwrap_err();
+        assert!(err.to_string().contains("neither a string nor a number"));
+    }
+}

@@ -1,0 +1,212 @@
+//! Snapshots (every replaced version of a listing) and their retention (rule 6).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, Set,
+};
+use serde_json::Value;
+
+use crate::db;
+use crate::domain::pagination::{Page, PageLimits, PageRequest, paginate};
+use crate::domain::scope::TenantScope;
+use crate::entity::{source_snapshot, target_property, target_snapshot};
+use crate::error::Error;
+use crate::ids::{SourcePropertyId, TargetPropertyId};
+
+/// How long snapshots are kept unless told otherwise.
+pub const DEFAULT_RETENTION_DAYS: i64 = 30;
+
+/// Why a version was replaced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, async_graphql::Enum)]
+pub enum SnapshotReason {
+    /// An import brought a new version of the source listing.
+    Import,
+    /// A sync brought the source's version to the target.
+    Sync,
+    /// A person edited the target listing.
+    ManualEdit,
+    /// A conflict was resolved.
+    Resolve,
+    /// An older version was restored.
+    Restore,
+}
+
+impl SnapshotReason {
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Import => "import",
+            Self::Sync => "sync",
+            Self::ManualEdit => "manual_edit",
+            Self::Resolve => "resolve",
+            Self::Restore => "restore",
+        }
+    }
+
+    /// Reads the stored form (unknown values read as `SYNC`).
+    pub fn parse(raw: &str) -> Self {
+        match raw {
+            "import" => Self::Import,
+            "manual_edit" => Self::ManualEdit,
+            "resolve" => Self::Resolve,
+            "restore" => Self::Restore,
+            _ => Self::Sync,
+        }
+    }
+}
+
+/// Snapshots the current version of a target listing, on `conn` (the caller's transaction).
+pub(crate) async fn snapshot_target_property<C: ConnectionTrait>(
+    conn: &C,
+    model: &target_property::Model,
+    reason: SnapshotReason,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    target_snapshot::Entity::insert(target_snapshot::ActiveModel {
+        tenant_id: Set(model.tenant_id),
+        target_property_id: Set(model.id),
+        data: Set(model.data.clone()),
+        content_hash: Set(model.content_hash.clone()),
+        reason: Set(reason.as_str().to_owned()),
+        created_at: Set(now),
+        ..Default::default()
+    })
+    .exec_without_returning(conn)
+    .await?;
+    Ok(())
+}
+
+/// A page of a source listing's snapshots, oldest first.
+pub async fn list_source_snapshots(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
+    property: SourcePropertyId,
+    request: PageRequest,
+    limits: PageLimits,
+) -> Result<Page<source_snapshot::Model>, Error> {
+    let select = scope
+        .select::<source_snapshot::Entity>()
+        .filter(source_snapshot::Column::SourcePropertyId.eq(property.0));
+    paginate(db, select, source_snapshot::Column::Id, request, limits).await
+}
+
+/// A page of a target listing's snapshots, oldest first.
+pub async fn list_target_snapshots(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
+    property: TargetPropertyId,
+    request: PageRequest,
+    limits: PageLimits,
+) -> Result<Page<target_snapshot::Model>, Error> {
+    let select = scope
+        .select::<target_snapshot::Entity>()
+        .filter(target_snapshot::Column::TargetPropertyId.eq(property.0));
+    paginate(db, select, target_snapshot::Column::Id, request, limits).await
+}
+
+/// What a cleanup deleted (or, in a dry run, would delete).
+#[derive(Clone, Copy, Debug)]
+pub struct CleanupReport {
+    /// Snapshots older than this were deleted.
+    pub cutoff: DateTime<Utc>,
+    /// Source snapshots deleted.
+    pub source_snapshots: u64,
+    /// Target snapshots deleted.
+    pub target_snapshots: u64,
+    /// Nothing was deleted; the counts say what would be.
+    pub dry_run: bool,
+}
+
+/// Deletes the tenant's snapshots older than `older_than_days` days.
+pub async fn cleanup_snapshots(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
+    older_than_days: i64,
+    dry_run: bool,
+) -> Result<CleanupReport, Error> {
+    scope.require_write()?;
+    if !(0..=36_500).contains(&older_than_days) {
+        return Err(Error::invalid(
+            "input.olderThanDays",
+            "must be between 0 and 36500 days",
+        ));
+    }
+    let cutoff = Utc::now() - Duration::days(older_than_days);
+    let source = scope
+        .select::<source_snapshot::Entity>()
+        .filter(source_snapshot::Column::CreatedAt.lt(cutoff));
+    let target = scope
+        .select::<target_snapshot::Entity>()
+        .filter(target_snapshot::Column::CreatedAt.lt(cutoff));
+    if dry_run {
+        return Ok(CleanupReport {
+            cutoff,
+            source_snapshots: source.count(db).await?,
+            target_snapshots: target.count(db).await?,
+            dry_run,
+        });
+    }
+    let txn = db::begin_write(db).await?;
+    let tenant = scope.tenant_id().0;
+    let source_snapshots = source_snapshot::Entity::delete_many()
+        .filter(source_snapshot::Column::TenantId.eq(tenant))
+        .filter(source_snapshot::Column::CreatedAt.lt(cutoff))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    let target_snapshots = target_snapshot::Entity::delete_many()
+        .filter(target_snapshot::Column::TenantId.eq(tenant))
+        .filter(target_snapshot::Column::CreatedAt.lt(cutoff))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    txn.commit().await?;
+    Ok(CleanupReport {
+        cutoff,
+        source_snapshots,
+        target_snapshots,
+        dry_run,
+    })
+}
+
+/// The data each target listing had at its last sync, by listing id: its own data when it
+/// still matches `base_hash`, else the newest of its snapshots with that hash (if retention
+/// kept one). One query for the whole batch.
+pub async fn data_at_last_sync_of<C: ConnectionTrait>(
+    conn: &C,
+    scope: &TenantScope,
+    models: &[target_property::Model],
+) -> Result<HashMap<i64, Value>, Error> {
+    let mut found = HashMap::new();
+    let mut wanted: HashMap<i64, &str> = HashMap::new();
+    for model in models {
+        match &model.base_hash {
+            Some(base) if *base == model.content_hash => {
+                found.insert(model.id, model.data.clone());
+            }
+            Some(base) => {
+                wanted.insert(model.id, base.as_str());
+            }
+            None => {}
+        }
+    }
+    if wanted.is_empty() {
+        return Ok(found);
+    }
+    let snapshots = scope
+        .select::<target_snapshot::Entity>()
+        .filter(target_snapshot::Column::TargetPropertyId.is_in(wanted.keys().copied()))
+        .order_by_asc(target_snapshot::Column::Id)
+        .all(conn)
+        .await?;
+    // Ascending ids: a newer matching snapshot overwrites an older one.
+    for snapshot in snapshots {
+        if wanted.get(&snapshot.target_property_id) == Some(&snapshot.content_hash.as_str()) {
+            found.insert(snapshot.target_property_id, snapshot.data);
+        }
+    }
+    Ok(found)
+}

@@ -1,0 +1,92 @@
+//! Hand-written set-based SQL that runs on SQLite and PostgreSQL alike, and the database
+//! locks that keep two writers of one source or target apart.
+//!
+//! Statements are written with `?` placeholders; [`statement`] numbers them (`$1`, `$2`…)
+//! for PostgreSQL. None of our SQL contains a literal `?`.
+
+use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+
+use crate::error::Error;
+
+/// Rows per multi-row statement: big enough to amortise round trips, small enough for
+/// SQLite's limit on bound values (32,766) at up to 10 values a row.
+pub const CHUNK_ROWS: usize = 1_000;
+
+/// Ids per `IN (…)` list.
+pub const CHUNK_IDS: usize = 5_000;
+
+/// A statement for `backend` from SQL with `?` placeholders.
+pub fn statement(backend: DbBackend, sql: &str, values: Vec<Value>) -> Statement {
+    let sql = match backend {
+        DbBackend::Postgres => {
+            let mut numbered = String::with_capacity(sql.len() + 16);
+            let mut n = 0;
+            for c in sql.chars() {
+                if c == '?' {
+                    n += 1;
+                    numbered.push('$');
+                    numbered.push_str(&n.to_string());
+                } else {
+                    numbered.push(c);
+                }
+            }
+            numbered
+        }
+        _ => sql.to_owned(),
+    };
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
+/// `?, ?, …` with `n` placeholders.
+pub fn placeholders(n: usize) -> String {
+    let mut list = String::with_capacity(n * 3);
+    for i in 0..n {
+        if i > 0 {
+            list.push_str(", ");
+        }
+        list.push('?');
+    }
+    list
+}
+
+/// What a lock protects; each kind has its own key space.
+#[derive(Clone, Copy, Debug)]
+pub enum LockKind {
+    /// Writes to one source's listings (imports; syncs read them under it).
+    Source = 1,
+    /// Writes to one target's listings (syncs).
+    Target = 2,
+}
+
+/// Holds a transaction-scoped lock on one source or target until the transaction ends.
+///
+/// PostgreSQL: `pg_advisory_xact_lock`, so replicas of the server exclude each other.
+/// SQLite: nothing to do, the transaction already holds the database's write lock
+/// (`BEGIN IMMEDIATE`).
+pub async fn lock<C: ConnectionTrait>(conn: &C, kind: LockKind, id: i64) -> Result<(), Error> {
+    if conn.get_database_backend() != DbBackend::Postgres {
+        return Ok(());
+    }
+    let key = ((kind as i64) << 56) | (id & 0x00FF_FFFF_FFFF_FFFF);
+    conn.execute_raw(statement(
+        DbBackend::Postgres,
+        "SELECT pg_advisory_xact_lock(?)",
+        vec![key.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_for_postgres_only() {
+        let pg = statement(DbBackend::Postgres, "a = ? AND b IN (?, ?)", vec![]);
+        assert_eq!(pg.sql, "a = $1 AND b IN ($2, $3)");
+        let lite = statement(DbBackend::Sqlite, "a = ?", vec![]);
+        assert_eq!(lite.sql, "a = ?");
+        assert_eq!(placeholders(3), "?, ?, ?");
+    }
+}

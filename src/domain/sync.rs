@@ -1,0 +1,314 @@
+//! Sync (rule 3): every listing of a source into a target, set-based and under a lock.
+//!
+//! Per listing, matched by external id: missing on the target → created; source hash equal to
+//! the target's `base_hash` → skipped; changed and not edited by hand → snapshotted, then
+//! updated; changed but edited by hand → left alone, flagged as a conflict (unless the target's
+//! policy is `KEEP_TARGET`) and named in a warning; removed at the source → marked removed.
+//! Each rule is one SQL statement over the whole source, so the work stays in the database.
+//! The source and target locks (see [`sql::lock`]) keep two syncs of a pair, and an import
+//! into the source, from interleaving, also across server replicas.
+
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, Set, Value,
+};
+use serde_json::json;
+
+use crate::db;
+use crate::domain::audit::Actor;
+use crate::domain::scope::TenantScope;
+use crate::domain::sources::get_source;
+use crate::domain::sql::{self, LockKind};
+use crate::domain::targets::{ConflictPolicy, get_target};
+use crate::entity::sync_log;
+use crate::error::Error;
+use crate::ids::{SourceId, TargetId, TargetPropertyId};
+
+/// How to run a sync.
+#[derive(Clone, Debug)]
+pub struct SyncOptions {
+    /// Count and report, write nothing but the sync log.
+    pub dry_run: bool,
+    /// Who runs it.
+    pub actor: Actor,
+}
+
+/// The join of a source's listings with the target's, by external id. Its `?`s are, in
+/// order: target id, tenant id, source id.
+const PAIRS: &str = "FROM source_properties sp \
+     LEFT JOIN target_properties tp \
+       ON tp.tenant_id = sp.tenant_id AND tp.target_id = ? AND tp.external_id = sp.external_id \
+     WHERE sp.tenant_id = ? AND sp.source_id = ?";
+
+/// The source changed since the last sync.
+const SOURCE_CHANGED: &str = "(tp.base_hash IS NULL OR tp.base_hash <> sp.content_hash)";
+
+/// Joins `target_properties` (unaliased, as `UPDATE … FROM` needs) to the source's listings.
+/// Its `?`s are, in order: source id, tenant id, target id.
+const UPDATE_JOIN: &str = "FROM source_properties sp \
+     WHERE sp.tenant_id = target_properties.tenant_id AND sp.source_id = ? \
+       AND sp.external_id = target_properties.external_id \
+       AND target_properties.tenant_id = ? AND target_properties.target_id = ?";
+
+const TARGET_CHANGED: &str =
+    "(target_properties.base_hash IS NULL OR target_properties.base_hash <> sp.content_hash)";
+
+#[derive(Debug, Default)]
+struct Counts {
+    created: i64,
+    updated: i64,
+    skipped: i64,
+    conflicts: i64,
+    removed: i64,
+}
+
+/// Syncs every listing of a source into a target of the scope's tenant.
+pub async fn sync_source_to_target(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
+    source_id: SourceId,
+    target_id: TargetId,
+    options: SyncOptions,
+) -> Result<sync_log::Model, Error> {
+    scope.require_write()?;
+    let started_at = Utc::now();
+    let clock = Instant::now();
+    let source = get_source(db, scope, source_id).await?;
+    let target = get_target(db, scope, target_id).await?;
+    if !source.active {
+        return Err(Error::Conflict(format!(
+            "source `{}` is inactive; activate it before syncing",
+            source.name
+        )));
+    }
+    if !target.active {
+        return Err(Error::Conflict(format!(
+            "target `{}` is inactive; activate it before syncing",
+            target.name
+        )));
+    }
+    let policy = ConflictPolicy::of(&target);
+    let ids = Ids {
+        tenant: scope.tenant_id().0,
+        source: source.id,
+        target: target.id,
+    };
+
+    let txn = db::begin_write(db).await?;
+    // Source first, then target: the order every writer takes them in.
+    sql::lock(&txn, LockKind::Source, ids.source).await?;
+    sql::lock(&txn, LockKind::Target, ids.target).await?;
+    let counts = count(&txn, ids).await?;
+    let warnings = conflict_warnings(&txn, ids, policy).await?;
+    if !options.dry_run {
+        write(&txn, ids, policy, Utc::now()).await?;
+    }
+    let log = sync_log::ActiveModel {
+        tenant_id: Set(ids.tenant),
+        source_id: Set(ids.source),
+        target_id: Set(ids.target),
+        dry_run: Set(options.dry_run),
+        created: Set(counts.created as i32),
+        updated: Set(counts.updated as i32),
+        skipped: Set(counts.skipped as i32),
+        conflicts: Set(counts.conflicts as i32),
+        removed: Set(counts.removed as i32),
+        warnings: Set(serde_json::Value::Array(warnings)),
+        actor: Set(options.actor.label()),
+        started_at: Set(started_at),
+        finished_at: Set(
+            started_at + chrono::Duration::from_std(clock.elapsed()).unwrap_or_default()
+        ),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(log)
+}
+
+#[derive(Clone, Copy)]
+struct Ids {
+    tenant: i64,
+    source: i64,
+    target: i64,
+}
+
+impl Ids {
+    fn pairs(self) -> Vec<Value> {
+        vec![self.target.into(), self.tenant.into(), self.source.into()]
+    }
+
+    fn update_join(self) -> Vec<Value> {
+        vec![self.source.into(), self.tenant.into(), self.target.into()]
+    }
+}
+
+/// What the sync will do, counted in one statement.
+async fn count(txn: &DatabaseTransaction, ids: Ids) -> Result<Counts, Error> {
+    let sql = format!(
+        "SELECT category, COUNT(*) AS n FROM (SELECT CASE \
+           WHEN sp.removed_at IS NOT NULL THEN \
+             CASE WHEN tp.id IS NOT NULL AND tp.removed_at IS NULL THEN 'removed' ELSE 'gone' END \
+           WHEN tp.id IS NULL THEN 'created' \
+           WHEN tp.manually_modified AND {SOURCE_CHANGED} THEN 'conflict' \
+           WHEN NOT tp.manually_modified AND ({SOURCE_CHANGED} OR tp.removed_at IS NOT NULL) THEN 'updated' \
+           ELSE 'skipped' END AS category {PAIRS}) pairs GROUP BY category"
+    );
+    let backend = txn.get_database_backend();
+    let rows = txn
+        .query_all_raw(sql::statement(backend, &sql, ids.pairs()))
+        .await?;
+    let mut counts = Counts::default();
+    for row in rows {
+        let category: String = row.try_get("", "category")?;
+        let n: i64 = row.try_get("", "n")?;
+        match category.as_str() {
+            "created" => counts.created = n,
+            "updated" => counts.updated = n,
+            "skipped" => counts.skipped = n,
+            "conflict" => counts.conflicts = n,
+            "removed" => counts.removed = n,
+            _ => {}
+        }
+    }
+    Ok(counts)
+}
+
+/// One warning for each hand-edited listing whose source changed.
+async fn conflict_warnings(
+    txn: &DatabaseTransaction,
+    ids: Ids,
+    policy: ConflictPolicy,
+) -> Result<Vec<serde_json::Value>, Error> {
+    let sql = format!(
+        "SELECT tp.id AS id, tp.external_id AS external_id {PAIRS} \
+         AND sp.removed_at IS NULL AND tp.manually_modified AND {SOURCE_CHANGED} ORDER BY tp.id"
+    );
+    let backend = txn.get_database_backend();
+    let rows = txn
+        .query_all_raw(sql::statement(backend, &sql, ids.pairs()))
+        .await?;
+    let message = match policy {
+        ConflictPolicy::Flag => {
+            "edited by hand on the target and changed at the source: kept the target version and flagged a conflict"
+        }
+        ConflictPolicy::KeepTarget => {
+            "edited by hand on the target and changed at the source: kept the target version (policy KEEP_TARGET)"
+        }
+    };
+    rows.into_iter()
+        .map(|row| {
+            let id: i64 = row.try_get("", "id")?;
+            let external_id: String = row.try_get("", "external_id")?;
+            Ok(json!({
+                "externalId": external_id,
+                "targetPropertyId": TargetPropertyId(id).to_global(),
+                "message": message,
+            }))
+        })
+        .collect()
+}
+
+async fn write(
+    txn: &DatabaseTransaction,
+    ids: Ids,
+    policy: ConflictPolicy,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let backend = txn.get_database_backend();
+    let run = |sql: String, values: Vec<Value>| {
+        let stmt = sql::statement(backend, &sql, values);
+        async move { txn.execute_raw(stmt).await }
+    };
+    let to_update = format!(
+        "sp.removed_at IS NULL AND NOT target_properties.manually_modified \
+         AND ({TARGET_CHANGED} OR target_properties.removed_at IS NOT NULL)"
+    );
+
+    // 1. Snapshot the target versions about to be replaced.
+    let mut values: Vec<Value> = vec!["sync".into(), now.into()];
+    values.extend(ids.update_join());
+    run(
+        format!(
+            "INSERT INTO target_snapshots (tenant_id, target_property_id, data, content_hash, reason, created_at) \
+             SELECT target_properties.tenant_id, target_properties.id, target_properties.data, \
+                    target_properties.content_hash, ?, ? \
+             FROM target_properties, source_properties sp \
+             WHERE sp.tenant_id = target_properties.tenant_id AND sp.source_id = ? \
+               AND sp.external_id = target_properties.external_id \
+               AND target_properties.tenant_id = ? AND target_properties.target_id = ? AND {to_update}"
+        ),
+        values,
+    )
+    .await?;
+
+    // 2. Update them from the source.
+    let mut values: Vec<Value> = vec![now.into(), now.into()];
+    values.extend(ids.update_join());
+    run(
+        format!(
+            "UPDATE target_properties SET data = sp.data, content_hash = sp.content_hash, \
+               base_hash = sp.content_hash, source_property_id = sp.id, removed_at = NULL, \
+               last_synced_at = ?, updated_at = ? \
+             {UPDATE_JOIN} AND {to_update}"
+        ),
+        values,
+    )
+    .await?;
+
+    // 3. Create what the target lacks.
+    run(
+        "INSERT INTO target_properties (tenant_id, target_id, source_property_id, external_id, data, \
+           content_hash, base_hash, manually_modified, conflict, last_synced_at, created_at, updated_at) \
+         SELECT sp.tenant_id, ?, sp.id, sp.external_id, sp.data, sp.content_hash, sp.content_hash, \
+           ?, ?, ?, ?, ? \
+         FROM source_properties sp \
+         WHERE sp.tenant_id = ? AND sp.source_id = ? AND sp.removed_at IS NULL \
+           AND NOT EXISTS (SELECT 1 FROM target_properties tp \
+             WHERE tp.tenant_id = sp.tenant_id AND tp.target_id = ? AND tp.external_id = sp.external_id)"
+            .to_owned(),
+        vec![
+            ids.target.into(),
+            false.into(),
+            false.into(),
+            now.into(),
+            now.into(),
+            now.into(),
+            ids.tenant.into(),
+            ids.source.into(),
+            ids.target.into(),
+        ],
+    )
+    .await?;
+
+    // 4. Flag hand-edited listings whose source changed (they point at that source listing).
+    if policy == ConflictPolicy::Flag {
+        let mut values: Vec<Value> = vec![true.into(), now.into()];
+        values.extend(ids.update_join());
+        run(
+            format!(
+                "UPDATE target_properties SET conflict = ?, source_property_id = sp.id, updated_at = ? \
+                 {UPDATE_JOIN} AND sp.removed_at IS NULL AND target_properties.manually_modified \
+                 AND {TARGET_CHANGED} AND NOT target_properties.conflict"
+            ),
+            values,
+        )
+        .await?;
+    }
+
+    // 5. Mark what the source removed.
+    let mut values: Vec<Value> = vec![now.into(), now.into()];
+    values.extend(ids.update_join());
+    run(
+        format!(
+            "UPDATE target_properties SET removed_at = ?, updated_at = ? \
+             {UPDATE_JOIN} AND sp.removed_at IS NOT NULL AND target_properties.removed_at IS NULL"
+        ),
+        values,
+    )
+    .await?;
+    Ok(())
+}

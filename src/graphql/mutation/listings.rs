@@ -1,0 +1,140 @@
+//! `updateTargetProperty`, `resolveConflict`, `cleanupSnapshots`.
+
+use async_graphql::{Context, ID, InputObject, Json, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::domain::conflicts::{self, Resolution};
+use crate::domain::edits;
+use crate::domain::snapshots;
+use crate::error::ApiResult;
+use crate::graphql::context;
+use crate::graphql::types::TargetProperty;
+use crate::ids::TargetPropertyId;
+
+/// A hand edit of a target listing.
+#[derive(InputObject)]
+pub struct UpdateTargetPropertyInput {
+    /// Global id of the target listing.
+    pub id: ID,
+    /// A JSON Merge Patch (RFC 7386): keys to set, `null` to remove a key, objects merge.
+    pub patch: Json<Value>,
+}
+
+/// The edited listing.
+#[derive(SimpleObject)]
+pub struct UpdateTargetPropertyPayload {
+    /// The listing, now marked `manuallyModified`.
+    pub target_property: TargetProperty,
+}
+
+/// How to resolve one conflict.
+#[derive(InputObject)]
+pub struct ResolveConflictInput {
+    /// Global id of the conflicting target listing.
+    pub id: ID,
+    /// Keep the target version, accept the source version, or use `data`.
+    pub resolution: Resolution,
+    /// The merged listing, with `USE_DATA` only.
+    pub data: Option<Json<Value>>,
+}
+
+/// The resolved listing.
+#[derive(SimpleObject)]
+pub struct ResolveConflictPayload {
+    /// The listing, with `hasConflict` cleared.
+    pub target_property: TargetProperty,
+}
+
+/// Which snapshots to delete.
+#[derive(InputObject)]
+pub struct CleanupSnapshotsInput {
+    /// Delete snapshots older than this many days.
+    #[graphql(default = 30)]
+    pub older_than_days: i32,
+    /// Count only: delete nothing.
+    #[graphql(default)]
+    pub dry_run: bool,
+}
+
+/// What a cleanup deleted (or would delete, in a dry run).
+#[derive(SimpleObject)]
+pub struct CleanupSnapshotsPayload {
+    /// Snapshots created before this instant were deleted.
+    pub cutoff: DateTime<Utc>,
+    /// Source snapshots deleted.
+    pub source_snapshots_deleted: i64,
+    /// Target snapshots deleted.
+    pub target_snapshots_deleted: i64,
+    /// Nothing was deleted; the counts say what would be.
+    pub dry_run: bool,
+}
+
+#[derive(Default)]
+pub struct ListingMutation;
+
+#[Object]
+impl ListingMutation {
+    /// Edits a target listing by hand with a JSON Merge Patch. The old version is kept as a
+    /// snapshot, and the listing is marked `manuallyModified`: syncs will not overwrite it.
+    async fn update_target_property(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateTargetPropertyInput,
+    ) -> async_graphql::Result<UpdateTargetPropertyPayload> {
+        let scope = context::scope(ctx)?;
+        let id = TargetPropertyId::from_global(&input.id, "input.id").api()?;
+        let model = edits::update_target_property(context::db(ctx), &scope, id, input.patch.0)
+            .await
+            .api()?;
+        Ok(UpdateTargetPropertyPayload {
+            target_property: model.into(),
+        })
+    }
+
+    /// Resolves a conflict. Every resolution keeps a snapshot and clears the flag; after
+    /// `KEEP_TARGET` the listing stays protected until it is edited again or resolved otherwise.
+    async fn resolve_conflict(
+        &self,
+        ctx: &Context<'_>,
+        input: ResolveConflictInput,
+    ) -> async_graphql::Result<ResolveConflictPayload> {
+        let scope = context::scope(ctx)?;
+        let id = TargetPropertyId::from_global(&input.id, "input.id").api()?;
+        let model = conflicts::resolve_conflict(
+            context::db(ctx),
+            &scope,
+            id,
+            input.resolution,
+            input.data.map(|d| d.0),
+        )
+        .await
+        .api()?;
+        Ok(ResolveConflictPayload {
+            target_property: model.into(),
+        })
+    }
+
+    /// Deletes your snapshots older than `olderThanDays` (default 30).
+    async fn cleanup_snapshots(
+        &self,
+        ctx: &Context<'_>,
+        input: CleanupSnapshotsInput,
+    ) -> async_graphql::Result<CleanupSnapshotsPayload> {
+        let scope = context::scope(ctx)?;
+        let report = snapshots::cleanup_snapshots(
+            context::db(ctx),
+            &scope,
+            i64::from(input.older_than_days),
+            input.dry_run,
+        )
+        .await
+        .api()?;
+        Ok(CleanupSnapshotsPayload {
+            cutoff: report.cutoff,
+            source_snapshots_deleted: report.source_snapshots as i64,
+            target_snapshots_deleted: report.target_snapshots as i64,
+            dry_run: report.dry_run,
+        })
+    }
+}

@@ -1,0 +1,118 @@
+//! `importProperties`, `syncSource`.
+
+use async_graphql::{Context, ID, InputObject, Json, Object, SimpleObject};
+use serde_json::Value;
+
+use crate::domain::import::{self, ImportMode, ImportOptions};
+use crate::domain::listing::items_of;
+use crate::domain::sync::{self, SyncOptions};
+use crate::error::ApiResult;
+use crate::graphql::context;
+use crate::graphql::types::{ImportRun, SyncLog};
+use crate::ids::{SourceId, TargetId};
+
+/// Listings to import into a source.
+#[derive(InputObject)]
+pub struct ImportPropertiesInput {
+    /// Global id of the source.
+    pub source_id: ID,
+    /// One listing (a JSON object) or an array of them. Each needs the source's id field
+    /// (`config.id_field`, default `id`), a string or a number, unique in the batch.
+    pub items: Json<Value>,
+    /// `INCREMENTAL` (default) adds and changes; `FULL` also marks listings the batch lacks as removed.
+    #[graphql(default)]
+    pub mode: ImportMode,
+    /// Check and count only: nothing is written but the import run.
+    #[graphql(default)]
+    pub dry_run: bool,
+}
+
+/// What an import did.
+#[derive(SimpleObject)]
+pub struct ImportPropertiesPayload {
+    /// The import's record: created, updated, unchanged, removed, duration.
+    pub import_run: ImportRun,
+}
+
+/// A source and target to sync.
+#[derive(InputObject)]
+pub struct SyncSourceInput {
+    /// Global id of the source.
+    pub source_id: ID,
+    /// Global id of the target.
+    pub target_id: ID,
+    /// Count and report only: nothing is written but the sync log.
+    #[graphql(default)]
+    pub dry_run: bool,
+}
+
+/// What a sync did.
+#[derive(SimpleObject)]
+pub struct SyncSourcePayload {
+    /// The sync's record: created, updated, skipped, conflicts (with warnings), removed.
+    pub sync_log: SyncLog,
+}
+
+#[derive(Default)]
+pub struct SyncMutation;
+
+#[Object]
+impl SyncMutation {
+    /// Imports listings into a source, in one transaction: new ones are created, unchanged
+    /// ones (same content hash) are left alone, changed ones are snapshotted and updated.
+    /// A bad item fails the whole import with an error naming its index; nothing is written.
+    async fn import_properties(
+        &self,
+        ctx: &Context<'_>,
+        input: ImportPropertiesInput,
+    ) -> async_graphql::Result<ImportPropertiesPayload> {
+        let scope = context::scope(ctx)?;
+        let source_id = SourceId::from_global(&input.source_id, "input.sourceId").api()?;
+        let label = |i: usize| format!("input.items[{i}]");
+        let run = import::import_listings(
+            context::db(ctx),
+            &scope,
+            source_id,
+            items_of(input.items.0),
+            &label,
+            ImportOptions {
+                mode: input.mode,
+                dry_run: input.dry_run,
+                actor: context::actor(ctx),
+            },
+        )
+        .await
+        .api()?;
+        Ok(ImportPropertiesPayload {
+            import_run: run.into(),
+        })
+    }
+
+    /// Syncs every listing of a source into a target: creates what is missing, updates what
+    /// changed, skips what did not, never overwrites a listing edited by hand on the target
+    /// (it becomes a conflict, named in a warning), and marks removals.
+    async fn sync_source(
+        &self,
+        ctx: &Context<'_>,
+        input: SyncSourceInput,
+    ) -> async_graphql::Result<SyncSourcePayload> {
+        let scope = context::scope(ctx)?;
+        let source_id = SourceId::from_global(&input.source_id, "input.sourceId").api()?;
+        let target_id = TargetId::from_global(&input.target_id, "input.targetId").api()?;
+        let log = sync::sync_source_to_target(
+            context::db(ctx),
+            &scope,
+            source_id,
+            target_id,
+            SyncOptions {
+                dry_run: input.dry_run,
+                actor: context::actor(ctx),
+            },
+        )
+        .await
+        .api()?;
+        Ok(SyncSourcePayload {
+            sync_log: log.into(),
+        })
+    }
+}

@@ -1,0 +1,147 @@
+//! `ImportRun` and `SyncLog`: the audit trail.
+
+use async_graphql::{ID, Json, SimpleObject};
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::domain::import::ImportMode;
+use crate::entity::{import_run, sync_log};
+use crate::graphql::connection::connection_types;
+use crate::ids::{ImportRunId, SourceId, SyncLogId, TargetId};
+
+/// The record of one import into a source.
+#[derive(Clone, Debug, SimpleObject)]
+pub struct ImportRun {
+    /// Opaque global id.
+    #[graphql(owned)]
+    pub id: ID,
+    /// Global id of the source.
+    pub source_id: ID,
+    /// Incremental or full.
+    pub mode: ImportMode,
+    /// A dry run: the counts say what would have happened; nothing else was written.
+    pub dry_run: bool,
+    /// Listings created.
+    pub created: i32,
+    /// Listings updated (changed, or back after a removal).
+    pub updated: i32,
+    /// Listings with the same content hash: nothing written.
+    pub unchanged: i32,
+    /// Listings marked removed (full imports).
+    pub removed: i32,
+    /// Warnings, a JSON array.
+    pub warnings: Json<Value>,
+    /// Who ran it: `api_key:<id>` or `cli`.
+    pub actor: String,
+    /// When it started.
+    pub started_at: DateTime<Utc>,
+    /// When it finished.
+    pub finished_at: DateTime<Utc>,
+    /// How long it took, in milliseconds.
+    pub duration_ms: i64,
+}
+
+impl From<import_run::Model> for ImportRun {
+    fn from(model: import_run::Model) -> Self {
+        Self {
+            id: ID(ImportRunId(model.id).to_global()),
+            source_id: ID(SourceId(model.source_id).to_global()),
+            mode: ImportMode::of(&model),
+            dry_run: model.dry_run,
+            created: model.created,
+            updated: model.updated,
+            unchanged: model.unchanged,
+            removed: model.removed,
+            warnings: Json(model.warnings),
+            actor: model.actor,
+            duration_ms: (model.finished_at - model.started_at).num_milliseconds(),
+            started_at: model.started_at,
+            finished_at: model.finished_at,
+        }
+    }
+}
+
+/// A warning of a sync, naming one listing.
+#[derive(Clone, Debug, SimpleObject)]
+pub struct SyncWarning {
+    /// The listing's external id.
+    pub external_id: String,
+    /// Global id of the target listing.
+    pub target_property_id: Option<ID>,
+    /// What happened.
+    pub message: String,
+}
+
+/// The record of one sync of a source into a target.
+#[derive(Clone, Debug, SimpleObject)]
+pub struct SyncLog {
+    /// Opaque global id.
+    #[graphql(owned)]
+    pub id: ID,
+    /// Global id of the source.
+    pub source_id: ID,
+    /// Global id of the target.
+    pub target_id: ID,
+    /// A dry run: the counts say what would have happened; nothing else was written.
+    pub dry_run: bool,
+    /// Listings created on the target.
+    pub created: i32,
+    /// Listings updated from the source.
+    pub updated: i32,
+    /// Listings skipped: the source did not change since the last sync.
+    pub skipped: i32,
+    /// Hand-edited listings whose source changed: left alone and named in `warnings`.
+    pub conflicts: i32,
+    /// Listings marked removed because the source removed them.
+    pub removed: i32,
+    /// One warning per listing that needs a person's attention.
+    pub warnings: Vec<SyncWarning>,
+    /// Who ran it: `api_key:<id>` or `cli`.
+    pub actor: String,
+    /// When it started.
+    pub started_at: DateTime<Utc>,
+    /// When it finished.
+    pub finished_at: DateTime<Utc>,
+    /// How long it took, in milliseconds.
+    pub duration_ms: i64,
+}
+
+impl From<sync_log::Model> for SyncLog {
+    fn from(model: sync_log::Model) -> Self {
+        let warnings = model
+            .warnings
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .map(|w| SyncWarning {
+                        external_id: w["externalId"].as_str().unwrap_or_default().to_owned(),
+                        target_property_id: w["targetPropertyId"]
+                            .as_str()
+                            .map(|s| ID(s.to_owned())),
+                        message: w["message"].as_str().unwrap_or_default().to_owned(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Self {
+            id: ID(SyncLogId(model.id).to_global()),
+            source_id: ID(SourceId(model.source_id).to_global()),
+            target_id: ID(TargetId(model.target_id).to_global()),
+            dry_run: model.dry_run,
+            created: model.created,
+            updated: model.updated,
+            skipped: model.skipped,
+            conflicts: model.conflicts,
+            removed: model.removed,
+            warnings,
+            actor: model.actor,
+            duration_ms: (model.finished_at - model.started_at).num_milliseconds(),
+            started_at: model.started_at,
+            finished_at: model.finished_at,
+        }
+    }
+}
+
+connection_types!(ImportRunConnection, ImportRunEdge, ImportRun, "import runs");
+connection_types!(SyncLogConnection, SyncLogEdge, SyncLog, "sync logs");
