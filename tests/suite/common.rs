@@ -274,3 +274,21 @@ pub fn error_code(body: &Value) -> &str {
         .as_str()
         .unwrap_or_else(|| panic!("expected an error with a code: {body}"))
 }
+
+/// The `extensions.field` of the first error of a response.
+pub fn error_field(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["field"]
+        .as_str()
+        .unwrap_or_else(|| panic!("expected an error naming a field: {body}"))
+}
+
+/// Asserts that `body` failed with `BAD_USER_INPUT` naming `field`, and without data.
+pub fn assert_bad_input(body: &Value, field: &str) {
+    assert_eq!(error_code(body), "BAD_USER_INPUT", "body: {body}");
+    assert_eq!(error_field(body), field, "body: {body}");
+}
+
+/// The type name and numeric key inside a global id.
+pub fn decode_id(id: &str) -> (String, i64) {
+    sync_manager::ids::decode_global(id, "id").expect("a global id")
+}

@@ -5,4 +5,11 @@
 mod common;
 
 mod auth;
+mod catalog;
+mod cli;
+mod engine;
+mod http;
+mod isolation;
+mod migrations;
+mod pagination;
 mod schema;
