@@ -1,6 +1,7 @@
 //! The sync engine through GraphQL: imports, syncs, hand edits, conflicts, snapshots and
 //! retention, with exact counts at every step.
 
+mod cli;
 mod day;
 mod import;
 mod isolation;
