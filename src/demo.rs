@@ -8,11 +8,11 @@ use crate::domain::audit::Actor;
 use crate::domain::import::{self, ImportMode, ImportOptions};
 use crate::domain::pagination::{PageLimits, PageRequest};
 use crate::domain::scope::TenantScope;
-use crate::domain::sync::{self, SyncOptions};
-use crate::domain::{edits, properties};
 use crate::domain::sources::{self, NewSource, SourceKind};
+use crate::domain::sync::{self, SyncOptions};
 use crate::domain::targets::{self, ConflictPolicy, NewTarget, TargetKind};
 use crate::domain::tenants::{self, NewTenant};
+use crate::domain::{edits, properties};
 use crate::error::Error;
 use crate::ids::{SourceId, TargetId, TargetPropertyId};
 
@@ -179,11 +179,29 @@ async fn seed_history(
 /// Six listings of the demo scrape, with the given prices.
 fn demo_listings(prices: [i64; 6]) -> Vec<serde_json::Value> {
     let homes = [
-        ("Bright two-bedroom flat near the canal", "Amsterdam", "sale", 2, 68),
+        (
+            "Bright two-bedroom flat near the canal",
+            "Amsterdam",
+            "sale",
+            2,
+            68,
+        ),
         ("Family house with garden", "Utrecht", "sale", 4, 142),
-        ("Furnished loft in the old harbour", "Rotterdam", "rent", 1, 55),
+        (
+            "Furnished loft in the old harbour",
+            "Rotterdam",
+            "rent",
+            1,
+            55,
+        ),
         ("Studio close to the university", "Leiden", "sale", 1, 31),
-        ("Villa with a view of the dunes", "Bloemendaal", "sale", 5, 260),
+        (
+            "Villa with a view of the dunes",
+            "Bloemendaal",
+            "sale",
+            5,
+            260,
+        ),
         ("Penthouse with roof terrace", "The Hague", "rent", 3, 118),
     ];
     homes
