@@ -19,7 +19,7 @@ pub struct Config {
     #[arg(
         long = "log",
         env = "RUST_LOG",
-        default_value = "info,sea_orm_migration=warn",
+        default_value = "info,sea_orm_migration=warn,sqlx=warn",
         global = true
     )]
     pub log_filter: String,
