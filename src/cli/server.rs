@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use std::io::Write as _;
+
 use anyhow::Context as _;
 use clap::Args;
 
@@ -44,14 +46,20 @@ pub async fn serve(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.server.bind))?;
     let address = listener.local_addr()?;
-    println!("Sync Manager is listening on http://{address}");
-    println!("  GraphiQL: http://{address}/graphql");
-    println!("  health:   http://{address}/health");
+    let mut banner = format!(
+        "Sync Manager is listening on http://{address}\n  GraphiQL: http://{address}/graphql\n  health:   http://{address}/health\n"
+    );
     if let Some(key) = &demo_key {
-        println!("  demo tenant API key (already in GraphiQL's headers): {key}");
-        println!("  try: curl -s http://{address}/graphql -H 'Content-Type: application/json' \\");
-        println!("         -H 'X-API-Key: {key}' -d '{{\"query\":\"{{ viewer {{ name }} }}\"}}'");
+        banner.push_str(&format!(
+            "  try: curl -s http://{address}/graphql -H 'Content-Type: application/json' \\\n         -H 'X-API-Key: {key}' -d '{{\"query\":\"{{ viewer {{ name }} }}\"}}'\n  demo tenant API key (already in GraphiQL's headers): {key}\n"
+        ));
     }
+    // Whoever started us may stop reading stdout; serving matters more than the banner.
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout
+        .write_all(banner.as_bytes())
+        .and_then(|()| stdout.flush());
+    drop(stdout);
     http::serve(listener, router).await?;
     Ok(())
 }

@@ -1,16 +1,20 @@
-//! Import (rule 2): a batch of listings into a source, in one transaction.
+//! Import (rule 2): listings into a source, in one transaction.
 //!
 //! New listings are created, listings with the same hash are left alone (no write), changed
 //! ones are snapshotted and then updated, and a `FULL` import marks the source's listings it
-//! lacks as removed (and brings back a removed one that returns). A batch is checked whole
-//! before anything is written; every import, dry runs included, leaves an `import_runs` row.
-//! Work is set-based: a few statements per thousand listings, no statement per listing.
+//! lacks as removed (and brings back a removed one that returns). Every item is checked before
+//! its part is written, and any error rolls the whole import back; every import, dry runs
+//! included, leaves an `import_runs` row. Work is set-based: a few statements per thousand
+//! listings, no statement per listing.
+//!
+//! [`ImportSession`] takes a large import in parts (a file streamed in batches) inside one
+//! transaction; [`import_listings`] is the one-call form.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{OnConflict, Query};
+use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
     EntityTrait, QueryFilter, QuerySelect, Set,
@@ -19,13 +23,16 @@ use serde_json::Value;
 
 use crate::db;
 use crate::domain::audit::Actor;
-use crate::domain::listing::{Listing, check_batch};
+use crate::domain::listing::{Listing, check_items};
 use crate::domain::scope::TenantScope;
 use crate::domain::sources::get_source;
 use crate::domain::sql::{self, CHUNK_IDS, CHUNK_ROWS, LockKind};
-use crate::entity::{import_run, source_property};
+use crate::entity::{import_run, source, source_property};
 use crate::error::Error;
 use crate::ids::SourceId;
+
+/// Items handled per part by [`import_listings`]: bounds the memory of lookups and statements.
+const PART_ITEMS: usize = 10_000;
 
 /// Whether a batch is the whole scrape.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, async_graphql::Enum, clap::ValueEnum)]
@@ -66,25 +73,17 @@ pub struct ImportOptions {
     pub actor: Actor,
 }
 
-/// What a stored listing looks like to the import.
-struct Stored {
-    id: i64,
-    hash: String,
-    removed: bool,
-}
-
-/// What the import will do, listing by listing.
-#[derive(Default)]
-struct Plan {
-    /// New listings and changed or returning ones, to upsert.
-    upserts: Vec<Listing>,
-    /// Ids of stored listings whose data changes (snapshot first).
-    changed_ids: Vec<i64>,
-    /// Ids of stored listings to mark removed.
-    removed_ids: Vec<i64>,
-    created: usize,
-    updated: usize,
-    unchanged: usize,
+/// Counts of an import so far.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ImportCounts {
+    /// Listings created.
+    pub created: usize,
+    /// Listings updated (changed, or back after a removal).
+    pub updated: usize,
+    /// Listings left alone.
+    pub unchanged: usize,
+    /// Listings marked removed (known only when the import finishes).
+    pub removed: usize,
 }
 
 /// Imports `items` (checked and labelled with `label`) into a source of the scope's tenant.
@@ -96,143 +95,248 @@ pub async fn import_listings(
     label: &(dyn Fn(usize) -> String + Sync),
     options: ImportOptions,
 ) -> Result<import_run::Model, Error> {
-    scope.require_write()?;
-    let started_at = Utc::now();
-    let clock = Instant::now();
-    let source = get_source(db, scope, source_id).await?;
-    if !source.active {
-        return Err(Error::Conflict(format!(
-            "source `{}` is inactive; activate it (updateSource with active: true) before importing",
-            source.name
-        )));
+    let mut session = ImportSession::begin(db, scope, source_id, options).await?;
+    let mut items = items.into_iter();
+    loop {
+        let part: Vec<Value> = items.by_ref().take(PART_ITEMS).collect();
+        if part.is_empty() {
+            break;
+        }
+        session.add(part, label).await?;
     }
-    let id_field = source
-        .config
-        .get("id_field")
-        .and_then(Value::as_str)
-        .unwrap_or("id")
-        .to_owned();
-    let listings = check_batch(items, &id_field, label)?;
-
-    let txn = db::begin_write(db).await?;
-    sql::lock(&txn, LockKind::Source, source.id).await?;
-    let stored = load_stored(&txn, scope, source.id, &listings, options.mode).await?;
-    let plan = plan(listings, &stored, options.mode);
-    let removed = plan.removed_ids.len();
-    let (created, updated, unchanged) = (plan.created, plan.updated, plan.unchanged);
-    if !options.dry_run {
-        write(&txn, scope, source.id, plan, Utc::now()).await?;
-    }
-    let run = import_run::ActiveModel {
-        tenant_id: Set(scope.tenant_id().0),
-        source_id: Set(source.id),
-        mode: Set(options.mode.as_str().to_owned()),
-        dry_run: Set(options.dry_run),
-        created: Set(created as i32),
-        updated: Set(updated as i32),
-        unchanged: Set(unchanged as i32),
-        removed: Set(removed as i32),
-        warnings: Set(Value::Array(Vec::new())),
-        actor: Set(options.actor.label()),
-        started_at: Set(started_at),
-        finished_at: Set(
-            started_at + chrono::Duration::from_std(clock.elapsed()).unwrap_or_default()
-        ),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    txn.commit().await?;
-    Ok(run)
+    session.finish().await
 }
 
-/// The stored listings the batch can touch: all of the source's for `FULL`, else those with
-/// the batch's ids (looked up in chunks).
-async fn load_stored(
-    txn: &DatabaseTransaction,
-    scope: &TenantScope,
-    source_id: i64,
-    listings: &[Listing],
-    mode: ImportMode,
-) -> Result<HashMap<String, Stored>, Error> {
-    let base = || {
-        scope
-            .select::<source_property::Entity>()
-            .filter(source_property::Column::SourceId.eq(source_id))
-            .select_only()
-            .columns([
-                source_property::Column::Id,
-                source_property::Column::ExternalId,
-                source_property::Column::ContentHash,
-                source_property::Column::RemovedAt,
-            ])
-    };
-    type Row = (i64, String, String, Option<DateTime<Utc>>);
-    let mut rows: Vec<Row> = Vec::new();
-    match mode {
-        ImportMode::Full => rows = base().into_tuple::<Row>().all(txn).await?,
-        ImportMode::Incremental => {
-            for chunk in listings.chunks(CHUNK_IDS) {
-                let ids = chunk.iter().map(|l| l.external_id.as_str());
-                rows.extend(
-                    base()
-                        .filter(source_property::Column::ExternalId.is_in(ids))
-                        .into_tuple::<Row>()
-                        .all(txn)
-                        .await?,
+/// One import in progress: its transaction, the source lock, and what it has seen.
+/// Dropping a session without [`ImportSession::finish`] rolls everything back.
+pub struct ImportSession {
+    txn: DatabaseTransaction,
+    scope: TenantScope,
+    source: source::Model,
+    id_field: String,
+    options: ImportOptions,
+    /// External id → index of the item that carried it, to refuse an id twice.
+    seen_external: HashMap<String, usize>,
+    /// Stored listings the import listed (for `FULL` removals).
+    seen_ids: HashSet<i64>,
+    next_index: usize,
+    counts: ImportCounts,
+    started_at: DateTime<Utc>,
+    clock: Instant,
+}
+
+impl ImportSession {
+    /// Starts an import: checks the source, opens the transaction, takes the source's lock.
+    pub async fn begin(
+        db: &DatabaseConnection,
+        scope: &TenantScope,
+        source_id: SourceId,
+        options: ImportOptions,
+    ) -> Result<Self, Error> {
+        scope.require_write()?;
+        let started_at = Utc::now();
+        let clock = Instant::now();
+        let source = get_source(db, scope, source_id).await?;
+        if !source.active {
+            return Err(Error::Conflict(format!(
+                "source `{}` is inactive; activate it (updateSource with active: true) before importing",
+                source.name
+            )));
+        }
+        let id_field = source
+            .config
+            .get("id_field")
+            .and_then(Value::as_str)
+            .unwrap_or("id")
+            .to_owned();
+        let txn = db::begin_write(db).await?;
+        sql::lock(&txn, LockKind::Source, source.id).await?;
+        Ok(Self {
+            txn,
+            scope: *scope,
+            source,
+            id_field,
+            options,
+            seen_external: HashMap::new(),
+            seen_ids: HashSet::new(),
+            next_index: 0,
+            counts: ImportCounts::default(),
+            started_at,
+            clock,
+        })
+    }
+
+    /// The source being imported into.
+    pub fn source(&self) -> &source::Model {
+        &self.source
+    }
+
+    /// The counts so far.
+    pub fn counts(&self) -> ImportCounts {
+        self.counts
+    }
+
+    /// Checks and imports the next part of the batch. Item indexes continue from the previous
+    /// part, so `label` can name any item of the whole import.
+    pub async fn add(
+        &mut self,
+        items: Vec<Value>,
+        label: &(dyn Fn(usize) -> String + Sync),
+    ) -> Result<(), Error> {
+        let first_index = self.next_index;
+        self.next_index += items.len();
+        let listings = check_items(
+            items,
+            first_index,
+            &self.id_field,
+            &mut self.seen_external,
+            label,
+        )?;
+        let stored = self.load_stored(&listings).await?;
+        let plan = self.plan(listings, &stored);
+        if !self.options.dry_run {
+            write(&self.txn, &self.scope, self.source.id, plan, Utc::now()).await?;
+        }
+        Ok(())
+    }
+
+    /// Marks what a `FULL` import lacked, writes the import run, and commits.
+    pub async fn finish(mut self) -> Result<import_run::Model, Error> {
+        if self.options.mode == ImportMode::Full {
+            let removed = self.missing_ids().await?;
+            self.counts.removed = removed.len();
+            if !self.options.dry_run {
+                mark_removed(&self.txn, &self.scope, &removed, Utc::now()).await?;
+            }
+        }
+        let counts = self.counts;
+        let finished_at =
+            self.started_at + chrono::Duration::from_std(self.clock.elapsed()).unwrap_or_default();
+        let run = import_run::ActiveModel {
+            tenant_id: Set(self.scope.tenant_id().0),
+            source_id: Set(self.source.id),
+            mode: Set(self.options.mode.as_str().to_owned()),
+            dry_run: Set(self.options.dry_run),
+            created: Set(counts.created as i32),
+            updated: Set(counts.updated as i32),
+            unchanged: Set(counts.unchanged as i32),
+            removed: Set(counts.removed as i32),
+            warnings: Set(Value::Array(Vec::new())),
+            actor: Set(self.options.actor.label()),
+            started_at: Set(self.started_at),
+            finished_at: Set(finished_at),
+            ..Default::default()
+        }
+        .insert(&self.txn)
+        .await?;
+        self.txn.commit().await?;
+        Ok(run)
+    }
+
+    /// The stored listings with the part's ids, looked up in chunks.
+    async fn load_stored(&self, listings: &[Listing]) -> Result<HashMap<String, Stored>, Error> {
+        type Row = (i64, String, String, Option<DateTime<Utc>>);
+        let mut stored = HashMap::with_capacity(listings.len());
+        for chunk in listings.chunks(CHUNK_IDS) {
+            let rows: Vec<Row> = self
+                .scope
+                .select::<source_property::Entity>()
+                .filter(source_property::Column::SourceId.eq(self.source.id))
+                .filter(
+                    source_property::Column::ExternalId
+                        .is_in(chunk.iter().map(|l| l.external_id.as_str())),
+                )
+                .select_only()
+                .columns([
+                    source_property::Column::Id,
+                    source_property::Column::ExternalId,
+                    source_property::Column::ContentHash,
+                    source_property::Column::RemovedAt,
+                ])
+                .into_tuple()
+                .all(&self.txn)
+                .await?;
+            for (id, external_id, hash, removed_at) in rows {
+                stored.insert(
+                    external_id,
+                    Stored {
+                        id,
+                        hash,
+                        removed: removed_at.is_some(),
+                    },
                 );
             }
         }
+        Ok(stored)
     }
-    Ok(rows
-        .into_iter()
-        .map(|(id, external_id, hash, removed_at)| {
-            (
-                external_id,
-                Stored {
-                    id,
-                    hash,
-                    removed: removed_at.is_some(),
-                },
-            )
-        })
-        .collect())
-}
 
-fn plan(listings: Vec<Listing>, stored: &HashMap<String, Stored>, mode: ImportMode) -> Plan {
-    let mut plan = Plan::default();
-    let mut seen = std::collections::HashSet::with_capacity(listings.len());
-    for listing in listings {
-        match stored.get(&listing.external_id) {
-            None => {
-                plan.created += 1;
-                plan.upserts.push(listing);
-            }
-            Some(row) => {
-                seen.insert(row.id);
-                if row.hash != listing.hash {
-                    plan.updated += 1;
-                    plan.changed_ids.push(row.id);
+    fn plan(&mut self, listings: Vec<Listing>, stored: &HashMap<String, Stored>) -> Plan {
+        let mut plan = Plan::default();
+        let full = self.options.mode == ImportMode::Full;
+        for listing in listings {
+            match stored.get(&listing.external_id) {
+                None => {
+                    self.counts.created += 1;
                     plan.upserts.push(listing);
-                } else if row.removed {
-                    // Back after a removal, unchanged: only `removed_at` is cleared.
-                    plan.updated += 1;
-                    plan.upserts.push(listing);
-                } else {
-                    plan.unchanged += 1;
+                }
+                Some(row) => {
+                    if full {
+                        self.seen_ids.insert(row.id);
+                    }
+                    if row.hash != listing.hash {
+                        self.counts.updated += 1;
+                        plan.changed_ids.push(row.id);
+                        plan.upserts.push(listing);
+                    } else if row.removed {
+                        // Back after a removal, unchanged: only `removed_at` is cleared.
+                        self.counts.updated += 1;
+                        plan.upserts.push(listing);
+                    } else {
+                        self.counts.unchanged += 1;
+                    }
                 }
             }
         }
+        plan
     }
-    if mode == ImportMode::Full {
-        plan.removed_ids = stored
-            .values()
-            .filter(|row| !row.removed && !seen.contains(&row.id))
-            .map(|row| row.id)
+
+    /// Ids of the source's listed (not removed) listings that this import did not carry.
+    /// Listings it created are new rows and carry none of those ids.
+    async fn missing_ids(&self) -> Result<Vec<i64>, Error> {
+        let listed: Vec<i64> = self
+            .scope
+            .select::<source_property::Entity>()
+            .filter(source_property::Column::SourceId.eq(self.source.id))
+            .filter(source_property::Column::RemovedAt.is_null())
+            .filter(source_property::Column::UpdatedAt.lt(self.started_at))
+            .select_only()
+            .column(source_property::Column::Id)
+            .into_tuple()
+            .all(&self.txn)
+            .await?;
+        let mut missing: Vec<i64> = listed
+            .into_iter()
+            .filter(|id| !self.seen_ids.contains(id))
             .collect();
-        plan.removed_ids.sort_unstable();
+        missing.sort_unstable();
+        Ok(missing)
     }
-    plan
+}
+
+/// What the import knows of a stored listing.
+struct Stored {
+    id: i64,
+    hash: String,
+    removed: bool,
+}
+
+/// What one part of the import writes.
+#[derive(Default)]
+struct Plan {
+    /// New listings and changed or returning ones, to upsert.
+    upserts: Vec<Listing>,
+    /// Ids of stored listings whose data changes (snapshot first).
+    changed_ids: Vec<i64>,
 }
 
 async fn write(
@@ -293,13 +397,22 @@ async fn write(
         );
         txn.execute(&insert).await?;
     }
+    Ok(())
+}
 
-    // 3. Mark what a full scrape no longer lists.
-    for chunk in plan.removed_ids.chunks(CHUNK_IDS) {
+/// Marks listings a full scrape no longer lists.
+async fn mark_removed(
+    txn: &DatabaseTransaction,
+    scope: &TenantScope,
+    ids: &[i64],
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    use source_property::Column as C;
+    for chunk in ids.chunks(CHUNK_IDS) {
         source_property::Entity::update_many()
-            .col_expr(C::RemovedAt, sea_orm::sea_query::Expr::value(now))
-            .col_expr(C::UpdatedAt, sea_orm::sea_query::Expr::value(now))
-            .filter(C::TenantId.eq(tenant_id))
+            .col_expr(C::RemovedAt, Expr::value(now))
+            .col_expr(C::UpdatedAt, Expr::value(now))
+            .filter(C::TenantId.eq(scope.tenant_id().0))
             .filter(C::Id.is_in(chunk.iter().copied()))
             .exec(txn)
             .await?;

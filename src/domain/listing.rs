@@ -38,9 +38,22 @@ pub fn check_batch(
     id_field: &str,
     label: &(dyn Fn(usize) -> String + Sync),
 ) -> Result<Vec<Listing>, Error> {
-    let mut seen: HashMap<String, usize> = HashMap::with_capacity(items.len());
+    let mut seen = HashMap::with_capacity(items.len());
+    check_items(items, 0, id_field, &mut seen, label)
+}
+
+/// [`check_batch`] for one part of a larger batch: `first_index` is the index of its first
+/// item, and `seen` (id → index) carries the ids of the earlier parts.
+pub fn check_items(
+    items: Vec<Value>,
+    first_index: usize,
+    id_field: &str,
+    seen: &mut HashMap<String, usize>,
+    label: &(dyn Fn(usize) -> String + Sync),
+) -> Result<Vec<Listing>, Error> {
     let mut listings = Vec::with_capacity(items.len());
-    for (index, data) in items.into_iter().enumerate() {
+    for (offset, data) in items.into_iter().enumerate() {
+        let index = first_index + offset;
         if !data.is_object() {
             return Err(Error::invalid(label(index), "is not a JSON object"));
         }

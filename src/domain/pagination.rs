@@ -126,9 +126,12 @@ where
         }
         (None, Some(last)) => {
             let mut rows = window.order_by_desc(id_col).limit(last + 1).all(db).await?;
-            let has_previous = rows.len() as u64 > last;
+            let mut has_previous = rows.len() as u64 > last;
             rows.truncate(last as usize);
             rows.reverse();
+            if !has_previous && let Some(after) = request.after {
+                has_previous = exists(db, select.clone().filter(id_col.lte(after))).await?;
+            }
             let has_next = match request.before {
                 Some(before) => exists(db, select.filter(id_col.gte(before))).await?,
                 None => false,
@@ -140,6 +143,10 @@ where
             let mut rows = window.order_by_asc(id_col).limit(size + 1).all(db).await?;
             let has_next = rows.len() as u64 > size;
             rows.truncate(size as usize);
+            let mut has_next = has_next;
+            if !has_next && let Some(before) = request.before {
+                has_next = exists(db, select.clone().filter(id_col.gte(before))).await?;
+            }
             let has_previous = match request.after {
                 Some(after) => exists(db, select.filter(id_col.lte(after))).await?,
                 None => false,

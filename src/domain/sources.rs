@@ -175,22 +175,30 @@ pub async fn list_sources(
     paginate(db, select, source::Column::Id, request, limits).await
 }
 
-/// Finds a source named on the command line by global id, numeric id or name.
+/// Finds a source named on the command line by its name, its global id (as `--json` prints
+/// it), or its numeric id, in that order.
 pub async fn find_for_cli(
     db: &DatabaseConnection,
     scope: &TenantScope,
     reference: &str,
 ) -> Result<source::Model, Error> {
-    if let Ok(id) = SourceId::from_global(reference, "SOURCE") {
-        return get_source(db, scope, id).await;
-    }
-    if let Ok(id) = reference.parse::<i64>() {
-        return get_source(db, scope, SourceId(id)).await;
-    }
-    scope
+    if let Some(found) = scope
         .select::<source::Entity>()
         .filter(source::Column::Name.eq(reference))
         .one(db)
         .await?
-        .ok_or_else(|| Error::not_found("Source", reference))
+    {
+        return Ok(found);
+    }
+    let by_id = match SourceId::from_global(reference, "SOURCE") {
+        Ok(id) => Some(id),
+        Err(_) => reference.parse::<i64>().ok().map(SourceId),
+    };
+    match by_id {
+        Some(id) => get_source(db, scope, id).await.map_err(|err| match err {
+            Error::NotFound { .. } => Error::not_found("Source", reference),
+            other => other,
+        }),
+        None => Err(Error::not_found("Source", reference)),
+    }
 }

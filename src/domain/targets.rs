@@ -200,22 +200,30 @@ pub async fn list_targets(
     paginate(db, select, target::Column::Id, request, limits).await
 }
 
-/// Finds a target named on the command line by global id, numeric id or name.
+/// Finds a target named on the command line by its name, its global id (as `--json` prints
+/// it), or its numeric id, in that order.
 pub async fn find_for_cli(
     db: &DatabaseConnection,
     scope: &TenantScope,
     reference: &str,
 ) -> Result<target::Model, Error> {
-    if let Ok(id) = TargetId::from_global(reference, "TARGET") {
-        return get_target(db, scope, id).await;
-    }
-    if let Ok(id) = reference.parse::<i64>() {
-        return get_target(db, scope, TargetId(id)).await;
-    }
-    scope
+    if let Some(found) = scope
         .select::<target::Entity>()
         .filter(target::Column::Name.eq(reference))
         .one(db)
         .await?
-        .ok_or_else(|| Error::not_found("Target", reference))
+    {
+        return Ok(found);
+    }
+    let by_id = match TargetId::from_global(reference, "TARGET") {
+        Ok(id) => Some(id),
+        Err(_) => reference.parse::<i64>().ok().map(TargetId),
+    };
+    match by_id {
+        Some(id) => get_target(db, scope, id).await.map_err(|err| match err {
+            Error::NotFound { .. } => Error::not_found("Target", reference),
+            other => other,
+        }),
+        None => Err(Error::not_found("Target", reference)),
+    }
 }

@@ -107,25 +107,26 @@ pub async fn viewer(db: &DatabaseConnection, scope: &TenantScope) -> Result<tena
         .ok_or_else(|| Error::not_found("Tenant", id))
 }
 
-/// Finds a tenant named on the command line by its global id (as `--json` prints it),
-/// its numeric id, or its slug.
+/// Finds a tenant named on the command line by its slug, its global id (as `--json` prints
+/// it), or its numeric id, in that order.
 pub async fn find_for_cli(
     db: &DatabaseConnection,
     reference: &str,
 ) -> Result<tenant::Model, Error> {
-    let by_id = if let Ok(id) = TenantId::from_global(reference, "TENANT") {
-        Some(id.0)
-    } else {
-        reference.parse::<i64>().ok()
+    if let Some(found) = tenant::Entity::find()
+        .filter(tenant::Column::Slug.eq(reference))
+        .one(db)
+        .await?
+    {
+        return Ok(found);
+    }
+    let by_id = match TenantId::from_global(reference, "TENANT") {
+        Ok(id) => Some(id.0),
+        Err(_) => reference.parse::<i64>().ok(),
     };
     let found = match by_id {
         Some(id) => tenant::Entity::find_by_id(id).one(db).await?,
-        None => {
-            tenant::Entity::find()
-                .filter(tenant::Column::Slug.eq(reference))
-                .one(db)
-                .await?
-        }
+        None => None,
     };
     found.ok_or_else(|| Error::not_found("Tenant", reference))
 }

@@ -573,3 +573,38 @@ async fn serve_demo_prints_a_key_that_graphiql_already_has() {
         json!({ "data": { "viewer": { "name": "Demo Agency", "slug": "demo" } } })
     );
 }
+
+#[tokio::test]
+async fn a_tenant_with_a_numeric_slug_can_be_named_by_it() {
+    let cli = Cli::new().await;
+    // `valid_slug` accepts digits only; no tenant has the id 2024.
+    let tenant = cli.json(&["create-tenant", "Vintage", "--slug", "2024", "--json"]);
+    assert_eq!(tenant["slug"], "2024");
+    let output = cli.run(&["create-source", "2024", "Feed", "--json"]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let source: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(source["tenantId"], tenant["id"]);
+}
+
+#[tokio::test]
+async fn a_source_with_a_numeric_name_can_be_named_by_it() {
+    let cli = Cli::new().await;
+    cli.json(&["create-tenant", "Acme", "--json"]);
+    // No source has the id 2024; its name is all the operator knows.
+    cli.json(&["create-source", "acme", "2024", "--json"]);
+    let file = cli.dir.join("listings.json");
+    std::fs::write(&file, r#"[{"id": "a1", "price": 100}]"#).expect("write");
+    let output = cli.run(&["import", "acme", "2024", file.to_str().expect("path")]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(cli.count("source_properties").await, 1);
+}

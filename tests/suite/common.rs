@@ -282,7 +282,7 @@ pub fn error_field(body: &Value) -> &str {
         .unwrap_or_else(|| panic!("expected an error naming a field: {body}"))
 }
 
-/// Asserts that `body` failed with `BAD_USER_INPUT` naming `field`, and without data.
+/// Asserts that `body` failed with `BAD_USER_INPUT` naming `field`.
 pub fn assert_bad_input(body: &Value, field: &str) {
     assert_eq!(error_code(body), "BAD_USER_INPUT", "body: {body}");
     assert_eq!(error_field(body), field, "body: {body}");

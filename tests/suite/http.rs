@@ -453,3 +453,24 @@ async fn a_body_over_the_limit_is_a_413() {
         json!({ "data": { "viewer": { "slug": "acme" } } })
     );
 }
+
+#[tokio::test]
+async fn other_methods_are_not_allowed() {
+    let app = TestApp::spawn().await;
+    let server = Server::start(&app, None).await;
+    for method in [
+        reqwest::Method::PUT,
+        reqwest::Method::DELETE,
+        reqwest::Method::PATCH,
+    ] {
+        let reply = Reply::of(
+            server
+                .client
+                .request(method.clone(), server.url("/graphql")),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED, "{method}");
+    }
+    let reply = Reply::of(server.client.post(server.url("/health"))).await;
+    assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED);
+}
