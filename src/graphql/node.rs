@@ -2,10 +2,7 @@
 
 use async_graphql::{Context, ID, Interface};
 
-use crate::domain::{api_keys, sources, targets, tenants};
-use crate::entity::{
-    import_run, source_property, source_snapshot, sync_log, target_property, target_snapshot,
-};
+use crate::domain::{api_keys, audit, properties, snapshots, sources, targets, tenants};
 use crate::error::{ApiResult, Error};
 use crate::graphql::context;
 use crate::graphql::types::{
@@ -62,28 +59,22 @@ pub async fn resolve_node(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<O
         TargetId::TYPE_NAME => targets::get_target(db, &scope, TargetId(key))
             .await
             .map(|m| Node::Target(m.into())),
-        SourcePropertyId::TYPE_NAME => scope
-            .get::<source_property::Entity, _>(db, key)
+        SourcePropertyId::TYPE_NAME => properties::get_source_property(db, &scope, SourcePropertyId(key))
             .await
             .map(|m| Node::SourceProperty(m.into())),
-        TargetPropertyId::TYPE_NAME => scope
-            .get::<target_property::Entity, _>(db, key)
+        TargetPropertyId::TYPE_NAME => properties::get_target_property(db, &scope, TargetPropertyId(key))
             .await
             .map(|m| Node::TargetProperty(m.into())),
-        SourceSnapshotId::TYPE_NAME => scope
-            .get::<source_snapshot::Entity, _>(db, key)
+        SourceSnapshotId::TYPE_NAME => snapshots::get_source_snapshot(db, &scope, SourceSnapshotId(key))
             .await
             .map(|m| Node::SourceSnapshot(m.into())),
-        TargetSnapshotId::TYPE_NAME => scope
-            .get::<target_snapshot::Entity, _>(db, key)
+        TargetSnapshotId::TYPE_NAME => snapshots::get_target_snapshot(db, &scope, TargetSnapshotId(key))
             .await
             .map(|m| Node::TargetSnapshot(m.into())),
-        ImportRunId::TYPE_NAME => scope
-            .get::<import_run::Entity, _>(db, key)
+        ImportRunId::TYPE_NAME => audit::get_import_run(db, &scope, ImportRunId(key))
             .await
             .map(|m| Node::ImportRun(m.into())),
-        SyncLogId::TYPE_NAME => scope
-            .get::<sync_log::Entity, _>(db, key)
+        SyncLogId::TYPE_NAME => audit::get_sync_log(db, &scope, SyncLogId(key))
             .await
             .map(|m| Node::SyncLog(m.into())),
         _ => return Ok(None),
