@@ -45,6 +45,7 @@ struct Inner {
     db: DatabaseConnection,
     admin_token: Option<String>,
     graphiql: String,
+    page_limits: crate::domain::pagination::PageLimits,
 }
 
 impl AppState {
@@ -69,6 +70,7 @@ impl AppState {
                 db,
                 admin_token: config.admin_token.clone().filter(|t| !t.is_empty()),
                 graphiql: graphiql.finish(),
+                page_limits: config.page_limits(),
             }),
         }
     }
@@ -259,7 +261,11 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
     let auth = authenticate(&state, &headers).await;
     let mut request = request;
     if let TenantAuth::Granted(authenticated) = &auth.tenant {
-        request = request.data(Loaders::new(&state.inner.db, authenticated.scope));
+        request = request.data(Loaders::new(
+            &state.inner.db,
+            authenticated.scope,
+            state.inner.page_limits,
+        ));
     }
     let mut response = state.inner.schema.execute(request.data(auth)).await;
 

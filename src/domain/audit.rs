@@ -1,7 +1,10 @@
 //! The audit trail: who ran an import or sync, and reading the records back.
 
+use std::collections::HashMap;
+
 use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter};
 
+use crate::domain::children::{ChildArgs, ChildPage, ChildQuery, pages_under_parents};
 use crate::domain::pagination::{Page, PageLimits, PageRequest, paginate};
 use crate::domain::scope::TenantScope;
 use crate::entity::{import_run, sync_log};
@@ -77,4 +80,44 @@ pub async fn list_sync_logs(
         select = select.filter(sync_log::Column::TargetId.eq(target_id.0));
     }
     paginate(db, select, sync_log::Column::Id, request, limits).await
+}
+
+/// One page of import runs under each of many sources, in one statement.
+pub async fn import_run_pages(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
+    source_ids: &[i64],
+    args: &ChildArgs,
+    limits: PageLimits,
+) -> Result<HashMap<i64, ChildPage<import_run::Model>>, Error> {
+    let query = ChildQuery::<import_run::Entity> {
+        parent_col: import_run::Column::SourceId,
+        parent_of: |m| Some(m.source_id),
+        filter: sea_orm::Condition::all(),
+        sort: &args.sort,
+        request: &args.request,
+        with_total: args.with_total,
+        skip_data: false,
+    };
+    pages_under_parents(db, scope, query, source_ids, limits).await
+}
+
+/// One page of sync logs under each of many targets, in one statement.
+pub async fn sync_log_pages(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
+    target_ids: &[i64],
+    args: &ChildArgs,
+    limits: PageLimits,
+) -> Result<HashMap<i64, ChildPage<sync_log::Model>>, Error> {
+    let query = ChildQuery::<sync_log::Entity> {
+        parent_col: sync_log::Column::TargetId,
+        parent_of: |m| Some(m.target_id),
+        filter: sea_orm::Condition::all(),
+        sort: &args.sort,
+        request: &args.request,
+        with_total: args.with_total,
+        skip_data: false,
+    };
+    pages_under_parents(db, scope, query, target_ids, limits).await
 }

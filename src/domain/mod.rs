@@ -4,11 +4,14 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod children;
 pub mod conflicts;
 pub mod edits;
 pub mod hashing;
 pub mod import;
+pub mod json_path;
 pub mod listing;
+pub mod listing_query;
 pub mod pagination;
 pub mod properties;
 pub mod scope;

@@ -10,6 +10,7 @@ use sea_orm::{
 use serde_json::Value;
 
 use crate::db;
+use crate::domain::children::{ChildArgs, ChildPage, ChildQuery, pages_under_parents};
 use crate::domain::pagination::{Page, PageLimits, PageRequest, paginate};
 use crate::domain::scope::TenantScope;
 use crate::entity::{source_snapshot, target_property, target_snapshot};
@@ -227,4 +228,44 @@ pub async fn data_at_last_sync_of<C: ConnectionTrait>(
         }
     }
     Ok(found)
+}
+
+/// One page of snapshots under each of many source listings, in one statement.
+pub async fn source_snapshot_pages(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
+    property_ids: &[i64],
+    args: &ChildArgs,
+    limits: PageLimits,
+) -> Result<HashMap<i64, ChildPage<source_snapshot::Model>>, Error> {
+    let query = ChildQuery::<source_snapshot::Entity> {
+        parent_col: source_snapshot::Column::SourcePropertyId,
+        parent_of: |m| Some(m.source_property_id),
+        filter: sea_orm::Condition::all(),
+        sort: &args.sort,
+        request: &args.request,
+        with_total: args.with_total,
+        skip_data: false,
+    };
+    pages_under_parents(db, scope, query, property_ids, limits).await
+}
+
+/// One page of snapshots under each of many target listings, in one statement.
+pub async fn target_snapshot_pages(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
+    property_ids: &[i64],
+    args: &ChildArgs,
+    limits: PageLimits,
+) -> Result<HashMap<i64, ChildPage<target_snapshot::Model>>, Error> {
+    let query = ChildQuery::<target_snapshot::Entity> {
+        parent_col: target_snapshot::Column::TargetPropertyId,
+        parent_of: |m| Some(m.target_property_id),
+        filter: sea_orm::Condition::all(),
+        sort: &args.sort,
+        request: &args.request,
+        with_total: args.with_total,
+        skip_data: false,
+    };
+    pages_under_parents(db, scope, query, property_ids, limits).await
 }

@@ -202,3 +202,16 @@ pub async fn find_for_cli(
         None => Err(Error::not_found("Source", reference)),
     }
 }
+
+/// The tenant's sources with these ids (for batched loading); unknown ids are skipped.
+pub async fn sources_by_ids(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
+    ids: &[i64],
+) -> Result<Vec<source::Model>, Error> {
+    Ok(scope
+        .select::<source::Entity>()
+        .filter(source::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?)
+}

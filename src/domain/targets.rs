@@ -227,3 +227,16 @@ pub async fn find_for_cli(
         None => Err(Error::not_found("Target", reference)),
     }
 }
+
+/// The tenant's targets with these ids (for batched loading); unknown ids are skipped.
+pub async fn targets_by_ids(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
+    ids: &[i64],
+) -> Result<Vec<target::Model>, Error> {
+    Ok(scope
+        .select::<target::Entity>()
+        .filter(target::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?)
+}

@@ -5,6 +5,7 @@ use async_graphql::SimpleObject;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
+use crate::domain::children::{ChildPage, ChildPageRequest, Cursor};
 use crate::domain::pagination::{Page, PageRequest};
 use crate::error::Error;
 
@@ -26,13 +27,50 @@ pub fn encode_cursor(id: i64) -> String {
     URL_SAFE_NO_PAD.encode(format!("cursor:{id}"))
 }
 
-fn decode_cursor(field: &str, cursor: &str) -> Result<i64, Error> {
+/// The opaque cursor of a position in an ordered connection.
+pub fn encode_child_cursor(cursor: &Cursor) -> String {
+    match &cursor.key {
+        None => encode_cursor(cursor.id),
+        Some(key) => URL_SAFE_NO_PAD.encode(format!("cursor:{}:{key}", cursor.id)),
+    }
+}
+
+fn decode_child_cursor(field: &str, cursor: &str) -> Result<Cursor, Error> {
     URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
-        .and_then(|text| text.strip_prefix("cursor:").and_then(|id| id.parse().ok()))
+        .and_then(|text| {
+            let rest = text.strip_prefix("cursor:")?;
+            let (id, key) = match rest.split_once(':') {
+                Some((id, key)) => (id, Some(key.to_owned())),
+                None => (rest, None),
+            };
+            Some(Cursor {
+                id: id.parse().ok()?,
+                key,
+            })
+        })
         .ok_or_else(|| Error::invalid(field, format!("`{cursor}` is not a cursor of this API")))
+}
+
+fn decode_cursor(field: &str, cursor: &str) -> Result<i64, Error> {
+    decode_child_cursor(field, cursor).map(|c| c.id)
+}
+
+/// Turns a nested connection field's arguments into a domain request.
+pub fn child_page_request(
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+) -> Result<ChildPageRequest, Error> {
+    Ok(ChildPageRequest {
+        first: first.map(i64::from),
+        after: after.map(|c| decode_child_cursor("after", &c)).transpose()?,
+        last: last.map(i64::from),
+        before: before.map(|c| decode_child_cursor("before", &c)).transpose()?,
+    })
 }
 
 /// Turns a connection field's arguments into a domain page request.
@@ -68,6 +106,25 @@ pub fn page_parts<M, N>(
         end_cursor: edges.last().map(|(c, _)| c.clone()),
     };
     (edges, info, page.total as i64)
+}
+
+/// The edges, `PageInfo` and total of a nested page.
+pub fn child_page_parts<M, N>(
+    page: ChildPage<M>,
+    to_node: impl Fn(M) -> N,
+) -> (Vec<(String, N)>, PageInfo, i64) {
+    let edges: Vec<(String, N)> = page
+        .items
+        .into_iter()
+        .map(|(cursor, m)| (encode_child_cursor(&cursor), to_node(m)))
+        .collect();
+    let info = PageInfo {
+        has_next_page: page.has_next,
+        has_previous_page: page.has_previous,
+        start_cursor: edges.first().map(|(c, _)| c.clone()),
+        end_cursor: edges.last().map(|(c, _)| c.clone()),
+    };
+    (edges, info, page.total.unwrap_or(0) as i64)
 }
 
 /// Declares `$conn` and `$edge` for node type `$node`, documented as lists of `$what`.
@@ -106,6 +163,24 @@ macro_rules! connection_types {
             {
                 let (edges, page_info, total_count) =
                     $crate::graphql::connection::page_parts(page, id_of, <$node>::from);
+                Self::from_parts(edges, page_info, total_count)
+            }
+
+            /// Builds the connection from a nested page.
+            pub fn from_child_page<M>(page: $crate::domain::children::ChildPage<M>) -> Self
+            where
+                $node: From<M>,
+            {
+                let (edges, page_info, total_count) =
+                    $crate::graphql::connection::child_page_parts(page, <$node>::from);
+                Self::from_parts(edges, page_info, total_count)
+            }
+
+            fn from_parts(
+                edges: Vec<(String, $node)>,
+                page_info: $crate::graphql::connection::PageInfo,
+                total_count: i64,
+            ) -> Self {
                 Self {
                     nodes: edges.iter().map(|(_, n)| n.clone()).collect(),
                     edges: edges

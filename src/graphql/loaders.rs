@@ -1,51 +1,253 @@
 //! DataLoaders, made per request for one tenant, so a batch never crosses tenants and no cache
-//! outlives the request.
+//! outlives the request. Nested connections load one page per parent for all parents of a
+//! level in one statement ([`crate::domain::children`]); single objects load by id in one
+//! statement per level.
 
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use sea_orm::DatabaseConnection;
 
-use crate::domain::properties::source_properties_by_ids;
+use crate::domain::children::{ChildArgs, ChildPage};
+use crate::domain::pagination::PageLimits;
 use crate::domain::scope::TenantScope;
-use crate::entity::source_property;
+use crate::domain::{audit, properties, snapshots, sources, targets};
+use crate::entity::{
+    import_run, source, source_property, source_snapshot, sync_log, target, target_property,
+    target_snapshot,
+};
+use crate::error::Error;
 
-/// Loads source listings by id, in one query per batch.
-pub struct SourcePropertyLoader {
-    db: DatabaseConnection,
-    scope: TenantScope,
+/// A nested connection under one parent, with its arguments.
+#[derive(Clone, Debug)]
+pub struct ChildKey {
+    /// The parent's primary key.
+    pub parent: i64,
+    /// The connection's arguments, shared by the keys of one field.
+    pub args: Arc<ChildArgs>,
+    fingerprint: Arc<str>,
 }
 
-impl Loader<i64> for SourcePropertyLoader {
-    type Value = source_property::Model;
-    type Error = Arc<crate::error::Error>;
-
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
-        let rows = source_properties_by_ids(&self.db, &self.scope, keys)
-            .await
-            .map_err(Arc::new)?;
-        Ok(rows.into_iter().map(|row| (row.id, row)).collect())
+impl ChildKey {
+    /// A key for `parent` with `args`.
+    pub fn new(parent: i64, args: Arc<ChildArgs>) -> Self {
+        let fingerprint = args.fingerprint().into();
+        Self {
+            parent,
+            args,
+            fingerprint,
+        }
     }
+}
+
+impl PartialEq for ChildKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.parent == other.parent && self.fingerprint == other.fingerprint
+    }
+}
+
+impl Eq for ChildKey {}
+
+impl Hash for ChildKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.parent.hash(state);
+        self.fingerprint.hash(state);
+    }
+}
+
+/// One kind of nested connection: which rows, under which parents.
+pub trait ChildKind: Send + Sync + 'static {
+    /// The rows.
+    type Model: Clone + Send + Sync + 'static;
+
+    /// Loads one page per parent.
+    fn load(
+        db: &DatabaseConnection,
+        scope: &TenantScope,
+        parents: &[i64],
+        args: &ChildArgs,
+        limits: PageLimits,
+    ) -> impl Future<Output = Result<HashMap<i64, ChildPage<Self::Model>>, Error>> + Send;
+}
+
+/// Declares a [`ChildKind`] backed by a domain function.
+macro_rules! child_kind {
+    ($(#[$doc:meta] $kind:ident => $model:ty, $load:path;)+) => {
+        $(
+            #[$doc]
+            pub struct $kind;
+
+            impl ChildKind for $kind {
+                type Model = $model;
+
+                async fn load(
+                    db: &DatabaseConnection,
+                    scope: &TenantScope,
+                    parents: &[i64],
+                    args: &ChildArgs,
+                    limits: PageLimits,
+                ) -> Result<HashMap<i64, ChildPage<Self::Model>>, Error> {
+                    $load(db, scope, parents, args, limits).await
+                }
+            }
+        )+
+    };
+}
+
+child_kind! {
+    /// `Source.properties`.
+    SourceProperties => source_property::Model, properties::source_property_pages;
+    /// `Target.properties`.
+    TargetProperties => target_property::Model, properties::target_property_pages;
+    /// `SourceProperty.targetProperties`.
+    TargetPropertiesOfSourceProperty => target_property::Model, properties::target_properties_of_source_properties;
+    /// `SourceProperty.snapshots`.
+    SourceSnapshots => source_snapshot::Model, snapshots::source_snapshot_pages;
+    /// `TargetProperty.snapshots`.
+    TargetSnapshots => target_snapshot::Model, snapshots::target_snapshot_pages;
+    /// `Source.importRuns`.
+    ImportRuns => import_run::Model, audit::import_run_pages;
+    /// `Target.syncLogs`.
+    SyncLogs => sync_log::Model, audit::sync_log_pages;
+}
+
+/// Loads pages of `K` under many parents.
+pub struct ChildLoader<K> {
+    db: DatabaseConnection,
+    scope: TenantScope,
+    limits: PageLimits,
+    kind: PhantomData<K>,
+}
+
+impl<K: ChildKind> Loader<ChildKey> for ChildLoader<K> {
+    type Value = ChildPage<K::Model>;
+    type Error = Arc<Error>;
+
+    async fn load(
+        &self,
+        keys: &[ChildKey],
+    ) -> Result<HashMap<ChildKey, Self::Value>, Self::Error> {
+        // Keys of one field share their arguments: one statement per distinct arguments.
+        let mut groups: HashMap<&str, Vec<&ChildKey>> = HashMap::new();
+        for key in keys {
+            groups.entry(&key.fingerprint).or_default().push(key);
+        }
+        let mut loaded = HashMap::with_capacity(keys.len());
+        for group in groups.into_values() {
+            let parents: Vec<i64> = group.iter().map(|k| k.parent).collect();
+            let args = &group[0].args;
+            let mut pages = K::load(&self.db, &self.scope, &parents, args, self.limits)
+                .await
+                .map_err(Arc::new)?;
+            for key in group {
+                let page = pages.remove(&key.parent).unwrap_or_default();
+                loaded.insert(key.clone(), page);
+            }
+        }
+        Ok(loaded)
+    }
+}
+
+/// Loads rows by id, in one statement per batch.
+pub struct ByIdLoader<M> {
+    db: DatabaseConnection,
+    scope: TenantScope,
+    model: PhantomData<M>,
+}
+
+/// Declares a by-id loader backed by a domain function.
+macro_rules! by_id {
+    ($($model:ty => $load:path;)+) => {
+        $(
+            impl Loader<i64> for ByIdLoader<$model> {
+                type Value = $model;
+                type Error = Arc<Error>;
+
+                async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+                    let rows = $load(&self.db, &self.scope, keys).await.map_err(Arc::new)?;
+                    Ok(rows.into_iter().map(|row| (row.id, row)).collect())
+                }
+            }
+        )+
+    };
+}
+
+by_id! {
+    source_property::Model => properties::source_properties_by_ids;
+    source::Model => sources::sources_by_ids;
+    target::Model => targets::targets_by_ids;
 }
 
 /// The loaders of one request.
 pub struct Loaders {
     /// Source listings by id.
-    pub source_properties: DataLoader<SourcePropertyLoader>,
+    pub source_properties: DataLoader<ByIdLoader<source_property::Model>>,
+    /// Sources by id.
+    pub sources: DataLoader<ByIdLoader<source::Model>>,
+    /// Targets by id.
+    pub targets: DataLoader<ByIdLoader<target::Model>>,
+    /// `Source.properties` pages.
+    pub source_property_pages: DataLoader<ChildLoader<SourceProperties>>,
+    /// `Target.properties` pages.
+    pub target_property_pages: DataLoader<ChildLoader<TargetProperties>>,
+    /// `SourceProperty.targetProperties` pages.
+    pub target_properties_of_source: DataLoader<ChildLoader<TargetPropertiesOfSourceProperty>>,
+    /// `SourceProperty.snapshots` pages.
+    pub source_snapshot_pages: DataLoader<ChildLoader<SourceSnapshots>>,
+    /// `TargetProperty.snapshots` pages.
+    pub target_snapshot_pages: DataLoader<ChildLoader<TargetSnapshots>>,
+    /// `Source.importRuns` pages.
+    pub import_run_pages: DataLoader<ChildLoader<ImportRuns>>,
+    /// `Target.syncLogs` pages.
+    pub sync_log_pages: DataLoader<ChildLoader<SyncLogs>>,
 }
 
 impl Loaders {
     /// Fresh loaders for one request of `scope`'s tenant.
-    pub fn new(db: &DatabaseConnection, scope: TenantScope) -> Self {
-        Self {
-            source_properties: DataLoader::new(
-                SourcePropertyLoader {
+    pub fn new(db: &DatabaseConnection, scope: TenantScope, limits: PageLimits) -> Self {
+        fn by_id<M>(db: &DatabaseConnection, scope: TenantScope) -> DataLoader<ByIdLoader<M>>
+        where
+            ByIdLoader<M>: Loader<i64>,
+            M: Send + Sync + 'static,
+        {
+            DataLoader::new(
+                ByIdLoader {
                     db: db.clone(),
                     scope,
+                    model: PhantomData,
                 },
                 tokio::spawn,
-            ),
+            )
+        }
+        fn pages<K: ChildKind>(
+            db: &DatabaseConnection,
+            scope: TenantScope,
+            limits: PageLimits,
+        ) -> DataLoader<ChildLoader<K>> {
+            DataLoader::new(
+                ChildLoader {
+                    db: db.clone(),
+                    scope,
+                    limits,
+                    kind: PhantomData,
+                },
+                tokio::spawn,
+            )
+        }
+        Self {
+            source_properties: by_id(db, scope),
+            sources: by_id(db, scope),
+            targets: by_id(db, scope),
+            source_property_pages: pages(db, scope, limits),
+            target_property_pages: pages(db, scope, limits),
+            target_properties_of_source: pages(db, scope, limits),
+            source_snapshot_pages: pages(db, scope, limits),
+            target_snapshot_pages: pages(db, scope, limits),
+            import_run_pages: pages(db, scope, limits),
+            sync_log_pages: pages(db, scope, limits),
         }
     }
 }

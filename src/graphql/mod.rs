@@ -5,6 +5,7 @@
 //! [`context::scope`]. Types in [`types`] convert from entities with `From`, so the database
 //! can change without changing the API.
 
+pub mod args;
 pub mod connection;
 pub mod context;
 pub mod loaders;

@@ -1,14 +1,16 @@
 //! `SourceProperty` and `TargetProperty`: one listing as a source saw it and as a target holds it.
 
-use async_graphql::{ComplexObject, Context, ID, Json, SimpleObject};
+use async_graphql::{ComplexObject, Context, ErrorExtensions, ID, Json, SimpleObject};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::domain::snapshots;
+use crate::domain::json_path::JsonPath;
 use crate::entity::{source_property, target_property};
-use crate::error::{ApiResult, Error};
-use crate::graphql::connection::{connection_types, page_request};
+use crate::error::ApiResult;
+use crate::graphql::args::child_args;
+use crate::graphql::connection::connection_types;
 use crate::graphql::context;
+use crate::graphql::loaders::ChildKey;
 use crate::graphql::types::{SourceSnapshotConnection, TargetSnapshotConnection};
 use crate::ids::{SourceId, SourcePropertyId, TargetId, TargetPropertyId};
 
@@ -21,8 +23,6 @@ pub struct SourceProperty {
     pub id: ID,
     /// The listing's id at the source (the value of the source's `id_field`).
     pub external_id: String,
-    /// The listing as imported.
-    pub data: Json<Value>,
     /// SHA-256 (hex) of the listing's canonical JSON (RFC 8785).
     pub content_hash: String,
     /// When a full import last missed it; null while the source lists it.
@@ -35,6 +35,8 @@ pub struct SourceProperty {
     pub source_id: ID,
     #[graphql(skip)]
     pub(crate) key: i64,
+    #[graphql(skip)]
+    pub(crate) data: Value,
 }
 
 impl From<source_property::Model> for SourceProperty {
@@ -44,7 +46,7 @@ impl From<source_property::Model> for SourceProperty {
             key: model.id,
             source_id: ID(SourceId(model.source_id).to_global()),
             external_id: model.external_id,
-            data: Json(model.data),
+            data: model.data,
             content_hash: model.content_hash,
             removed_at: model.removed_at,
             created_at: model.created_at,
@@ -53,8 +55,59 @@ impl From<source_property::Model> for SourceProperty {
     }
 }
 
+/// `value` with only the top-level `fields` (all of it when `None`).
+fn project(value: &Value, fields: Option<&[String]>) -> Value {
+    match (value, fields) {
+        (Value::Object(map), Some(fields)) => Value::Object(
+            fields
+                .iter()
+                .filter_map(|f| map.get(f).map(|v| (f.clone(), v.clone())))
+                .collect(),
+        ),
+        _ => value.clone(),
+    }
+}
+
+/// The value at a dotted path of `value`.
+fn value_at(value: &Value, path: &str) -> async_graphql::Result<Option<Json<Value>>> {
+    let path = JsonPath::parse("path", path).api()?;
+    Ok(path.get(value).cloned().map(Json))
+}
+
+/// The arguments every nested connection takes.
+macro_rules! paged {
+    ($ctx:ident, $first:ident, $after:ident, $last:ident, $before:ident, $loader:ident, $key:expr, $conn:ident) => {{
+        let loaders = context::loaders($ctx)?;
+        let args = child_args($ctx, $first, $after, $last, $before, None).api()?;
+        let page = loaders
+            .$loader
+            .load_one(ChildKey::new($key, args))
+            .await
+            .map_err(|e| e.extend())?
+            .unwrap_or_default();
+        Ok($conn::from_child_page(page))
+    }};
+}
+
 #[ComplexObject]
 impl SourceProperty {
+    /// The listing JSON. With `fields`, only those top-level keys (missing ones are left out).
+    async fn data(
+        &self,
+        #[graphql(desc = "Top-level keys to return; all when absent.")] fields: Option<Vec<String>>,
+    ) -> Json<Value> {
+        Json(project(&self.data, fields.as_deref()))
+    }
+
+    /// One value of the listing JSON by dotted path (`price`, `address.city`, `images.0`);
+    /// null when absent.
+    async fn field(
+        &self,
+        #[graphql(desc = "Dotted path of the value.")] path: String,
+    ) -> async_graphql::Result<Option<Json<Value>>> {
+        value_at(&self.data, &path)
+    }
+
     /// Versions this listing had before an import replaced them, oldest first.
     async fn snapshots(
         &self,
@@ -64,18 +117,19 @@ impl SourceProperty {
         #[graphql(desc = "Return the last N snapshots.")] last: Option<i32>,
         #[graphql(desc = "Return snapshots before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<SourceSnapshotConnection> {
-        let scope = context::scope(ctx)?;
-        let request = page_request(first, after, last, before).api()?;
-        let page = snapshots::list_source_snapshots(
-            context::db(ctx),
-            &scope,
-            SourcePropertyId(self.key),
-            request,
-            context::page_limits(ctx),
-        )
-        .await
-        .api()?;
-        Ok(SourceSnapshotConnection::from_page(page, |m| m.id))
+        paged!(ctx, first, after, last, before, source_snapshot_pages, self.key, SourceSnapshotConnection)
+    }
+
+    /// The target listings synced from this listing, oldest first.
+    async fn target_properties(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Return the first N target listings.")] first: Option<i32>,
+        #[graphql(desc = "Return target listings after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last N target listings.")] last: Option<i32>,
+        #[graphql(desc = "Return target listings before this cursor.")] before: Option<String>,
+    ) -> async_graphql::Result<TargetPropertyConnection> {
+        paged!(ctx, first, after, last, before, target_properties_of_source, self.key, TargetPropertyConnection)
     }
 }
 
@@ -88,9 +142,7 @@ pub struct TargetProperty {
     pub id: ID,
     /// The listing's id (the same as at the source).
     pub external_id: String,
-    /// The listing as the target holds it (hand edits included).
-    pub data: Json<Value>,
-    /// SHA-256 (hex) of `data`'s canonical JSON.
+    /// SHA-256 (hex) of the listing's canonical JSON.
     pub content_hash: String,
     /// The source's content hash at the last sync: when the source's hash differs, the source
     /// changed since.
@@ -115,6 +167,8 @@ pub struct TargetProperty {
     pub(crate) key: i64,
     #[graphql(skip)]
     pub(crate) source_key: Option<i64>,
+    #[graphql(skip)]
+    pub(crate) data: Value,
 }
 
 impl From<target_property::Model> for TargetProperty {
@@ -125,7 +179,7 @@ impl From<target_property::Model> for TargetProperty {
             source_key: model.source_property_id,
             target_id: ID(TargetId(model.target_id).to_global()),
             external_id: model.external_id,
-            data: Json(model.data),
+            data: model.data,
             content_hash: model.content_hash,
             base_hash: model.base_hash,
             manually_modified: model.manually_modified,
@@ -141,7 +195,24 @@ impl From<target_property::Model> for TargetProperty {
 
 #[ComplexObject]
 impl TargetProperty {
-    /// The source listing it was last synced from (batched).
+    /// The listing JSON as the target holds it (hand edits included). With `fields`, only
+    /// those top-level keys.
+    async fn data(
+        &self,
+        #[graphql(desc = "Top-level keys to return; all when absent.")] fields: Option<Vec<String>>,
+    ) -> Json<Value> {
+        Json(project(&self.data, fields.as_deref()))
+    }
+
+    /// One value of the listing JSON by dotted path; null when absent.
+    async fn field(
+        &self,
+        #[graphql(desc = "Dotted path of the value.")] path: String,
+    ) -> async_graphql::Result<Option<Json<Value>>> {
+        value_at(&self.data, &path)
+    }
+
+    /// The source listing it was last synced from.
     async fn source_property(
         &self,
         ctx: &Context<'_>,
@@ -150,10 +221,11 @@ impl TargetProperty {
             return Ok(None);
         };
         let loaders = context::loaders(ctx)?;
-        let found =
-            loaders.source_properties.load_one(key).await.map_err(
-                |err: std::sync::Arc<Error>| async_graphql::ErrorExtensions::extend(&*err),
-            )?;
+        let found = loaders
+            .source_properties
+            .load_one(key)
+            .await
+            .map_err(|e| e.extend())?;
         Ok(found.map(SourceProperty::from))
     }
 
@@ -167,18 +239,7 @@ impl TargetProperty {
         #[graphql(desc = "Return the last N snapshots.")] last: Option<i32>,
         #[graphql(desc = "Return snapshots before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<TargetSnapshotConnection> {
-        let scope = context::scope(ctx)?;
-        let request = page_request(first, after, last, before).api()?;
-        let page = snapshots::list_target_snapshots(
-            context::db(ctx),
-            &scope,
-            TargetPropertyId(self.key),
-            request,
-            context::page_limits(ctx),
-        )
-        .await
-        .api()?;
-        Ok(TargetSnapshotConnection::from_page(page, |m| m.id))
+        paged!(ctx, first, after, last, before, target_snapshot_pages, self.key, TargetSnapshotConnection)
     }
 }
 

@@ -1,15 +1,16 @@
 //! `Source`: where listings come from.
 
-use async_graphql::{ComplexObject, Context, ID, Json, SimpleObject};
+use async_graphql::{ComplexObject, Context, ErrorExtensions, ID, Json, SimpleObject};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::domain::sources::SourceKind;
-use crate::domain::{audit, properties};
 use crate::entity::source;
 use crate::error::ApiResult;
-use crate::graphql::connection::{connection_types, page_request};
+use crate::graphql::args::{ListingArgs, ListingOrder, SourceListingStatus, WhereCondition, child_args};
+use crate::graphql::connection::connection_types;
 use crate::graphql::context;
+use crate::graphql::loaders::ChildKey;
 use crate::graphql::types::{ImportRunConnection, SourcePropertyConnection};
 use crate::ids::SourceId;
 
@@ -54,7 +55,9 @@ impl From<source::Model> for Source {
 
 #[ComplexObject]
 impl Source {
-    /// The source's listings, oldest first (removed ones included, with `removedAt` set).
+    /// The source's listings (removed ones included, with `removedAt` set), oldest first
+    /// unless `orderBy` says otherwise. Filter by ids, state, date and values in the JSON.
+    #[allow(clippy::too_many_arguments)]
     async fn properties(
         &self,
         ctx: &Context<'_>,
@@ -62,19 +65,39 @@ impl Source {
         #[graphql(desc = "Return listings after this cursor.")] after: Option<String>,
         #[graphql(desc = "Return the last N listings.")] last: Option<i32>,
         #[graphql(desc = "Return listings before this cursor.")] before: Option<String>,
+        #[graphql(desc = "Only listings with these external ids.")] external_ids: Option<Vec<String>>,
+        #[graphql(desc = "Only listings in this state.")] status: Option<SourceListingStatus>,
+        #[graphql(desc = "Only listings changed at or after this instant.")] updated_since: Option<DateTime<Utc>>,
+        #[graphql(
+            name = "where",
+            desc = "Conditions on values inside the listing JSON; all must hold."
+        )]
+        conditions: Option<Vec<WhereCondition>>,
+        #[graphql(desc = "Order (default: oldest first).")] order_by: Option<ListingOrder>,
     ) -> async_graphql::Result<SourcePropertyConnection> {
-        let scope = context::scope(ctx)?;
-        let request = page_request(first, after, last, before).api()?;
-        let page = properties::list_source_properties(
-            context::db(ctx),
-            &scope,
-            self.key,
-            request,
-            context::page_limits(ctx),
+        let loaders = context::loaders(ctx)?;
+        let args = child_args(
+            ctx,
+            first,
+            after,
+            last,
+            before,
+            Some(ListingArgs {
+                external_ids,
+                status: status.map(Into::into),
+                updated_since,
+                conditions,
+                order_by,
+            }),
         )
-        .await
         .api()?;
-        Ok(SourcePropertyConnection::from_page(page, |m| m.id))
+        let page = loaders
+            .source_property_pages
+            .load_one(ChildKey::new(self.key.0, args))
+            .await
+            .map_err(|e| e.extend())?
+            .unwrap_or_default();
+        Ok(SourcePropertyConnection::from_child_page(page))
     }
 
     /// The imports into this source, oldest first.
@@ -86,18 +109,23 @@ impl Source {
         #[graphql(desc = "Return the last N import runs.")] last: Option<i32>,
         #[graphql(desc = "Return import runs before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<ImportRunConnection> {
-        let scope = context::scope(ctx)?;
-        let request = page_request(first, after, last, before).api()?;
-        let page = audit::list_import_runs(
-            context::db(ctx),
-            &scope,
-            Some(self.key),
-            request,
-            context::page_limits(ctx),
+        let loaders = context::loaders(ctx)?;
+        let args = child_args(
+            ctx,
+            first,
+            after,
+            last,
+            before,
+            None,
         )
-        .await
         .api()?;
-        Ok(ImportRunConnection::from_page(page, |m| m.id))
+        let page = loaders
+            .import_run_pages
+            .load_one(ChildKey::new(self.key.0, args))
+            .await
+            .map_err(|e| e.extend())?
+            .unwrap_or_default();
+        Ok(ImportRunConnection::from_child_page(page))
     }
 }
 

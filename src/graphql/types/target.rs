@@ -1,15 +1,16 @@
 //! `Target`: where listings go.
 
-use async_graphql::{ComplexObject, Context, ID, Json, SimpleObject};
+use async_graphql::{ComplexObject, Context, ErrorExtensions, ID, Json, SimpleObject};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::domain::targets::{ConflictPolicy, TargetKind};
-use crate::domain::{audit, properties};
 use crate::entity::target;
 use crate::error::ApiResult;
-use crate::graphql::connection::{connection_types, page_request};
+use crate::graphql::args::{ListingArgs, ListingOrder, TargetListingStatus, WhereCondition, child_args};
+use crate::graphql::connection::connection_types;
 use crate::graphql::context;
+use crate::graphql::loaders::ChildKey;
 use crate::graphql::types::{SyncLogConnection, TargetPropertyConnection};
 use crate::ids::TargetId;
 
@@ -57,7 +58,9 @@ impl From<target::Model> for Target {
 
 #[ComplexObject]
 impl Target {
-    /// The target's listings, oldest first.
+    /// The target's listings, oldest first unless `orderBy` says otherwise. Filter by ids,
+    /// state (synced, modified by hand, in conflict, removed), date and values in the JSON.
+    #[allow(clippy::too_many_arguments)]
     async fn properties(
         &self,
         ctx: &Context<'_>,
@@ -65,19 +68,39 @@ impl Target {
         #[graphql(desc = "Return listings after this cursor.")] after: Option<String>,
         #[graphql(desc = "Return the last N listings.")] last: Option<i32>,
         #[graphql(desc = "Return listings before this cursor.")] before: Option<String>,
+        #[graphql(desc = "Only listings with these external ids.")] external_ids: Option<Vec<String>>,
+        #[graphql(desc = "Only listings in this state.")] status: Option<TargetListingStatus>,
+        #[graphql(desc = "Only listings changed at or after this instant.")] updated_since: Option<DateTime<Utc>>,
+        #[graphql(
+            name = "where",
+            desc = "Conditions on values inside the listing JSON; all must hold."
+        )]
+        conditions: Option<Vec<WhereCondition>>,
+        #[graphql(desc = "Order (default: oldest first).")] order_by: Option<ListingOrder>,
     ) -> async_graphql::Result<TargetPropertyConnection> {
-        let scope = context::scope(ctx)?;
-        let request = page_request(first, after, last, before).api()?;
-        let page = properties::list_target_properties(
-            context::db(ctx),
-            &scope,
-            self.key,
-            request,
-            context::page_limits(ctx),
+        let loaders = context::loaders(ctx)?;
+        let args = child_args(
+            ctx,
+            first,
+            after,
+            last,
+            before,
+            Some(ListingArgs {
+                external_ids,
+                status: status.map(Into::into),
+                updated_since,
+                conditions,
+                order_by,
+            }),
         )
-        .await
         .api()?;
-        Ok(TargetPropertyConnection::from_page(page, |m| m.id))
+        let page = loaders
+            .target_property_pages
+            .load_one(ChildKey::new(self.key.0, args))
+            .await
+            .map_err(|e| e.extend())?
+            .unwrap_or_default();
+        Ok(TargetPropertyConnection::from_child_page(page))
     }
 
     /// The syncs into this target, oldest first.
@@ -89,19 +112,23 @@ impl Target {
         #[graphql(desc = "Return the last N sync logs.")] last: Option<i32>,
         #[graphql(desc = "Return sync logs before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<SyncLogConnection> {
-        let scope = context::scope(ctx)?;
-        let request = page_request(first, after, last, before).api()?;
-        let page = audit::list_sync_logs(
-            context::db(ctx),
-            &scope,
+        let loaders = context::loaders(ctx)?;
+        let args = child_args(
+            ctx,
+            first,
+            after,
+            last,
+            before,
             None,
-            Some(self.key),
-            request,
-            context::page_limits(ctx),
         )
-        .await
         .api()?;
-        Ok(SyncLogConnection::from_page(page, |m| m.id))
+        let page = loaders
+            .sync_log_pages
+            .load_one(ChildKey::new(self.key.0, args))
+            .await
+            .map_err(|e| e.extend())?
+            .unwrap_or_default();
+        Ok(SyncLogConnection::from_child_page(page))
     }
 }
 

@@ -1,0 +1,275 @@
+//! Filters and orders for listing connections, turned into SQL conditions that mean the same
+//! on SQLite and PostgreSQL.
+
+use chrono::{DateTime, Utc};
+use sea_orm::DbBackend;
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, SimpleExpr};
+use serde_json::Value;
+
+use crate::domain::json_path::{JsonPath, bind};
+use crate::error::Error;
+
+/// How a value at a path is compared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, async_graphql::Enum)]
+pub enum WhereOp {
+    /// Equal (numbers by value, strings exactly, objects structurally on PostgreSQL).
+    Eq,
+    /// Not equal; a listing without the path counts as not equal.
+    Ne,
+    /// Less than.
+    Lt,
+    /// Less than or equal.
+    Lte,
+    /// Greater than.
+    Gt,
+    /// Greater than or equal.
+    Gte,
+    /// Equal to one of `value`, which must be an array.
+    In,
+    /// An array that contains `value`, or a string that contains the string `value`.
+    Contains,
+    /// The path exists (`value: true`, the default) or not (`value: false`).
+    Exists,
+}
+
+/// One condition on a value inside the listing JSON.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JsonCondition {
+    /// Where the value is.
+    pub path: JsonPath,
+    /// How it is compared.
+    pub op: WhereOp,
+    /// What it is compared with.
+    pub value: Value,
+}
+
+/// Which listings a state filter keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, async_graphql::Enum)]
+pub enum ListingStatus {
+    /// Listed at the source (source) / present and not removed (target).
+    Active,
+    /// Removed at the source.
+    Removed,
+    /// On a target: written by a sync and not edited since.
+    Synced,
+    /// On a target: edited by hand.
+    ModifiedByHand,
+    /// On a target: edited by hand and changed at the source since.
+    InConflict,
+}
+
+/// The filters a listing connection takes.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ListingFilter {
+    /// Only these external ids.
+    pub external_ids: Option<Vec<String>>,
+    /// Only listings in this state.
+    pub status: Option<ListingStatus>,
+    /// Only listings changed at or after this instant.
+    pub updated_since: Option<DateTime<Utc>>,
+    /// Conditions on the listing JSON, all of which must hold.
+    pub conditions: Vec<JsonCondition>,
+}
+
+/// Which kind of listing a filter applies to (target listings have more states).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListingSide {
+    /// `source_properties`.
+    Source,
+    /// `target_properties`.
+    Target,
+}
+
+fn col(name: &str) -> Expr {
+    Expr::col(Alias::new(name))
+}
+
+impl ListingFilter {
+    /// Checks the conditions' values against their operators.
+    pub fn validate(&self) -> Result<(), Error> {
+        for (i, condition) in self.conditions.iter().enumerate() {
+            let field = format!("where[{i}].value");
+            match condition.op {
+                WhereOp::In if !condition.value.is_array() => {
+                    return Err(Error::invalid(field, "IN needs an array of values"));
+                }
+                WhereOp::Exists if !(Value::is_boolean(&condition.value) || Value::is_null(&condition.value)) => {
+                    return Err(Error::invalid(field, "EXISTS takes true, false or nothing"));
+                }
+                WhereOp::Lt | WhereOp::Lte | WhereOp::Gt | WhereOp::Gte
+                    if !(condition.value.is_number() || condition.value.is_string()) =>
+                {
+                    return Err(Error::invalid(field, "ordering compares numbers or strings"));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// The SQL condition of this filter for listings of `side`.
+    pub fn condition(&self, backend: DbBackend, side: ListingSide) -> Condition {
+        let mut all = Condition::all();
+        if let Some(ids) = &self.external_ids {
+            all = all.add(col("external_id").is_in(ids.iter().cloned()));
+        }
+        if let Some(since) = self.updated_since {
+            all = all.add(col("updated_at").gte(since));
+        }
+        if let Some(status) = self.status {
+            all = all.add(status_condition(status, side));
+        }
+        for condition in &self.conditions {
+            all = all.add(json_condition(backend, condition));
+        }
+        all
+    }
+}
+
+fn status_condition(status: ListingStatus, side: ListingSide) -> SimpleExpr {
+    let not_removed = col("removed_at").is_null();
+    match (status, side) {
+        (ListingStatus::Active, _) => not_removed,
+        (ListingStatus::Removed, _) => col("removed_at").is_not_null(),
+        (ListingStatus::Synced, ListingSide::Target) => not_removed
+            .and(col("manually_modified").eq(false))
+            .and(col("conflict").eq(false)),
+        (ListingStatus::ModifiedByHand, ListingSide::Target) => col("manually_modified").eq(true),
+        (ListingStatus::InConflict, ListingSide::Target) => col("conflict").eq(true),
+        // Source listings are never synced, edited by hand or in conflict.
+        (_, ListingSide::Source) => Expr::cust("1 = 0"),
+    }
+}
+
+fn json_condition(backend: DbBackend, condition: &JsonCondition) -> SimpleExpr {
+    let path = &condition.path;
+    let at = path.sql(backend);
+    let value = |v: &Value| bind(backend, v);
+    match condition.op {
+        WhereOp::Eq => at.eq(value(&condition.value)),
+        WhereOp::Ne => {
+            let text = path.sql_text(backend);
+            let op = if backend == DbBackend::Postgres { "IS DISTINCT FROM" } else { "IS NOT" };
+            Expr::cust_with_values(format!("{text} {op} ?"), [value(&condition.value)])
+        }
+        WhereOp::Lt => at.lt(value(&condition.value)),
+        WhereOp::Lte => at.lte(value(&condition.value)),
+        WhereOp::Gt => at.gt(value(&condition.value)),
+        WhereOp::Gte => at.gte(value(&condition.value)),
+        WhereOp::In => {
+            let values: Vec<sea_orm::Value> = condition
+                .value
+                .as_array()
+                .map(|items| items.iter().map(value).collect())
+                .unwrap_or_default();
+            at.is_in(values)
+        }
+        WhereOp::Exists => {
+            let wanted = condition.value.as_bool().unwrap_or(true);
+            let exists = Expr::cust(format!("{} IS NOT NULL", path.sql_type(backend)));
+            if wanted { exists } else { exists.not() }
+        }
+        WhereOp::Contains => contains(backend, path, &condition.value),
+    }
+}
+
+/// An array at the path that contains the value, or a string that contains the string value.
+fn contains(backend: DbBackend, path: &JsonPath, needle: &Value) -> SimpleExpr {
+    let kind = path.sql_type(backend);
+    let text = path.sql_text(backend);
+    match backend {
+        DbBackend::Postgres => {
+            let element: sea_orm::Value = Value::Array(vec![needle.clone()]).into();
+            match needle.as_str() {
+                Some(s) => Expr::cust_with_values(
+                    format!(
+                        "(CASE {kind} WHEN 'array' THEN {text} @> ? \
+                         WHEN 'string' THEN strpos({text} #>> '{{}}', ?) > 0 ELSE false END)"
+                    ),
+                    [element, s.to_owned().into()],
+                ),
+                None => Expr::cust_with_values(
+                    format!("(CASE {kind} WHEN 'array' THEN {text} @> ? ELSE false END)"),
+                    [element],
+                ),
+            }
+        }
+        _ => {
+            let each = format!(
+                "EXISTS (SELECT 1 FROM json_each(\"data\", {}) WHERE json_each.value = ?)",
+                path.sqlite_literal()
+            );
+            let element = bind(backend, needle);
+            match needle.as_str() {
+                Some(s) => Expr::cust_with_values(
+                    format!(
+                        "(CASE {kind} WHEN 'array' THEN {each} WHEN 'text' THEN instr({text}, ?) > 0 ELSE 0 END)"
+                    ),
+                    [element, s.to_owned().into()],
+                ),
+                None => Expr::cust_with_values(
+                    format!("(CASE {kind} WHEN 'array' THEN {each} ELSE 0 END)"),
+                    [element],
+                ),
+            }
+        }
+    }
+}
+
+/// What a listing connection is ordered by.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub enum SortBy {
+    /// Insertion order (the default).
+    #[default]
+    Id,
+    /// First seen.
+    CreatedAt,
+    /// Last changed.
+    UpdatedAt,
+    /// External id, as text.
+    ExternalId,
+    /// A value inside the listing JSON; listings without it come last.
+    Path(JsonPath),
+}
+
+/// An order: a key and a direction; ties are broken by id in the same direction.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Sort {
+    /// The key.
+    pub by: SortBy,
+    /// Largest first.
+    pub descending: bool,
+}
+
+impl Sort {
+    /// The SQL of the sort key (`None` for id order).
+    pub fn key_sql(&self, backend: DbBackend) -> Option<SimpleExpr> {
+        match &self.by {
+            SortBy::Id => None,
+            SortBy::CreatedAt => Some(col("created_at").into()),
+            SortBy::UpdatedAt => Some(col("updated_at").into()),
+            SortBy::ExternalId => Some(col("external_id").into()),
+            SortBy::Path(path) => Some(path.sql(backend)),
+        }
+    }
+
+    /// The sort key as a bound value, from a cursor's JSON form.
+    pub fn key_value(&self, backend: DbBackend, key: &Value) -> sea_orm::Value {
+        match &self.by {
+            SortBy::CreatedAt | SortBy::UpdatedAt => {
+                let at = key
+                    .as_str()
+                    .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+                    .map(|t| t.with_timezone(&Utc));
+                at.into()
+            }
+            SortBy::ExternalId => key.as_str().unwrap_or_default().to_owned().into(),
+            SortBy::Path(_) | SortBy::Id => bind(backend, key),
+        }
+    }
+
+    /// Whether the order needs the listing JSON to compute cursors.
+    pub fn needs_data(&self) -> bool {
+        matches!(self.by, SortBy::Path(_))
+    }
+}

@@ -1,0 +1,191 @@
+//! Arguments of nested connections: paging, listing filters and order, and what the query
+//! selects (so a page reads the listing JSON and counts totals only when asked to).
+
+use std::sync::Arc;
+
+use async_graphql::{Context, Enum, InputObject, Json};
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::domain::children::ChildArgs;
+use crate::domain::json_path::JsonPath;
+use crate::domain::listing_query::{
+    JsonCondition, ListingFilter, ListingStatus, Sort, SortBy, WhereOp,
+};
+use crate::error::Error;
+use crate::graphql::connection::child_page_request;
+
+/// The state of a source listing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
+pub enum SourceListingStatus {
+    /// Listed by the source.
+    Active,
+    /// Missing from the source's last full import.
+    Removed,
+}
+
+/// The state of a target listing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
+pub enum TargetListingStatus {
+    /// Written by a sync and not edited since.
+    Synced,
+    /// Edited by hand on the target.
+    ModifiedByHand,
+    /// Edited by hand and changed at the source since: see `conflicts`.
+    InConflict,
+    /// Removed at the source.
+    Removed,
+}
+
+/// A condition on a value inside the listing JSON, e.g.
+/// `{ path: "price", op: LT, value: 250000 }` or `{ path: "address.city", op: EQ, value: "Lyon" }`.
+#[derive(Clone, Debug, InputObject)]
+pub struct WhereCondition {
+    /// Dotted path of the value (`price`, `address.city`, `images.0`).
+    pub path: String,
+    /// How to compare.
+    pub op: WhereOp,
+    /// What to compare with (an array for `IN`; `true`/`false` for `EXISTS`).
+    pub value: Option<Json<Value>>,
+}
+
+/// The key a listing connection is ordered by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
+pub enum ListingOrderField {
+    /// Insertion order (the default).
+    Id,
+    /// When the listing was first seen.
+    CreatedAt,
+    /// When the listing last changed.
+    UpdatedAt,
+    /// The external id, as text.
+    ExternalId,
+}
+
+/// A direction.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Enum)]
+pub enum OrderDirection {
+    /// Smallest first.
+    #[default]
+    Asc,
+    /// Largest first.
+    Desc,
+}
+
+/// How to order listings: by a field, or by a value inside the listing JSON (`path`).
+/// Listings without the value come last. Ties are broken by id.
+#[derive(Clone, Debug, InputObject)]
+pub struct ListingOrder {
+    /// Order by this field.
+    pub field: Option<ListingOrderField>,
+    /// Or by the value at this dotted path in the listing JSON (e.g. `price`).
+    pub path: Option<String>,
+    /// Direction.
+    #[graphql(default)]
+    pub direction: OrderDirection,
+}
+
+/// Filters of a listing connection.
+#[derive(Default)]
+pub struct ListingArgs {
+    /// `externalIds`.
+    pub external_ids: Option<Vec<String>>,
+    /// `status`, already mapped.
+    pub status: Option<ListingStatus>,
+    /// `updatedSince`.
+    pub updated_since: Option<DateTime<Utc>>,
+    /// `where`.
+    pub conditions: Option<Vec<WhereCondition>>,
+    /// `orderBy`.
+    pub order_by: Option<ListingOrder>,
+}
+
+impl From<SourceListingStatus> for ListingStatus {
+    fn from(status: SourceListingStatus) -> Self {
+        match status {
+            SourceListingStatus::Active => Self::Active,
+            SourceListingStatus::Removed => Self::Removed,
+        }
+    }
+}
+
+impl From<TargetListingStatus> for ListingStatus {
+    fn from(status: TargetListingStatus) -> Self {
+        match status {
+            TargetListingStatus::Synced => Self::Synced,
+            TargetListingStatus::ModifiedByHand => Self::ModifiedByHand,
+            TargetListingStatus::InConflict => Self::InConflict,
+            TargetListingStatus::Removed => Self::Removed,
+        }
+    }
+}
+
+fn filter_and_sort(args: ListingArgs) -> Result<(ListingFilter, Sort), Error> {
+    let mut conditions = Vec::new();
+    for (i, condition) in args.conditions.unwrap_or_default().into_iter().enumerate() {
+        conditions.push(JsonCondition {
+            path: JsonPath::parse(&format!("where[{i}].path"), &condition.path)?,
+            op: condition.op,
+            value: condition.value.map(|v| v.0).unwrap_or(Value::Null),
+        });
+    }
+    let sort = match args.order_by {
+        None => Sort::default(),
+        Some(order) => {
+            let by = match (order.field, order.path) {
+                (Some(_), Some(_)) => {
+                    return Err(Error::invalid("orderBy", "give either `field` or `path`, not both"));
+                }
+                (None, Some(path)) => SortBy::Path(JsonPath::parse("orderBy.path", &path)?),
+                (Some(ListingOrderField::CreatedAt), None) => SortBy::CreatedAt,
+                (Some(ListingOrderField::UpdatedAt), None) => SortBy::UpdatedAt,
+                (Some(ListingOrderField::ExternalId), None) => SortBy::ExternalId,
+                (Some(ListingOrderField::Id), None) | (None, None) => SortBy::Id,
+            };
+            Sort {
+                by,
+                descending: order.direction == OrderDirection::Desc,
+            }
+        }
+    };
+    Ok((
+        ListingFilter {
+            external_ids: args.external_ids,
+            status: args.status,
+            updated_since: args.updated_since,
+            conditions,
+        },
+        sort,
+    ))
+}
+
+/// Whether the connection's selection reads any of `fields` of its nodes.
+fn selects_node_field(ctx: &Context<'_>, fields: &[&str]) -> bool {
+    let look = ctx.look_ahead();
+    fields.iter().any(|field| {
+        look.field("edges").field("node").field(field).exists() || look.field("nodes").field(field).exists()
+    })
+}
+
+/// The arguments of a nested connection field.
+pub fn child_args(
+    ctx: &Context<'_>,
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+    listing: Option<ListingArgs>,
+) -> Result<Arc<ChildArgs>, Error> {
+    let request = child_page_request(first, after, last, before)?;
+    let (filter, sort) = match listing {
+        Some(listing) => filter_and_sort(listing)?,
+        None => (ListingFilter::default(), Sort::default()),
+    };
+    Ok(Arc::new(ChildArgs {
+        request,
+        filter,
+        sort,
+        with_total: ctx.look_ahead().field("totalCount").exists(),
+        with_data: selects_node_field(ctx, &["data", "field"]),
+    }))
+}
