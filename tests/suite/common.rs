@@ -128,6 +128,8 @@ pub struct TestApp {
     pub database_url: String,
     pub router: Router,
     pub config: ServerConfig,
+    /// How many SQL statements the app has run so far.
+    pub statements: std::sync::Arc<AtomicU32>,
     // Last, so the pool closes before the database is dropped.
     _database: TestDatabase,
 }
@@ -141,9 +143,17 @@ impl TestApp {
     /// A fresh app with `config`.
     pub async fn spawn_with(config: ServerConfig) -> Self {
         let (database, database_url) = TestDatabase::create().await;
-        let db = db::connect_and_migrate(&database_url)
+        let mut db = db::connect_and_migrate(&database_url)
             .await
             .expect("connect and migrate the test database");
+        let statements = std::sync::Arc::new(AtomicU32::new(0));
+        let counter = statements.clone();
+        db.set_metric_callback(move |info| {
+            counter.fetch_add(1, Ordering::Relaxed);
+            if std::env::var_os("TEST_PRINT_SQL").is_some() {
+                eprintln!("SQL: {}", &info.statement.sql[..info.statement.sql.len().min(150)]);
+            }
+        });
         let state = http::AppState::new(db.clone(), &config, None);
         let router = http::router(state, &config);
         Self {
@@ -151,8 +161,17 @@ impl TestApp {
             database_url,
             router,
             config,
+            statements,
             _database: database,
         }
+    }
+
+    /// The number of SQL statements `query` runs (after a warm-up run of it).
+    pub async fn statements_of(&self, key: &str, query: &str, variables: Value) -> u32 {
+        self.data(key, query, variables.clone()).await;
+        let before = self.statements.load(Ordering::SeqCst);
+        self.data(key, query, variables).await;
+        self.statements.load(Ordering::SeqCst) - before
     }
 
     /// Sends a raw request through the router.

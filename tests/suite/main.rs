@@ -12,6 +12,8 @@ mod cli;
 mod engine;
 mod http;
 mod isolation;
+mod migrate;
 mod migrations;
 mod pagination;
 mod schema;
+mod reads;

@@ -1,16 +1,19 @@
 //! `ImportRun` and `SyncLog`: the audit trail.
 
-use async_graphql::{ID, Json, SimpleObject};
+use async_graphql::{ComplexObject, Context, ErrorExtensions, ID, Json, SimpleObject};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::domain::import::ImportMode;
 use crate::entity::{import_run, sync_log};
 use crate::graphql::connection::connection_types;
+use crate::graphql::context;
+use crate::graphql::types::{Source, Target};
 use crate::ids::{ImportRunId, SourceId, SyncLogId, TargetId};
 
 /// The record of one import into a source.
 #[derive(Clone, Debug, SimpleObject)]
+#[graphql(complex)]
 pub struct ImportRun {
     /// Opaque global id.
     #[graphql(owned)]
@@ -39,6 +42,8 @@ pub struct ImportRun {
     pub finished_at: DateTime<Utc>,
     /// How long it took, in milliseconds.
     pub duration_ms: i64,
+    #[graphql(skip)]
+    pub(crate) source_key: i64,
 }
 
 impl From<import_run::Model> for ImportRun {
@@ -46,6 +51,7 @@ impl From<import_run::Model> for ImportRun {
         Self {
             id: ID(ImportRunId(model.id).to_global()),
             source_id: ID(SourceId(model.source_id).to_global()),
+            source_key: model.source_id,
             mode: ImportMode::of(&model),
             dry_run: model.dry_run,
             created: model.created,
@@ -74,6 +80,7 @@ pub struct SyncWarning {
 
 /// The record of one sync of a source into a target.
 #[derive(Clone, Debug, SimpleObject)]
+#[graphql(complex)]
 pub struct SyncLog {
     /// Opaque global id.
     #[graphql(owned)]
@@ -104,6 +111,10 @@ pub struct SyncLog {
     pub finished_at: DateTime<Utc>,
     /// How long it took, in milliseconds.
     pub duration_ms: i64,
+    #[graphql(skip)]
+    pub(crate) source_key: i64,
+    #[graphql(skip)]
+    pub(crate) target_key: i64,
 }
 
 impl From<sync_log::Model> for SyncLog {
@@ -128,6 +139,8 @@ impl From<sync_log::Model> for SyncLog {
             id: ID(SyncLogId(model.id).to_global()),
             source_id: ID(SourceId(model.source_id).to_global()),
             target_id: ID(TargetId(model.target_id).to_global()),
+            source_key: model.source_id,
+            target_key: model.target_id,
             dry_run: model.dry_run,
             created: model.created,
             updated: model.updated,
@@ -140,6 +153,33 @@ impl From<sync_log::Model> for SyncLog {
             started_at: model.started_at,
             finished_at: model.finished_at,
         }
+    }
+}
+
+#[ComplexObject]
+impl ImportRun {
+    /// The source imported into (null if it has been deleted since).
+    async fn source(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Source>> {
+        let loaders = context::loaders(ctx)?;
+        let found = loaders.sources.load_one(self.source_key).await.map_err(|e| e.extend())?;
+        Ok(found.map(Source::from))
+    }
+}
+
+#[ComplexObject]
+impl SyncLog {
+    /// The source synced from.
+    async fn source(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Source>> {
+        let loaders = context::loaders(ctx)?;
+        let found = loaders.sources.load_one(self.source_key).await.map_err(|e| e.extend())?;
+        Ok(found.map(Source::from))
+    }
+
+    /// The target synced into.
+    async fn target(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Target>> {
+        let loaders = context::loaders(ctx)?;
+        let found = loaders.targets.load_one(self.target_key).await.map_err(|e| e.extend())?;
+        Ok(found.map(Target::from))
     }
 }
 

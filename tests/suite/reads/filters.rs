@@ -1,0 +1,1 @@
+//! Listing filters and projection.

@@ -1,0 +1,4 @@
+//! The read API: nested connections batched per level, filters, order, projection, history.
+
+mod batching;
+mod filters;
