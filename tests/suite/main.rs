@@ -12,7 +12,6 @@ mod cli;
 mod engine;
 mod http;
 mod isolation;
-mod migrate;
 mod migrations;
 mod pagination;
 mod schema;
