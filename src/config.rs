@@ -48,9 +48,46 @@ pub struct ServerConfig {
     /// Largest request body accepted, in bytes (imports of many listings are large).
     #[arg(long, env = "SYNC_MAX_BODY_BYTES", default_value_t = 64 * 1024 * 1024)]
     pub max_body_bytes: usize,
+
+    /// Deepest query accepted (GraphiQL's introspection needs about 13).
+    #[arg(long, env = "SYNC_MAX_DEPTH", default_value_t = 16)]
+    pub max_depth: usize,
+
+    /// Most complex query accepted: each field costs 1, and a connection multiplies what it
+    /// selects by its page size (`first`/`last`, else the default page size).
+    #[arg(long, env = "SYNC_MAX_COMPLEXITY", default_value_t = 250_000)]
+    pub max_complexity: usize,
+
+    /// Seconds a GraphQL request may run before it is answered with a `TIMEOUT` error.
+    #[arg(long, env = "SYNC_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+
+    /// Answer introspection queries (GraphiQL needs them); `false` switches them off.
+    #[arg(long, env = "SYNC_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
+    pub introspection: bool,
+
+    /// Origins allowed to call the API from a browser, comma-separated (`*` for any);
+    /// none by default.
+    #[arg(long, env = "SYNC_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+
+    /// Queries kept by automatic persisted queries (APQ), by hash.
+    #[arg(long, env = "SYNC_APQ_CACHE_SIZE", default_value_t = 1_000)]
+    pub apq_cache_size: usize,
 }
 
 impl ServerConfig {
+    /// What the GraphQL schema needs of this configuration.
+    pub fn schema_config(&self) -> crate::graphql::SchemaConfig {
+        crate::graphql::SchemaConfig {
+            page_limits: self.page_limits(),
+            max_depth: self.max_depth,
+            max_complexity: self.max_complexity,
+            introspection: self.introspection,
+            apq_cache_size: self.apq_cache_size,
+        }
+    }
+
     /// The paging limits of this configuration.
     pub fn page_limits(&self) -> crate::domain::pagination::PageLimits {
         crate::domain::pagination::PageLimits {

@@ -20,6 +20,16 @@ pub mod code {
     pub const CONFLICT: &str = "CONFLICT";
     /// Something failed on our side; details are in the server log.
     pub const INTERNAL: &str = "INTERNAL";
+    /// The query is nested deeper than `SYNC_MAX_DEPTH`.
+    pub const QUERY_TOO_DEEP: &str = "QUERY_TOO_DEEP";
+    /// The query costs more than `SYNC_MAX_COMPLEXITY`.
+    pub const QUERY_TOO_COMPLEX: &str = "QUERY_TOO_COMPLEX";
+    /// The request body is larger than `SYNC_MAX_BODY_BYTES`.
+    pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
+    /// The request ran longer than `SYNC_REQUEST_TIMEOUT_SECS`.
+    pub const TIMEOUT: &str = "TIMEOUT";
+    /// An automatic persisted query's hash is unknown: send the query with it once.
+    pub const PERSISTED_QUERY_NOT_FOUND: &str = "PERSISTED_QUERY_NOT_FOUND";
 }
 
 /// Everything a domain operation can fail with.

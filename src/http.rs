@@ -10,15 +10,19 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use async_graphql::http::GraphiQLSource;
+use std::time::Duration;
+
 use axum::body::Bytes;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use sea_orm::DatabaseConnection;
 use serde_json::json;
-use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::config::ServerConfig;
@@ -27,7 +31,7 @@ use crate::domain::api_keys;
 use crate::error::code;
 use crate::graphql::context::{AdminAuth, RequestAuth, TenantAuth};
 use crate::graphql::loaders::Loaders;
-use crate::graphql::{AppSchema, SchemaConfig, build_schema};
+use crate::graphql::{AppSchema, build_schema};
 
 /// The media type of GraphQL-over-HTTP responses.
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -46,18 +50,14 @@ struct Inner {
     admin_token: Option<String>,
     graphiql: String,
     page_limits: crate::domain::pagination::PageLimits,
+    timeout: Duration,
 }
 
 impl AppState {
     /// State for a server over `db`. With `graphiql_key`, GraphiQL starts with that API key in
     /// its headers (the `serve --demo` experience).
     pub fn new(db: DatabaseConnection, config: &ServerConfig, graphiql_key: Option<&str>) -> Self {
-        let schema = build_schema(
-            db.clone(),
-            SchemaConfig {
-                page_limits: config.page_limits(),
-            },
-        );
+        let schema = build_schema(db.clone(), config.schema_config());
         let mut graphiql = GraphiQLSource::build()
             .endpoint("/graphql")
             .title("Sync Manager GraphiQL");
@@ -71,6 +71,7 @@ impl AppState {
                 admin_token: config.admin_token.clone().filter(|t| !t.is_empty()),
                 graphiql: graphiql.finish(),
                 page_limits: config.page_limits(),
+                timeout: Duration::from_secs(config.request_timeout_secs.max(1)),
             }),
         }
     }
@@ -78,12 +79,45 @@ impl AppState {
 
 /// The router with every route and layer.
 pub fn router(state: AppState, config: &ServerConfig) -> Router {
-    Router::new()
+    let mut router = Router::new()
         .route("/graphql", get(graphiql).post(graphql))
         .route("/health", get(health))
-        .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(TraceLayer::new_for_http());
+    if let Some(cors) = cors_layer(&config.cors_origins) {
+        router = router.layer(cors);
+    }
+    router.with_state(state)
+}
+
+/// CORS for the configured origins (`*` for any); `None` when there are none.
+fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
+    let origins: Vec<&str> = origins
+        .iter()
+        .map(|o| o.trim())
+        .filter(|o| !o.is_empty())
+        .collect();
+    if origins.is_empty() {
+        return None;
+    }
+    let allow = if origins.contains(&"*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers([
+                header::CONTENT_TYPE,
+                header::ACCEPT,
+                header::AUTHORIZATION,
+                HeaderName::from_static("x-api-key"),
+                HeaderName::from_static("x-admin-token"),
+            ])
+            .max_age(Duration::from_secs(3600)),
+    )
 }
 
 /// Serves `router` on `listener` until Ctrl-C or SIGTERM.
@@ -172,9 +206,13 @@ fn negotiate(headers: &HeaderMap) -> Option<&'static str> {
     best.map(|(media, _)| media)
 }
 
-fn error_response(status: StatusCode, media: &'static str, message: String) -> Response {
-    let body =
-        json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_REQUEST" } }] });
+fn error_response(
+    status: StatusCode,
+    media: &'static str,
+    code: &str,
+    message: String,
+) -> Response {
+    let body = json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
     (
         status,
         [(header::CONTENT_TYPE, HeaderValue::from_static(media))],
@@ -221,11 +259,31 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> RequestAuth {
     RequestAuth { tenant, admin }
 }
 
-async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+/// The code of an error async-graphql raised itself (they carry none).
+fn builtin_code(message: &str, request_error: bool) -> &'static str {
+    if message.contains("nested too deep") {
+        code::QUERY_TOO_DEEP
+    } else if message.contains("too complex") {
+        code::QUERY_TOO_COMPLEX
+    } else if message.contains("PersistedQueryNotFound") {
+        code::PERSISTED_QUERY_NOT_FOUND
+    } else if request_error {
+        code::BAD_USER_INPUT
+    } else {
+        code::INTERNAL
+    }
+}
+
+async fn graphql(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     let Some(media) = negotiate(&headers) else {
         return error_response(
             StatusCode::NOT_ACCEPTABLE,
             APPLICATION_JSON,
+            "NOT_ACCEPTABLE",
             format!(
                 "cannot answer in any type the Accept header allows; use {GRAPHQL_RESPONSE_JSON} or {APPLICATION_JSON}"
             ),
@@ -245,15 +303,29 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
         return error_response(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             media,
+            "UNSUPPORTED_MEDIA_TYPE",
             "a GraphQL request must be sent with `Content-Type: application/json`".into(),
         );
     }
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => {
+            let status = rejection.status();
+            let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
+                code::PAYLOAD_TOO_LARGE
+            } else {
+                code::BAD_USER_INPUT
+            };
+            return error_response(status, media, code, rejection.body_text());
+        }
+    };
     let request: async_graphql::Request = match serde_json::from_slice(&body) {
         Ok(request) => request,
         Err(err) => {
             return error_response(
                 StatusCode::BAD_REQUEST,
                 media,
+                code::BAD_USER_INPUT,
                 format!("the body is not a GraphQL request (JSON with a `query` string): {err}"),
             );
         }
@@ -267,37 +339,42 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
             state.inner.page_limits,
         ));
     }
-    let mut response = state.inner.schema.execute(request.data(auth)).await;
+    let execution = state.inner.schema.execute(request.data(auth));
+    let Ok(mut response) = tokio::time::timeout(state.inner.timeout, execution).await else {
+        return error_response(
+            StatusCode::GATEWAY_TIMEOUT,
+            media,
+            code::TIMEOUT,
+            format!(
+                "the request took longer than {} s and was stopped",
+                state.inner.timeout.as_secs()
+            ),
+        );
+    };
 
     // A request error (parse, validation, variables) has no `data` and errors without a path.
     let request_error = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
-    // Errors raised by async-graphql itself carry no code; give them one.
-    let default_code = if request_error {
-        code::BAD_USER_INPUT
-    } else {
-        code::INTERNAL
-    };
     for err in &mut response.errors {
+        let code = builtin_code(&err.message, request_error);
         let extensions = err.extensions.get_or_insert_with(Default::default);
         if extensions.get("code").is_none() {
-            extensions.set("code", default_code);
+            extensions.set("code", code);
         }
     }
-    let mut body = serde_json::to_value(&response).unwrap_or_else(|_| json!({}));
-    let status = if media == GRAPHQL_RESPONSE_JSON && request_error {
-        if let Some(map) = body.as_object_mut() {
-            map.remove("data");
-        }
-        StatusCode::BAD_REQUEST
+    let (status, body) = if media == GRAPHQL_RESPONSE_JSON && request_error {
+        // The specification: a request error has no `data` entry, and a 4xx status.
+        let errors = json!({ "errors": response.errors });
+        (StatusCode::BAD_REQUEST, serde_json::to_vec(&errors))
     } else {
-        StatusCode::OK
+        (StatusCode::OK, serde_json::to_vec(&response))
     };
+    let body = body.unwrap_or_else(|_| br#"{"errors":[{"message":"internal error"}]}"#.to_vec());
     (
         status,
         [(header::CONTENT_TYPE, HeaderValue::from_static(media))],
-        body.to_string(),
+        body,
     )
         .into_response()
 }

@@ -134,7 +134,10 @@ fn filter_and_sort(args: ListingArgs) -> Result<(ListingFilter, Sort), Error> {
         Some(order) => {
             let by = match (order.field, order.path) {
                 (Some(_), Some(_)) => {
-                    return Err(Error::invalid("orderBy", "give either `field` or `path`, not both"));
+                    return Err(Error::invalid(
+                        "orderBy",
+                        "give either `field` or `path`, not both",
+                    ));
                 }
                 (None, Some(path)) => SortBy::Path(JsonPath::parse("orderBy.path", &path)?),
                 (Some(ListingOrderField::CreatedAt), None) => SortBy::CreatedAt,
@@ -163,7 +166,8 @@ fn filter_and_sort(args: ListingArgs) -> Result<(ListingFilter, Sort), Error> {
 fn selects_node_field(ctx: &Context<'_>, fields: &[&str]) -> bool {
     let look = ctx.look_ahead();
     fields.iter().any(|field| {
-        look.field("edges").field("node").field(field).exists() || look.field("nodes").field(field).exists()
+        look.field("edges").field("node").field(field).exists()
+            || look.field("nodes").field(field).exists()
     })
 }
 
@@ -188,4 +192,12 @@ pub fn child_args(
         with_total: ctx.look_ahead().field("totalCount").exists(),
         with_data: selects_node_field(ctx, &["data", "field"]),
     }))
+}
+
+/// What a page multiplies the cost of its selection by: its size, or the default size.
+/// Sizes past any sensible page limit are counted as that limit, so the resolver, not the
+/// cost check, tells the client its `first` is too large.
+pub fn page_cost(first: Option<i32>, last: Option<i32>) -> usize {
+    let size = first.or(last).unwrap_or(100).clamp(1, 10_000);
+    usize::try_from(size).unwrap_or(1)
 }

@@ -67,9 +67,13 @@ pub fn child_page_request(
 ) -> Result<ChildPageRequest, Error> {
     Ok(ChildPageRequest {
         first: first.map(i64::from),
-        after: after.map(|c| decode_child_cursor("after", &c)).transpose()?,
+        after: after
+            .map(|c| decode_child_cursor("after", &c))
+            .transpose()?,
         last: last.map(i64::from),
-        before: before.map(|c| decode_child_cursor("before", &c)).transpose()?,
+        before: before
+            .map(|c| decode_child_cursor("before", &c))
+            .transpose()?,
     })
 }
 

@@ -126,10 +126,7 @@ impl<K: ChildKind> Loader<ChildKey> for ChildLoader<K> {
     type Value = ChildPage<K::Model>;
     type Error = Arc<Error>;
 
-    async fn load(
-        &self,
-        keys: &[ChildKey],
-    ) -> Result<HashMap<ChildKey, Self::Value>, Self::Error> {
+    async fn load(&self, keys: &[ChildKey]) -> Result<HashMap<ChildKey, Self::Value>, Self::Error> {
         // Keys of one field share their arguments: one statement per distinct arguments.
         let mut groups: HashMap<&str, Vec<&ChildKey>> = HashMap::new();
         for key in keys {

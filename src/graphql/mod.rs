@@ -14,6 +14,9 @@ pub mod node;
 pub mod query;
 pub mod types;
 
+use async_graphql::extensions::apollo_persisted_queries::{
+    ApolloPersistedQueries, LruCacheStorage,
+};
 use async_graphql::{EmptySubscription, Schema};
 use sea_orm::DatabaseConnection;
 
@@ -23,22 +26,50 @@ use crate::domain::pagination::PageLimits;
 pub type AppSchema = Schema<query::QueryRoot, mutation::MutationRoot, EmptySubscription>;
 
 /// What the schema needs beyond the database.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub struct SchemaConfig {
     /// Paging limits of every connection.
     pub page_limits: PageLimits,
+    /// Deepest query accepted.
+    pub max_depth: usize,
+    /// Most complex query accepted.
+    pub max_complexity: usize,
+    /// Whether introspection queries are answered.
+    pub introspection: bool,
+    /// Queries kept by automatic persisted queries.
+    pub apq_cache_size: usize,
+}
+
+impl Default for SchemaConfig {
+    fn default() -> Self {
+        Self {
+            page_limits: PageLimits::default(),
+            max_depth: 16,
+            max_complexity: 250_000,
+            introspection: true,
+            apq_cache_size: 1_000,
+        }
+    }
 }
 
 /// Builds the schema over `db`.
 pub fn build_schema(db: DatabaseConnection, config: SchemaConfig) -> AppSchema {
-    Schema::build(
+    let mut builder = Schema::build(
         query::QueryRoot,
         mutation::MutationRoot::default(),
         EmptySubscription,
     )
     .data(db)
     .data(config.page_limits)
-    .finish()
+    .limit_depth(config.max_depth)
+    .limit_complexity(config.max_complexity)
+    .extension(ApolloPersistedQueries::new(LruCacheStorage::new(
+        config.apq_cache_size.max(1),
+    )));
+    if !config.introspection {
+        builder = builder.disable_introspection();
+    }
+    builder.finish()
 }
 
 /// The SDL of the schema, as `schema.graphql` holds it.

@@ -59,18 +59,26 @@ pub async fn resolve_node(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<O
         TargetId::TYPE_NAME => targets::get_target(db, &scope, TargetId(key))
             .await
             .map(|m| Node::Target(m.into())),
-        SourcePropertyId::TYPE_NAME => properties::get_source_property(db, &scope, SourcePropertyId(key))
-            .await
-            .map(|m| Node::SourceProperty(m.into())),
-        TargetPropertyId::TYPE_NAME => properties::get_target_property(db, &scope, TargetPropertyId(key))
-            .await
-            .map(|m| Node::TargetProperty(m.into())),
-        SourceSnapshotId::TYPE_NAME => snapshots::get_source_snapshot(db, &scope, SourceSnapshotId(key))
-            .await
-            .map(|m| Node::SourceSnapshot(m.into())),
-        TargetSnapshotId::TYPE_NAME => snapshots::get_target_snapshot(db, &scope, TargetSnapshotId(key))
-            .await
-            .map(|m| Node::TargetSnapshot(m.into())),
+        SourcePropertyId::TYPE_NAME => {
+            properties::get_source_property(db, &scope, SourcePropertyId(key))
+                .await
+                .map(|m| Node::SourceProperty(m.into()))
+        }
+        TargetPropertyId::TYPE_NAME => {
+            properties::get_target_property(db, &scope, TargetPropertyId(key))
+                .await
+                .map(|m| Node::TargetProperty(m.into()))
+        }
+        SourceSnapshotId::TYPE_NAME => {
+            snapshots::get_source_snapshot(db, &scope, SourceSnapshotId(key))
+                .await
+                .map(|m| Node::SourceSnapshot(m.into()))
+        }
+        TargetSnapshotId::TYPE_NAME => {
+            snapshots::get_target_snapshot(db, &scope, TargetSnapshotId(key))
+                .await
+                .map(|m| Node::TargetSnapshot(m.into()))
+        }
         ImportRunId::TYPE_NAME => audit::get_import_run(db, &scope, ImportRunId(key))
             .await
             .map(|m| Node::ImportRun(m.into())),

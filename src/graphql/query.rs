@@ -36,7 +36,30 @@ impl QueryRoot {
         resolve_node(ctx, &id).await
     }
 
+    /// Fetches several objects by their global ids, in order; null for each that does not
+    /// exist in your tenant.
+    async fn nodes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global ids, as objects' `id` fields give them.")] ids: Vec<ID>,
+    ) -> async_graphql::Result<Vec<Option<Node>>> {
+        let limit = context::page_limits(ctx).max_size as usize;
+        if ids.len() > limit {
+            return Err(crate::error::Error::invalid(
+                "ids",
+                format!("at most {limit} ids at a time (the page size limit)"),
+            ))
+            .api();
+        }
+        let mut nodes = Vec::with_capacity(ids.len());
+        for id in &ids {
+            nodes.push(resolve_node(ctx, id).await?);
+        }
+        Ok(nodes)
+    }
+
     /// Your sources, oldest first.
+    #[graphql(complexity = "crate::graphql::args::page_cost(first, last) * child_complexity")]
     async fn sources(
         &self,
         ctx: &Context<'_>,
@@ -69,6 +92,7 @@ impl QueryRoot {
     }
 
     /// Your targets, oldest first.
+    #[graphql(complexity = "crate::graphql::args::page_cost(first, last) * child_complexity")]
     async fn targets(
         &self,
         ctx: &Context<'_>,
@@ -87,6 +111,7 @@ impl QueryRoot {
     }
 
     /// Your syncs, oldest first; optionally only those of one source or target.
+    #[graphql(complexity = "crate::graphql::args::page_cost(first, last) * child_complexity")]
     async fn sync_logs(
         &self,
         ctx: &Context<'_>,
@@ -122,6 +147,7 @@ impl QueryRoot {
 
     /// Listings edited by hand on a target whose source changed since: each with the target
     /// version, the new source version and the version at the last sync. Oldest first.
+    #[graphql(complexity = "crate::graphql::args::page_cost(first, last) * child_complexity")]
     async fn conflicts(
         &self,
         ctx: &Context<'_>,

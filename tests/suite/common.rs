@@ -112,6 +112,12 @@ pub fn test_config() -> ServerConfig {
         default_page_size: 100,
         max_page_size: 500,
         max_body_bytes: 64 * 1024 * 1024,
+        max_depth: 16,
+        max_complexity: 250_000,
+        request_timeout_secs: 30,
+        introspection: true,
+        cors_origins: Vec::new(),
+        apq_cache_size: 100,
     }
 }
 
@@ -151,7 +157,10 @@ impl TestApp {
         db.set_metric_callback(move |info| {
             counter.fetch_add(1, Ordering::Relaxed);
             if std::env::var_os("TEST_PRINT_SQL").is_some() {
-                eprintln!("SQL: {}", &info.statement.sql[..info.statement.sql.len().min(150)]);
+                eprintln!(
+                    "SQL: {}",
+                    &info.statement.sql[..info.statement.sql.len().min(150)]
+                );
             }
         });
         let state = http::AppState::new(db.clone(), &config, None);

@@ -161,7 +161,11 @@ impl ImportRun {
     /// The source imported into (null if it has been deleted since).
     async fn source(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Source>> {
         let loaders = context::loaders(ctx)?;
-        let found = loaders.sources.load_one(self.source_key).await.map_err(|e| e.extend())?;
+        let found = loaders
+            .sources
+            .load_one(self.source_key)
+            .await
+            .map_err(|e| e.extend())?;
         Ok(found.map(Source::from))
     }
 }
@@ -171,14 +175,22 @@ impl SyncLog {
     /// The source synced from.
     async fn source(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Source>> {
         let loaders = context::loaders(ctx)?;
-        let found = loaders.sources.load_one(self.source_key).await.map_err(|e| e.extend())?;
+        let found = loaders
+            .sources
+            .load_one(self.source_key)
+            .await
+            .map_err(|e| e.extend())?;
         Ok(found.map(Source::from))
     }
 
     /// The target synced into.
     async fn target(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Target>> {
         let loaders = context::loaders(ctx)?;
-        let found = loaders.targets.load_one(self.target_key).await.map_err(|e| e.extend())?;
+        let found = loaders
+            .targets
+            .load_one(self.target_key)
+            .await
+            .map_err(|e| e.extend())?;
         Ok(found.map(Target::from))
     }
 }

@@ -109,6 +109,7 @@ impl SourceProperty {
     }
 
     /// Versions this listing had before an import replaced them, oldest first.
+    #[graphql(complexity = "crate::graphql::args::page_cost(first, last) * child_complexity")]
     async fn snapshots(
         &self,
         ctx: &Context<'_>,
@@ -117,10 +118,20 @@ impl SourceProperty {
         #[graphql(desc = "Return the last N snapshots.")] last: Option<i32>,
         #[graphql(desc = "Return snapshots before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<SourceSnapshotConnection> {
-        paged!(ctx, first, after, last, before, source_snapshot_pages, self.key, SourceSnapshotConnection)
+        paged!(
+            ctx,
+            first,
+            after,
+            last,
+            before,
+            source_snapshot_pages,
+            self.key,
+            SourceSnapshotConnection
+        )
     }
 
     /// The target listings synced from this listing, oldest first.
+    #[graphql(complexity = "crate::graphql::args::page_cost(first, last) * child_complexity")]
     async fn target_properties(
         &self,
         ctx: &Context<'_>,
@@ -129,7 +140,16 @@ impl SourceProperty {
         #[graphql(desc = "Return the last N target listings.")] last: Option<i32>,
         #[graphql(desc = "Return target listings before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<TargetPropertyConnection> {
-        paged!(ctx, first, after, last, before, target_properties_of_source, self.key, TargetPropertyConnection)
+        paged!(
+            ctx,
+            first,
+            after,
+            last,
+            before,
+            target_properties_of_source,
+            self.key,
+            TargetPropertyConnection
+        )
     }
 }
 
@@ -231,6 +251,7 @@ impl TargetProperty {
 
     /// Versions this listing had before a sync, a hand edit or a resolution replaced them,
     /// oldest first.
+    #[graphql(complexity = "crate::graphql::args::page_cost(first, last) * child_complexity")]
     async fn snapshots(
         &self,
         ctx: &Context<'_>,
@@ -239,7 +260,16 @@ impl TargetProperty {
         #[graphql(desc = "Return the last N snapshots.")] last: Option<i32>,
         #[graphql(desc = "Return snapshots before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<TargetSnapshotConnection> {
-        paged!(ctx, first, after, last, before, target_snapshot_pages, self.key, TargetSnapshotConnection)
+        paged!(
+            ctx,
+            first,
+            after,
+            last,
+            before,
+            target_snapshot_pages,
+            self.key,
+            TargetSnapshotConnection
+        )
     }
 }
 

@@ -7,7 +7,9 @@ use serde_json::Value;
 use crate::domain::sources::SourceKind;
 use crate::entity::source;
 use crate::error::ApiResult;
-use crate::graphql::args::{ListingArgs, ListingOrder, SourceListingStatus, WhereCondition, child_args};
+use crate::graphql::args::{
+    ListingArgs, ListingOrder, SourceListingStatus, WhereCondition, child_args,
+};
 use crate::graphql::connection::connection_types;
 use crate::graphql::context;
 use crate::graphql::loaders::ChildKey;
@@ -58,6 +60,7 @@ impl Source {
     /// The source's listings (removed ones included, with `removedAt` set), oldest first
     /// unless `orderBy` says otherwise. Filter by ids, state, date and values in the JSON.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::graphql::args::page_cost(first, last) * child_complexity")]
     async fn properties(
         &self,
         ctx: &Context<'_>,
@@ -65,9 +68,13 @@ impl Source {
         #[graphql(desc = "Return listings after this cursor.")] after: Option<String>,
         #[graphql(desc = "Return the last N listings.")] last: Option<i32>,
         #[graphql(desc = "Return listings before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Only listings with these external ids.")] external_ids: Option<Vec<String>>,
+        #[graphql(desc = "Only listings with these external ids.")] external_ids: Option<
+            Vec<String>,
+        >,
         #[graphql(desc = "Only listings in this state.")] status: Option<SourceListingStatus>,
-        #[graphql(desc = "Only listings changed at or after this instant.")] updated_since: Option<DateTime<Utc>>,
+        #[graphql(desc = "Only listings changed at or after this instant.")] updated_since: Option<
+            DateTime<Utc>,
+        >,
         #[graphql(
             name = "where",
             desc = "Conditions on values inside the listing JSON; all must hold."
@@ -101,6 +108,7 @@ impl Source {
     }
 
     /// The imports into this source, oldest first.
+    #[graphql(complexity = "crate::graphql::args::page_cost(first, last) * child_complexity")]
     async fn import_runs(
         &self,
         ctx: &Context<'_>,
@@ -110,15 +118,7 @@ impl Source {
         #[graphql(desc = "Return import runs before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<ImportRunConnection> {
         let loaders = context::loaders(ctx)?;
-        let args = child_args(
-            ctx,
-            first,
-            after,
-            last,
-            before,
-            None,
-        )
-        .api()?;
+        let args = child_args(ctx, first, after, last, before, None).api()?;
         let page = loaders
             .import_run_pages
             .load_one(ChildKey::new(self.key.0, args))

@@ -7,7 +7,9 @@ use serde_json::Value;
 use crate::domain::targets::{ConflictPolicy, TargetKind};
 use crate::entity::target;
 use crate::error::ApiResult;
-use crate::graphql::args::{ListingArgs, ListingOrder, TargetListingStatus, WhereCondition, child_args};
+use crate::graphql::args::{
+    ListingArgs, ListingOrder, TargetListingStatus, WhereCondition, child_args,
+};
 use crate::graphql::connection::connection_types;
 use crate::graphql::context;
 use crate::graphql::loaders::ChildKey;
@@ -61,6 +63,7 @@ impl Target {
     /// The target's listings, oldest first unless `orderBy` says otherwise. Filter by ids,
     /// state (synced, modified by hand, in conflict, removed), date and values in the JSON.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::graphql::args::page_cost(first, last) * child_complexity")]
     async fn properties(
         &self,
         ctx: &Context<'_>,
@@ -68,9 +71,13 @@ impl Target {
         #[graphql(desc = "Return listings after this cursor.")] after: Option<String>,
         #[graphql(desc = "Return the last N listings.")] last: Option<i32>,
         #[graphql(desc = "Return listings before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Only listings with these external ids.")] external_ids: Option<Vec<String>>,
+        #[graphql(desc = "Only listings with these external ids.")] external_ids: Option<
+            Vec<String>,
+        >,
         #[graphql(desc = "Only listings in this state.")] status: Option<TargetListingStatus>,
-        #[graphql(desc = "Only listings changed at or after this instant.")] updated_since: Option<DateTime<Utc>>,
+        #[graphql(desc = "Only listings changed at or after this instant.")] updated_since: Option<
+            DateTime<Utc>,
+        >,
         #[graphql(
             name = "where",
             desc = "Conditions on values inside the listing JSON; all must hold."
@@ -104,6 +111,7 @@ impl Target {
     }
 
     /// The syncs into this target, oldest first.
+    #[graphql(complexity = "crate::graphql::args::page_cost(first, last) * child_complexity")]
     async fn sync_logs(
         &self,
         ctx: &Context<'_>,
@@ -113,15 +121,7 @@ impl Target {
         #[graphql(desc = "Return sync logs before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<SyncLogConnection> {
         let loaders = context::loaders(ctx)?;
-        let args = child_args(
-            ctx,
-            first,
-            after,
-            last,
-            before,
-            None,
-        )
-        .api()?;
+        let args = child_args(ctx, first, after, last, before, None).api()?;
         let page = loaders
             .sync_log_pages
             .load_one(ChildKey::new(self.key.0, args))
