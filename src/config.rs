@@ -58,9 +58,9 @@ pub struct ServerConfig {
     #[arg(long, env = "SYNC_MAX_COMPLEXITY", default_value_t = 250_000)]
     pub max_complexity: usize,
 
-    /// Seconds a GraphQL request may run before it is answered with a `TIMEOUT` error.
-    #[arg(long, env = "SYNC_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
-    pub request_timeout_secs: u64,
+    /// Milliseconds a GraphQL request may run before it is answered with a `TIMEOUT` error.
+    #[arg(long, env = "SYNC_REQUEST_TIMEOUT_MS", default_value_t = 30_000)]
+    pub request_timeout_ms: u64,
 
     /// Answer introspection queries (GraphiQL needs them); `false` switches them off.
     #[arg(long, env = "SYNC_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]

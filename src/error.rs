@@ -26,7 +26,7 @@ pub mod code {
     pub const QUERY_TOO_COMPLEX: &str = "QUERY_TOO_COMPLEX";
     /// The request body is larger than `SYNC_MAX_BODY_BYTES`.
     pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
-    /// The request ran longer than `SYNC_REQUEST_TIMEOUT_SECS`.
+    /// The request ran longer than `SYNC_REQUEST_TIMEOUT_MS`.
     pub const TIMEOUT: &str = "TIMEOUT";
     /// An automatic persisted query's hash is unknown: send the query with it once.
     pub const PERSISTED_QUERY_NOT_FOUND: &str = "PERSISTED_QUERY_NOT_FOUND";

@@ -71,7 +71,7 @@ impl AppState {
                 admin_token: config.admin_token.clone().filter(|t| !t.is_empty()),
                 graphiql: graphiql.finish(),
                 page_limits: config.page_limits(),
-                timeout: Duration::from_secs(config.request_timeout_secs.max(1)),
+                timeout: Duration::from_millis(config.request_timeout_ms.max(1)),
             }),
         }
     }
@@ -346,8 +346,8 @@ async fn graphql(
             media,
             code::TIMEOUT,
             format!(
-                "the request took longer than {} s and was stopped",
-                state.inner.timeout.as_secs()
+                "the request took longer than {} ms and was stopped",
+                state.inner.timeout.as_millis()
             ),
         );
     };

@@ -17,8 +17,7 @@ use sea_orm::sea_query::{
     UnionType,
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, FromQueryResult, QueryFilter,
-    QuerySelect, QueryTrait,
+    ColumnTrait, ConnectionTrait, DbBackend, FromQueryResult, QueryFilter, QuerySelect, QueryTrait,
 };
 use serde_json::Value;
 
@@ -115,17 +114,30 @@ fn size(field: &str, value: Option<i64>, limits: PageLimits) -> Result<Option<u6
 }
 
 /// Keyset condition: rows strictly after (`forward`) or before `cursor` in `sort`'s order.
-fn keyset(backend: DbBackend, sort: &Sort, cursor: &Cursor, forward: bool) -> Result<Condition, Error> {
+fn keyset(
+    backend: DbBackend,
+    sort: &Sort,
+    cursor: &Cursor,
+    forward: bool,
+) -> Result<Condition, Error> {
     let id = Expr::col(Alias::new("id"));
     // Moving in the order's direction means larger ids when ascending.
     let later = forward != sort.descending;
-    let id_after = if later { id.clone().gt(cursor.id) } else { id.clone().lt(cursor.id) };
+    let id_after = if later {
+        id.clone().gt(cursor.id)
+    } else {
+        id.clone().lt(cursor.id)
+    };
     let Some(key_sql) = sort.key_sql(backend) else {
         return Ok(Condition::all().add(id_after));
     };
     let key: Value = match &cursor.key {
-        Some(text) => serde_json::from_str(text)
-            .map_err(|_| Error::invalid(if forward { "after" } else { "before" }, "is not a cursor of this order"))?,
+        Some(text) => serde_json::from_str(text).map_err(|_| {
+            Error::invalid(
+                if forward { "after" } else { "before" },
+                "is not a cursor of this order",
+            )
+        })?,
         None => Value::Null,
     };
     // Missing keys sort last in both directions (NULLS LAST).
@@ -144,9 +156,11 @@ fn keyset(backend: DbBackend, sort: &Sort, cursor: &Cursor, forward: bool) -> Re
         } else {
             key_sql.clone().lt(bound.clone())
         };
-        let mut any = Condition::any()
-            .add(beyond)
-            .add(Condition::all().add(key_sql.clone().eq(bound)).add(id_after));
+        let mut any = Condition::any().add(beyond).add(
+            Condition::all()
+                .add(key_sql.clone().eq(bound))
+                .add(id_after),
+        );
         if forward {
             any = any.add(key_sql.is_null());
         }
@@ -159,7 +173,11 @@ fn order(stmt: &mut SelectStatement, backend: DbBackend, sort: &Sort, reverse: b
     let descending = sort.descending != reverse;
     let direction = if descending { Order::Desc } else { Order::Asc };
     if let Some(key_sql) = sort.key_sql(backend) {
-        let nulls = if reverse { NullOrdering::First } else { NullOrdering::Last };
+        let nulls = if reverse {
+            NullOrdering::First
+        } else {
+            NullOrdering::Last
+        };
         stmt.order_by_expr_with_nulls(key_sql, direction.clone(), nulls);
     }
     stmt.order_by(Alias::new("id"), direction);
@@ -299,7 +317,9 @@ where
                 items,
                 has_next,
                 has_previous,
-                total: totals.as_ref().map(|t| t.get(&parent).copied().unwrap_or(0)),
+                total: totals
+                    .as_ref()
+                    .map(|t| t.get(&parent).copied().unwrap_or(0)),
             },
         );
     }

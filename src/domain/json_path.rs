@@ -25,7 +25,8 @@ impl JsonPath {
             && segments.iter().all(|s| {
                 !s.is_empty()
                     && s.len() <= 64
-                    && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                    && s.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
             })
             && segments.len() <= 16;
         if ok {
@@ -47,11 +48,13 @@ impl JsonPath {
 
     /// The value at this path in `value`, if any (array elements by index).
     pub fn get<'v>(&self, value: &'v Value) -> Option<&'v Value> {
-        self.segments.iter().try_fold(value, |current, segment| match current {
-            Value::Object(map) => map.get(segment),
-            Value::Array(items) => segment.parse::<usize>().ok().and_then(|i| items.get(i)),
-            _ => None,
-        })
+        self.segments
+            .iter()
+            .try_fold(value, |current, segment| match current {
+                Value::Object(map) => map.get(segment),
+                Value::Array(items) => segment.parse::<usize>().ok().and_then(|i| items.get(i)),
+                _ => None,
+            })
     }
 
     /// The SQL literal of the path for `backend`.
@@ -130,7 +133,10 @@ mod tests {
     #[test]
     fn paths_are_checked_and_read() {
         let path = JsonPath::parse("where.path", "address.city").unwrap();
-        assert_eq!(path.get(&json!({"address": {"city": "Lyon"}})), Some(&json!("Lyon")));
+        assert_eq!(
+            path.get(&json!({"address": {"city": "Lyon"}})),
+            Some(&json!("Lyon"))
+        );
         assert_eq!(path.literal(DbBackend::Postgres), "'{address,city}'");
         assert_eq!(path.literal(DbBackend::Sqlite), "'$.\"address\".\"city\"'");
         let index = JsonPath::parse("p", "images.0").unwrap();

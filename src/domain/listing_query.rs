@@ -93,13 +93,19 @@ impl ListingFilter {
                 WhereOp::In if !condition.value.is_array() => {
                     return Err(Error::invalid(field, "IN needs an array of values"));
                 }
-                WhereOp::Exists if !(Value::is_boolean(&condition.value) || Value::is_null(&condition.value)) => {
+                WhereOp::Exists
+                    if !(Value::is_boolean(&condition.value)
+                        || Value::is_null(&condition.value)) =>
+                {
                     return Err(Error::invalid(field, "EXISTS takes true, false or nothing"));
                 }
                 WhereOp::Lt | WhereOp::Lte | WhereOp::Gt | WhereOp::Gte
                     if !(condition.value.is_number() || condition.value.is_string()) =>
                 {
-                    return Err(Error::invalid(field, "ordering compares numbers or strings"));
+                    return Err(Error::invalid(
+                        field,
+                        "ordering compares numbers or strings",
+                    ));
                 }
                 _ => {}
             }
@@ -141,6 +147,14 @@ fn status_condition(status: ListingStatus, side: ListingSide) -> SimpleExpr {
     }
 }
 
+/// The `n`th placeholder of a custom expression: sea-query numbers them on PostgreSQL.
+fn placeholder(backend: DbBackend, n: usize) -> String {
+    match backend {
+        DbBackend::Postgres => format!("${n}"),
+        _ => "?".to_owned(),
+    }
+}
+
 fn json_condition(backend: DbBackend, condition: &JsonCondition) -> SimpleExpr {
     let path = &condition.path;
     let at = path.sql(backend);
@@ -149,8 +163,15 @@ fn json_condition(backend: DbBackend, condition: &JsonCondition) -> SimpleExpr {
         WhereOp::Eq => at.eq(value(&condition.value)),
         WhereOp::Ne => {
             let text = path.sql_text(backend);
-            let op = if backend == DbBackend::Postgres { "IS DISTINCT FROM" } else { "IS NOT" };
-            Expr::cust_with_values(format!("{text} {op} ?"), [value(&condition.value)])
+            let op = if backend == DbBackend::Postgres {
+                "IS DISTINCT FROM"
+            } else {
+                "IS NOT"
+            };
+            Expr::cust_with_values(
+                format!("{text} {op} {}", placeholder(backend, 1)),
+                [value(&condition.value)],
+            )
         }
         WhereOp::Lt => at.lt(value(&condition.value)),
         WhereOp::Lte => at.lte(value(&condition.value)),
@@ -183,13 +204,13 @@ fn contains(backend: DbBackend, path: &JsonPath, needle: &Value) -> SimpleExpr {
             match needle.as_str() {
                 Some(s) => Expr::cust_with_values(
                     format!(
-                        "(CASE {kind} WHEN 'array' THEN {text} @> ? \
-                         WHEN 'string' THEN strpos({text} #>> '{{}}', ?) > 0 ELSE false END)"
+                        "(CASE {kind} WHEN 'array' THEN {text} @> $1 \
+                         WHEN 'string' THEN strpos({text} #>> '{{}}', $2) > 0 ELSE false END)"
                     ),
                     [element, s.to_owned().into()],
                 ),
                 None => Expr::cust_with_values(
-                    format!("(CASE {kind} WHEN 'array' THEN {text} @> ? ELSE false END)"),
+                    format!("(CASE {kind} WHEN 'array' THEN {text} @> $1 ELSE false END)"),
                     [element],
                 ),
             }

@@ -11,7 +11,9 @@ async fn catalog(sources: usize) -> (TestApp, String) {
     let target = app.create_target(&key, "Site").await;
     for s in 0..sources {
         let source = app.create_source(&key, &format!("Feed {s}")).await;
-        let items: Vec<_> = (0..5).map(|i| json!({ "id": format!("{s}-{i}"), "price": i * 1000 })).collect();
+        let items: Vec<_> = (0..5)
+            .map(|i| json!({ "id": format!("{s}-{i}"), "price": i * 1000 }))
+            .collect();
         app.data(
             &key,
             "mutation($s: ID!, $items: JSON!) { importProperties(input: { sourceId: $s, items: $items }) { importRun { created } } }",
@@ -19,7 +21,9 @@ async fn catalog(sources: usize) -> (TestApp, String) {
         )
         .await;
         // A second version, so every listing has a snapshot.
-        let items: Vec<_> = (0..5).map(|i| json!({ "id": format!("{s}-{i}"), "price": i * 1000 + 1 })).collect();
+        let items: Vec<_> = (0..5)
+            .map(|i| json!({ "id": format!("{s}-{i}"), "price": i * 1000 + 1 }))
+            .collect();
         app.data(
             &key,
             "mutation($s: ID!, $items: JSON!) { importProperties(input: { sourceId: $s, items: $items }) { importRun { updated } } }",
@@ -61,9 +65,16 @@ const DEEP: &str = r#"query($n: Int!) {
 async fn a_deep_query_costs_the_same_statements_for_2_or_8_parents() {
     let (small, small_key) = catalog(2).await;
     let (large, large_key) = catalog(8).await;
-    let few = small.statements_of(&small_key, DEEP, json!({ "n": 2 })).await;
-    let many = large.statements_of(&large_key, DEEP, json!({ "n": 8 })).await;
-    assert_eq!(few, many, "the statement count grew with the number of parents");
+    let few = small
+        .statements_of(&small_key, DEEP, json!({ "n": 2 }))
+        .await;
+    let many = large
+        .statements_of(&large_key, DEEP, json!({ "n": 8 }))
+        .await;
+    assert_eq!(
+        few, many,
+        "the statement count grew with the number of parents"
+    );
     // Auth, sources + count, targets + count, and one or two per nested level: well under 20.
     assert!(many <= 20, "{many} statements");
 
@@ -76,12 +87,20 @@ async fn a_deep_query_costs_the_same_statements_for_2_or_8_parents() {
     let listings = &first["properties"];
     assert_eq!(listings["totalCount"], 5);
     assert_eq!(listings["pageInfo"]["hasNextPage"], true);
-    let prices: Vec<_> = listings["edges"].as_array().unwrap().iter().map(|e| e["node"]["field"].clone()).collect();
+    let prices: Vec<_> = listings["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["field"].clone())
+        .collect();
     assert_eq!(prices, vec![json!(4001), json!(3001), json!(2001)]);
     let node = &listings["edges"][0]["node"];
     assert_eq!(node["snapshots"]["totalCount"], 1);
     assert_eq!(node["snapshots"]["nodes"][0]["data"]["price"], 4000);
-    assert_eq!(node["targetProperties"]["nodes"][0]["sourceProperty"]["externalId"], "0-4");
+    assert_eq!(
+        node["targetProperties"]["nodes"][0]["sourceProperty"]["externalId"],
+        "0-4"
+    );
     let logs = &data["targets"]["nodes"][0]["syncLogs"]["nodes"];
     assert_eq!(logs.as_array().unwrap().len(), 3);
     assert_eq!(logs[2]["source"]["name"], "Feed 7");
@@ -105,12 +124,18 @@ async fn nested_pages_walk_forwards_and_backwards_under_each_parent() {
     };
     let one = page(None).await;
     let conn = &one["sources"]["nodes"][1]["properties"];
-    assert_eq!(conn["nodes"], json!([{ "externalId": "1-4" }, { "externalId": "1-3" }]));
+    assert_eq!(
+        conn["nodes"],
+        json!([{ "externalId": "1-4" }, { "externalId": "1-3" }])
+    );
     assert_eq!(conn["pageInfo"]["hasPreviousPage"], false);
     let cursor = conn["pageInfo"]["endCursor"].as_str().unwrap().to_owned();
     let two = page(Some(cursor)).await;
     let conn = &two["sources"]["nodes"][1]["properties"];
-    assert_eq!(conn["nodes"], json!([{ "externalId": "1-2" }, { "externalId": "1-1" }]));
+    assert_eq!(
+        conn["nodes"],
+        json!([{ "externalId": "1-2" }, { "externalId": "1-1" }])
+    );
     assert_eq!(conn["pageInfo"]["hasPreviousPage"], true);
     assert_eq!(conn["pageInfo"]["hasNextPage"], true);
 
@@ -122,7 +147,10 @@ async fn nested_pages_walk_forwards_and_backwards_under_each_parent() {
         )
         .await;
     let conn = &back["sources"]["nodes"][0]["properties"];
-    assert_eq!(conn["nodes"], json!([{ "externalId": "0-3" }, { "externalId": "0-4" }]));
+    assert_eq!(
+        conn["nodes"],
+        json!([{ "externalId": "0-3" }, { "externalId": "0-4" }])
+    );
     assert_eq!(conn["pageInfo"]["hasPreviousPage"], true);
     assert_eq!(conn["pageInfo"]["hasNextPage"], false);
 }

@@ -2,3 +2,4 @@
 
 mod batching;
 mod filters;
+mod guards;

@@ -1,0 +1,174 @@
+//! Each guard trips with its code.
+
+use axum::body::Body;
+use axum::http::Request;
+use http_body_util::BodyExt;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use tower::ServiceExt;
+
+use crate::common::{TestApp, error_code, test_config};
+
+#[tokio::test]
+async fn a_query_nested_too_deep_is_refused() {
+    let mut config = test_config();
+    config.max_depth = 4;
+    let app = TestApp::spawn_with(config).await;
+    let (_, key) = app.create_tenant("Acme").await;
+    let body = app
+        .graphql(
+            &key,
+            "{ sources { edges { node { properties { nodes { externalId } } } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&body), "QUERY_TOO_DEEP");
+    assert_eq!(
+        app.data(&key, "{ sources { totalCount } }", json!({}))
+            .await["sources"]["totalCount"],
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_query_too_complex_is_refused() {
+    let app = TestApp::spawn().await;
+    let (_, key) = app.create_tenant("Acme").await;
+    // 500 sources x 500 listings x 500 snapshots x 2 fields is far past the default limit.
+    let body = app
+        .graphql(
+            &key,
+            "{ sources(first: 500) { nodes { properties(first: 500) { nodes { snapshots(first: 500) { nodes { id reason } } } } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&body), "QUERY_TOO_COMPLEX");
+}
+
+#[tokio::test]
+async fn a_body_too_large_and_a_slow_request_get_coded_errors() {
+    let mut config = test_config();
+    config.max_body_bytes = 1_000;
+    let app = TestApp::spawn_with(config).await;
+    let big =
+        json!({ "query": format!("{{ viewer {{ name }} }} #{}", "x".repeat(2_000)) }).to_string();
+    let response = app
+        .send(
+            Request::post("/graphql")
+                .header("content-type", "application/json")
+                .body(Body::from(big))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(response.status, 413);
+    assert_eq!(error_code(&response.body), "PAYLOAD_TOO_LARGE");
+
+    let app = TestApp::spawn().await;
+    let (_, key) = app.create_tenant("Acme").await;
+    let source = app.create_source(&key, "Feed").await;
+    let items: Vec<_> = (0..3000)
+        .map(|i| json!({ "id": i, "text": "x".repeat(200) }))
+        .collect();
+    let request = json!({
+        "query": "mutation($s: ID!, $items: JSON!) { importProperties(input: { sourceId: $s, items: $items }) { importRun { created } } }",
+        "variables": { "s": source, "items": items },
+    });
+    // The same database behind a server that allows 1 ms a request.
+    let mut config = test_config();
+    config.request_timeout_ms = 1;
+    let hurried = sync_manager::http::router(
+        sync_manager::http::AppState::new(app.db.clone(), &config, None),
+        &config,
+    );
+    let response = hurried
+        .oneshot(
+            Request::post("/graphql")
+                .header("content-type", "application/json")
+                .header("x-api-key", &key)
+                .body(Body::from(request.to_string()))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 504);
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(error_code(&body), "TIMEOUT");
+    // Nothing of the stopped import remains.
+    let count = app
+        .data(
+            &key,
+            "query($s: ID!) { source(id: $s) { properties { totalCount } } }",
+            json!({ "s": source }),
+        )
+        .await;
+    assert_eq!(count["source"]["properties"]["totalCount"], 0);
+}
+
+#[tokio::test]
+async fn introspection_can_be_switched_off() {
+    let query = "{ __schema { queryType { name } } }";
+    let app = TestApp::spawn().await;
+    let (_, key) = app.create_tenant("Acme").await;
+    assert_eq!(
+        app.data(&key, query, json!({})).await["__schema"]["queryType"]["name"],
+        "Query"
+    );
+
+    let mut config = test_config();
+    config.introspection = false;
+    let app = TestApp::spawn_with(config).await;
+    let (_, key) = app.create_tenant("Acme").await;
+    let body = app.graphql(&key, query, json!({})).await;
+    assert_eq!(body["data"]["__schema"], json!(null), "{body}");
+    assert_eq!(
+        app.data(&key, "{ viewer { slug } }", json!({})).await["viewer"]["slug"],
+        "acme"
+    );
+}
+
+#[tokio::test]
+async fn cors_answers_configured_origins_only() {
+    let mut config = test_config();
+    config.cors_origins = vec!["https://app.example".into()];
+    let app = TestApp::spawn_with(config).await;
+    let preflight = |origin: &str| {
+        Request::options("/graphql")
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "content-type,x-api-key")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let allowed = app.send(preflight("https://app.example")).await;
+    assert_eq!(
+        allowed.headers["access-control-allow-origin"],
+        "https://app.example"
+    );
+    let other = app.send(preflight("https://evil.example")).await;
+    assert!(other.headers.get("access-control-allow-origin").is_none());
+}
+
+#[tokio::test]
+async fn automatic_persisted_queries_run_by_hash() {
+    let app = TestApp::spawn().await;
+    let (_, key) = app.create_tenant("Acme").await;
+    let query = "{ viewer { slug } }";
+    let hash = hex::encode(Sha256::digest(query.as_bytes()));
+    let extensions = json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } });
+    let send = |body: serde_json::Value| {
+        Request::post("/graphql")
+            .header("content-type", "application/json")
+            .header("x-api-key", &key)
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    };
+    let unknown = app.send(send(json!({ "extensions": extensions }))).await;
+    assert_eq!(error_code(&unknown.body), "PERSISTED_QUERY_NOT_FOUND");
+    let registered = app
+        .send(send(json!({ "query": query, "extensions": extensions })))
+        .await;
+    assert_eq!(registered.body["data"]["viewer"]["slug"], "acme");
+    let by_hash = app.send(send(json!({ "extensions": extensions }))).await;
+    assert_eq!(by_hash.body["data"]["viewer"]["slug"], "acme");
+}
