@@ -6,6 +6,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod children;
 pub mod conflicts;
+pub mod diff;
 pub mod edits;
 pub mod hashing;
 pub mod import;

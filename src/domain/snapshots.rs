@@ -269,3 +269,80 @@ pub async fn target_snapshot_pages(
     };
     pages_under_parents(db, scope, query, property_ids, limits).await
 }
+
+/// The version that replaced each source snapshot, by snapshot id: the next snapshot of its
+/// listing, or the listing's current data. Two statements for the whole batch.
+pub async fn source_replacements(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
+    snapshots: &[(i64, i64)],
+) -> Result<HashMap<i64, Value>, Error> {
+    let properties: Vec<i64> = snapshots.iter().map(|(_, p)| *p).collect();
+    let first = snapshots.iter().map(|(s, _)| *s).min().unwrap_or_default();
+    let later: Vec<(i64, i64, Value)> = scope
+        .select::<source_snapshot::Entity>()
+        .filter(source_snapshot::Column::SourcePropertyId.is_in(properties.iter().copied()))
+        .filter(source_snapshot::Column::Id.gt(first))
+        .order_by_asc(source_snapshot::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s.source_property_id, s.data))
+        .collect();
+    let current: HashMap<i64, Value> =
+        crate::domain::properties::source_properties_by_ids(db, scope, &properties)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p.data))
+            .collect();
+    Ok(next_versions(snapshots, &later, &current))
+}
+
+/// The version that replaced each target snapshot, by snapshot id (see [`source_replacements`]).
+pub async fn target_replacements(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
+    snapshots: &[(i64, i64)],
+) -> Result<HashMap<i64, Value>, Error> {
+    let properties: Vec<i64> = snapshots.iter().map(|(_, p)| *p).collect();
+    let first = snapshots.iter().map(|(s, _)| *s).min().unwrap_or_default();
+    let later: Vec<(i64, i64, Value)> = scope
+        .select::<target_snapshot::Entity>()
+        .filter(target_snapshot::Column::TargetPropertyId.is_in(properties.iter().copied()))
+        .filter(target_snapshot::Column::Id.gt(first))
+        .order_by_asc(target_snapshot::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s.target_property_id, s.data))
+        .collect();
+    let current: HashMap<i64, Value> = scope
+        .select::<target_property::Entity>()
+        .filter(target_property::Column::Id.is_in(properties.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.data))
+        .collect();
+    Ok(next_versions(snapshots, &later, &current))
+}
+
+/// For each `(snapshot, listing)`, the data of the listing's first later snapshot, else its
+/// current data.
+fn next_versions(
+    snapshots: &[(i64, i64)],
+    later: &[(i64, i64, Value)],
+    current: &HashMap<i64, Value>,
+) -> HashMap<i64, Value> {
+    snapshots
+        .iter()
+        .filter_map(|(snapshot, property)| {
+            let next = later
+                .iter()
+                .find(|(id, p, _)| p == property && id > snapshot)
+                .map(|(_, _, data)| data)
+                .or_else(|| current.get(property));
+            next.map(|data| (*snapshot, data.clone()))
+        })
+        .collect()
+}

@@ -178,6 +178,41 @@ by_id! {
     target::Model => targets::targets_by_ids;
 }
 
+/// The version that replaced a snapshot, keyed by `(snapshot id, listing id)`.
+pub struct ReplacementLoader<M> {
+    db: DatabaseConnection,
+    scope: TenantScope,
+    model: PhantomData<M>,
+}
+
+/// Declares a replacement loader backed by a domain function.
+macro_rules! replacements {
+    ($($model:ty => $load:path;)+) => {
+        $(
+            impl Loader<(i64, i64)> for ReplacementLoader<$model> {
+                type Value = serde_json::Value;
+                type Error = Arc<Error>;
+
+                async fn load(
+                    &self,
+                    keys: &[(i64, i64)],
+                ) -> Result<HashMap<(i64, i64), Self::Value>, Self::Error> {
+                    let found = $load(&self.db, &self.scope, keys).await.map_err(Arc::new)?;
+                    Ok(keys
+                        .iter()
+                        .filter_map(|key| found.get(&key.0).map(|v| (*key, v.clone())))
+                        .collect())
+                }
+            }
+        )+
+    };
+}
+
+replacements! {
+    source_snapshot::Model => snapshots::source_replacements;
+    target_snapshot::Model => snapshots::target_replacements;
+}
+
 /// The loaders of one request.
 pub struct Loaders {
     /// Source listings by id.
@@ -200,6 +235,10 @@ pub struct Loaders {
     pub import_run_pages: DataLoader<ChildLoader<ImportRuns>>,
     /// `Target.syncLogs` pages.
     pub sync_log_pages: DataLoader<ChildLoader<SyncLogs>>,
+    /// What replaced each source snapshot (`SourceSnapshot.changes`).
+    pub source_replacements: DataLoader<ReplacementLoader<source_snapshot::Model>>,
+    /// What replaced each target snapshot (`TargetSnapshot.changes`).
+    pub target_replacements: DataLoader<ReplacementLoader<target_snapshot::Model>>,
 }
 
 impl Loaders {
@@ -234,7 +273,26 @@ impl Loaders {
                 tokio::spawn,
             )
         }
+        fn replacements<M>(
+            db: &DatabaseConnection,
+            scope: TenantScope,
+        ) -> DataLoader<ReplacementLoader<M>>
+        where
+            ReplacementLoader<M>: Loader<(i64, i64)>,
+            M: Send + Sync + 'static,
+        {
+            DataLoader::new(
+                ReplacementLoader {
+                    db: db.clone(),
+                    scope,
+                    model: PhantomData,
+                },
+                tokio::spawn,
+            )
+        }
         Self {
+            source_replacements: replacements(db, scope),
+            target_replacements: replacements(db, scope),
             source_properties: by_id(db, scope),
             sources: by_id(db, scope),
             targets: by_id(db, scope),

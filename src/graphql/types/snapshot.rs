@@ -1,17 +1,41 @@
 //! `SourceSnapshot` and `TargetSnapshot`: replaced versions of a listing.
 
-use async_graphql::{ID, Json, SimpleObject};
+use async_graphql::{ComplexObject, Context, ErrorExtensions, ID, Json, SimpleObject};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use crate::domain::diff;
 use crate::domain::snapshots::SnapshotReason;
 use crate::entity::{source_snapshot, target_snapshot};
 use crate::graphql::connection::connection_types;
+use crate::graphql::context;
 use crate::ids::{SourceSnapshotId, TargetSnapshotId};
+
+/// One field that changed between two versions of a listing.
+#[derive(Clone, Debug, SimpleObject)]
+pub struct FieldChange {
+    /// Dotted path of the value (`price`, `address.city`); arrays are compared whole.
+    pub path: String,
+    /// The value before; null when the field was absent.
+    pub before: Option<Json<Value>>,
+    /// The value after; null when the field was removed.
+    pub after: Option<Json<Value>>,
+}
+
+impl From<diff::FieldChange> for FieldChange {
+    fn from(change: diff::FieldChange) -> Self {
+        Self {
+            path: change.path,
+            before: change.before.map(Json),
+            after: change.after.map(Json),
+        }
+    }
+}
 
 /// A version of a source listing that an import replaced. Kept for the retention period
 /// (30 days unless `cleanupSnapshots` is told otherwise).
 #[derive(Clone, Debug, SimpleObject)]
+#[graphql(complex)]
 pub struct SourceSnapshot {
     /// Opaque global id.
     #[graphql(owned)]
@@ -24,11 +48,14 @@ pub struct SourceSnapshot {
     pub reason: SnapshotReason,
     /// When it was replaced.
     pub created_at: DateTime<Utc>,
+    #[graphql(skip)]
+    pub(crate) key: (i64, i64),
 }
 
 impl From<source_snapshot::Model> for SourceSnapshot {
     fn from(model: source_snapshot::Model) -> Self {
         Self {
+            key: (model.id, model.source_property_id),
             id: ID(SourceSnapshotId(model.id).to_global()),
             reason: SnapshotReason::parse(&model.reason),
             data: Json(model.data),
@@ -40,6 +67,7 @@ impl From<source_snapshot::Model> for SourceSnapshot {
 
 /// A version of a target listing that a sync, a hand edit or a conflict resolution replaced.
 #[derive(Clone, Debug, SimpleObject)]
+#[graphql(complex)]
 pub struct TargetSnapshot {
     /// Opaque global id.
     #[graphql(owned)]
@@ -52,11 +80,14 @@ pub struct TargetSnapshot {
     pub reason: SnapshotReason,
     /// When it was replaced.
     pub created_at: DateTime<Utc>,
+    #[graphql(skip)]
+    pub(crate) key: (i64, i64),
 }
 
 impl From<target_snapshot::Model> for TargetSnapshot {
     fn from(model: target_snapshot::Model) -> Self {
         Self {
+            key: (model.id, model.target_property_id),
             id: ID(TargetSnapshotId(model.id).to_global()),
             reason: SnapshotReason::parse(&model.reason),
             data: Json(model.data),
@@ -66,12 +97,56 @@ impl From<target_snapshot::Model> for TargetSnapshot {
     }
 }
 
+#[ComplexObject]
+impl SourceSnapshot {
+    /// What changed when this version was replaced: each field whose value differs in the
+    /// version that replaced it (the next snapshot, or the listing as it is now).
+    async fn changes(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<FieldChange>> {
+        let loaders = context::loaders(ctx)?;
+        let next = loaders
+            .source_replacements
+            .load_one(self.key)
+            .await
+            .map_err(|e| e.extend())?;
+        Ok(next
+            .map(|next| {
+                diff::changes(&self.data.0, &next)
+                    .into_iter()
+                    .map(FieldChange::from)
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+}
+
 connection_types!(
     SourceSnapshotConnection,
     SourceSnapshotEdge,
     SourceSnapshot,
     "source snapshots"
 );
+#[ComplexObject]
+impl TargetSnapshot {
+    /// What changed when this version was replaced: each field whose value differs in the
+    /// version that replaced it (the next snapshot, or the listing as it is now).
+    async fn changes(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<FieldChange>> {
+        let loaders = context::loaders(ctx)?;
+        let next = loaders
+            .target_replacements
+            .load_one(self.key)
+            .await
+            .map_err(|e| e.extend())?;
+        Ok(next
+            .map(|next| {
+                diff::changes(&self.data.0, &next)
+                    .into_iter()
+                    .map(FieldChange::from)
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+}
+
 connection_types!(
     TargetSnapshotConnection,
     TargetSnapshotEdge,

@@ -3,3 +3,4 @@
 mod batching;
 mod filters;
 mod guards;
+mod history;
