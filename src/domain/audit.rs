@@ -5,11 +5,12 @@ use std::collections::HashMap;
 use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter};
 
 use crate::domain::children::{ChildArgs, ChildPage, ChildQuery, pages_under_parents};
+use crate::domain::list_filter::SyncLogFilter;
 use crate::domain::pagination::{Page, PageLimits, PageRequest, paginate};
 use crate::domain::scope::TenantScope;
 use crate::entity::{import_run, sync_log};
 use crate::error::Error;
-use crate::ids::{ApiKeyId, ImportRunId, SourceId, SyncLogId, TargetId};
+use crate::ids::{ApiKeyId, ImportRunId, SourceId, SyncLogId};
 
 /// Who started an operation.
 #[derive(Clone, Copy, Debug)]
@@ -63,22 +64,15 @@ pub async fn list_import_runs(
     paginate(db, select, import_run::Column::Id, request, limits).await
 }
 
-/// A page of sync logs, oldest first, optionally of one source or target.
+/// A page of sync logs, oldest first, filtered.
 pub async fn list_sync_logs(
     db: &DatabaseConnection,
     scope: &TenantScope,
-    source_id: Option<SourceId>,
-    target_id: Option<TargetId>,
+    filter: &SyncLogFilter,
     request: PageRequest,
     limits: PageLimits,
 ) -> Result<Page<sync_log::Model>, Error> {
-    let mut select = scope.select::<sync_log::Entity>();
-    if let Some(source_id) = source_id {
-        select = select.filter(sync_log::Column::SourceId.eq(source_id.0));
-    }
-    if let Some(target_id) = target_id {
-        select = select.filter(sync_log::Column::TargetId.eq(target_id.0));
-    }
+    let select = filter.apply(scope.select::<sync_log::Entity>());
     paginate(db, select, sync_log::Column::Id, request, limits).await
 }
 

@@ -11,6 +11,7 @@ pub mod edits;
 pub mod hashing;
 pub mod import;
 pub mod json_path;
+pub mod list_filter;
 pub mod listing;
 pub mod listing_query;
 pub mod pagination;

@@ -4,6 +4,7 @@ use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, ModelTrait, QueryFilter, Set};
 use serde_json::Value;
 
+use crate::domain::list_filter::CatalogFilter;
 use crate::domain::pagination::{Page, PageLimits, PageRequest, paginate};
 use crate::domain::scope::TenantScope;
 use crate::domain::validate;
@@ -168,10 +169,11 @@ pub async fn get_source(
 pub async fn list_sources(
     db: &DatabaseConnection,
     scope: &TenantScope,
+    filter: &CatalogFilter,
     request: PageRequest,
     limits: PageLimits,
 ) -> Result<Page<source::Model>, Error> {
-    let select = scope.select::<source::Entity>();
+    let select = filter.sources(scope.select::<source::Entity>());
     paginate(db, select, source::Column::Id, request, limits).await
 }
 

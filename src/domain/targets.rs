@@ -4,6 +4,7 @@ use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, ModelTrait, QueryFilter, Set};
 use serde_json::Value;
 
+use crate::domain::list_filter::CatalogFilter;
 use crate::domain::pagination::{Page, PageLimits, PageRequest, paginate};
 use crate::domain::scope::TenantScope;
 use crate::domain::validate;
@@ -193,10 +194,11 @@ pub async fn get_target(
 pub async fn list_targets(
     db: &DatabaseConnection,
     scope: &TenantScope,
+    filter: &CatalogFilter,
     request: PageRequest,
     limits: PageLimits,
 ) -> Result<Page<target::Model>, Error> {
-    let select = scope.select::<target::Entity>();
+    let select = filter.targets(scope.select::<target::Entity>());
     paginate(db, select, target::Column::Id, request, limits).await
 }
 

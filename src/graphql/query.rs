@@ -1,6 +1,11 @@
 //! The query root.
 
 use async_graphql::{Context, ID, Object};
+use chrono::{DateTime, Utc};
+
+use crate::domain::list_filter::{CatalogFilter, DateRange, SyncLogFilter};
+use crate::domain::sources::SourceKind;
+use crate::domain::targets::TargetKind;
 
 use crate::domain::{audit, conflicts, sources, targets, tenants};
 use crate::error::ApiResult;
@@ -67,13 +72,34 @@ impl QueryRoot {
         #[graphql(desc = "Return sources after this cursor.")] after: Option<String>,
         #[graphql(desc = "Return the last N sources.")] last: Option<i32>,
         #[graphql(desc = "Return sources before this cursor.")] before: Option<String>,
+        #[graphql(desc = "Only sources of this kind.")] kind: Option<SourceKind>,
+        #[graphql(desc = "Only active (true) or inactive (false) sources.")] active: Option<bool>,
+        #[graphql(desc = "Only sources created at or after this instant.")] created_after: Option<
+            DateTime<Utc>,
+        >,
+        #[graphql(desc = "Only sources created at or before this instant.")] created_before: Option<
+            DateTime<Utc>,
+        >,
     ) -> async_graphql::Result<SourceConnection> {
         let scope = context::scope(ctx)?;
         let request = page_request(first, after, last, before).api()?;
-        let page =
-            sources::list_sources(context::db(ctx), &scope, request, context::page_limits(ctx))
-                .await
-                .api()?;
+        let filter = CatalogFilter {
+            kind: kind.map(SourceKind::as_str),
+            active,
+            created: DateRange {
+                from: created_after,
+                to: created_before,
+            },
+        };
+        let page = sources::list_sources(
+            context::db(ctx),
+            &scope,
+            &filter,
+            request,
+            context::page_limits(ctx),
+        )
+        .await
+        .api()?;
         Ok(SourceConnection::from_page(page, |m| m.id))
     }
 
@@ -100,17 +126,38 @@ impl QueryRoot {
         #[graphql(desc = "Return targets after this cursor.")] after: Option<String>,
         #[graphql(desc = "Return the last N targets.")] last: Option<i32>,
         #[graphql(desc = "Return targets before this cursor.")] before: Option<String>,
+        #[graphql(desc = "Only targets of this kind.")] kind: Option<TargetKind>,
+        #[graphql(desc = "Only active (true) or inactive (false) targets.")] active: Option<bool>,
+        #[graphql(desc = "Only targets created at or after this instant.")] created_after: Option<
+            DateTime<Utc>,
+        >,
+        #[graphql(desc = "Only targets created at or before this instant.")] created_before: Option<
+            DateTime<Utc>,
+        >,
     ) -> async_graphql::Result<TargetConnection> {
         let scope = context::scope(ctx)?;
         let request = page_request(first, after, last, before).api()?;
-        let page =
-            targets::list_targets(context::db(ctx), &scope, request, context::page_limits(ctx))
-                .await
-                .api()?;
+        let filter = CatalogFilter {
+            kind: kind.map(TargetKind::as_str),
+            active,
+            created: DateRange {
+                from: created_after,
+                to: created_before,
+            },
+        };
+        let page = targets::list_targets(
+            context::db(ctx),
+            &scope,
+            &filter,
+            request,
+            context::page_limits(ctx),
+        )
+        .await
+        .api()?;
         Ok(TargetConnection::from_page(page, |m| m.id))
     }
 
-    /// Your syncs, oldest first; optionally only those of one source or target.
+    /// Your syncs, oldest first, filtered by source, target, warnings, dry runs and dates.
     #[graphql(complexity = "crate::graphql::args::page_cost(first, last) * child_complexity")]
     async fn sync_logs(
         &self,
@@ -121,6 +168,15 @@ impl QueryRoot {
         #[graphql(desc = "Return sync logs after this cursor.")] after: Option<String>,
         #[graphql(desc = "Return the last N sync logs.")] last: Option<i32>,
         #[graphql(desc = "Return sync logs before this cursor.")] before: Option<String>,
+        #[graphql(desc = "Only syncs with warnings (true) or without (false).")]
+        has_warnings: Option<bool>,
+        #[graphql(desc = "Only dry runs (true) or only real syncs (false).")] dry_run: Option<bool>,
+        #[graphql(desc = "Only syncs started at or after this instant.")] started_after: Option<
+            DateTime<Utc>,
+        >,
+        #[graphql(desc = "Only syncs started at or before this instant.")] started_before: Option<
+            DateTime<Utc>,
+        >,
     ) -> async_graphql::Result<SyncLogConnection> {
         let scope = context::scope(ctx)?;
         let source_id = source_id
@@ -132,11 +188,20 @@ impl QueryRoot {
             .transpose()
             .api()?;
         let request = page_request(first, after, last, before).api()?;
+        let filter = SyncLogFilter {
+            source_id,
+            target_id,
+            has_warnings,
+            dry_run,
+            started: DateRange {
+                from: started_after,
+                to: started_before,
+            },
+        };
         let page = audit::list_sync_logs(
             context::db(ctx),
             &scope,
-            source_id,
-            target_id,
+            &filter,
             request,
             context::page_limits(ctx),
         )

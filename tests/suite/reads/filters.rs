@@ -331,3 +331,81 @@ async fn target_listings_filter_by_state() {
         json!([{ "externalId": "e" }])
     );
 }
+
+#[tokio::test]
+async fn list_screens_filter_sources_targets_and_sync_logs() {
+    let c = catalog().await;
+    c.app
+        .data(&c.key, r#"mutation { createSource(input: { name: "Old scrape", kind: SCRAPED, active: false }) { source { id } } }"#, json!({}))
+        .await;
+    let names = |data: &Value, list: &str| -> Vec<String> {
+        data[list]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let data = c
+        .app
+        .data(
+            &c.key,
+            "{ sources(kind: SCRAPED) { nodes { name } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(names(&data, "sources"), ["Old scrape"]);
+    let data = c
+        .app
+        .data(
+            &c.key,
+            "{ sources(active: true) { nodes { name } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(names(&data, "sources"), ["Feed"]);
+    let data = c.app.data(&c.key, r#"{ sources(createdAfter: "2999-01-01T00:00:00Z") { totalCount } targets(createdBefore: "2999-01-01T00:00:00Z", kind: WEBSITE) { nodes { name } } }"#, json!({})).await;
+    assert_eq!(data["sources"]["totalCount"], 0);
+    assert_eq!(names(&data, "targets"), ["Site"]);
+
+    // One dry run and one sync with a conflict warning.
+    let listing = c
+        .app
+        .data(
+            &c.key,
+            "query($t: ID!) { target(id: $t) { properties(first: 1) { nodes { id } } } }",
+            json!({ "t": c.target }),
+        )
+        .await;
+    let id = listing["target"]["properties"]["nodes"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    c.app.data(&c.key, "mutation($id: ID!) { updateTargetProperty(input: { id: $id, patch: { x: 1 } }) { targetProperty { id } } }", json!({ "id": id })).await;
+    c.app
+        .data(&c.key, "mutation($s: ID!, $items: JSON!) { importProperties(input: { sourceId: $s, items: $items }) { importRun { updated } } }", json!({ "s": c.source, "items": [{ "id": "a", "price": 1 }] }))
+        .await;
+    let sync = "mutation($s: ID!, $t: ID!, $dry: Boolean!) { syncSource(input: { sourceId: $s, targetId: $t, dryRun: $dry }) { syncLog { conflicts } } }";
+    c.app
+        .data(
+            &c.key,
+            sync,
+            json!({ "s": c.source, "t": c.target, "dry": true }),
+        )
+        .await;
+    c.app
+        .data(
+            &c.key,
+            sync,
+            json!({ "s": c.source, "t": c.target, "dry": false }),
+        )
+        .await;
+    let data = c
+        .app
+        .data(&c.key, r#"{ all: syncLogs { totalCount } warned: syncLogs(hasWarnings: true) { totalCount } dry: syncLogs(dryRun: true) { totalCount } clean: syncLogs(hasWarnings: false, dryRun: false) { totalCount } later: syncLogs(startedAfter: "2999-01-01T00:00:00Z") { totalCount } }"#, json!({}))
+        .await;
+    assert_eq!(
+        data,
+        json!({ "all": { "totalCount": 3 }, "warned": { "totalCount": 2 }, "dry": { "totalCount": 1 }, "clean": { "totalCount": 1 }, "later": { "totalCount": 0 } })
+    );
+}
