@@ -40,6 +40,8 @@ pub struct PageRequest {
     pub last: Option<i64>,
     /// Rows before this id.
     pub before: Option<i64>,
+    /// Do not count the matching rows (`total` is then 0): the caller does not show it.
+    pub skip_total: bool,
 }
 
 /// One page of rows, in ascending id order.
@@ -94,7 +96,11 @@ where
 {
     let first = size("first", request.first, limits)?;
     let last = size("last", request.last, limits)?;
-    let total = select.clone().count(db).await?;
+    let total = if request.skip_total {
+        0
+    } else {
+        select.clone().count(db).await?
+    };
 
     let mut window = select.clone();
     if let Some(after) = request.after {

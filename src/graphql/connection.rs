@@ -89,7 +89,22 @@ pub fn page_request(
         after: after.map(|c| decode_cursor("after", &c)).transpose()?,
         last: last.map(i64::from),
         before: before.map(|c| decode_cursor("before", &c)).transpose()?,
+        skip_total: false,
     })
+}
+
+/// [`page_request`] for a connection field: the rows are counted only when the selection
+/// asks for `totalCount`.
+pub fn page_request_for(
+    ctx: &async_graphql::Context<'_>,
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+) -> Result<PageRequest, Error> {
+    let mut request = page_request(first, after, last, before)?;
+    request.skip_total = !ctx.look_ahead().field("totalCount").exists();
+    Ok(request)
 }
 
 /// The edges (cursor and node), `PageInfo` and total of a domain page.
@@ -136,11 +151,10 @@ macro_rules! connection_types {
     ($conn:ident, $edge:ident, $node:ty, $what:literal) => {
         #[doc = concat!("A page of ", $what, ", with paging facts and the total count.")]
         #[derive(Clone, Debug, async_graphql::SimpleObject)]
+        #[graphql(complex)]
         pub struct $conn {
             #[doc = concat!("The ", $what, " of this page, each with its cursor.")]
             pub edges: Vec<$edge>,
-            #[doc = concat!("The ", $what, " of this page, without cursors.")]
-            pub nodes: Vec<$node>,
             /// Paging facts of this page.
             pub page_info: $crate::graphql::connection::PageInfo,
             #[doc = concat!("How many ", $what, " match, across all pages.")]
@@ -154,6 +168,14 @@ macro_rules! connection_types {
             pub cursor: String,
             /// The item.
             pub node: $node,
+        }
+
+        #[async_graphql::ComplexObject]
+        impl $conn {
+            #[doc = concat!("The ", $what, " of this page, without cursors.")]
+            async fn nodes(&self) -> Vec<&$node> {
+                self.edges.iter().map(|edge| &edge.node).collect()
+            }
         }
 
         impl $conn {
@@ -186,7 +208,6 @@ macro_rules! connection_types {
                 total_count: i64,
             ) -> Self {
                 Self {
-                    nodes: edges.iter().map(|(_, n)| n.clone()).collect(),
                     edges: edges
                         .into_iter()
                         .map(|(cursor, node)| $edge { cursor, node })

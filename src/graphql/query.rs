@@ -9,7 +9,7 @@ use crate::domain::targets::TargetKind;
 
 use crate::domain::{audit, conflicts, sources, targets, tenants};
 use crate::error::ApiResult;
-use crate::graphql::connection::page_request;
+use crate::graphql::connection::page_request_for;
 use crate::graphql::context;
 use crate::graphql::node::{Node, resolve_node};
 use crate::graphql::types::{
@@ -82,7 +82,7 @@ impl QueryRoot {
         >,
     ) -> async_graphql::Result<SourceConnection> {
         let scope = context::scope(ctx)?;
-        let request = page_request(first, after, last, before).api()?;
+        let request = page_request_for(ctx, first, after, last, before).api()?;
         let filter = CatalogFilter {
             kind: kind.map(SourceKind::as_str),
             active,
@@ -136,7 +136,7 @@ impl QueryRoot {
         >,
     ) -> async_graphql::Result<TargetConnection> {
         let scope = context::scope(ctx)?;
-        let request = page_request(first, after, last, before).api()?;
+        let request = page_request_for(ctx, first, after, last, before).api()?;
         let filter = CatalogFilter {
             kind: kind.map(TargetKind::as_str),
             active,
@@ -187,7 +187,7 @@ impl QueryRoot {
             .map(|id| TargetId::from_global(&id, "targetId"))
             .transpose()
             .api()?;
-        let request = page_request(first, after, last, before).api()?;
+        let request = page_request_for(ctx, first, after, last, before).api()?;
         let filter = SyncLogFilter {
             source_id,
             target_id,
@@ -222,7 +222,7 @@ impl QueryRoot {
         #[graphql(desc = "Return conflicts before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<ConflictConnection> {
         let scope = context::scope(ctx)?;
-        let request = page_request(first, after, last, before).api()?;
+        let request = page_request_for(ctx, first, after, last, before).api()?;
         let page =
             conflicts::list_conflicts(context::db(ctx), &scope, request, context::page_limits(ctx))
                 .await

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use crate::domain::api_keys;
 use crate::entity::tenant;
 use crate::error::ApiResult;
-use crate::graphql::connection::page_request;
+use crate::graphql::connection::page_request_for;
 use crate::graphql::context;
 use crate::graphql::types::ApiKeyConnection;
 use crate::ids::TenantId;
@@ -55,7 +55,7 @@ impl Tenant {
         #[graphql(desc = "Return keys before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<ApiKeyConnection> {
         let scope = context::scope(ctx)?;
-        let request = page_request(first, after, last, before).api()?;
+        let request = page_request_for(ctx, first, after, last, before).api()?;
         let page =
             api_keys::list_api_keys(context::db(ctx), &scope, request, context::page_limits(ctx))
                 .await
