@@ -18,6 +18,8 @@
 use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use chrono::{DateTime, Utc};
@@ -73,6 +75,10 @@ struct Args {
     sizes: Vec<usize>,
     kinds: Vec<Kind>,
     breakdown: bool,
+    /// Keep the databases (and print their URLs) instead of removing them.
+    keep: bool,
+    /// Runs per size; the table shows each step's median.
+    repeat: Option<usize>,
 }
 
 fn parse_args() -> Res<Args> {
@@ -80,6 +86,8 @@ fn parse_args() -> Res<Args> {
         sizes: vec![10_000, 100_000],
         kinds: vec![Kind::Sqlite, Kind::Postgres],
         breakdown: false,
+        keep: false,
+        repeat: None,
     };
     let mut raw = std::env::args().skip(1);
     while let Some(arg) = raw.next() {
@@ -115,12 +123,24 @@ fn parse_args() -> Res<Args> {
                     .collect::<Result<_, _>>()?;
             }
             "--breakdown" => args.breakdown = true,
+            "--keep" => args.keep = true,
+            "--analyze" => ANALYZE.store(true, Ordering::Relaxed),
+            "--explain" => {
+                args.breakdown = true;
+                EXPLAIN.store(true, Ordering::Relaxed);
+            }
+            "--repeat" => {
+                let r = value("--repeat")?
+                    .parse::<usize>()
+                    .map_err(|e| format!("--repeat: {e}"))?;
+                args.repeat = Some(r.max(1));
+            }
             // `cargo bench` passes `--bench` to every bench target.
             "--bench" => {}
             "-h" | "--help" => {
                 println!(
                     "usage: cargo bench --bench engine -- [--sizes 10000,100000] \
-                     [--db sqlite,postgres] [--breakdown]"
+                     [--db sqlite,postgres] [--repeat R] [--breakdown] [--explain] [--analyze] [--keep]"
                 );
                 std::process::exit(0);
             }
@@ -553,7 +573,11 @@ impl BenchDb {
     }
 
     /// Deletes the file or drops the database; reports but survives failures.
-    async fn remove(self) {
+    async fn remove(self, keep: bool) {
+        if keep {
+            println!("kept database: {}", self.url);
+            return;
+        }
         if let Some(path) = &self.sqlite_path {
             for suffix in ["", "-wal", "-shm"] {
                 let mut file = path.clone().into_os_string();
@@ -629,15 +653,20 @@ async fn setup(url: &str) -> Res<Env> {
     })
 }
 
-/// Untimed, before every timed step, on both databases alike: flush what the previous step
-/// left behind (a checkpoint) and, on PostgreSQL, refresh the planner's statistics, so a step
-/// never pays for its predecessor and both sides get the same plans whatever autovacuum did.
+/// Untimed, before every timed step, on both databases alike: a checkpoint, so a step never
+/// pays for flushing what its predecessor wrote. Statistics are left to autovacuum, as in
+/// production; `--analyze` also runs `ANALYZE` first (PostgreSQL), which shows how the sync's
+/// `NOT EXISTS` plan degrades when the statistics say the target is empty.
 async fn settle(env: &Env) -> Res<()> {
     match env.db.get_database_backend() {
         DbBackend::Postgres => {
-            env.db
-                .execute_unprepared("ANALYZE source_properties, target_properties, source_snapshots, target_snapshots")
-                .await?;
+            if ANALYZE.load(Ordering::Relaxed) {
+                env.db
+                    .execute_unprepared(
+                        "ANALYZE source_properties, target_properties, source_snapshots, target_snapshots",
+                    )
+                    .await?;
+            }
             env.db.execute_unprepared("CHECKPOINT").await?;
         }
         _ => {
@@ -648,6 +677,9 @@ async fn settle(env: &Env) -> Res<()> {
     }
     Ok(())
 }
+
+/// `--analyze`: refresh PostgreSQL's statistics before every step.
+static ANALYZE: AtomicBool = AtomicBool::new(false);
 
 async fn scalar(conn: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Res<i64> {
     let backend = conn.get_database_backend();
@@ -1050,43 +1082,38 @@ struct Case {
     gone: usize,
     new: usize,
     rows: Vec<Row>,
+    /// How many runs the timings are the median of.
+    runs: usize,
     /// Where the domain's steps spent their time (`--breakdown` only).
     breakdown: Vec<(&'static str, Vec<(String, Duration)>)>,
 }
 
-async fn run_case(kind: Kind, n: usize, breakdown: bool) -> Res<Case> {
-    let ours_db = BenchDb::create(kind, "ours").await?;
-    let sql_db = match BenchDb::create(kind, "sql").await {
-        Ok(db) => db,
-        Err(e) => {
-            ours_db.remove().await;
-            return Err(e);
+async fn run_case(kind: Kind, n: usize, breakdown: bool, keep: bool) -> Res<Case> {
+    let mut dbs = Vec::new();
+    for label in ["ours", "sql", "replica"] {
+        if label == "replica" && !breakdown {
+            break;
         }
-    };
-    let replica_db = if breakdown {
-        match BenchDb::create(kind, "replica").await {
-            Ok(db) => Some(db),
+        match BenchDb::create(kind, label).await {
+            Ok(db) => dbs.push(db),
             Err(e) => {
-                ours_db.remove().await;
-                sql_db.remove().await;
+                for db in dbs {
+                    db.remove(keep).await;
+                }
                 return Err(e);
             }
         }
-    } else {
-        None
-    };
+    }
     let result = run_steps(
         kind,
         n,
-        &ours_db.url,
-        &sql_db.url,
-        replica_db.as_ref().map(|d| d.url.as_str()),
+        &dbs[0].url,
+        &dbs[1].url,
+        dbs.get(2).map(|d| d.url.as_str()),
     )
     .await;
-    ours_db.remove().await;
-    sql_db.remove().await;
-    if let Some(db) = replica_db {
-        db.remove().await;
+    for db in dbs {
+        db.remove(keep).await;
     }
     result
 }
@@ -1232,6 +1259,7 @@ async fn run_steps(
         gone,
         new,
         rows,
+        runs: 1,
         breakdown,
     })
 }
@@ -1472,6 +1500,43 @@ async fn audit_row(txn: &DatabaseTransaction, tenant: i64, sql: &str, owner: i64
 }
 
 /// The domain's sync SQL (src/domain/sync.rs), statement by statement.
+/// With `--explain`, on PostgreSQL: runs `stmt` under `EXPLAIN (ANALYZE, BUFFERS, WAL)` (which
+/// executes it) and keeps the plan for the report; otherwise just runs it.
+async fn run_timed(txn: &DatabaseTransaction, stmt: sea_orm::Statement) -> Res<()> {
+    if EXPLAIN.load(Ordering::Relaxed) && stmt.db_backend == DbBackend::Postgres {
+        let first_line = stmt
+            .sql
+            .split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ");
+        let explained = sea_orm::Statement {
+            sql: format!("EXPLAIN (ANALYZE, BUFFERS, WAL) {}", stmt.sql),
+            ..stmt
+        };
+        let rows = txn.query_all_raw(explained).await?;
+        let mut plan = format!("{first_line} …\n");
+        for row in rows {
+            let line: String = row.try_get_by_index(0)?;
+            plan.push_str("    ");
+            plan.push_str(&line);
+            plan.push('\n');
+        }
+        if let Ok(mut plans) = PLANS.lock() {
+            plans.push(plan);
+        }
+    } else if stmt.sql.trim_start().starts_with("SELECT") {
+        txn.query_all_raw(stmt).await?;
+    } else {
+        txn.execute_raw(stmt).await?;
+    }
+    Ok(())
+}
+
+/// `--explain`: plans of the replica's sync statements.
+static EXPLAIN: AtomicBool = AtomicBool::new(false);
+static PLANS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
 async fn replica_sync(env: &Env) -> Res<Vec<(String, Duration)>> {
     const PAIRS: &str = "FROM source_properties sp \
          LEFT JOIN target_properties tp \
@@ -1505,15 +1570,13 @@ async fn replica_sync(env: &Env) -> Res<Vec<(String, Duration)>> {
            WHEN NOT tp.manually_modified AND ({SOURCE_CHANGED} OR tp.removed_at IS NOT NULL) THEN 'updated' \
            ELSE 'skipped' END AS category {PAIRS}) pairs GROUP BY category"
     );
-    txn.query_all_raw(statement(backend, &count, pairs()))
-        .await?;
+    run_timed(&txn, statement(backend, &count, pairs())).await?;
     p.mark("count (SELECT … GROUP BY category)");
     let warnings = format!(
         "SELECT tp.id AS id, tp.external_id AS external_id {PAIRS} \
          AND sp.removed_at IS NULL AND tp.manually_modified AND {SOURCE_CHANGED} ORDER BY tp.id"
     );
-    txn.query_all_raw(statement(backend, &warnings, pairs()))
-        .await?;
+    run_timed(&txn, statement(backend, &warnings, pairs())).await?;
     p.mark("conflict warnings (SELECT)");
     let now = Utc::now();
     let to_update = format!(
@@ -1522,7 +1585,7 @@ async fn replica_sync(env: &Env) -> Res<Vec<(String, Duration)>> {
     );
     let mut values: Vec<Value> = vec!["sync".into(), now.into()];
     values.extend(join());
-    txn.execute_raw(statement(backend, &format!(
+    run_timed(&txn, statement(backend, &format!(
         "INSERT INTO target_snapshots (tenant_id, target_property_id, data, content_hash, reason, created_at) \
          SELECT target_properties.tenant_id, target_properties.id, target_properties.data, \
                 target_properties.content_hash, ?, ? \
@@ -1534,19 +1597,22 @@ async fn replica_sync(env: &Env) -> Res<Vec<(String, Duration)>> {
     p.mark("snapshot changed (INSERT … SELECT)");
     let mut values: Vec<Value> = vec![now.into(), now.into()];
     values.extend(join());
-    txn.execute_raw(statement(
-        backend,
-        &format!(
-            "UPDATE target_properties SET data = sp.data, content_hash = sp.content_hash, \
+    run_timed(
+        &txn,
+        statement(
+            backend,
+            &format!(
+                "UPDATE target_properties SET data = sp.data, content_hash = sp.content_hash, \
            base_hash = sp.content_hash, source_property_id = sp.id, removed_at = NULL, \
            last_synced_at = ?, updated_at = ? \
          {UPDATE_JOIN} AND {to_update}"
+            ),
+            values,
         ),
-        values,
-    ))
+    )
     .await?;
     p.mark("update changed (UPDATE … FROM)");
-    txn.execute_raw(statement(backend,
+    run_timed(&txn, statement(backend,
         "INSERT INTO target_properties (tenant_id, target_id, source_property_id, external_id, data, \
            content_hash, base_hash, manually_modified, conflict, last_synced_at, created_at, updated_at) \
          SELECT sp.tenant_id, ?, sp.id, sp.external_id, sp.data, sp.content_hash, sp.content_hash, \
@@ -1560,7 +1626,7 @@ async fn replica_sync(env: &Env) -> Res<Vec<(String, Duration)>> {
     p.mark("create missing (INSERT … SELECT)");
     let mut values: Vec<Value> = vec![true.into(), now.into()];
     values.extend(join());
-    txn.execute_raw(statement(
+    run_timed(&txn, statement(
         backend,
         &format!(
             "UPDATE target_properties SET conflict = ?, source_property_id = sp.id, updated_at = ? \
@@ -1573,18 +1639,21 @@ async fn replica_sync(env: &Env) -> Res<Vec<(String, Duration)>> {
     p.mark("flag conflicts (UPDATE … FROM)");
     let mut values: Vec<Value> = vec![now.into(), now.into()];
     values.extend(join());
-    txn.execute_raw(statement(
-        backend,
-        &format!(
-            "UPDATE target_properties SET removed_at = ?, updated_at = ? \
+    run_timed(
+        &txn,
+        statement(
+            backend,
+            &format!(
+                "UPDATE target_properties SET removed_at = ?, updated_at = ? \
          {UPDATE_JOIN} AND sp.removed_at IS NOT NULL AND target_properties.removed_at IS NULL"
+            ),
+            values,
         ),
-        values,
-    ))
+    )
     .await?;
     p.mark("mark removed (UPDATE … FROM)");
     let now = Utc::now();
-    txn.execute_raw(statement(
+    run_timed(&txn, statement(
         backend,
         "INSERT INTO sync_logs (tenant_id, source_id, target_id, dry_run, created, updated, skipped, conflicts, removed, warnings, actor, started_at, finished_at) \
          VALUES (?, ?, ?, ?, 0, 0, 0, 0, 0, ?, 'cli', ?, ?)",
@@ -1615,13 +1684,46 @@ fn thousands(x: f64) -> String {
     out
 }
 
+fn median(mut runs: Vec<Duration>) -> Duration {
+    runs.sort_unstable();
+    runs[runs.len() / 2]
+}
+
+/// Replaces each step's timings with their medians over `case` and `more` (the splits stay
+/// those of the first run).
+fn merge(case: &mut Case, more: Vec<Case>) {
+    if more.is_empty() {
+        return;
+    }
+    case.runs = 1 + more.len();
+    for (i, row) in case.rows.iter_mut().enumerate() {
+        let ours = more
+            .iter()
+            .map(|c| c.rows[i].ours)
+            .chain([row.ours])
+            .collect();
+        let sql = more
+            .iter()
+            .map(|c| c.rows[i].sql)
+            .chain([row.sql])
+            .collect();
+        row.ours = median(ours);
+        row.sql = median(sql);
+    }
+}
+
 fn table(case: &Case) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "\n{} — N = {} (mean listing {} bytes of JSON; next day: {} changed, {} new, {} gone)\n",
+        "\n{} — N = {}, {} (mean listing {} bytes of JSON; next day: {} changed, {} new, {} gone)\n",
         case.kind.name(),
         thousands(case.n as f64),
+        if case.runs == 1 {
+            "one run".to_owned()
+        } else {
+            format!("median of {} runs", case.runs)
+        },
         thousands(case.mean_bytes),
         thousands(case.changed as f64),
         thousands(case.new as f64),
@@ -1785,7 +1887,13 @@ async fn main() -> Res<()> {
     for &kind in &args.kinds {
         for &n in &args.sizes {
             eprintln!("running {} N = {n} …", kind.name());
-            let case = run_case(kind, n, args.breakdown).await?;
+            let runs = args.repeat.unwrap_or(if n <= 20_000 { 3 } else { 1 });
+            let mut case = run_case(kind, n, args.breakdown, args.keep).await?;
+            let mut more = Vec::new();
+            for _ in 1..runs {
+                more.push(run_case(kind, n, false, args.keep).await?);
+            }
+            merge(&mut case, more);
             print!("{}", table(&case));
             cases.push(case);
         }
@@ -1835,6 +1943,11 @@ async fn main() -> Res<()> {
         }
         if let Some(&n) = args.sizes.iter().max() {
             print!("{}", cpu_costs(n)?);
+        }
+        if let Ok(plans) = PLANS.lock() {
+            for plan in plans.iter() {
+                print!("\n{plan}");
+            }
         }
     }
     Ok(())

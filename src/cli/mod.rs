@@ -4,11 +4,16 @@
 //! 3 invalid input, 4 not found, 5 conflict, 6 unauthenticated or forbidden.
 
 mod catalog;
+mod discover;
 mod files;
 mod listings;
+mod migrate;
 mod output;
+mod progress;
 mod server;
 mod setup;
+mod stream;
+mod summary;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -32,7 +37,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Create the database if needed and bring its schema up to date.
-    Init,
+    Init(setup::InitArgs),
     /// Create a tenant and its first API key.
     CreateTenant(setup::CreateTenantArgs),
     /// Create an API key for a tenant (the key is printed once).
@@ -43,6 +48,8 @@ enum Command {
     CreateTarget(catalog::CreateTargetArgs),
     /// Import listing files into a source (one transaction; `-` reads standard input).
     Import(listings::ImportArgs),
+    /// Import a folder of listing files, one transaction per file, with progress.
+    MigrateJson(migrate::MigrateJsonArgs),
     /// Sync a source's listings into a target.
     Sync(listings::SyncArgs),
     /// Delete a tenant's snapshots older than N days (default 30).
@@ -88,12 +95,13 @@ pub fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = cli.config;
     match cli.command {
-        Command::Init => setup::init(&config).await,
+        Command::Init(args) => setup::init(&config, args).await,
         Command::CreateTenant(args) => setup::create_tenant(&config, args).await,
         Command::CreateApiKey(args) => setup::create_api_key(&config, args).await,
         Command::CreateSource(args) => catalog::create_source(&config, args).await,
         Command::CreateTarget(args) => catalog::create_target(&config, args).await,
         Command::Import(args) => listings::import(&config, args).await,
+        Command::MigrateJson(args) => migrate::migrate_json(&config, args).await,
         Command::Sync(args) => listings::sync(&config, args).await,
         Command::Cleanup(args) => listings::cleanup(&config, args).await,
         Command::Serve(args) => server::serve(&config, args).await,

@@ -1,14 +1,32 @@
-//! `init`, `create-tenant`, `create-api-key`.
+//! `init` (and `init --import`), `create-tenant`, `create-api-key`.
+
+use std::path::PathBuf;
 
 use clap::Args;
+use sea_orm::DatabaseConnection;
 use serde_json::json;
 
-use crate::cli::output;
+use crate::cli::{discover, migrate, output};
 use crate::config::Config;
 use crate::db;
 use crate::domain::api_keys::{self, ApiKeyScope, NewApiKey};
+use crate::domain::import::ImportMode;
+use crate::domain::scope::TenantScope;
+use crate::domain::sources::{self, NewSource, SourceKind};
 use crate::domain::tenants::{self, NewTenant};
-use crate::ids::{ApiKeyId, TenantId};
+use crate::entity::source;
+use crate::error::Error;
+use crate::ids::{ApiKeyId, SourceId, TenantId};
+
+/// Arguments of `init`.
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    /// Then import the `*.json`, `*.ndjson` and `*.jsonl` files found under DIR (as
+    /// `migrate-json --auto DIR` does) into SOURCE of TENANT, creating the tenant (named
+    /// TENANT, its API key printed once) and the source (kind `json`) if they do not exist.
+    #[arg(long, num_args = 3, value_names = ["DIR", "TENANT", "SOURCE"])]
+    import: Option<Vec<String>>,
+}
 
 /// Arguments of `create-tenant`.
 #[derive(Args, Debug)]
@@ -39,11 +57,89 @@ pub struct CreateApiKeyArgs {
     json: bool,
 }
 
-/// Creates or migrates the database.
-pub async fn init(config: &Config) -> anyhow::Result<()> {
-    db::connect_and_migrate(&config.database_url).await?;
+/// Creates or migrates the database; with `--import`, then imports a folder of files.
+pub async fn init(config: &Config, args: InitArgs) -> anyhow::Result<()> {
+    let db = db::connect_and_migrate(&config.database_url).await?;
     println!("database ready: {}", config.database_url);
-    Ok(())
+    let Some(import) = args.import else {
+        return Ok(());
+    };
+    let [dir, tenant, source] = import.as_slice() else {
+        return Err(Error::invalid("--import", "takes DIR TENANT SOURCE").into());
+    };
+    // Find the files first, so a wrong folder creates nothing.
+    let files = discover::discover(&[PathBuf::from(dir)])?;
+    let scope = tenant_for_import(&db, tenant).await?;
+    let source = source_for_import(&db, &scope, source).await?;
+    migrate::run(
+        &db,
+        migrate::Migration {
+            scope: &scope,
+            source: &source,
+            files,
+            mode: ImportMode::Incremental,
+            dry_run: false,
+            json: false,
+        },
+    )
+    .await
+}
+
+/// The tenant `init --import` names: found as every command finds it, else created with that
+/// name (and its first API key printed, once).
+async fn tenant_for_import(
+    db: &DatabaseConnection,
+    reference: &str,
+) -> anyhow::Result<TenantScope> {
+    match tenants::scope_for_cli(db, reference).await {
+        Err(Error::NotFound { .. }) => {}
+        found => return Ok(found?),
+    }
+    let created = tenants::create_tenant(
+        db,
+        NewTenant {
+            name: reference.to_owned(),
+            slug: None,
+        },
+    )
+    .await?;
+    println!(
+        "created tenant `{}` (slug `{}`, id {})\nAPI key (shown once, store it now): {}",
+        created.tenant.name,
+        created.tenant.slug,
+        TenantId(created.tenant.id).to_global(),
+        created.api_key.key
+    );
+    Ok(tenants::scope_for_cli(db, &created.tenant.slug).await?)
+}
+
+/// The source `init --import` names: found as every command finds it, else created.
+async fn source_for_import(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
+    reference: &str,
+) -> anyhow::Result<source::Model> {
+    match sources::find_for_cli(db, scope, reference).await {
+        Err(Error::NotFound { .. }) => {}
+        found => return Ok(found?),
+    }
+    let created = sources::create_source(
+        db,
+        scope,
+        NewSource {
+            name: reference.to_owned(),
+            kind: SourceKind::Json,
+            active: true,
+            config: json!({}),
+        },
+    )
+    .await?;
+    println!(
+        "created source `{}` (id {})",
+        created.name,
+        SourceId(created.id).to_global()
+    );
+    Ok(created)
 }
 
 /// Creates a tenant with its first API key.

@@ -23,7 +23,7 @@ use serde_json::Value;
 
 use crate::db;
 use crate::domain::audit::Actor;
-use crate::domain::listing::{Listing, check_items};
+use crate::domain::listing::{Listing, SeenIds, check_items};
 use crate::domain::scope::TenantScope;
 use crate::domain::sources::get_source;
 use crate::domain::sql::{self, CHUNK_IDS, CHUNK_ROWS, LockKind};
@@ -115,8 +115,8 @@ pub struct ImportSession {
     source: source::Model,
     id_field: String,
     options: ImportOptions,
-    /// External id → index of the item that carried it, to refuse an id twice.
-    seen_external: HashMap<String, usize>,
+    /// The external ids carried so far, to refuse an id twice.
+    seen_external: SeenIds,
     /// Stored listings the import listed (for `FULL` removals).
     seen_ids: HashSet<i64>,
     next_index: usize,
@@ -157,7 +157,7 @@ impl ImportSession {
             source,
             id_field,
             options,
-            seen_external: HashMap::new(),
+            seen_external: SeenIds::default(),
             seen_ids: HashSet::new(),
             next_index: 0,
             counts: ImportCounts::default(),

@@ -31,6 +31,39 @@ fn external_id(value: &Value, id_field: &str) -> Result<String, String> {
     }
 }
 
+/// The ids a batch has carried so far, to refuse an id twice. Only a 128-bit fingerprint
+/// of each id is kept (with the index of its item), so memory stays small for imports of
+/// millions of listings; two different ids share a fingerprint with negligible probability.
+#[derive(Debug, Default)]
+pub struct SeenIds(HashMap<u128, u32>);
+
+impl SeenIds {
+    fn fingerprint(id: &str) -> u128 {
+        use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+        let low = BuildHasherDefault::<DefaultHasher>::default().hash_one(id);
+        let high = BuildHasherDefault::<DefaultHasher>::default().hash_one((id, 0x5eed_u32));
+        (u128::from(high) << 64) | u128::from(low)
+    }
+
+    /// Records `id` at `index`; returns the index of an earlier item with the same id.
+    fn insert(&mut self, id: &str, index: usize) -> Option<usize> {
+        let index = u32::try_from(index).unwrap_or(u32::MAX);
+        self.0
+            .insert(Self::fingerprint(id), index)
+            .map(|first| first as usize)
+    }
+}
+
+/// Whether a JSON value holds a NUL character anywhere (PostgreSQL cannot store it).
+fn has_nul(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(has_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
+    }
+}
+
 /// Checks a batch: every item an object with an id, no id twice. `label(i)` names item `i` in
 /// errors (GraphQL: `input.items[i]`; CLI: `file:line`). Hashes every listing.
 pub fn check_batch(
@@ -38,17 +71,17 @@ pub fn check_batch(
     id_field: &str,
     label: &(dyn Fn(usize) -> String + Sync),
 ) -> Result<Vec<Listing>, Error> {
-    let mut seen = HashMap::with_capacity(items.len());
+    let mut seen = SeenIds::default();
     check_items(items, 0, id_field, &mut seen, label)
 }
 
 /// [`check_batch`] for one part of a larger batch: `first_index` is the index of its first
-/// item, and `seen` (id → index) carries the ids of the earlier parts.
+/// item, and `seen` carries the ids of the earlier parts.
 pub fn check_items(
     items: Vec<Value>,
     first_index: usize,
     id_field: &str,
-    seen: &mut HashMap<String, usize>,
+    seen: &mut SeenIds,
     label: &(dyn Fn(usize) -> String + Sync),
 ) -> Result<Vec<Listing>, Error> {
     let mut listings = Vec::with_capacity(items.len());
@@ -59,7 +92,13 @@ pub fn check_items(
         }
         let external_id =
             external_id(&data, id_field).map_err(|reason| Error::invalid(label(index), reason))?;
-        if let Some(first) = seen.insert(external_id.clone(), index) {
+        if has_nul(&data) {
+            return Err(Error::invalid(
+                label(index),
+                "contains a NUL character (\\u0000), which cannot be stored",
+            ));
+        }
+        if let Some(first) = seen.insert(&external_id, index) {
             return Err(Error::invalid(
                 label(index),
                 format!(
@@ -112,5 +151,10 @@ mod tests {
         );
         let err = check_batch(vec![json!({"id": {"x": 1}})], "id", &label).unwrap_err();
         assert!(err.to_string().contains("neither a string nor a number"));
+        let err = check_batch(vec![json!({"id": 1, "t": "a\u{0}b"})], "id", &label).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("invalid items[0]: contains a NUL character")
+        );
     }
 }

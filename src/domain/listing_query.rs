@@ -274,9 +274,9 @@ impl Sort {
     pub fn key_sql(&self, backend: DbBackend) -> Option<SimpleExpr> {
         match &self.by {
             SortBy::Id => None,
-            SortBy::CreatedAt => Some(col("created_at").into()),
-            SortBy::UpdatedAt => Some(col("updated_at").into()),
-            SortBy::ExternalId => Some(col("external_id").into()),
+            SortBy::CreatedAt => Some(col("created_at")),
+            SortBy::UpdatedAt => Some(col("updated_at")),
+            SortBy::ExternalId => Some(col("external_id")),
             SortBy::Path(path) => Some(path.sql(backend)),
         }
     }

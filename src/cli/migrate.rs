@@ -1,0 +1,280 @@
+//! `migrate-json`: import a folder of scraped files, each file in its own transaction, with
+//! progress, in bounded memory. `init --import` runs the same code on a fresh database.
+//!
+//! Every file goes through the domain's [`ImportSession`], the import behind
+//! `importProperties`, streamed in batches by [`crate::cli::stream`]: a file is imported
+//! whole or not at all. A bad file (unreadable, not JSON, a listing without an id, an id
+//! twice) is reported with its file, line or item and reason, and the other files go on; the
+//! command then ends with exit code 3. Any other failure (a source made inactive, the
+//! database gone) stops the migration where it is, reports what was done, and exits with
+//! that error's code.
+//!
+//! `--mode full` says a file is the whole scrape and marks what it lacks as removed; with two
+//! files each would remove the other's listings, so it is refused unless exactly one file is
+//! found.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use sea_orm::DatabaseConnection;
+use serde_json::{Value, json};
+
+use crate::cli::discover::{self, FoundFile};
+use crate::cli::progress::{Progress, ProgressMode};
+use crate::cli::stream::{BATCH_ITEMS, FileStream, ItemLabels};
+use crate::cli::summary;
+use crate::config::Config;
+use crate::db;
+use crate::domain::audit::Actor;
+use crate::domain::import::{ImportMode, ImportOptions, ImportSession};
+use crate::domain::scope::TenantScope;
+use crate::domain::{sources, tenants};
+use crate::entity::{import_run, source};
+use crate::error::Error;
+use crate::ids::SourceId;
+
+/// Arguments of `migrate-json`.
+#[derive(Args, Debug)]
+pub struct MigrateJsonArgs {
+    /// The tenant: its id as `--json` printed it, its numeric id, or its slug.
+    #[arg(long)]
+    tenant: String,
+    /// The source: its id as `--json` printed it, its numeric id, or its name.
+    #[arg(long)]
+    source: String,
+    /// Files to import; with `--auto`, folders to search (default: the working directory).
+    #[arg(required_unless_present = "auto")]
+    paths: Vec<PathBuf>,
+    /// Find the `*.json`, `*.ndjson` and `*.jsonl` files under the folders, skipping hidden
+    /// folders, `target/`, `node_modules/` and what a `.gitignore` names.
+    #[arg(long)]
+    auto: bool,
+    /// Check every file and count what would be created, updated or left unchanged; write
+    /// no listing (each file still leaves a dry-run import record).
+    #[arg(long)]
+    dry_run: bool,
+    /// `full`: the file is the whole scrape, listings it lacks are marked removed (needs
+    /// exactly one file).
+    #[arg(long, value_enum, default_value = "incremental")]
+    mode: ImportMode,
+    /// Print one JSON report at the end instead of the table (progress goes to stderr).
+    #[arg(long)]
+    json: bool,
+}
+
+/// What to import, and how.
+pub struct Migration<'a> {
+    /// The tenant's scope.
+    pub scope: &'a TenantScope,
+    /// The source listings go into.
+    pub source: &'a source::Model,
+    /// The files, in import order.
+    pub files: Vec<FoundFile>,
+    /// Incremental or full.
+    pub mode: ImportMode,
+    /// Count only.
+    pub dry_run: bool,
+    /// One JSON report instead of the table.
+    pub json: bool,
+}
+
+/// How one file went.
+#[derive(Debug)]
+pub struct FileReport {
+    /// The file.
+    pub file: FoundFile,
+    /// Imported, failed, or not reached.
+    pub status: FileStatus,
+    /// Listings read from it (for a failed file: read before it stopped).
+    pub listings: usize,
+    /// The import run it left (none for a failed file).
+    pub run: Option<import_run::Model>,
+    /// Why it failed.
+    pub error: Option<Error>,
+    /// How long it took.
+    pub duration: Duration,
+}
+
+/// The fate of one file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileStatus {
+    /// Imported (or, in a dry run, checked) whole.
+    Imported,
+    /// Nothing of it was imported; [`FileReport::error`] says why.
+    Failed,
+    /// Not reached: the migration stopped on an earlier error.
+    Skipped,
+}
+
+impl FileReport {
+    fn new(file: FoundFile, status: FileStatus) -> Self {
+        Self {
+            file,
+            status,
+            listings: 0,
+            run: None,
+            error: None,
+            duration: Duration::ZERO,
+        }
+    }
+}
+
+/// Runs `migrate-json`.
+pub async fn migrate_json(config: &Config, args: MigrateJsonArgs) -> anyhow::Result<()> {
+    let files = if args.auto {
+        discover::discover(&args.paths)?
+    } else {
+        discover::named(&args.paths)?
+    };
+    check_mode(args.mode, files.len())?;
+    let db = db::connect_and_migrate(&config.database_url).await?;
+    let scope = tenants::scope_for_cli(&db, &args.tenant).await?;
+    let source = sources::find_for_cli(&db, &scope, &args.source).await?;
+    let migration = Migration {
+        scope: &scope,
+        source: &source,
+        files,
+        mode: args.mode,
+        dry_run: args.dry_run,
+        json: args.json,
+    };
+    run(&db, migration).await
+}
+
+/// Refuses `--mode full` over several files: each would remove the others' listings.
+pub fn check_mode(mode: ImportMode, files: usize) -> Result<(), Error> {
+    if mode == ImportMode::Full && files > 1 {
+        return Err(Error::invalid(
+            "--mode",
+            format!(
+                "`full` needs exactly one file, and {files} were found: a full import marks \
+                 what its file lacks as removed, so each file would remove the others' \
+                 listings; import them with `--mode incremental`, or merge them into one file"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Imports `migration.files` one by one, with progress, then prints the summary table or
+/// the JSON report. Fails (after the report) when a file failed.
+pub async fn run(db: &DatabaseConnection, migration: Migration<'_>) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let mode = ProgressMode::detect(migration.json);
+    if !migration.json {
+        summary::print_found(&migration.files, migration.dry_run, mode);
+    }
+    let options = ImportOptions {
+        mode: migration.mode,
+        dry_run: migration.dry_run,
+        actor: Actor::Cli,
+    };
+    let mut progress = Progress::new(&migration.files, mode);
+    let mut reports = Vec::with_capacity(migration.files.len());
+    // The report whose error stopped the migration, if one did.
+    let mut stopped_at: Option<usize> = None;
+    for (number, file) in migration.files.into_iter().enumerate() {
+        if stopped_at.is_some() {
+            reports.push(FileReport::new(file, FileStatus::Skipped));
+            continue;
+        }
+        progress.start_file(number + 1, &file);
+        let mut report = FileReport::new(file, FileStatus::Imported);
+        let clock = Instant::now();
+        let outcome = import_file(
+            db,
+            migration.scope,
+            migration.source,
+            &options,
+            &mut report,
+            &mut progress,
+        )
+        .await;
+        report.duration = clock.elapsed();
+        match outcome {
+            Ok(run) => report.run = Some(run),
+            Err(error) => {
+                // A bad file is the file's problem; anything else stops the migration.
+                if !matches!(error, Error::InvalidInput { .. }) {
+                    stopped_at = Some(number);
+                }
+                report.status = FileStatus::Failed;
+                report.error = Some(error);
+            }
+        }
+        progress.end_file(report.listings, &summary::file_outcome(&report));
+        reports.push(report);
+    }
+    progress.finish();
+    let summary = summary::Summary::new(&reports, migration.dry_run, started.elapsed());
+    if migration.json {
+        println!(
+            "{}",
+            summary.to_json(&reports, migration.source, migration.mode)
+        );
+    } else {
+        summary.print_table(&reports, migration.mode, mode);
+    }
+    if let Some(error) = stopped_at.and_then(|i| reports.get_mut(i)?.error.take()) {
+        return Err(error.into());
+    }
+    if summary.failed_files > 0 {
+        let failed: Vec<String> = reports
+            .iter()
+            .filter(|r| r.status == FileStatus::Failed)
+            .map(|r| r.file.name())
+            .collect();
+        return Err(Error::invalid(
+            "files",
+            format!(
+                "{} of {} files failed, and nothing of them was imported: {}",
+                failed.len(),
+                reports.len(),
+                failed.join(", ")
+            ),
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// Imports one file in one session: batches come from the reader thread as it parses.
+async fn import_file(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
+    source: &source::Model,
+    options: &ImportOptions,
+    report: &mut FileReport,
+    progress: &mut Progress,
+) -> Result<import_run::Model, Error> {
+    let name = report.file.name();
+    let mut stream = FileStream::open(&report.file.path, &name, report.file.format, BATCH_ITEMS)?;
+    let outcome = async {
+        let mut session =
+            ImportSession::begin(db, scope, SourceId(source.id), options.clone()).await?;
+        let mut labels = ItemLabels::new(name.clone(), report.file.format);
+        while let Some(batch) = stream.next().await {
+            let mut batch = batch?;
+            labels.extend(&mut batch);
+            let bytes_read = batch.bytes_read;
+            report.listings += batch.items.len();
+            session.add(batch.items, &|i| labels.label(i)).await?;
+            progress.update(bytes_read, report.listings, session.counts());
+        }
+        // The session's own `finish` commits; dropping it on an error above rolls back.
+        session.finish().await
+    }
+    .await;
+    stream.close().await;
+    outcome
+}
+
+/// The JSON of an error in a report: its code, the part it names, and its message.
+pub fn error_json(error: &Error) -> Value {
+    let field = match error {
+        Error::InvalidInput { field, .. } => Some(field.as_str()),
+        _ => None,
+    };
+    json!({ "code": error.code(), "field": field, "message": error.to_string() })
+}
