@@ -84,7 +84,6 @@ impl ServerConfig {
             max_depth: self.max_depth,
             max_complexity: self.max_complexity,
             introspection: self.introspection,
-            apq_cache_size: self.apq_cache_size,
         }
     }
 

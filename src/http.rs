@@ -31,6 +31,7 @@ use crate::domain::api_keys;
 use crate::error::code;
 use crate::graphql::context::{AdminAuth, RequestAuth, TenantAuth};
 use crate::graphql::loaders::Loaders;
+use crate::graphql::persisted::{PersistedQueries, PersistedQueryError};
 use crate::graphql::{AppSchema, build_schema};
 
 /// The media type of GraphQL-over-HTTP responses.
@@ -51,6 +52,7 @@ struct Inner {
     graphiql: String,
     page_limits: crate::domain::pagination::PageLimits,
     timeout: Duration,
+    persisted: PersistedQueries,
 }
 
 impl AppState {
@@ -72,6 +74,7 @@ impl AppState {
                 graphiql: graphiql.finish(),
                 page_limits: config.page_limits(),
                 timeout: Duration::from_millis(config.request_timeout_ms.max(1)),
+                persisted: PersistedQueries::new(config.apq_cache_size),
             }),
         }
     }
@@ -330,6 +333,21 @@ async fn graphql(
             );
         }
     };
+    let mut request = request;
+    if let Err(err) = state.inner.persisted.resolve(&mut request) {
+        let (code, message) = match err {
+            PersistedQueryError::NotFound => (
+                code::PERSISTED_QUERY_NOT_FOUND,
+                "PersistedQueryNotFound: send the query text with its hash once",
+            ),
+            PersistedQueryError::HashMismatch => (
+                code::BAD_USER_INPUT,
+                "the persisted query's sha256Hash does not match the query",
+            ),
+        };
+        // Apollo clients expect the 200 answer with this error to retry with the text.
+        return error_response(StatusCode::OK, media, code, message.into());
+    }
     let auth = authenticate(&state, &headers).await;
     let mut request = request;
     if let TenantAuth::Granted(authenticated) = &auth.tenant {

@@ -11,12 +11,10 @@ pub mod context;
 pub mod loaders;
 pub mod mutation;
 pub mod node;
+pub mod persisted;
 pub mod query;
 pub mod types;
 
-use async_graphql::extensions::apollo_persisted_queries::{
-    ApolloPersistedQueries, LruCacheStorage,
-};
 use async_graphql::{EmptySubscription, Schema};
 use sea_orm::DatabaseConnection;
 
@@ -36,8 +34,6 @@ pub struct SchemaConfig {
     pub max_complexity: usize,
     /// Whether introspection queries are answered.
     pub introspection: bool,
-    /// Queries kept by automatic persisted queries.
-    pub apq_cache_size: usize,
 }
 
 impl Default for SchemaConfig {
@@ -47,7 +43,6 @@ impl Default for SchemaConfig {
             max_depth: 16,
             max_complexity: 250_000,
             introspection: true,
-            apq_cache_size: 1_000,
         }
     }
 }
@@ -62,10 +57,7 @@ pub fn build_schema(db: DatabaseConnection, config: SchemaConfig) -> AppSchema {
     .data(db)
     .data(config.page_limits)
     .limit_depth(config.max_depth)
-    .limit_complexity(config.max_complexity)
-    .extension(ApolloPersistedQueries::new(LruCacheStorage::new(
-        config.apq_cache_size.max(1),
-    )));
+    .limit_complexity(config.max_complexity);
     if !config.introspection {
         builder = builder.disable_introspection();
     }
