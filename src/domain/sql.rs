@@ -77,6 +77,20 @@ pub async fn lock<C: ConnectionTrait>(conn: &C, kind: LockKind, id: i64) -> Resu
     Ok(())
 }
 
+/// Steers PostgreSQL to hash and merge joins for the rest of the transaction.
+///
+/// A sync joins a whole source with a whole target. Right after a large import the planner's
+/// statistics can still describe the tables as empty, and it would then pick a nested loop
+/// over a sequential scan, which is quadratic: 100,000 listings took minutes instead of
+/// seconds. Hash joins are the right plan for these set-wide statements at any size.
+pub async fn prefer_set_joins<C: ConnectionTrait>(conn: &C) -> Result<(), Error> {
+    if conn.get_database_backend() == DbBackend::Postgres {
+        conn.execute_unprepared("SET LOCAL enable_nestloop = off")
+            .await?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -100,6 +100,7 @@ pub async fn sync_source_to_target(
     // Source first, then target: the order every writer takes them in.
     sql::lock(&txn, LockKind::Source, ids.source).await?;
     sql::lock(&txn, LockKind::Target, ids.target).await?;
+    sql::prefer_set_joins(&txn).await?;
     let counts = count(&txn, ids).await?;
     let warnings = conflict_warnings(&txn, ids, policy).await?;
     if !options.dry_run {
@@ -259,7 +260,7 @@ async fn write(
     )
     .await?;
 
-    // 3. Create what the target lacks.
+    // 3. Create what the target lacks; the unique index skips what it has.
     run(
         "INSERT INTO target_properties (tenant_id, target_id, source_property_id, external_id, data, \
            content_hash, base_hash, manually_modified, conflict, last_synced_at, created_at, updated_at) \
@@ -267,8 +268,7 @@ async fn write(
            ?, ?, ?, ?, ? \
          FROM source_properties sp \
          WHERE sp.tenant_id = ? AND sp.source_id = ? AND sp.removed_at IS NULL \
-           AND NOT EXISTS (SELECT 1 FROM target_properties tp \
-             WHERE tp.tenant_id = sp.tenant_id AND tp.target_id = ? AND tp.external_id = sp.external_id)"
+         ON CONFLICT (tenant_id, target_id, external_id) DO NOTHING"
             .to_owned(),
         vec![
             ids.target.into(),
@@ -279,7 +279,6 @@ async fn write(
             now.into(),
             ids.tenant.into(),
             ids.source.into(),
-            ids.target.into(),
         ],
     )
     .await?;
