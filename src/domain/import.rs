@@ -151,6 +151,7 @@ impl ImportSession {
             .to_owned();
         let txn = db::begin_write(db).await?;
         sql::lock(&txn, LockKind::Source, source.id).await?;
+        sql::refresh_statistics(&txn, "source_properties").await?;
         Ok(Self {
             txn,
             scope: *scope,
@@ -234,34 +235,36 @@ impl ImportSession {
     }
 
     /// The stored listings with the part's ids, looked up in chunks.
+    ///
+    /// The ids are joined as a `VALUES` list rather than tested with `IN (…)`: right after a
+    /// large import PostgreSQL's statistics may still call the table empty, and it then
+    /// filters every listing of the source against the whole list, once per chunk.
     async fn load_stored(&self, listings: &[Listing]) -> Result<HashMap<String, Stored>, Error> {
-        type Row = (i64, String, String, Option<DateTime<Utc>>);
+        let backend = self.txn.get_database_backend();
         let mut stored = HashMap::with_capacity(listings.len());
         for chunk in listings.chunks(CHUNK_IDS) {
-            let rows: Vec<Row> = self
-                .scope
-                .select::<source_property::Entity>()
-                .filter(source_property::Column::SourceId.eq(self.source.id))
-                .filter(
-                    source_property::Column::ExternalId
-                        .is_in(chunk.iter().map(|l| l.external_id.as_str())),
-                )
-                .select_only()
-                .columns([
-                    source_property::Column::Id,
-                    source_property::Column::ExternalId,
-                    source_property::Column::ContentHash,
-                    source_property::Column::RemovedAt,
-                ])
-                .into_tuple()
-                .all(&self.txn)
+            let values = vec!["(?)"; chunk.len()].join(", ");
+            let sql = format!(
+                "SELECT sp.id AS id, sp.external_id AS external_id, sp.content_hash AS content_hash, \
+                   sp.removed_at AS removed_at \
+                 FROM source_properties sp JOIN (VALUES {values}) AS batch ON sp.external_id = batch.column1 \
+                 WHERE sp.tenant_id = ? AND sp.source_id = ?"
+            );
+            let mut params: Vec<sea_orm::Value> =
+                chunk.iter().map(|l| l.external_id.clone().into()).collect();
+            params.push(self.scope.tenant_id().0.into());
+            params.push(self.source.id.into());
+            let rows = self
+                .txn
+                .query_all_raw(sql::statement(backend, &sql, params))
                 .await?;
-            for (id, external_id, hash, removed_at) in rows {
+            for row in rows {
+                let removed_at: Option<DateTime<Utc>> = row.try_get("", "removed_at")?;
                 stored.insert(
-                    external_id,
+                    row.try_get("", "external_id")?,
                     Stored {
-                        id,
-                        hash,
+                        id: row.try_get("", "id")?,
+                        hash: row.try_get("", "content_hash")?,
                         removed: removed_at.is_some(),
                     },
                 );

@@ -100,6 +100,8 @@ pub async fn sync_source_to_target(
     // Source first, then target: the order every writer takes them in.
     sql::lock(&txn, LockKind::Source, ids.source).await?;
     sql::lock(&txn, LockKind::Target, ids.target).await?;
+    sql::refresh_statistics(&txn, "source_properties").await?;
+    sql::refresh_statistics(&txn, "target_properties").await?;
     sql::prefer_set_joins(&txn).await?;
     let counts = count(&txn, ids).await?;
     let warnings = conflict_warnings(&txn, ids, policy).await?;
