@@ -19,7 +19,7 @@ use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use chrono::{DateTime, Utc};
@@ -124,7 +124,31 @@ fn parse_args() -> Res<Args> {
             }
             "--breakdown" => args.breakdown = true,
             "--keep" => args.keep = true,
-            "--analyze" => ANALYZE.store(true, Ordering::Relaxed),
+            "--naive-baseline" => NAIVE_BASELINE.store(true, Ordering::Relaxed),
+            "--stats" => {
+                let mode = match value("--stats")?.as_str() {
+                    "auto" => STATS_AUTO,
+                    "fresh" => STATS_FRESH,
+                    "none" => STATS_NONE,
+                    other => {
+                        return Err(format!("--stats: `{other}` is not auto, fresh or none").into());
+                    }
+                };
+                STATS.store(mode, Ordering::Relaxed);
+            }
+            "--pg-set" => {
+                let setting = value("--pg-set")?;
+                let (name, val) = setting.split_once('=').ok_or("--pg-set takes name=value")?;
+                if !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+                {
+                    return Err(format!("--pg-set: `{name}` is not a setting name").into());
+                }
+                if let Ok(mut settings) = PG_SETTINGS.lock() {
+                    settings.push((name.to_owned(), val.replace('\'', "''")));
+                }
+            }
             "--explain" => {
                 args.breakdown = true;
                 EXPLAIN.store(true, Ordering::Relaxed);
@@ -140,7 +164,7 @@ fn parse_args() -> Res<Args> {
             "-h" | "--help" => {
                 println!(
                     "usage: cargo bench --bench engine -- [--sizes 10000,100000] \
-                     [--db sqlite,postgres] [--repeat R] [--breakdown] [--explain] [--analyze] [--keep]"
+                     [--db sqlite,postgres] [--repeat R] [--stats auto|fresh|none] [--pg-set name=value]… [--naive-baseline] [--breakdown] [--explain] [--keep]"
                 );
                 std::process::exit(0);
             }
@@ -560,6 +584,14 @@ impl BenchDb {
                 admin
                     .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
                     .await?;
+                let settings = PG_SETTINGS.lock().map(|s| s.clone()).unwrap_or_default();
+                for (setting, value) in settings {
+                    admin
+                        .execute_unprepared(&format!(
+                            "ALTER DATABASE \"{name}\" SET {setting} = '{value}'"
+                        ))
+                        .await?;
+                }
                 admin.close().await?;
                 let mut url = url::Url::parse(&admin_url)?;
                 url.set_path(&format!("/{name}"));
@@ -612,6 +644,21 @@ struct Env {
 
 async fn setup(url: &str) -> Res<Env> {
     let db = db::connect_and_migrate(url).await?;
+    if db.get_database_backend() == DbBackend::Postgres
+        && STATS.load(Ordering::Relaxed) == STATS_NONE
+    {
+        for table in [
+            "source_properties",
+            "target_properties",
+            "source_snapshots",
+            "target_snapshots",
+        ] {
+            db.execute_unprepared(&format!(
+                "ALTER TABLE {table} SET (autovacuum_enabled = false)"
+            ))
+            .await?;
+        }
+    }
     create_tenant(
         &db,
         NewTenant {
@@ -654,13 +701,11 @@ async fn setup(url: &str) -> Res<Env> {
 }
 
 /// Untimed, before every timed step, on both databases alike: a checkpoint, so a step never
-/// pays for flushing what its predecessor wrote. Statistics are left to autovacuum, as in
-/// production; `--analyze` also runs `ANALYZE` first (PostgreSQL), which shows how the sync's
-/// `NOT EXISTS` plan degrades when the statistics say the target is empty.
+/// pays for flushing what its predecessor wrote; with `--stats fresh`, `ANALYZE` too.
 async fn settle(env: &Env) -> Res<()> {
     match env.db.get_database_backend() {
         DbBackend::Postgres => {
-            if ANALYZE.load(Ordering::Relaxed) {
+            if STATS.load(Ordering::Relaxed) == STATS_FRESH {
                 env.db
                     .execute_unprepared(
                         "ANALYZE source_properties, target_properties, source_snapshots, target_snapshots",
@@ -678,8 +723,22 @@ async fn settle(env: &Env) -> Res<()> {
     Ok(())
 }
 
-/// `--analyze`: refresh PostgreSQL's statistics before every step.
-static ANALYZE: AtomicBool = AtomicBool::new(false);
+/// PostgreSQL's planner statistics during the run (`--stats`): `auto` leaves them to autovacuum
+/// (as in production, but timing-dependent); `fresh` runs `ANALYZE` before every step (the state
+/// once autovacuum has caught up); `none` switches autovacuum off on the listing tables (the
+/// state right after migrations, or when a sync follows a big import before autovacuum ran).
+static STATS: AtomicU8 = AtomicU8::new(STATS_AUTO);
+const STATS_AUTO: u8 = 0;
+const STATS_FRESH: u8 = 1;
+const STATS_NONE: u8 = 2;
+
+/// `--naive-baseline`: the baseline's sync runs without `SET LOCAL enable_nestloop = off`, so
+/// PostgreSQL may pick nested loops for its `NOT EXISTS` and `UPDATE … FROM` joins when the
+/// statistics are stale (quadratic).
+static NAIVE_BASELINE: AtomicBool = AtomicBool::new(false);
+
+/// `--pg-set name=value`: `ALTER DATABASE … SET` on every PostgreSQL database the run creates.
+static PG_SETTINGS: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
 
 async fn scalar(conn: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Res<i64> {
     let backend = conn.get_database_backend();
@@ -800,21 +859,27 @@ async fn sql_import(env: &Env, items: Vec<Json>, full: bool, split: &mut Split) 
 
     let txn = db::begin_write(&env.db).await?;
     if full {
+        // The stored versions of the batch's listings whose hash differs, found through the
+        // unique index (external id IN …) and compared pairwise with the batch.
         for chunk in rows.chunks(CHUNK) {
             let sql = format!(
-                "WITH batch (external_id, content_hash) AS (VALUES {}) \
-                 INSERT INTO source_snapshots (tenant_id, source_property_id, data, content_hash, reason, created_at) \
+                "INSERT INTO source_snapshots (tenant_id, source_property_id, data, content_hash, reason, created_at) \
                  SELECT sp.tenant_id, sp.id, sp.data, sp.content_hash, 'import', ? \
-                 FROM source_properties sp JOIN batch b ON b.external_id = sp.external_id \
-                 WHERE sp.tenant_id = ? AND sp.source_id = ? AND sp.content_hash <> b.content_hash",
+                 FROM source_properties sp \
+                 WHERE sp.tenant_id = ? AND sp.source_id = ? AND sp.external_id IN ({}) \
+                   AND (sp.external_id, sp.content_hash) NOT IN (VALUES {})",
+                placeholders(chunk.len()),
                 rows_sql("", "(?, ?)", chunk.len(), "")
             );
-            let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 2 + 3);
+            let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 3 + 3);
+            values.extend([now.into(), tenant.into(), source.into()]);
+            for (id, _, _) in chunk {
+                values.push(id.as_str().into());
+            }
             for (id, hash, _) in chunk {
                 values.push(id.as_str().into());
                 values.push(hash.as_str().into());
             }
-            values.extend([now.into(), tenant.into(), source.into()]);
             let clock = Instant::now();
             txn.execute_raw(statement(backend, &sql, values)).await?;
             split.add("snapshot changed (INSERT … SELECT)", clock.elapsed());
@@ -898,6 +963,11 @@ async fn sql_sync(env: &Env, split: &mut Split) -> Res<()> {
     let changed = "sp.removed_at IS NULL AND NOT tp.manually_modified \
          AND (tp.base_hash IS NULL OR tp.base_hash <> sp.content_hash OR tp.removed_at IS NOT NULL)";
     let txn = db::begin_write(&env.db).await?;
+    if backend == DbBackend::Postgres && !NAIVE_BASELINE.load(Ordering::Relaxed) {
+        // Hash joins whatever the statistics say (see `--naive-baseline`).
+        txn.execute_unprepared("SET LOCAL enable_nestloop = off")
+            .await?;
+    }
     let run = |sql: String, values: Vec<Value>| {
         let stmt = statement(backend, &sql, values);
         let txn = &txn;
@@ -1118,6 +1188,19 @@ async fn run_case(kind: Kind, n: usize, breakdown: bool, keep: bool) -> Res<Case
     result
 }
 
+/// One line on stderr per finished step, so a long run shows where it is.
+fn progress(kind: Kind, n: usize, row: Option<&Row>) {
+    if let Some(row) = row {
+        eprintln!(
+            "  {} N={n} {}: ours {:.1} ms, SQL {:.1} ms",
+            kind.name(),
+            row.step,
+            ms(row.ours),
+            ms(row.sql)
+        );
+    }
+}
+
 async fn run_steps(
     kind: Kind,
     n: usize,
@@ -1151,6 +1234,7 @@ async fn run_steps(
         sql: clock.elapsed(),
         split,
     });
+    progress(kind, n, rows.last());
 
     // 2. The same listings again.
     let items = work.day1.clone();
@@ -1171,6 +1255,7 @@ async fn run_steps(
         sql: clock.elapsed(),
         split,
     });
+    progress(kind, n, rows.last());
 
     // 3. First sync into the empty target.
     settle(&ours).await?;
@@ -1189,6 +1274,7 @@ async fn run_steps(
         sql: clock.elapsed(),
         split,
     });
+    progress(kind, n, rows.last());
 
     // 4. Next day, FULL: 10% changed, 2% new, 1% gone.
     let items = work.day2.clone();
@@ -1213,6 +1299,7 @@ async fn run_steps(
         sql: clock.elapsed(),
         split,
     });
+    progress(kind, n, rows.last());
 
     // 5. Sync the next day's changes.
     settle(&ours).await?;
@@ -1235,6 +1322,7 @@ async fn run_steps(
         sql: clock.elapsed(),
         split,
     });
+    progress(kind, n, rows.last());
 
     if state(&ours).await? != state(&base).await? {
         return Err(format!(
@@ -1315,145 +1403,145 @@ async fn replica_import(
     use source_property::Column as C;
     let mut p = Phases::new();
     let tenant = env.tenant;
-    // get_source
+    let started_at = Utc::now();
     let source =
         sync_manager::domain::sources::get_source(&env.db, &env.scope, SourceId(env.source))
             .await?;
-    p.mark("get source");
-    // check_batch without the hashing, then the hashing alone.
-    let mut seen = HashSet::with_capacity(items.len());
-    for item in &items {
-        seen.insert(external_id(item)?);
-    }
-    drop(seen);
-    p.mark("check ids (no hashing)");
-    let listings = check_batch(items, "id", &label)?;
-    p.mark("check_batch (ids + content_hash)");
-
     let txn = db::begin_write(&env.db).await?;
     lock(&txn, LockKind::Source, source.id).await?;
-    p.mark("begin + lock");
-    let base = || {
-        env.scope
-            .select::<source_property::Entity>()
-            .filter(C::SourceId.eq(source.id))
-            .select_only()
-            .columns([C::Id, C::ExternalId, C::ContentHash, C::RemovedAt])
-    };
-    type Stored = (i64, String, String, Option<DateTime<Utc>>);
-    let mut rows: Vec<Stored> = Vec::new();
-    match mode {
-        ImportMode::Full => rows = base().into_tuple::<Stored>().all(&txn).await?,
-        ImportMode::Incremental => {
-            for chunk in listings.chunks(5_000) {
-                let ids = chunk.iter().map(|l| l.external_id.as_str());
-                rows.extend(
-                    base()
-                        .filter(C::ExternalId.is_in(ids))
-                        .into_tuple::<Stored>()
-                        .all(&txn)
-                        .await?,
-                );
+    p.mark("get source, begin, lock");
+    let backend = txn.get_database_backend();
+    let mut seen_ids: HashSet<i64> = HashSet::new();
+    let mut build = Duration::ZERO;
+    let mut chunks = Vec::new();
+    let mut items = items.into_iter();
+    loop {
+        // The domain's parts of PART_ITEMS (10,000) items.
+        let part: Vec<Json> = items.by_ref().take(10_000).collect();
+        if part.is_empty() {
+            break;
+        }
+        let listings = check_batch(part, "id", &label)?;
+        p.mark("check_batch (ids, NUL check, content_hash)");
+        type Stored = (i64, String, String, Option<DateTime<Utc>>);
+        let mut stored: std::collections::HashMap<String, (i64, String, bool)> =
+            std::collections::HashMap::with_capacity(listings.len());
+        for chunk in listings.chunks(5_000) {
+            let rows: Vec<Stored> = env
+                .scope
+                .select::<source_property::Entity>()
+                .filter(C::SourceId.eq(source.id))
+                .filter(C::ExternalId.is_in(chunk.iter().map(|l| l.external_id.as_str())))
+                .select_only()
+                .columns([C::Id, C::ExternalId, C::ContentHash, C::RemovedAt])
+                .into_tuple()
+                .all(&txn)
+                .await?;
+            for (id, ext, hash, removed) in rows {
+                stored.insert(ext, (id, hash, removed.is_some()));
             }
         }
-    }
-    p.mark("load stored (SELECT id, external_id, hash)");
-    let stored: std::collections::HashMap<String, (i64, String, bool)> = rows
-        .into_iter()
-        .map(|(id, ext, hash, removed)| (ext, (id, hash, removed.is_some())))
-        .collect();
-    let mut upserts = Vec::new();
-    let mut changed_ids = Vec::new();
-    let mut seen_ids = HashSet::new();
-    for listing in listings {
-        match stored.get(&listing.external_id) {
-            None => upserts.push(listing),
-            Some((id, hash, removed)) => {
-                seen_ids.insert(*id);
-                if *hash != listing.hash {
-                    changed_ids.push(*id);
-                    upserts.push(listing);
-                } else if *removed {
-                    upserts.push(listing);
+        p.mark("load stored (SELECT … WHERE external_id IN 5,000 ids)");
+        let mut upserts = Vec::new();
+        let mut changed_ids = Vec::new();
+        for listing in listings {
+            match stored.get(&listing.external_id) {
+                None => upserts.push(listing),
+                Some((id, hash, removed)) => {
+                    if mode == ImportMode::Full {
+                        seen_ids.insert(*id);
+                    }
+                    if *hash != listing.hash {
+                        changed_ids.push(*id);
+                        upserts.push(listing);
+                    } else if *removed {
+                        upserts.push(listing);
+                    }
                 }
             }
         }
-    }
-    let mut removed_ids: Vec<i64> = if mode == ImportMode::Full {
-        stored
-            .values()
-            .filter(|(id, _, removed)| !removed && !seen_ids.contains(id))
-            .map(|(id, _, _)| *id)
-            .collect()
-    } else {
-        Vec::new()
-    };
-    removed_ids.sort_unstable();
-    p.mark("plan");
-
-    let backend = txn.get_database_backend();
-    let now = Utc::now();
-    for chunk in changed_ids.chunks(5_000) {
-        let sql = format!(
-            "INSERT INTO source_snapshots (tenant_id, source_property_id, data, content_hash, reason, created_at) \
-             SELECT tenant_id, id, data, content_hash, ?, ? FROM source_properties \
-             WHERE tenant_id = ? AND id IN ({})",
-            placeholders(chunk.len())
-        );
-        let mut values: Vec<Value> = vec!["import".into(), now.into(), tenant.into()];
-        values.extend(chunk.iter().map(|id| (*id).into()));
-        txn.execute_raw(statement(backend, &sql, values)).await?;
-    }
-    p.mark("snapshot changed");
-    let mut upserts = upserts.into_iter().peekable();
-    let mut build = Duration::ZERO;
-    let mut chunks = Vec::new();
-    while upserts.peek().is_some() {
-        let clock = Instant::now();
-        let mut insert = Query::insert();
-        insert.into_table(source_property::Entity).columns([
-            C::TenantId,
-            C::SourceId,
-            C::ExternalId,
-            C::Data,
-            C::ContentHash,
-            C::RemovedAt,
-            C::CreatedAt,
-            C::UpdatedAt,
-        ]);
-        for listing in upserts.by_ref().take(CHUNK) {
-            insert.values_panic([
-                tenant.into(),
-                source.id.into(),
-                listing.external_id.into(),
-                listing.data.into(),
-                listing.hash.into(),
-                Option::<DateTime<Utc>>::None.into(),
-                now.into(),
-                now.into(),
-            ]);
+        p.mark("plan");
+        let now = Utc::now();
+        for chunk in changed_ids.chunks(5_000) {
+            let sql = format!(
+                "INSERT INTO source_snapshots (tenant_id, source_property_id, data, content_hash, reason, created_at) \
+                 SELECT tenant_id, id, data, content_hash, ?, ? FROM source_properties \
+                 WHERE tenant_id = ? AND id IN ({})",
+                placeholders(chunk.len())
+            );
+            let mut values: Vec<Value> = vec!["import".into(), now.into(), tenant.into()];
+            values.extend(chunk.iter().map(|id| (*id).into()));
+            txn.execute_raw(statement(backend, &sql, values)).await?;
         }
-        insert.on_conflict(
-            OnConflict::columns([C::TenantId, C::SourceId, C::ExternalId])
-                .update_columns([C::Data, C::ContentHash, C::RemovedAt, C::UpdatedAt])
-                .to_owned(),
-        );
-        build += clock.elapsed();
-        let clock = Instant::now();
-        txn.execute(&insert).await?;
-        chunks.push(clock.elapsed());
+        p.mark("snapshot changed (INSERT … SELECT … id IN)");
+        let mut upserts = upserts.into_iter().peekable();
+        while upserts.peek().is_some() {
+            let clock = Instant::now();
+            let mut insert = Query::insert();
+            insert.into_table(source_property::Entity).columns([
+                C::TenantId,
+                C::SourceId,
+                C::ExternalId,
+                C::Data,
+                C::ContentHash,
+                C::RemovedAt,
+                C::CreatedAt,
+                C::UpdatedAt,
+            ]);
+            for listing in upserts.by_ref().take(CHUNK) {
+                insert.values_panic([
+                    tenant.into(),
+                    source.id.into(),
+                    listing.external_id.into(),
+                    listing.data.into(),
+                    listing.hash.into(),
+                    Option::<DateTime<Utc>>::None.into(),
+                    now.into(),
+                    now.into(),
+                ]);
+            }
+            insert.on_conflict(
+                OnConflict::columns([C::TenantId, C::SourceId, C::ExternalId])
+                    .update_columns([C::Data, C::ContentHash, C::RemovedAt, C::UpdatedAt])
+                    .to_owned(),
+            );
+            build += clock.elapsed();
+            let clock = Instant::now();
+            txn.execute(&insert).await?;
+            chunks.push(clock.elapsed());
+        }
+        p.mark("upsert (multi-row INSERT … ON CONFLICT, 1,000 rows each)");
     }
-    p.mark("upsert (all chunks)");
-    for chunk in removed_ids.chunks(5_000) {
-        source_property::Entity::update_many()
-            .col_expr(C::RemovedAt, sea_orm::sea_query::Expr::value(now))
-            .col_expr(C::UpdatedAt, sea_orm::sea_query::Expr::value(now))
-            .filter(C::TenantId.eq(tenant))
-            .filter(C::Id.is_in(chunk.iter().copied()))
-            .exec(&txn)
+    if mode == ImportMode::Full {
+        let listed: Vec<i64> = env
+            .scope
+            .select::<source_property::Entity>()
+            .filter(C::SourceId.eq(source.id))
+            .filter(C::RemovedAt.is_null())
+            .filter(C::UpdatedAt.lt(started_at))
+            .select_only()
+            .column(C::Id)
+            .into_tuple()
+            .all(&txn)
             .await?;
+        let mut missing: Vec<i64> = listed
+            .into_iter()
+            .filter(|id| !seen_ids.contains(id))
+            .collect();
+        missing.sort_unstable();
+        p.mark("missing ids (SELECT id … updated_at < start)");
+        let now = Utc::now();
+        for chunk in missing.chunks(5_000) {
+            source_property::Entity::update_many()
+                .col_expr(C::RemovedAt, sea_orm::sea_query::Expr::value(now))
+                .col_expr(C::UpdatedAt, sea_orm::sea_query::Expr::value(now))
+                .filter(C::TenantId.eq(tenant))
+                .filter(C::Id.is_in(chunk.iter().copied()))
+                .exec(&txn)
+                .await?;
+        }
+        p.mark("mark removed (UPDATE … id IN)");
     }
-    p.mark("mark removed");
     audit_row(&txn, tenant, "INSERT INTO import_runs (tenant_id, source_id, mode, dry_run, created, updated, unchanged, removed, warnings, actor, started_at, finished_at) VALUES (?, ?, 'x', ?, 0, 0, 0, 0, ?, 'cli', ?, ?)", source.id).await?;
     p.mark("import_runs row");
     txn.commit().await?;
@@ -1559,7 +1647,8 @@ async fn replica_sync(env: &Env) -> Res<Vec<(String, Duration)>> {
     let txn = db::begin_write(&env.db).await?;
     lock(&txn, LockKind::Source, source).await?;
     lock(&txn, LockKind::Target, target).await?;
-    p.mark("begin + locks");
+    sync_manager::domain::sql::prefer_set_joins(&txn).await?;
+    p.mark("begin + locks + SET LOCAL enable_nestloop = off");
     let backend = txn.get_database_backend();
     let count = format!(
         "SELECT category, COUNT(*) AS n FROM (SELECT CASE \
@@ -1619,11 +1708,10 @@ async fn replica_sync(env: &Env) -> Res<Vec<(String, Duration)>> {
            ?, ?, ?, ?, ? \
          FROM source_properties sp \
          WHERE sp.tenant_id = ? AND sp.source_id = ? AND sp.removed_at IS NULL \
-           AND NOT EXISTS (SELECT 1 FROM target_properties tp \
-             WHERE tp.tenant_id = sp.tenant_id AND tp.target_id = ? AND tp.external_id = sp.external_id)",
-        vec![target.into(), false.into(), false.into(), now.into(), now.into(), now.into(), tenant.into(), source.into(), target.into()],
+           ON CONFLICT (tenant_id, target_id, external_id) DO NOTHING",
+        vec![target.into(), false.into(), false.into(), now.into(), now.into(), now.into(), tenant.into(), source.into()],
     )).await?;
-    p.mark("create missing (INSERT … SELECT)");
+    p.mark("create missing (INSERT … SELECT … ON CONFLICT DO NOTHING)");
     let mut values: Vec<Value> = vec![true.into(), now.into()];
     values.extend(join());
     run_timed(&txn, statement(

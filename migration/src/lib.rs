@@ -10,7 +10,6 @@ mod m20261125_000002_sources_and_targets;
 mod m20261125_000003_properties;
 mod m20261125_000004_snapshots;
 mod m20261125_000005_audit_trail;
-mod m20261125_000006_listing_json_indexes;
 mod tables;
 
 /// Runs the migrations of this crate in order.
@@ -25,7 +24,6 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_properties::Migration),
             Box::new(m20261125_000004_snapshots::Migration),
             Box::new(m20261125_000005_audit_trail::Migration),
-            Box::new(m20261125_000006_listing_json_indexes::Migration),
         ]
     }
 }

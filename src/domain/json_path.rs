@@ -57,32 +57,6 @@ impl JsonPath {
             })
     }
 
-    /// `{"a": {"b": value}}` for path `a.b` and a scalar value: a document the listing
-    /// contains exactly when the value at the path equals `value`. `None` for array indexes
-    /// and for objects or arrays as values (containment would not mean equality).
-    pub fn containment(&self, value: &Value) -> Option<Value> {
-        if value.is_object() || value.is_array() || value.is_null() {
-            return None;
-        }
-        if self
-            .segments
-            .iter()
-            .any(|s| s.chars().all(|c| c.is_ascii_digit()))
-        {
-            return None;
-        }
-        Some(
-            self.segments
-                .iter()
-                .rev()
-                .fold(value.clone(), |inner, key| {
-                    let mut map = serde_json::Map::new();
-                    map.insert(key.clone(), inner);
-                    Value::Object(map)
-                }),
-        )
-    }
-
     /// The SQL literal of the path for `backend`.
     fn literal(&self, backend: DbBackend) -> String {
         match backend {

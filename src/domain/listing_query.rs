@@ -160,14 +160,7 @@ fn json_condition(backend: DbBackend, condition: &JsonCondition) -> SimpleExpr {
     let at = path.sql(backend);
     let value = |v: &Value| bind(backend, v);
     match condition.op {
-        WhereOp::Eq => match path.containment(&condition.value) {
-            // On PostgreSQL a containment test first, which the GIN index answers.
-            Some(document) if backend == DbBackend::Postgres => {
-                Expr::cust_with_values("\"data\" @> $1", [sea_orm::Value::from(document)])
-                    .and(at.eq(value(&condition.value)))
-            }
-            _ => at.eq(value(&condition.value)),
-        },
+        WhereOp::Eq => at.eq(value(&condition.value)),
         WhereOp::Ne => {
             let text = path.sql_text(backend);
             let op = if backend == DbBackend::Postgres {
