@@ -2,11 +2,6 @@
 
 use std::process::ExitCode;
 
-/// mimalloc: GraphQL responses are built from many small allocations, where it is markedly
-/// faster than the system allocator (see BENCHMARKS.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     sync_manager::cli::main()
 }
