@@ -12,8 +12,19 @@
 //!
 //! PostgreSQL: `BENCH_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`)
 //! names a server where the user may create databases; every database the benchmark creates is
-//! dropped afterwards. `--breakdown` also prints where the time of each step goes (hashing,
-//! statement by statement, chunk by chunk), measured on a replica of the domain's statements.
+//! dropped afterwards (SQLite files are deleted).
+//!
+//! Options: `--sizes 10000,100000` (default), `--db sqlite,postgres` (default both),
+//! `--repeat R` (runs per size, median shown; default 3 up to 20,000 listings, else 1),
+//! `--breakdown` (where each step's time goes: the baseline's statements, a timed replica of the
+//! domain's statements, the CPU cost of hashing), `--explain` (PostgreSQL plans of the replica's
+//! statements), `--stats auto|fresh|none` (planner statistics: left to autovacuum, `ANALYZE`d
+//! before every step, or autovacuum off), `--naive-baseline` (the baseline without the domain's
+//! planner hygiene), `--pg-set name=value` (`ALTER DATABASE … SET` on the benchmark databases),
+//! `--keep` (keep the databases).
+//!
+//! The replica behind `--breakdown` copies src/domain/import.rs and src/domain/sync.rs statement
+//! for statement; when those change, update it (the table itself always runs the real domain).
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
@@ -36,7 +47,9 @@ use sync_manager::domain::import::{ImportMode, ImportOptions, import_listings};
 use sync_manager::domain::listing::check_batch;
 use sync_manager::domain::scope::TenantScope;
 use sync_manager::domain::sources::{NewSource, SourceKind, create_source};
-use sync_manager::domain::sql::{LockKind, lock, placeholders, statement};
+use sync_manager::domain::sql::{
+    LockKind, lock, placeholders, prefer_set_joins, refresh_statistics, statement,
+};
 use sync_manager::domain::sync::{SyncOptions, sync_source_to_target};
 use sync_manager::domain::targets::{ConflictPolicy, NewTarget, TargetKind, create_target};
 use sync_manager::domain::tenants::{NewTenant, create_tenant, scope_for_cli};
@@ -732,9 +745,11 @@ const STATS_AUTO: u8 = 0;
 const STATS_FRESH: u8 = 1;
 const STATS_NONE: u8 = 2;
 
-/// `--naive-baseline`: the baseline's sync runs without `SET LOCAL enable_nestloop = off`, so
-/// PostgreSQL may pick nested loops for its `NOT EXISTS` and `UPDATE … FROM` joins when the
-/// statistics are stale (quadratic).
+/// `--naive-baseline`: the baseline skips the planner hygiene the domain does on PostgreSQL
+/// (`sql::refresh_statistics`, an `ANALYZE` when a table's statistics are stale, and
+/// `sql::prefer_set_joins`, `SET LOCAL enable_nestloop = off` in syncs). Without it, right after
+/// a large import the planner takes the tables for empty and its `NOT EXISTS`, `UPDATE … FROM`
+/// and `IN (…)` plans go quadratic.
 static NAIVE_BASELINE: AtomicBool = AtomicBool::new(false);
 
 /// `--pg-set name=value`: `ALTER DATABASE … SET` on every PostgreSQL database the run creates.
@@ -858,6 +873,10 @@ async fn sql_import(env: &Env, items: Vec<Json>, full: bool, split: &mut Split) 
     split.hashing += clock.elapsed();
 
     let txn = db::begin_write(&env.db).await?;
+    if !NAIVE_BASELINE.load(Ordering::Relaxed) {
+        // The same planner hygiene as the domain (see `--naive-baseline`).
+        refresh_statistics(&txn, "source_properties").await?;
+    }
     if full {
         // The stored versions of the batch's listings whose hash differs, found through the
         // unique index (external id IN …) and compared pairwise with the batch.
@@ -963,10 +982,12 @@ async fn sql_sync(env: &Env, split: &mut Split) -> Res<()> {
     let changed = "sp.removed_at IS NULL AND NOT tp.manually_modified \
          AND (tp.base_hash IS NULL OR tp.base_hash <> sp.content_hash OR tp.removed_at IS NOT NULL)";
     let txn = db::begin_write(&env.db).await?;
-    if backend == DbBackend::Postgres && !NAIVE_BASELINE.load(Ordering::Relaxed) {
-        // Hash joins whatever the statistics say (see `--naive-baseline`).
-        txn.execute_unprepared("SET LOCAL enable_nestloop = off")
-            .await?;
+    if !NAIVE_BASELINE.load(Ordering::Relaxed) {
+        // The same planner hygiene as the domain (see `--naive-baseline`): fresh statistics
+        // and hash joins, whatever autovacuum has or has not done yet.
+        refresh_statistics(&txn, "source_properties").await?;
+        refresh_statistics(&txn, "target_properties").await?;
+        prefer_set_joins(&txn).await?;
     }
     let run = |sql: String, values: Vec<Value>| {
         let stmt = statement(backend, &sql, values);
@@ -1410,6 +1431,8 @@ async fn replica_import(
     let txn = db::begin_write(&env.db).await?;
     lock(&txn, LockKind::Source, source.id).await?;
     p.mark("get source, begin, lock");
+    refresh_statistics(&txn, "source_properties").await?;
+    p.mark("refresh statistics (ANALYZE when stale)");
     let backend = txn.get_database_backend();
     let mut seen_ids: HashSet<i64> = HashSet::new();
     let mut build = Duration::ZERO;
@@ -1423,25 +1446,33 @@ async fn replica_import(
         }
         let listings = check_batch(part, "id", &label)?;
         p.mark("check_batch (ids, NUL check, content_hash)");
-        type Stored = (i64, String, String, Option<DateTime<Utc>>);
         let mut stored: std::collections::HashMap<String, (i64, String, bool)> =
             std::collections::HashMap::with_capacity(listings.len());
         for chunk in listings.chunks(5_000) {
-            let rows: Vec<Stored> = env
-                .scope
-                .select::<source_property::Entity>()
-                .filter(C::SourceId.eq(source.id))
-                .filter(C::ExternalId.is_in(chunk.iter().map(|l| l.external_id.as_str())))
-                .select_only()
-                .columns([C::Id, C::ExternalId, C::ContentHash, C::RemovedAt])
-                .into_tuple()
-                .all(&txn)
-                .await?;
-            for (id, ext, hash, removed) in rows {
-                stored.insert(ext, (id, hash, removed.is_some()));
+            let sql = format!(
+                "SELECT sp.id AS id, sp.external_id AS external_id, sp.content_hash AS content_hash, \
+                   sp.removed_at AS removed_at \
+                 FROM source_properties sp JOIN (VALUES {}) AS batch ON sp.external_id = batch.column1 \
+                 WHERE sp.tenant_id = ? AND sp.source_id = ?",
+                vec!["(?)"; chunk.len()].join(", ")
+            );
+            let mut params: Vec<Value> =
+                chunk.iter().map(|l| l.external_id.clone().into()).collect();
+            params.push(tenant.into());
+            params.push(source.id.into());
+            for row in txn.query_all_raw(statement(backend, &sql, params)).await? {
+                let removed_at: Option<DateTime<Utc>> = row.try_get("", "removed_at")?;
+                stored.insert(
+                    row.try_get("", "external_id")?,
+                    (
+                        row.try_get("", "id")?,
+                        row.try_get("", "content_hash")?,
+                        removed_at.is_some(),
+                    ),
+                );
             }
         }
-        p.mark("load stored (SELECT … WHERE external_id IN 5,000 ids)");
+        p.mark("load stored (SELECT … JOIN (VALUES 5,000 ids))");
         let mut upserts = Vec::new();
         let mut changed_ids = Vec::new();
         for listing in listings {
@@ -1507,7 +1538,12 @@ async fn replica_import(
             );
             build += clock.elapsed();
             let clock = Instant::now();
-            txn.execute(&insert).await?;
+            if EXPLAIN.load(Ordering::Relaxed) && chunks.len() % 50 == 0 {
+                // The first and every 50th chunk, with its plan and timing on the server.
+                run_timed(&txn, backend.build(&insert)).await?;
+            } else {
+                txn.execute(&insert).await?;
+            }
             chunks.push(clock.elapsed());
         }
         p.mark("upsert (multi-row INSERT … ON CONFLICT, 1,000 rows each)");
@@ -1647,8 +1683,12 @@ async fn replica_sync(env: &Env) -> Res<Vec<(String, Duration)>> {
     let txn = db::begin_write(&env.db).await?;
     lock(&txn, LockKind::Source, source).await?;
     lock(&txn, LockKind::Target, target).await?;
-    sync_manager::domain::sql::prefer_set_joins(&txn).await?;
-    p.mark("begin + locks + SET LOCAL enable_nestloop = off");
+    p.mark("begin + locks");
+    refresh_statistics(&txn, "source_properties").await?;
+    refresh_statistics(&txn, "target_properties").await?;
+    p.mark("refresh statistics (ANALYZE when stale)");
+    prefer_set_joins(&txn).await?;
+    p.mark("SET LOCAL enable_nestloop = off");
     let backend = txn.get_database_backend();
     let count = format!(
         "SELECT category, COUNT(*) AS n FROM (SELECT CASE \
