@@ -1884,7 +1884,7 @@ fn baseline_split(case: &Case) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "\nBaseline split, {} N = {}:",
+        "\nBaseline split (first run), {} N = {}:",
         case.kind.name(),
         thousands(case.n as f64)
     );
@@ -1932,7 +1932,7 @@ fn domain_breakdown(case: &Case) -> String {
     }
     let _ = writeln!(
         out,
-        "\nDomain replica split (same statements as src/domain, separate database), {} N = {}:",
+        "\nDomain replica split (same statements as src/domain, separate database, first run), {} N = {}:",
         case.kind.name(),
         thousands(case.n as f64)
     );
