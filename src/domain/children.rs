@@ -22,7 +22,7 @@ use sea_orm::{
 use serde_json::Value;
 
 use crate::domain::listing_query::Sort;
-use crate::domain::pagination::PageLimits;
+use crate::domain::pagination::{PageLimits, size};
 use crate::domain::scope::{TenantOwned, TenantScope};
 use crate::error::Error;
 
@@ -99,18 +99,6 @@ pub struct ChildQuery<'a, E: TenantOwned> {
     pub with_total: bool,
     /// Replace the `data` column by JSON `null` (the query does not read it).
     pub skip_data: bool,
-}
-
-fn size(field: &str, value: Option<i64>, limits: PageLimits) -> Result<Option<u64>, Error> {
-    match value {
-        None => Ok(None),
-        Some(n) if n < 0 => Err(Error::invalid(field, "must not be negative")),
-        Some(n) if n as u64 > limits.max_size => Err(Error::invalid(
-            field,
-            format!("must be at most {} (the page size limit)", limits.max_size),
-        )),
-        Some(n) => Ok(Some(n as u64)),
-    }
 }
 
 /// Keyset condition: rows strictly after (`forward`) or before `cursor` in `sort`'s order.

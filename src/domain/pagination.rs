@@ -69,7 +69,12 @@ impl<M> Page<M> {
     }
 }
 
-fn size(field: &str, value: Option<i64>, limits: PageLimits) -> Result<Option<u64>, Error> {
+/// A checked `first`/`last`: not negative, not above the limit.
+pub(crate) fn size(
+    field: &str,
+    value: Option<i64>,
+    limits: PageLimits,
+) -> Result<Option<u64>, Error> {
     match value {
         None => Ok(None),
         Some(n) if n < 0 => Err(Error::invalid(field, "must not be negative")),

@@ -64,17 +64,7 @@ pub async fn source_properties_by_ids(
     scope: &TenantScope,
     ids: &[i64],
 ) -> Result<Vec<source_property::Model>, Error> {
-    let mut found = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(crate::domain::sql::CHUNK_IDS) {
-        found.extend(
-            scope
-                .select::<source_property::Entity>()
-                .filter(source_property::Column::Id.is_in(chunk.iter().copied()))
-                .all(db)
-                .await?,
-        );
-    }
-    Ok(found)
+    scope.get_many::<source_property::Entity, _>(db, ids).await
 }
 
 /// One page of listings under each of many sources, in one statement.
@@ -85,18 +75,16 @@ pub async fn source_property_pages(
     args: &ChildArgs,
     limits: PageLimits,
 ) -> Result<HashMap<i64, ChildPage<source_property::Model>>, Error> {
-    args.filter.validate()?;
-    let backend = db.get_database_backend();
-    let query = ChildQuery::<source_property::Entity> {
-        parent_col: source_property::Column::SourceId,
-        parent_of: |m| Some(m.source_id),
-        filter: args.filter.condition(backend, ListingSide::Source),
-        sort: &args.sort,
-        request: &args.request,
-        with_total: args.with_total,
-        skip_data: !args.with_data && !args.sort.needs_data(),
-    };
-    pages_under_parents(db, scope, query, source_ids, limits).await
+    listing_pages::<source_property::Entity>(
+        db,
+        scope,
+        source_ids,
+        args,
+        limits,
+        (source_property::Column::SourceId, |m| Some(m.source_id)),
+        ListingSide::Source,
+    )
+    .await
 }
 
 /// One page of listings under each of many targets, in one statement.
@@ -107,18 +95,16 @@ pub async fn target_property_pages(
     args: &ChildArgs,
     limits: PageLimits,
 ) -> Result<HashMap<i64, ChildPage<target_property::Model>>, Error> {
-    args.filter.validate()?;
-    let backend = db.get_database_backend();
-    let query = ChildQuery::<target_property::Entity> {
-        parent_col: target_property::Column::TargetId,
-        parent_of: |m| Some(m.target_id),
-        filter: args.filter.condition(backend, ListingSide::Target),
-        sort: &args.sort,
-        request: &args.request,
-        with_total: args.with_total,
-        skip_data: !args.with_data && !args.sort.needs_data(),
-    };
-    pages_under_parents(db, scope, query, target_ids, limits).await
+    listing_pages::<target_property::Entity>(
+        db,
+        scope,
+        target_ids,
+        args,
+        limits,
+        (target_property::Column::TargetId, |m| Some(m.target_id)),
+        ListingSide::Target,
+    )
+    .await
 }
 
 /// The target listings synced from each of many source listings, in one statement.
@@ -129,16 +115,49 @@ pub async fn target_properties_of_source_properties(
     args: &ChildArgs,
     limits: PageLimits,
 ) -> Result<HashMap<i64, ChildPage<target_property::Model>>, Error> {
+    listing_pages::<target_property::Entity>(
+        db,
+        scope,
+        source_property_ids,
+        args,
+        limits,
+        (target_property::Column::SourcePropertyId, |m| {
+            m.source_property_id
+        }),
+        ListingSide::Target,
+    )
+    .await
+}
+
+/// The column naming a listing's parent, and how to read it from a row.
+type Parent<E> = (
+    <E as sea_orm::EntityTrait>::Column,
+    fn(&<E as sea_orm::EntityTrait>::Model) -> Option<i64>,
+);
+
+/// One page of listings of entity `E` under each parent, filtered and ordered as `args` says.
+async fn listing_pages<E>(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
+    parents: &[i64],
+    args: &ChildArgs,
+    limits: PageLimits,
+    (parent_col, parent_of): Parent<E>,
+    side: ListingSide,
+) -> Result<HashMap<i64, ChildPage<E::Model>>, Error>
+where
+    E: crate::domain::scope::TenantOwned,
+    E::Model: sea_orm::FromQueryResult + crate::domain::children::ChildRow + Send + Sync,
+{
     args.filter.validate()?;
-    let backend = db.get_database_backend();
-    let query = ChildQuery::<target_property::Entity> {
-        parent_col: target_property::Column::SourcePropertyId,
-        parent_of: |m| m.source_property_id,
-        filter: args.filter.condition(backend, ListingSide::Target),
+    let query = ChildQuery::<E> {
+        parent_col,
+        parent_of,
+        filter: args.filter.condition(db.get_database_backend(), side),
         sort: &args.sort,
         request: &args.request,
         with_total: args.with_total,
         skip_data: !args.with_data && !args.sort.needs_data(),
     };
-    pages_under_parents(db, scope, query, source_property_ids, limits).await
+    pages_under_parents(db, scope, query, parents, limits).await
 }

@@ -66,6 +66,24 @@ impl TenantScope {
             })
     }
 
+    /// The tenant's rows of `E` with these primary keys (in chunks); unknown ids are skipped.
+    pub async fn get_many<E: TenantOwned, C: ConnectionTrait>(
+        &self,
+        db: &C,
+        ids: &[i64],
+    ) -> Result<Vec<E::Model>, Error> {
+        let mut found = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(crate::domain::sql::CHUNK_IDS) {
+            found.extend(
+                self.select::<E>()
+                    .filter(E::id_column().is_in(chunk.iter().copied()))
+                    .all(db)
+                    .await?,
+            );
+        }
+        Ok(found)
+    }
+
     /// Fails with `FORBIDDEN` unless the scope may write.
     pub fn require_write(&self) -> Result<(), Error> {
         match self.access {

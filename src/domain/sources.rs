@@ -211,9 +211,5 @@ pub async fn sources_by_ids(
     scope: &TenantScope,
     ids: &[i64],
 ) -> Result<Vec<source::Model>, Error> {
-    Ok(scope
-        .select::<source::Entity>()
-        .filter(source::Column::Id.is_in(ids.iter().copied()))
-        .all(db)
-        .await?)
+    scope.get_many::<source::Entity, _>(db, ids).await
 }

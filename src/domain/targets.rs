@@ -236,9 +236,5 @@ pub async fn targets_by_ids(
     scope: &TenantScope,
     ids: &[i64],
 ) -> Result<Vec<target::Model>, Error> {
-    Ok(scope
-        .select::<target::Entity>()
-        .filter(target::Column::Id.is_in(ids.iter().copied()))
-        .all(db)
-        .await?)
+    scope.get_many::<target::Entity, _>(db, ids).await
 }
