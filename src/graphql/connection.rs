@@ -154,7 +154,7 @@ macro_rules! connection_types {
         #[graphql(complex)]
         pub struct $conn {
             #[doc = concat!("The ", $what, " of this page, each with its cursor.")]
-            pub edges: Vec<$edge>,
+            pub edges: $crate::graphql::fast::Edges<$edge>,
             /// Paging facts of this page.
             pub page_info: $crate::graphql::connection::PageInfo,
             #[doc = concat!("How many ", $what, " match, across all pages.")]
@@ -173,8 +173,20 @@ macro_rules! connection_types {
         #[async_graphql::ComplexObject]
         impl $conn {
             #[doc = concat!("The ", $what, " of this page, without cursors.")]
-            async fn nodes(&self) -> Vec<&$node> {
-                self.edges.iter().map(|edge| &edge.node).collect()
+            async fn nodes(&self) -> $crate::graphql::fast::Nodes<'_, $node> {
+                $crate::graphql::fast::Nodes(self.edges.0.iter().map(|edge| &edge.node).collect())
+            }
+        }
+
+        impl $crate::graphql::fast::Edge for $edge {
+            type Node = $node;
+
+            fn cursor(&self) -> &str {
+                &self.cursor
+            }
+
+            fn node(&self) -> &$node {
+                &self.node
             }
         }
 
@@ -208,10 +220,12 @@ macro_rules! connection_types {
                 total_count: i64,
             ) -> Self {
                 Self {
-                    edges: edges
-                        .into_iter()
-                        .map(|(cursor, node)| $edge { cursor, node })
-                        .collect(),
+                    edges: $crate::graphql::fast::Edges(
+                        edges
+                            .into_iter()
+                            .map(|(cursor, node)| $edge { cursor, node })
+                            .collect(),
+                    ),
                     page_info,
                     total_count,
                 }

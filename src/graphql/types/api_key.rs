@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use crate::domain::api_keys::ApiKeyScope;
 use crate::entity::api_key;
 use crate::graphql::connection::connection_types;
+use crate::graphql::fast::scalar_fields;
 use crate::ids::ApiKeyId;
 
 /// An API key of your tenant. The key itself is shown once, when it is created; after that
@@ -44,3 +45,13 @@ impl From<api_key::Model> for ApiKey {
 }
 
 connection_types!(ApiKeyConnection, ApiKeyEdge, ApiKey, "API keys");
+
+scalar_fields!(ApiKey {
+    "id" => id,
+    "name" => name,
+    "prefix" => prefix,
+    "scopes" => scopes,
+    "createdAt" => created_at,
+    "lastUsedAt" => last_used_at,
+    "revokedAt" => revoked_at,
+});

@@ -8,6 +8,7 @@ use crate::domain::import::ImportMode;
 use crate::entity::{import_run, sync_log};
 use crate::graphql::connection::connection_types;
 use crate::graphql::context;
+use crate::graphql::fast::scalar_fields;
 use crate::graphql::types::{Source, Target};
 use crate::ids::{ImportRunId, SourceId, SyncLogId, TargetId};
 
@@ -197,3 +198,34 @@ impl SyncLog {
 
 connection_types!(ImportRunConnection, ImportRunEdge, ImportRun, "import runs");
 connection_types!(SyncLogConnection, SyncLogEdge, SyncLog, "sync logs");
+
+scalar_fields!(ImportRun {
+    "id" => id,
+    "sourceId" => source_id,
+    "mode" => mode,
+    "dryRun" => dry_run,
+    "created" => created,
+    "updated" => updated,
+    "unchanged" => unchanged,
+    "removed" => removed,
+    "actor" => actor,
+    "startedAt" => started_at,
+    "finishedAt" => finished_at,
+    "durationMs" => duration_ms,
+});
+
+scalar_fields!(SyncLog {
+    "id" => id,
+    "sourceId" => source_id,
+    "targetId" => target_id,
+    "dryRun" => dry_run,
+    "created" => created,
+    "updated" => updated,
+    "skipped" => skipped,
+    "conflicts" => conflicts,
+    "removed" => removed,
+    "actor" => actor,
+    "startedAt" => started_at,
+    "finishedAt" => finished_at,
+    "durationMs" => duration_ms,
+});

@@ -5,6 +5,7 @@ use serde_json::Value;
 
 use crate::domain::conflicts;
 use crate::graphql::connection::connection_types;
+use crate::graphql::fast::scalar_fields;
 use crate::graphql::types::{SourceProperty, TargetProperty};
 use crate::ids::TargetPropertyId;
 
@@ -43,3 +44,8 @@ impl From<conflicts::Conflict> for Conflict {
 }
 
 connection_types!(ConflictConnection, ConflictEdge, Conflict, "conflicts");
+
+scalar_fields!(Conflict {
+    "id" => id,
+    "externalId" => external_id,
+});

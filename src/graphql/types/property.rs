@@ -9,6 +9,7 @@ use crate::entity::{source_property, target_property};
 use crate::error::ApiResult;
 use crate::graphql::args::child_args;
 use crate::graphql::connection::connection_types;
+use crate::graphql::fast::scalar_fields;
 use crate::graphql::context;
 use crate::graphql::loaders::ChildKey;
 use crate::graphql::types::{SourceSnapshotConnection, TargetSnapshotConnection};
@@ -285,3 +286,28 @@ connection_types!(
     TargetProperty,
     "target listings"
 );
+
+scalar_fields!(SourceProperty {
+    "id" => id,
+    "externalId" => external_id,
+    "contentHash" => content_hash,
+    "removedAt" => removed_at,
+    "createdAt" => created_at,
+    "updatedAt" => updated_at,
+    "sourceId" => source_id,
+});
+
+scalar_fields!(TargetProperty {
+    "id" => id,
+    "externalId" => external_id,
+    "contentHash" => content_hash,
+    "baseHash" => base_hash,
+    "manuallyModified" => manually_modified,
+    "manualChangedAt" => manual_changed_at,
+    "hasConflict" => has_conflict,
+    "removedAt" => removed_at,
+    "lastSyncedAt" => last_synced_at,
+    "createdAt" => created_at,
+    "updatedAt" => updated_at,
+    "targetId" => target_id,
+});

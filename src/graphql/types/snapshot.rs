@@ -9,6 +9,7 @@ use crate::domain::snapshots::SnapshotReason;
 use crate::entity::{source_snapshot, target_snapshot};
 use crate::graphql::connection::connection_types;
 use crate::graphql::context;
+use crate::graphql::fast::scalar_fields;
 use crate::ids::{SourceSnapshotId, TargetSnapshotId};
 
 /// One field that changed between two versions of a listing.
@@ -153,3 +154,17 @@ connection_types!(
     TargetSnapshot,
     "target snapshots"
 );
+
+scalar_fields!(SourceSnapshot {
+    "id" => id,
+    "contentHash" => content_hash,
+    "reason" => reason,
+    "createdAt" => created_at,
+});
+
+scalar_fields!(TargetSnapshot {
+    "id" => id,
+    "contentHash" => content_hash,
+    "reason" => reason,
+    "createdAt" => created_at,
+});

@@ -12,6 +12,7 @@ use crate::graphql::args::{
 };
 use crate::graphql::connection::connection_types;
 use crate::graphql::context;
+use crate::graphql::fast::scalar_fields;
 use crate::graphql::loaders::ChildKey;
 use crate::graphql::types::{ImportRunConnection, SourcePropertyConnection};
 use crate::ids::SourceId;
@@ -130,3 +131,12 @@ impl Source {
 }
 
 connection_types!(SourceConnection, SourceEdge, Source, "sources");
+
+scalar_fields!(Source {
+    "id" => id,
+    "name" => name,
+    "kind" => kind,
+    "active" => active,
+    "createdAt" => created_at,
+    "updatedAt" => updated_at,
+});

@@ -12,6 +12,7 @@ use crate::graphql::args::{
 };
 use crate::graphql::connection::connection_types;
 use crate::graphql::context;
+use crate::graphql::fast::scalar_fields;
 use crate::graphql::loaders::ChildKey;
 use crate::graphql::types::{SyncLogConnection, TargetPropertyConnection};
 use crate::ids::TargetId;
@@ -133,3 +134,13 @@ impl Target {
 }
 
 connection_types!(TargetConnection, TargetEdge, Target, "targets");
+
+scalar_fields!(Target {
+    "id" => id,
+    "name" => name,
+    "kind" => kind,
+    "active" => active,
+    "conflictPolicy" => conflict_policy,
+    "createdAt" => created_at,
+    "updatedAt" => updated_at,
+});
