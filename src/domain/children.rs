@@ -13,8 +13,8 @@
 use std::collections::HashMap;
 
 use sea_orm::sea_query::{
-    Alias, Asterisk, Condition, Expr, ExprTrait, NullOrdering, Order, Query, SelectStatement,
-    UnionType,
+    Alias, Asterisk, Condition, Expr, ExprTrait, Func, JoinType, NullOrdering, Order, Query,
+    SelectStatement, UnionType,
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, FromQueryResult, QueryFilter, QuerySelect, QueryTrait,
@@ -171,6 +171,135 @@ fn order(stmt: &mut SelectStatement, backend: DbBackend, sort: &Sort, reverse: b
     stmt.order_by(Alias::new("id"), direction);
 }
 
+/// The page of one parent: `query`'s rows whose parent column equals `parent`, in order,
+/// `take + 1` of them (one more tells whether more follow).
+fn page_of_parent<E: TenantOwned>(
+    backend: DbBackend,
+    scope: &TenantScope,
+    query: &ChildQuery<'_, E>,
+    parent: Expr,
+    take: u64,
+    forward: bool,
+) -> Result<SelectStatement, Error> {
+    let request = query.request;
+    let mut select = scope
+        .select::<E>()
+        .filter(Expr::col((E::default(), query.parent_col)).eq(parent))
+        .filter(query.filter.clone());
+    if let Some(after) = &request.after {
+        select = select.filter(keyset(backend, query.sort, after, true)?);
+    }
+    if let Some(before) = &request.before {
+        select = select.filter(keyset(backend, query.sort, before, false)?);
+    }
+    let mut part = select.into_query();
+    if query.skip_data {
+        let null_json = match backend {
+            DbBackend::Postgres => "'null'::jsonb",
+            _ => "'null'",
+        };
+        part.clear_selects();
+        for column in <E::Column as sea_orm::Iterable>::iter() {
+            let name = sea_orm::IdenStatic::as_str(&column).to_owned();
+            if name == "data" {
+                part.expr_as(Expr::cust(null_json), Alias::new("data"));
+            } else {
+                part.column((E::default(), column));
+            }
+        }
+    }
+    order(&mut part, backend, query.sort, !forward);
+    part.limit(take + 1);
+    Ok(part)
+}
+
+/// Orders the pages of all parents: by parent, then in each page's order.
+fn order_pages<E: TenantOwned>(
+    stmt: &mut SelectStatement,
+    backend: DbBackend,
+    query: &ChildQuery<'_, E>,
+    forward: bool,
+) {
+    stmt.order_by(query.parent_col, Order::Asc);
+    order(stmt, backend, query.sort, !forward);
+}
+
+/// PostgreSQL: `unnest` of the parents as an array, each joined `LATERAL` to its page.
+fn lateral_pages<E: TenantOwned>(
+    backend: DbBackend,
+    scope: &TenantScope,
+    query: &ChildQuery<'_, E>,
+    parents: &[i64],
+    take: u64,
+    forward: bool,
+) -> Result<SelectStatement, Error> {
+    let parent = Alias::new("parent");
+    let page = page_of_parent(
+        backend,
+        scope,
+        query,
+        Expr::col((parent.clone(), parent.clone())),
+        take,
+        forward,
+    )?;
+    // The ids travel as one text parameter (`{1,2,3}`) cast to an array.
+    let ids = parents
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let mut stmt = Query::select()
+        .column((Alias::new("p"), Asterisk))
+        .from_function(
+            Func::cust(Alias::new("unnest"))
+                .arg(Expr::val(format!("{{{ids}}}")).cast_as(Alias::new("bigint[]"))),
+            parent,
+        )
+        .join_lateral(
+            JoinType::InnerJoin,
+            page,
+            Alias::new("p"),
+            Expr::cust("TRUE"),
+        )
+        .to_owned();
+    order_pages(&mut stmt, backend, query, forward);
+    Ok(stmt)
+}
+
+/// SQLite: a `UNION ALL` of one page per parent.
+fn union_pages<E: TenantOwned>(
+    backend: DbBackend,
+    scope: &TenantScope,
+    query: &ChildQuery<'_, E>,
+    parents: &[i64],
+    take: u64,
+    forward: bool,
+) -> Result<SelectStatement, Error> {
+    let mut union: Option<SelectStatement> = None;
+    for (i, parent) in parents.iter().enumerate() {
+        let part = page_of_parent(backend, scope, query, Expr::val(*parent), take, forward)?;
+        let wrapped = Query::select()
+            .column(Asterisk)
+            .from_subquery(part, Alias::new(format!("p{i}")))
+            .to_owned();
+        match &mut union {
+            None => union = Some(wrapped),
+            Some(all) => {
+                all.union(UnionType::All, wrapped);
+            }
+        }
+    }
+    let union = union
+        .ok_or_else(|| Error::Internal(sea_orm::DbErr::Custom("no parents to page".into())))?;
+    // Only an outer ORDER BY promises the order of a UNION's rows.
+    let mut stmt = Query::select()
+        .column(Asterisk)
+        .from_subquery(union, Alias::new("u"))
+        .to_owned();
+    order_pages(&mut stmt, backend, query, forward);
+    Ok(stmt)
+}
+
 /// Loads one page per parent, in one statement per 400 parents (plus one for totals).
 pub async fn pages_under_parents<E, C>(
     db: &C,
@@ -200,57 +329,19 @@ where
     parents.dedup();
     let mut grouped: HashMap<i64, Vec<E::Model>> = HashMap::new();
 
-    for chunk in parents.chunks(PARENTS_PER_STATEMENT) {
-        let mut union: Option<SelectStatement> = None;
-        for (i, parent) in chunk.iter().enumerate() {
-            let mut select = scope
-                .select::<E>()
-                .filter(query.parent_col.eq(*parent))
-                .filter(query.filter.clone());
-            if let Some(after) = &request.after {
-                select = select.filter(keyset(backend, query.sort, after, true)?);
-            }
-            if let Some(before) = &request.before {
-                select = select.filter(keyset(backend, query.sort, before, false)?);
-            }
-            let mut part = select.into_query();
-            if query.skip_data {
-                let null_json = match backend {
-                    DbBackend::Postgres => "'null'::jsonb",
-                    _ => "'null'",
-                };
-                part.clear_selects();
-                for column in <E::Column as sea_orm::Iterable>::iter() {
-                    let name = sea_orm::IdenStatic::as_str(&column).to_owned();
-                    if name == "data" {
-                        part.expr_as(Expr::cust(null_json), Alias::new("data"));
-                    } else {
-                        part.column((E::default(), column));
-                    }
-                }
-            }
-            order(&mut part, backend, query.sort, !forward);
-            part.limit(take + 1);
-            let wrapped = Query::select()
-                .column(Asterisk)
-                .from_subquery(part, Alias::new(format!("p{i}")))
-                .to_owned();
-            match &mut union {
-                None => union = Some(wrapped),
-                Some(all) => {
-                    all.union(UnionType::All, wrapped);
-                }
-            }
-        }
-        let Some(union) = union else { continue };
-        // Only an outer ORDER BY promises the order of a UNION's rows.
-        let mut ordered = Query::select()
-            .column(Asterisk)
-            .from_subquery(union, Alias::new("u"))
-            .to_owned();
-        ordered.order_by(query.parent_col, Order::Asc);
-        order(&mut ordered, backend, query.sort, !forward);
-        let rows = db.query_all(&ordered).await?;
+    let statements = match backend {
+        // One statement for any number of parents, with the same text each time, so the
+        // server keeps one prepared statement and plan for it.
+        DbBackend::Postgres => vec![lateral_pages(
+            backend, scope, &query, &parents, take, forward,
+        )?],
+        _ => parents
+            .chunks(PARENTS_PER_STATEMENT)
+            .map(|chunk| union_pages(backend, scope, &query, chunk, take, forward))
+            .collect::<Result<_, _>>()?,
+    };
+    for statement in statements {
+        let rows = db.query_all(&statement).await?;
         for row in rows {
             let model = E::Model::from_query_result(&row, "")?;
             if let Some(parent) = (query.parent_of)(&model) {
