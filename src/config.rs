@@ -74,6 +74,11 @@ pub struct ServerConfig {
     /// Queries kept by automatic persisted queries (APQ), by hash.
     #[arg(long, env = "SYNC_APQ_CACHE_SIZE", default_value_t = 1_000)]
     pub apq_cache_size: usize,
+
+    /// Memory for cached query answers, in MiB; 0 switches the cache off. An answer is reused
+    /// only for the same API key, request body and tenant data version (any write changes it).
+    #[arg(long, env = "SYNC_RESPONSE_CACHE_MB", default_value_t = 64)]
+    pub response_cache_mb: usize,
 }
 
 impl ServerConfig {

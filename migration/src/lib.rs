@@ -10,6 +10,7 @@ mod m20261125_000002_sources_and_targets;
 mod m20261125_000003_properties;
 mod m20261125_000004_snapshots;
 mod m20261125_000005_audit_trail;
+mod m20261125_000006_tenant_data_version;
 mod tables;
 
 /// Runs the migrations of this crate in order.
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_properties::Migration),
             Box::new(m20261125_000004_snapshots::Migration),
             Box::new(m20261125_000005_audit_trail::Migration),
+            Box::new(m20261125_000006_tenant_data_version::Migration),
         ]
     }
 }

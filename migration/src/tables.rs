@@ -11,6 +11,7 @@ pub enum Tenants {
     Name,
     Slug,
     CreatedAt,
+    DataVersion,
 }
 
 /// `api_keys`

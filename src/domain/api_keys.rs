@@ -6,14 +6,15 @@ use chrono::{Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    QueryFilter, Set,
+    FromQueryResult, QueryFilter, QuerySelect, QueryTrait, Set,
 };
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::db;
 use crate::domain::pagination::{Page, PageLimits, PageRequest, paginate};
 use crate::domain::scope::{Access, TenantScope};
-use crate::domain::validate;
+use crate::domain::{tenants, validate};
 use crate::entity::api_key;
 use crate::error::Error;
 use crate::ids::{ApiKeyId, TenantId};
@@ -90,6 +91,8 @@ pub struct Authenticated {
     pub scope: TenantScope,
     /// The key used.
     pub key_id: ApiKeyId,
+    /// The tenant's `data_version` when the key was checked (see [`tenants::data_changed`]).
+    pub data_version: i64,
 }
 
 fn hash_key(key: &str) -> String {
@@ -143,7 +146,11 @@ pub async fn create_api_key(
     new: NewApiKey,
 ) -> Result<CreatedApiKey, Error> {
     scope.require_write()?;
-    insert_api_key(db, scope, new).await
+    let txn = db::begin_write(db).await?;
+    let created = insert_api_key(&txn, scope, new).await?;
+    tenants::data_changed(&txn, scope.tenant_id()).await?;
+    txn.commit().await?;
+    Ok(created)
 }
 
 /// Revokes one of the tenant's keys; revoking a revoked key changes nothing.
@@ -159,7 +166,11 @@ pub async fn revoke_api_key(
     }
     let mut active: api_key::ActiveModel = model.into();
     active.revoked_at = Set(Some(Utc::now()));
-    Ok(active.update(db).await?)
+    let txn = db::begin_write(db).await?;
+    let revoked = active.update(&txn).await?;
+    tenants::data_changed(&txn, scope.tenant_id()).await?;
+    txn.commit().await?;
+    Ok(revoked)
 }
 
 /// One of the tenant's keys.
@@ -184,11 +195,22 @@ pub async fn list_api_keys(
 
 /// Resolves a presented key into its tenant scope; unknown and revoked keys are refused.
 pub async fn authenticate(db: &DatabaseConnection, key: &str) -> Result<Authenticated, Error> {
-    let model = api_key::Entity::find()
+    // The tenant's data version comes with the key, in the same statement.
+    let select = api_key::Entity::find()
         .filter(api_key::Column::KeyHash.eq(hash_key(key.trim())))
-        .one(db)
+        .expr_as(
+            Expr::cust(
+                r#"(SELECT "data_version" FROM "tenants" WHERE "tenants"."id" = "api_keys"."tenant_id")"#,
+            ),
+            "data_version",
+        )
+        .into_query();
+    let row = db
+        .query_one(&select)
         .await?
         .ok_or_else(|| Error::Unauthenticated("unknown API key".into()))?;
+    let model = api_key::Model::from_query_result(&row, "")?;
+    let data_version: i64 = row.try_get("", "data_version")?;
     if model.revoked_at.is_some() {
         return Err(Error::Unauthenticated(format!(
             "API key `{}` has been revoked",
@@ -206,7 +228,8 @@ pub async fn authenticate(db: &DatabaseConnection, key: &str) -> Result<Authenti
         .is_none_or(|t| now - t > Duration::seconds(LAST_USED_RESOLUTION_SECS))
     {
         // A conditional write, so concurrent requests with one key update it once.
-        api_key::Entity::update_many()
+        let txn = db::begin_write(db).await?;
+        let touched = api_key::Entity::update_many()
             .col_expr(api_key::Column::LastUsedAt, Expr::value(now))
             .filter(api_key::Column::Id.eq(model.id))
             .filter(
@@ -217,11 +240,18 @@ pub async fn authenticate(db: &DatabaseConnection, key: &str) -> Result<Authenti
                             .lt(now - Duration::seconds(LAST_USED_RESOLUTION_SECS)),
                     ),
             )
-            .exec(db)
-            .await?;
+            .exec(&txn)
+            .await?
+            .rows_affected;
+        if touched > 0 {
+            // `lastUsedAt` is data a query can read.
+            tenants::data_changed(&txn, TenantId(model.tenant_id)).await?;
+        }
+        txn.commit().await?;
     }
     Ok(Authenticated {
         scope: TenantScope::new(TenantId(model.tenant_id), access),
         key_id: ApiKeyId(model.id),
+        data_version,
     })
 }

@@ -146,6 +146,7 @@ pub async fn resolve_conflict(
         }
     }
     let resolved = active.update(&txn).await?;
+    crate::domain::tenants::data_changed(&txn, scope.tenant_id()).await?;
     txn.commit().await?;
     Ok(resolved)
 }

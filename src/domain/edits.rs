@@ -50,6 +50,7 @@ pub async fn update_target_property(
     active.manual_changed_at = Set(Some(now));
     active.updated_at = Set(now);
     let updated = active.update(&txn).await?;
+    crate::domain::tenants::data_changed(&txn, scope.tenant_id()).await?;
     txn.commit().await?;
     Ok(updated)
 }

@@ -230,6 +230,7 @@ impl ImportSession {
         }
         .insert(&self.txn)
         .await?;
+        crate::domain::tenants::data_changed(&self.txn, self.scope.tenant_id()).await?;
         self.txn.commit().await?;
         Ok(run)
     }

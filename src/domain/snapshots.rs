@@ -182,6 +182,7 @@ pub async fn cleanup_snapshots(
         .exec(&txn)
         .await?
         .rows_affected;
+    crate::domain::tenants::data_changed(&txn, scope.tenant_id()).await?;
     txn.commit().await?;
     Ok(CleanupReport {
         cutoff,

@@ -128,6 +128,7 @@ pub async fn sync_source_to_target(
     }
     .insert(&txn)
     .await?;
+    crate::domain::tenants::data_changed(&txn, scope.tenant_id()).await?;
     txn.commit().await?;
     Ok(log)
 }

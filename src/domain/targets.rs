@@ -4,10 +4,11 @@ use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, ModelTrait, QueryFilter, Set};
 use serde_json::Value;
 
+use crate::db;
 use crate::domain::list_filter::CatalogFilter;
 use crate::domain::pagination::{Page, PageLimits, PageRequest, paginate};
 use crate::domain::scope::TenantScope;
-use crate::domain::validate;
+use crate::domain::{tenants, validate};
 use crate::entity::target;
 use crate::error::Error;
 use crate::ids::TargetId;
@@ -119,7 +120,8 @@ pub async fn create_target(
     let name = validate::name("input.name", &new.name)?;
     let config = validate_config(new.config)?;
     let now = Utc::now();
-    target::ActiveModel {
+    let txn = db::begin_write(db).await?;
+    let created = target::ActiveModel {
         tenant_id: Set(scope.tenant_id().0),
         kind: Set(new.kind.as_str().to_owned()),
         name: Set(name.clone()),
@@ -130,9 +132,12 @@ pub async fn create_target(
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(db)
+    .insert(&txn)
     .await
-    .map_err(|e| Error::on_unique(e, duplicate_name(&name)))
+    .map_err(|e| Error::on_unique(e, duplicate_name(&name)))?;
+    tenants::data_changed(&txn, scope.tenant_id()).await?;
+    txn.commit().await?;
+    Ok(created)
 }
 
 /// Changes a target.
@@ -163,10 +168,14 @@ pub async fn update_target(
         active.conflict_policy = Set(policy.as_str().to_owned());
     }
     active.updated_at = Set(Utc::now());
-    active
-        .update(db)
+    let txn = db::begin_write(db).await?;
+    let updated = active
+        .update(&txn)
         .await
-        .map_err(|e| Error::on_unique(e, duplicate_name(&name)))
+        .map_err(|e| Error::on_unique(e, duplicate_name(&name)))?;
+    tenants::data_changed(&txn, scope.tenant_id()).await?;
+    txn.commit().await?;
+    Ok(updated)
 }
 
 /// Deletes a target with its listings, snapshots and sync logs.
@@ -177,7 +186,10 @@ pub async fn delete_target(
 ) -> Result<TargetId, Error> {
     scope.require_write()?;
     let model = get_target(db, scope, id).await?;
-    model.delete(db).await?;
+    let txn = db::begin_write(db).await?;
+    model.delete(&txn).await?;
+    tenants::data_changed(&txn, scope.tenant_id()).await?;
+    txn.commit().await?;
     Ok(id)
 }
 

@@ -118,6 +118,7 @@ pub fn test_config() -> ServerConfig {
         introspection: true,
         cors_origins: Vec::new(),
         apq_cache_size: 100,
+        response_cache_mb: 16,
     }
 }
 

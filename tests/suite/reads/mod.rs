@@ -1,6 +1,7 @@
 //! The read API: nested connections batched per level, filters, order, projection, history.
 
 mod batching;
+mod cache;
 mod fast;
 mod filters;
 mod guards;

@@ -6,11 +6,13 @@
 //! `application/graphql-response+json` when the client asks for it (then a request that
 //! fails to parse or validate is a 400 without `data`), `application/json` otherwise.
 
+mod cache;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_graphql::http::GraphiQLSource;
-use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::DefaultBodyLimit;
@@ -33,6 +35,7 @@ use crate::graphql::context::{AdminAuth, RequestAuth, TenantAuth};
 use crate::graphql::loaders::Loaders;
 use crate::graphql::persisted::{PersistedQueries, PersistedQueryError};
 use crate::graphql::{AppSchema, build_schema};
+use cache::{CacheKey, ResponseCache};
 
 /// The media type of GraphQL-over-HTTP responses.
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -53,6 +56,7 @@ struct Inner {
     page_limits: crate::domain::pagination::PageLimits,
     timeout: Duration,
     persisted: PersistedQueries,
+    cache: Option<ResponseCache>,
 }
 
 impl AppState {
@@ -75,6 +79,7 @@ impl AppState {
                 page_limits: config.page_limits(),
                 timeout: Duration::from_millis(config.request_timeout_ms.max(1)),
                 persisted: PersistedQueries::new(config.apq_cache_size),
+                cache: ResponseCache::new(config.response_cache_mb.saturating_mul(1 << 20)),
             }),
         }
     }
@@ -322,6 +327,19 @@ async fn graphql(
             return error_response(status, media, code, rejection.body_text());
         }
     };
+    let auth = authenticate(&state, &headers).await;
+    let cache_key = match (&state.inner.cache, &auth.tenant) {
+        // Admin requests are not cached: what they may see depends on the admin token too.
+        (Some(_), TenantAuth::Granted(granted)) if !headers.contains_key("x-admin-token") => Some(
+            CacheKey::new(granted.key_id.0, granted.data_version, body.clone()),
+        ),
+        _ => None,
+    };
+    if let (Some(cache), Some(key)) = (&state.inner.cache, &cache_key)
+        && let Some(answer) = cache.get(key)
+    {
+        return answer_response(StatusCode::OK, media, answer, Some("HIT"));
+    }
     let request: async_graphql::Request = match serde_json::from_slice(&body) {
         Ok(request) => request,
         Err(err) => {
@@ -348,8 +366,10 @@ async fn graphql(
         // Apollo clients expect the 200 answer with this error to retry with the text.
         return error_response(StatusCode::OK, media, code, message.into());
     }
-    let auth = authenticate(&state, &headers).await;
     let mut request = request;
+    // The cache keeps answers to queries only: a mutation must run every time.
+    let query_text = cache_key.as_ref().map(|_| request.query.clone());
+    let operation_name = request.operation_name.clone();
     if let TenantAuth::Granted(authenticated) = &auth.tenant {
         request = request.data(Loaders::new(
             &state.inner.db,
@@ -388,13 +408,56 @@ async fn graphql(
     } else {
         (StatusCode::OK, serde_json::to_vec(&response))
     };
-    let body = body.unwrap_or_else(|_| br#"{"errors":[{"message":"internal error"}]}"#.to_vec());
-    (
+    let body = Bytes::from(
+        body.unwrap_or_else(|_| br#"{"errors":[{"message":"internal error"}]}"#.to_vec()),
+    );
+    let mut cache_status = None;
+    if let (Some(cache), Some(key), Some(query)) = (&state.inner.cache, cache_key, query_text) {
+        cache_status = Some("MISS");
+        if status == StatusCode::OK
+            && response.errors.is_empty()
+            && is_query(&query, operation_name.as_deref())
+        {
+            cache.put(key, body.clone());
+        }
+    }
+    answer_response(status, media, body, cache_status)
+}
+
+/// A GraphQL answer; `cache` tells the `X-Cache` header (`HIT` or `MISS`) when the request
+/// could be answered from the response cache.
+fn answer_response(
+    status: StatusCode,
+    media: &'static str,
+    body: Bytes,
+    cache: Option<&'static str>,
+) -> Response {
+    let mut response = (
         status,
         [(header::CONTENT_TYPE, HeaderValue::from_static(media))],
         body,
     )
-        .into_response()
+        .into_response();
+    if let Some(cache) = cache {
+        response
+            .headers_mut()
+            .insert("x-cache", HeaderValue::from_static(cache));
+    }
+    response
+}
+
+/// Whether `query`'s operation (the one named, or the only one) is a query.
+fn is_query(query: &str, operation_name: Option<&str>) -> bool {
+    use async_graphql::parser::types::{DocumentOperations, OperationType};
+    let Ok(document) = async_graphql::parser::parse_query(query) else {
+        return false;
+    };
+    let operation = match (&document.operations, operation_name) {
+        (DocumentOperations::Single(operation), _) => Some(operation),
+        (DocumentOperations::Multiple(operations), Some(name)) => operations.get(name),
+        (DocumentOperations::Multiple(_), None) => None,
+    };
+    operation.is_some_and(|op| op.node.ty == OperationType::Query)
 }
 
 #[cfg(test)]
