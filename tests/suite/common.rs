@@ -118,7 +118,8 @@ pub fn test_config() -> ServerConfig {
         introspection: true,
         cors_origins: Vec::new(),
         apq_cache_size: 100,
-        response_cache_mb: 16,
+        // Off, so statement counts and timings see every request; the cache tests turn it on.
+        response_cache_mb: 0,
     }
 }
 

@@ -12,6 +12,13 @@ use tower::ServiceExt;
 
 use crate::common::{TestApp, test_config};
 
+/// An app with the response cache on.
+async fn cached_app() -> TestApp {
+    let mut config = test_config();
+    config.response_cache_mb = 16;
+    TestApp::spawn_with(config).await
+}
+
 /// Everything the writes below change.
 const CATALOG: &str = "{
   viewer { name apiKeys(first: 20) { nodes { id name revokedAt } } }
@@ -46,7 +53,7 @@ async fn ask(router: &Router, key: &str, query: &str, variables: Value) -> (Valu
 
 #[tokio::test]
 async fn a_repeated_query_is_answered_from_the_cache() {
-    let app = TestApp::spawn().await;
+    let app = cached_app().await;
     let (_, key) = app.create_tenant("Acme").await;
     app.create_source(&key, "Feed").await;
     let (first, status) = ask(&app.router, &key, CATALOG, json!({})).await;
@@ -64,7 +71,7 @@ async fn a_repeated_query_is_answered_from_the_cache() {
 
 #[tokio::test]
 async fn mutations_always_run() {
-    let app = TestApp::spawn().await;
+    let app = cached_app().await;
     let (_, key) = app.create_tenant("Acme").await;
     let source = app.create_source(&key, "Feed").await;
     let import = "mutation($s: ID!) { importProperties(input: { sourceId: $s, items: [{ id: 1 }] }) { importRun { id } } }";
@@ -77,7 +84,7 @@ async fn mutations_always_run() {
 
 #[tokio::test]
 async fn no_write_is_hidden_by_the_cache() {
-    let app = TestApp::spawn().await;
+    let app = cached_app().await;
     let mut config = test_config();
     config.response_cache_mb = 0;
     let uncached = http::router(http::AppState::new(app.db.clone(), &config, None), &config);
