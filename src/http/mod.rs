@@ -412,20 +412,19 @@ async fn graphql(
         body.unwrap_or_else(|_| br#"{"errors":[{"message":"internal error"}]}"#.to_vec()),
     );
     let mut cache_status = None;
-    if let (Some(cache), Some(key), Some(query)) = (&state.inner.cache, cache_key, query_text) {
+    if let (Some(cache), Some(key), Some(query)) = (&state.inner.cache, cache_key, query_text)
+        && is_query(&query, operation_name.as_deref())
+    {
         cache_status = Some("MISS");
-        if status == StatusCode::OK
-            && response.errors.is_empty()
-            && is_query(&query, operation_name.as_deref())
-        {
+        if status == StatusCode::OK && response.errors.is_empty() {
             cache.put(key, body.clone());
         }
     }
     answer_response(status, media, body, cache_status)
 }
 
-/// A GraphQL answer; `cache` tells the `X-Cache` header (`HIT` or `MISS`) when the request
-/// could be answered from the response cache.
+/// A GraphQL answer; `cache` tells the `X-Cache` header (`HIT` or `MISS`) for a query that
+/// the response cache could answer (none for mutations, which always run).
 fn answer_response(
     status: StatusCode,
     media: &'static str,
