@@ -11,7 +11,7 @@ use crate::domain::{audit, conflicts, sources, targets, tenants};
 use crate::error::ApiResult;
 use crate::graphql::connection::page_request_for;
 use crate::graphql::context;
-use crate::graphql::node::{Node, resolve_node};
+use crate::graphql::node::{Node, resolve_node, resolve_nodes};
 use crate::graphql::types::{
     ConflictConnection, Source, SourceConnection, SyncLogConnection, Target, TargetConnection,
     Tenant,
@@ -56,11 +56,7 @@ impl QueryRoot {
             ))
             .api();
         }
-        let mut nodes = Vec::with_capacity(ids.len());
-        for id in &ids {
-            nodes.push(resolve_node(ctx, id).await?);
-        }
-        Ok(nodes)
+        resolve_nodes(ctx, &ids).await
     }
 
     /// Your sources, oldest first.

@@ -6,3 +6,4 @@ mod fast;
 mod filters;
 mod guards;
 mod history;
+mod nodes;
