@@ -8,6 +8,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use crate::domain::children::{ChildPage, ChildPageRequest, Cursor};
 use crate::domain::pagination::{Page, PageRequest};
 use crate::error::Error;
+use crate::graphql::fast::EdgeCursor;
 
 /// Paging facts of one page of a connection.
 #[derive(Clone, Debug, SimpleObject)]
@@ -112,18 +113,19 @@ pub fn page_parts<M, N>(
     page: Page<M>,
     id_of: impl Fn(&M) -> i64,
     to_node: impl Fn(M) -> N,
-) -> (Vec<(String, N)>, PageInfo, i64) {
-    let edges: Vec<(String, N)> = page
+) -> (Vec<(EdgeCursor, N)>, PageInfo, i64) {
+    let edges: Vec<(EdgeCursor, N)> = page
         .items
         .into_iter()
-        .map(|m| (encode_cursor(id_of(&m)), to_node(m)))
+        .map(|m| {
+            let cursor = Cursor {
+                id: id_of(&m),
+                key: None,
+            };
+            (EdgeCursor(cursor), to_node(m))
+        })
         .collect();
-    let info = PageInfo {
-        has_next_page: page.has_next,
-        has_previous_page: page.has_previous,
-        start_cursor: edges.first().map(|(c, _)| c.clone()),
-        end_cursor: edges.last().map(|(c, _)| c.clone()),
-    };
+    let info = page_info(&edges, page.has_next, page.has_previous);
     (edges, info, page.total as i64)
 }
 
@@ -131,19 +133,23 @@ pub fn page_parts<M, N>(
 pub fn child_page_parts<M, N>(
     page: ChildPage<M>,
     to_node: impl Fn(M) -> N,
-) -> (Vec<(String, N)>, PageInfo, i64) {
-    let edges: Vec<(String, N)> = page
+) -> (Vec<(EdgeCursor, N)>, PageInfo, i64) {
+    let edges: Vec<(EdgeCursor, N)> = page
         .items
         .into_iter()
-        .map(|(cursor, m)| (encode_child_cursor(&cursor), to_node(m)))
+        .map(|(cursor, m)| (EdgeCursor(cursor), to_node(m)))
         .collect();
-    let info = PageInfo {
-        has_next_page: page.has_next,
-        has_previous_page: page.has_previous,
-        start_cursor: edges.first().map(|(c, _)| c.clone()),
-        end_cursor: edges.last().map(|(c, _)| c.clone()),
-    };
+    let info = page_info(&edges, page.has_next, page.has_previous);
     (edges, info, page.total.unwrap_or(0) as i64)
+}
+
+fn page_info<N>(edges: &[(EdgeCursor, N)], has_next: bool, has_previous: bool) -> PageInfo {
+    PageInfo {
+        has_next_page: has_next,
+        has_previous_page: has_previous,
+        start_cursor: edges.first().map(|(c, _)| c.encode()),
+        end_cursor: edges.last().map(|(c, _)| c.encode()),
+    }
 }
 
 /// Declares `$conn` and `$edge` for node type `$node`, documented as lists of `$what`.
@@ -165,7 +171,7 @@ macro_rules! connection_types {
         #[derive(Clone, Debug, async_graphql::SimpleObject)]
         pub struct $edge {
             /// Opaque cursor of this item, for `after` and `before`.
-            pub cursor: String,
+            pub cursor: $crate::graphql::fast::EdgeCursor,
             /// The item.
             pub node: $node,
         }
@@ -181,8 +187,8 @@ macro_rules! connection_types {
         impl $crate::graphql::fast::Edge for $edge {
             type Node = $node;
 
-            fn cursor(&self) -> &str {
-                &self.cursor
+            fn cursor(&self) -> String {
+                self.cursor.encode()
             }
 
             fn node(&self) -> &$node {
@@ -215,7 +221,7 @@ macro_rules! connection_types {
             }
 
             fn from_parts(
-                edges: Vec<(String, $node)>,
+                edges: Vec<($crate::graphql::fast::EdgeCursor, $node)>,
                 page_info: $crate::graphql::connection::PageInfo,
                 total_count: i64,
             ) -> Self {

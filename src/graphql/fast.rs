@@ -19,7 +19,12 @@ use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::types::{Field, Selection, SelectionSet};
 use async_graphql::registry::Registry;
 use async_graphql::resolver_utils::resolve_list;
-use async_graphql::{ContextSelectionSet, Name, OutputType, Positioned, ServerResult, Value};
+use async_graphql::{
+    ContextSelectionSet, ID, InputType, Name, OutputType, Positioned, ServerResult, Value,
+};
+
+use crate::domain::children::Cursor;
+use crate::graphql::connection::encode_child_cursor;
 
 /// The scalar fields a type can answer without async-graphql's per-field machinery.
 pub trait ScalarFields {
@@ -36,20 +41,111 @@ pub trait Edge: OutputType {
     /// The node type.
     type Node: OutputType + ScalarFields;
     /// The edge's opaque cursor.
-    fn cursor(&self) -> &str;
+    fn cursor(&self) -> String;
     /// The edge's node.
     fn node(&self) -> &Self::Node;
 }
 
+/// A field value the fast path can write: the value it resolves to.
+pub trait FastValue {
+    /// The GraphQL value.
+    fn fast_value(&self) -> Value;
+}
+
+/// Input types (scalars, enums, options and lists of them) resolve to their `to_value`.
+impl<T: InputType> FastValue for T {
+    fn fast_value(&self) -> Value {
+        self.to_value()
+    }
+}
+
+/// A global `ID`, encoded only when it is written out: a page of listings would otherwise
+/// format and encode two ids per row whether the query asks for them or not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GlobalId {
+    type_name: &'static str,
+    key: i64,
+}
+
+impl GlobalId {
+    /// The id of row `key` of type `type_name`.
+    pub fn new(type_name: &'static str, key: i64) -> Self {
+        Self { type_name, key }
+    }
+
+    fn encode(&self) -> String {
+        crate::ids::encode_global(self.type_name, self.key)
+    }
+}
+
+impl From<GlobalId> for ID {
+    fn from(id: GlobalId) -> Self {
+        ID(id.encode())
+    }
+}
+
+impl FastValue for GlobalId {
+    fn fast_value(&self) -> Value {
+        Value::String(self.encode())
+    }
+}
+
+impl OutputType for GlobalId {
+    fn type_name() -> Cow<'static, str> {
+        <ID as OutputType>::type_name()
+    }
+
+    fn create_type_info(registry: &mut Registry) -> String {
+        <ID as OutputType>::create_type_info(registry)
+    }
+
+    async fn resolve(
+        &self,
+        _ctx: &ContextSelectionSet<'_>,
+        _field: &Positioned<Field>,
+    ) -> ServerResult<Value> {
+        Ok(self.fast_value())
+    }
+}
+
+/// An edge's cursor, encoded only when it is written out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EdgeCursor(pub Cursor);
+
+impl EdgeCursor {
+    /// The opaque cursor text.
+    pub fn encode(&self) -> String {
+        encode_child_cursor(&self.0)
+    }
+}
+
+impl OutputType for EdgeCursor {
+    fn type_name() -> Cow<'static, str> {
+        <String as OutputType>::type_name()
+    }
+
+    fn create_type_info(registry: &mut Registry) -> String {
+        <String as OutputType>::create_type_info(registry)
+    }
+
+    async fn resolve(
+        &self,
+        _ctx: &ContextSelectionSet<'_>,
+        _field: &Positioned<Field>,
+    ) -> ServerResult<Value> {
+        Ok(Value::String(self.encode()))
+    }
+}
+
 /// Implements [`ScalarFields`] for `$type` from `"graphqlName" => rust_field` pairs; every
-/// field's type must be an async-graphql input type (scalars, enums, options of them), whose
-/// `to_value` is the value it resolves to.
+/// field's type must be a [`FastValue`] (input types: scalars, enums, options of them; and
+/// [`GlobalId`]).
 macro_rules! scalar_fields {
     ($type:ty { $($name:literal => $field:ident),* $(,)? }) => {
         impl $crate::graphql::fast::ScalarFields for $type {
             fn scalar_field(&self, name: &str) -> Option<async_graphql::Value> {
                 match name {
-                    $($name => Some(async_graphql::InputType::to_value(&self.$field)),)*
+                    $($name => Some($crate::graphql::fast::FastValue::fast_value(&self.$field)),)*
                     _ => None,
                 }
             }
@@ -229,7 +325,7 @@ impl EdgePlan {
         for (key, field) in &self.fields {
             let value = match field {
                 EdgeField::Typename => self.type_name.clone(),
-                EdgeField::Cursor => Value::String(edge.cursor().to_owned()),
+                EdgeField::Cursor => Value::String(edge.cursor()),
                 EdgeField::Node(plan) => plan.render(edge.node()),
             };
             map.insert(key.clone(), value);

@@ -1,6 +1,6 @@
 //! `SourceProperty` and `TargetProperty`: one listing as a source saw it and as a target holds it.
 
-use async_graphql::{ComplexObject, Context, ErrorExtensions, ID, Json, SimpleObject};
+use async_graphql::{ComplexObject, Context, ErrorExtensions, Json, SimpleObject};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
@@ -10,7 +10,7 @@ use crate::error::ApiResult;
 use crate::graphql::args::child_args;
 use crate::graphql::connection::connection_types;
 use crate::graphql::context;
-use crate::graphql::fast::scalar_fields;
+use crate::graphql::fast::{GlobalId, scalar_fields};
 use crate::graphql::loaders::ChildKey;
 use crate::graphql::types::{SourceSnapshotConnection, TargetSnapshotConnection};
 use crate::ids::{SourceId, SourcePropertyId, TargetId, TargetPropertyId};
@@ -21,7 +21,7 @@ use crate::ids::{SourceId, SourcePropertyId, TargetId, TargetPropertyId};
 pub struct SourceProperty {
     /// Opaque global id.
     #[graphql(owned)]
-    pub id: ID,
+    pub id: GlobalId,
     /// The listing's id at the source (the value of the source's `id_field`).
     pub external_id: String,
     /// SHA-256 (hex) of the listing's canonical JSON (RFC 8785).
@@ -33,7 +33,7 @@ pub struct SourceProperty {
     /// Last changed.
     pub updated_at: DateTime<Utc>,
     /// Global id of its source.
-    pub source_id: ID,
+    pub source_id: GlobalId,
     #[graphql(skip)]
     pub(crate) key: i64,
     #[graphql(skip)]
@@ -43,9 +43,9 @@ pub struct SourceProperty {
 impl From<source_property::Model> for SourceProperty {
     fn from(model: source_property::Model) -> Self {
         Self {
-            id: ID(SourcePropertyId(model.id).to_global()),
+            id: GlobalId::new(SourcePropertyId::TYPE_NAME, model.id),
             key: model.id,
-            source_id: ID(SourceId(model.source_id).to_global()),
+            source_id: GlobalId::new(SourceId::TYPE_NAME, model.source_id),
             external_id: model.external_id,
             data: model.data,
             content_hash: model.content_hash,
@@ -160,7 +160,7 @@ impl SourceProperty {
 pub struct TargetProperty {
     /// Opaque global id.
     #[graphql(owned)]
-    pub id: ID,
+    pub id: GlobalId,
     /// The listing's id (the same as at the source).
     pub external_id: String,
     /// SHA-256 (hex) of the listing's canonical JSON.
@@ -183,7 +183,7 @@ pub struct TargetProperty {
     /// Last changed.
     pub updated_at: DateTime<Utc>,
     /// Global id of its target.
-    pub target_id: ID,
+    pub target_id: GlobalId,
     #[graphql(skip)]
     pub(crate) key: i64,
     #[graphql(skip)]
@@ -195,10 +195,10 @@ pub struct TargetProperty {
 impl From<target_property::Model> for TargetProperty {
     fn from(model: target_property::Model) -> Self {
         Self {
-            id: ID(TargetPropertyId(model.id).to_global()),
+            id: GlobalId::new(TargetPropertyId::TYPE_NAME, model.id),
             key: model.id,
             source_key: model.source_property_id,
-            target_id: ID(TargetId(model.target_id).to_global()),
+            target_id: GlobalId::new(TargetId::TYPE_NAME, model.target_id),
             external_id: model.external_id,
             data: model.data,
             content_hash: model.content_hash,
