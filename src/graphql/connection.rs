@@ -25,7 +25,7 @@ pub struct PageInfo {
 
 /// The opaque cursor of a row with primary key `id`.
 pub fn encode_cursor(id: i64) -> String {
-    URL_SAFE_NO_PAD.encode(format!("cursor:{id}"))
+    crate::ids::encode_pair("cursor", id)
 }
 
 /// The opaque cursor of a position in an ordered connection.
