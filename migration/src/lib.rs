@@ -11,6 +11,7 @@ mod m20261125_000003_properties;
 mod m20261125_000004_snapshots;
 mod m20261125_000005_audit_trail;
 mod m20261125_000006_tenant_data_version;
+mod m20261125_000007_covering_listing_indexes;
 mod tables;
 
 /// Runs the migrations of this crate in order.
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_snapshots::Migration),
             Box::new(m20261125_000005_audit_trail::Migration),
             Box::new(m20261125_000006_tenant_data_version::Migration),
+            Box::new(m20261125_000007_covering_listing_indexes::Migration),
         ]
     }
 }

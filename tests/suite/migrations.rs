@@ -195,3 +195,36 @@ async fn a_row_cannot_point_at_a_missing_tenant() {
     assert!(result.is_err(), "the foreign key refuses an orphan");
     assert_eq!(count(&app.db, "SELECT COUNT(*) AS n FROM sources").await, 0);
 }
+
+#[tokio::test]
+async fn listing_page_indexes_cover_what_a_page_shows_on_postgresql() {
+    let app = TestApp::spawn().await;
+    if app.db.get_database_backend() != DbBackend::Postgres {
+        return; // SQLite has no INCLUDE; it keeps the plain indexes.
+    }
+    for (index, included) in [
+        (
+            "idx_source_properties_source_id",
+            "external_id, content_hash",
+        ),
+        (
+            "idx_target_properties_target_id",
+            "source_property_id, external_id",
+        ),
+    ] {
+        let row = app
+            .db
+            .query_one_raw(Statement::from_string(
+                DbBackend::Postgres,
+                format!("SELECT indexdef AS d FROM pg_indexes WHERE indexname = '{index}'"),
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        let definition: String = row.try_get("", "d").unwrap();
+        assert!(
+            definition.contains(&format!("INCLUDE ({included}")),
+            "{definition}"
+        );
+    }
+}
