@@ -123,7 +123,9 @@ pub struct ChildLoader<K> {
 }
 
 impl<K: ChildKind> Loader<ChildKey> for ChildLoader<K> {
-    type Value = ChildPage<K::Model>;
+    /// Shared: the DataLoader hands each requester a clone of its value, and a page holds
+    /// hundreds of rows. [`take_page`] unwraps it without copying when it is the last handle.
+    type Value = Arc<ChildPage<K::Model>>;
     type Error = Arc<Error>;
 
     async fn load(&self, keys: &[ChildKey]) -> Result<HashMap<ChildKey, Self::Value>, Self::Error> {
@@ -141,11 +143,16 @@ impl<K: ChildKind> Loader<ChildKey> for ChildLoader<K> {
                 .map_err(Arc::new)?;
             for key in group {
                 let page = pages.remove(&key.parent).unwrap_or_default();
-                loaded.insert(key.clone(), page);
+                loaded.insert(key.clone(), Arc::new(page));
             }
         }
         Ok(loaded)
     }
+}
+
+/// The page a child loader answered (empty when it had none for the key).
+pub fn take_page<M: Clone>(page: Option<Arc<ChildPage<M>>>) -> ChildPage<M> {
+    page.map(Arc::unwrap_or_clone).unwrap_or_default()
 }
 
 /// Loads rows by id, in one statement per batch.

@@ -84,8 +84,8 @@ macro_rules! paged {
             .$loader
             .load_one(ChildKey::new($key, args))
             .await
-            .map_err(|e| e.extend())?
-            .unwrap_or_default();
+            .map_err(|e| e.extend())?;
+        let page = crate::graphql::loaders::take_page(page);
         Ok($conn::from_child_page(page))
     }};
 }

@@ -103,8 +103,8 @@ impl Source {
             .source_property_pages
             .load_one(ChildKey::new(self.key.0, args))
             .await
-            .map_err(|e| e.extend())?
-            .unwrap_or_default();
+            .map_err(|e| e.extend())?;
+        let page = crate::graphql::loaders::take_page(page);
         Ok(SourcePropertyConnection::from_child_page(page))
     }
 
@@ -124,8 +124,8 @@ impl Source {
             .import_run_pages
             .load_one(ChildKey::new(self.key.0, args))
             .await
-            .map_err(|e| e.extend())?
-            .unwrap_or_default();
+            .map_err(|e| e.extend())?;
+        let page = crate::graphql::loaders::take_page(page);
         Ok(ImportRunConnection::from_child_page(page))
     }
 }

@@ -106,8 +106,8 @@ impl Target {
             .target_property_pages
             .load_one(ChildKey::new(self.key.0, args))
             .await
-            .map_err(|e| e.extend())?
-            .unwrap_or_default();
+            .map_err(|e| e.extend())?;
+        let page = crate::graphql::loaders::take_page(page);
         Ok(TargetPropertyConnection::from_child_page(page))
     }
 
@@ -127,8 +127,8 @@ impl Target {
             .sync_log_pages
             .load_one(ChildKey::new(self.key.0, args))
             .await
-            .map_err(|e| e.extend())?
-            .unwrap_or_default();
+            .map_err(|e| e.extend())?;
+        let page = crate::graphql::loaders::take_page(page);
         Ok(SyncLogConnection::from_child_page(page))
     }
 }
