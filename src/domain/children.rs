@@ -195,133 +195,115 @@ fn order(stmt: &mut SelectStatement, backend: DbBackend, sort: &Sort, reverse: b
     stmt.order_by(Alias::new("id"), direction);
 }
 
-/// The page of one parent: `query`'s rows whose parent column equals `parent`, in order,
-/// `take + 1` of them (one more tells whether more follow).
-fn page_of_parent<E: TenantOwned>(
+/// How the pages of one request are built: the query, the page size and the direction.
+struct PagePlan<'p, 'a, E: TenantOwned> {
     backend: DbBackend,
-    scope: &TenantScope,
-    query: &ChildQuery<'_, E>,
-    parent: Expr,
+    scope: &'p TenantScope,
+    query: &'p ChildQuery<'a, E>,
+    /// Rows per page.
     take: u64,
+    /// `first`/`after` (else `last`/`before`, read backwards).
     forward: bool,
-) -> Result<SelectStatement, Error> {
-    let request = query.request;
-    let mut select = scope
-        .select::<E>()
-        .filter(Expr::col((E::default(), query.parent_col)).eq(parent))
-        .filter(query.filter.clone());
-    if let Some(after) = &request.after {
-        select = select.filter(keyset(backend, query.sort, after, true)?);
-    }
-    if let Some(before) = &request.before {
-        select = select.filter(keyset(backend, query.sort, before, false)?);
-    }
-    let mut part = select.into_query();
-    if query.skip_data {
-        let null_json = match backend {
-            DbBackend::Postgres => "'null'::jsonb",
-            _ => "'null'",
-        };
-        part.clear_selects();
-        for column in <E::Column as sea_orm::Iterable>::iter() {
-            let name = sea_orm::IdenStatic::as_str(&column).to_owned();
-            if name == "data" {
-                part.expr_as(Expr::cust(null_json), Alias::new("data"));
-            } else {
-                part.column((E::default(), column));
+}
+
+impl<E: TenantOwned> PagePlan<'_, '_, E> {
+    /// The page of one parent: the rows whose parent column equals `parent`, in order,
+    /// `take + 1` of them (one more tells whether more follow).
+    fn page_of_parent(&self, parent: Expr) -> Result<SelectStatement, Error> {
+        let (backend, query) = (self.backend, self.query);
+        let request = query.request;
+        let mut select = self
+            .scope
+            .select::<E>()
+            .filter(Expr::col((E::default(), query.parent_col)).eq(parent))
+            .filter(query.filter.clone());
+        if let Some(after) = &request.after {
+            select = select.filter(keyset(backend, query.sort, after, true)?);
+        }
+        if let Some(before) = &request.before {
+            select = select.filter(keyset(backend, query.sort, before, false)?);
+        }
+        let mut part = select.into_query();
+        if query.skip_data {
+            let null_json = match backend {
+                DbBackend::Postgres => "'null'::jsonb",
+                _ => "'null'",
+            };
+            part.clear_selects();
+            for column in <E::Column as sea_orm::Iterable>::iter() {
+                let name = sea_orm::IdenStatic::as_str(&column).to_owned();
+                if name == "data" {
+                    part.expr_as(Expr::cust(null_json), Alias::new("data"));
+                } else {
+                    part.column((E::default(), column));
+                }
             }
         }
+        order(&mut part, backend, query.sort, !self.forward);
+        part.limit(self.take + 1);
+        Ok(part)
     }
-    order(&mut part, backend, query.sort, !forward);
-    part.limit(take + 1);
-    Ok(part)
-}
 
-/// Orders the pages of all parents: by parent, then in each page's order.
-fn order_pages<E: TenantOwned>(
-    stmt: &mut SelectStatement,
-    backend: DbBackend,
-    query: &ChildQuery<'_, E>,
-    forward: bool,
-) {
-    stmt.order_by(query.parent_col, Order::Asc);
-    order(stmt, backend, query.sort, !forward);
-}
+    /// Orders the pages of all parents: by parent, then in each page's order.
+    fn order_pages(&self, stmt: &mut SelectStatement) {
+        stmt.order_by(self.query.parent_col, Order::Asc);
+        order(stmt, self.backend, self.query.sort, !self.forward);
+    }
 
-/// PostgreSQL: `unnest` of the parents as an array, each joined `LATERAL` to its page.
-fn lateral_pages<E: TenantOwned>(
-    backend: DbBackend,
-    scope: &TenantScope,
-    query: &ChildQuery<'_, E>,
-    parents: &[i64],
-    take: u64,
-    forward: bool,
-) -> Result<SelectStatement, Error> {
-    let parent = Alias::new("parent");
-    let page = page_of_parent(
-        backend,
-        scope,
-        query,
-        Expr::col((parent.clone(), parent.clone())),
-        take,
-        forward,
-    )?;
-    // The ids travel as one text parameter (`{1,2,3}`) cast to an array.
-    let ids = parents
-        .iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(",");
-    let mut stmt = Query::select()
-        .column((Alias::new("p"), Asterisk))
-        .from_function(
-            Func::cust(Alias::new("unnest"))
-                .arg(Expr::val(format!("{{{ids}}}")).cast_as(Alias::new("bigint[]"))),
-            parent,
-        )
-        .join_lateral(
-            JoinType::InnerJoin,
-            page,
-            Alias::new("p"),
-            Expr::cust("TRUE"),
-        )
-        .to_owned();
-    order_pages(&mut stmt, backend, query, forward);
-    Ok(stmt)
-}
-
-/// SQLite: a `UNION ALL` of one page per parent.
-fn union_pages<E: TenantOwned>(
-    backend: DbBackend,
-    scope: &TenantScope,
-    query: &ChildQuery<'_, E>,
-    parents: &[i64],
-    take: u64,
-    forward: bool,
-) -> Result<SelectStatement, Error> {
-    let mut union: Option<SelectStatement> = None;
-    for (i, parent) in parents.iter().enumerate() {
-        let part = page_of_parent(backend, scope, query, Expr::val(*parent), take, forward)?;
-        let wrapped = Query::select()
-            .column(Asterisk)
-            .from_subquery(part, Alias::new(format!("p{i}")))
+    /// PostgreSQL: `unnest` of the parents as an array, each joined `LATERAL` to its page.
+    fn lateral(&self, parents: &[i64]) -> Result<SelectStatement, Error> {
+        let parent = Alias::new("parent");
+        let page = self.page_of_parent(Expr::col((parent.clone(), parent.clone())))?;
+        // The ids travel as one text parameter (`{1,2,3}`) cast to an array.
+        let ids = parents
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        let mut stmt = Query::select()
+            .column((Alias::new("p"), Asterisk))
+            .from_function(
+                Func::cust(Alias::new("unnest"))
+                    .arg(Expr::val(format!("{{{ids}}}")).cast_as(Alias::new("bigint[]"))),
+                parent,
+            )
+            .join_lateral(
+                JoinType::InnerJoin,
+                page,
+                Alias::new("p"),
+                Expr::cust("TRUE"),
+            )
             .to_owned();
-        match &mut union {
-            None => union = Some(wrapped),
-            Some(all) => {
-                all.union(UnionType::All, wrapped);
+        self.order_pages(&mut stmt);
+        Ok(stmt)
+    }
+
+    /// SQLite: a `UNION ALL` of one page per parent.
+    fn union(&self, parents: &[i64]) -> Result<SelectStatement, Error> {
+        let mut union: Option<SelectStatement> = None;
+        for (i, parent) in parents.iter().enumerate() {
+            let part = self.page_of_parent(Expr::val(*parent))?;
+            let wrapped = Query::select()
+                .column(Asterisk)
+                .from_subquery(part, Alias::new(format!("p{i}")))
+                .to_owned();
+            match &mut union {
+                None => union = Some(wrapped),
+                Some(all) => {
+                    all.union(UnionType::All, wrapped);
+                }
             }
         }
+        let union = union
+            .ok_or_else(|| Error::Internal(sea_orm::DbErr::Custom("no parents to page".into())))?;
+        // Only an outer ORDER BY promises the order of a UNION's rows.
+        let mut stmt = Query::select()
+            .column(Asterisk)
+            .from_subquery(union, Alias::new("u"))
+            .to_owned();
+        self.order_pages(&mut stmt);
+        Ok(stmt)
     }
-    let union = union
-        .ok_or_else(|| Error::Internal(sea_orm::DbErr::Custom("no parents to page".into())))?;
-    // Only an outer ORDER BY promises the order of a UNION's rows.
-    let mut stmt = Query::select()
-        .column(Asterisk)
-        .from_subquery(union, Alias::new("u"))
-        .to_owned();
-    order_pages(&mut stmt, backend, query, forward);
-    Ok(stmt)
 }
 
 /// Loads one page per parent, in one statement per 400 parents (plus one for totals).
@@ -353,15 +335,20 @@ where
     parents.dedup();
     let mut grouped: HashMap<i64, Vec<E::Model>> = HashMap::new();
 
+    let plan = PagePlan {
+        backend,
+        scope,
+        query: &query,
+        take,
+        forward,
+    };
     let statements = match backend {
         // One statement for any number of parents, with the same text each time, so the
         // server keeps one prepared statement and plan for it.
-        DbBackend::Postgres => vec![lateral_pages(
-            backend, scope, &query, &parents, take, forward,
-        )?],
+        DbBackend::Postgres => vec![plan.lateral(&parents)?],
         _ => parents
             .chunks(PARENTS_PER_STATEMENT)
-            .map(|chunk| union_pages(backend, scope, &query, chunk, take, forward))
+            .map(|chunk| plan.union(chunk))
             .collect::<Result<_, _>>()?,
     };
     for statement in statements {
