@@ -11,10 +11,10 @@ use sea_orm::{
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::db;
 use crate::domain::pagination::{Page, PageLimits, PageRequest, paginate};
 use crate::domain::scope::{Access, TenantScope};
-use crate::domain::{tenants, validate};
+use crate::domain::tenant_write::TenantWrite;
+use crate::domain::validate;
 use crate::entity::api_key;
 use crate::error::Error;
 use crate::ids::{ApiKeyId, TenantId};
@@ -91,7 +91,7 @@ pub struct Authenticated {
     pub scope: TenantScope,
     /// The key used.
     pub key_id: ApiKeyId,
-    /// The tenant's `data_version` when the key was checked (see [`tenants::data_changed`]).
+    /// The tenant's `data_version` when the key was checked (see [`crate::domain::tenant_write`]).
     pub data_version: i64,
 }
 
@@ -146,9 +146,8 @@ pub async fn create_api_key(
     new: NewApiKey,
 ) -> Result<CreatedApiKey, Error> {
     scope.require_write()?;
-    let txn = db::begin_write(db).await?;
+    let txn = TenantWrite::begin(db, scope.tenant_id()).await?;
     let created = insert_api_key(&txn, scope, new).await?;
-    tenants::data_changed(&txn, scope.tenant_id()).await?;
     txn.commit().await?;
     Ok(created)
 }
@@ -166,9 +165,8 @@ pub async fn revoke_api_key(
     }
     let mut active: api_key::ActiveModel = model.into();
     active.revoked_at = Set(Some(Utc::now()));
-    let txn = db::begin_write(db).await?;
+    let txn = TenantWrite::begin(db, scope.tenant_id()).await?;
     let revoked = active.update(&txn).await?;
-    tenants::data_changed(&txn, scope.tenant_id()).await?;
     txn.commit().await?;
     Ok(revoked)
 }
@@ -228,7 +226,7 @@ pub async fn authenticate(db: &DatabaseConnection, key: &str) -> Result<Authenti
         .is_none_or(|t| now - t > Duration::seconds(LAST_USED_RESOLUTION_SECS))
     {
         // A conditional write, so concurrent requests with one key update it once.
-        let txn = db::begin_write(db).await?;
+        let txn = TenantWrite::begin(db, TenantId(model.tenant_id)).await?;
         let touched = api_key::Entity::update_many()
             .col_expr(api_key::Column::LastUsedAt, Expr::value(now))
             .filter(api_key::Column::Id.eq(model.id))
@@ -243,11 +241,10 @@ pub async fn authenticate(db: &DatabaseConnection, key: &str) -> Result<Authenti
             .exec(&txn)
             .await?
             .rows_affected;
+        // `lastUsedAt` is data a query can read: a touch is a change of the tenant's data.
         if touched > 0 {
-            // `lastUsedAt` is data a query can read.
-            tenants::data_changed(&txn, TenantId(model.tenant_id)).await?;
+            txn.commit().await?;
         }
-        txn.commit().await?;
     }
     Ok(Authenticated {
         scope: TenantScope::new(TenantId(model.tenant_id), access),

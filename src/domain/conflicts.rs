@@ -7,7 +7,6 @@ use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, QueryFilter, Set};
 use serde_json::Value;
 
-use crate::db;
 use crate::domain::hashing::content_hash;
 use crate::domain::pagination::{Page, PageLimits, PageRequest, paginate};
 use crate::domain::properties::{
@@ -16,6 +15,7 @@ use crate::domain::properties::{
 use crate::domain::scope::TenantScope;
 use crate::domain::snapshots::{SnapshotReason, data_at_last_sync_of, snapshot_target_property};
 use crate::domain::sql::{self, LockKind};
+use crate::domain::tenant_write::TenantWrite;
 use crate::entity::{source_property, target_property};
 use crate::error::Error;
 use crate::ids::{SourcePropertyId, TargetPropertyId};
@@ -99,7 +99,7 @@ pub async fn resolve_conflict(
         }
         (_, None) => None,
     };
-    let txn = db::begin_write(db).await?;
+    let txn = TenantWrite::begin(db, scope.tenant_id()).await?;
     let current = get_target_property(&txn, scope, id).await?;
     sql::lock(&txn, LockKind::Target, current.target_id).await?;
     let current = get_target_property(&txn, scope, id).await?;
@@ -146,7 +146,6 @@ pub async fn resolve_conflict(
         }
     }
     let resolved = active.update(&txn).await?;
-    crate::domain::tenants::data_changed(&txn, scope.tenant_id()).await?;
     txn.commit().await?;
     Ok(resolved)
 }

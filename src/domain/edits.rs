@@ -5,12 +5,12 @@ use chrono::Utc;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
 use serde_json::Value;
 
-use crate::db;
 use crate::domain::hashing::content_hash;
 use crate::domain::properties::get_target_property;
 use crate::domain::scope::TenantScope;
 use crate::domain::snapshots::{SnapshotReason, snapshot_target_property};
 use crate::domain::sql::{self, LockKind};
+use crate::domain::tenant_write::TenantWrite;
 use crate::entity::target_property;
 use crate::error::Error;
 use crate::ids::TargetPropertyId;
@@ -30,7 +30,7 @@ pub async fn update_target_property(
             "must be a JSON object (a JSON Merge Patch: keys to set, null to remove)",
         ));
     }
-    let txn = db::begin_write(db).await?;
+    let txn = TenantWrite::begin(db, scope.tenant_id()).await?;
     let current = get_target_property(&txn, scope, id).await?;
     sql::lock(&txn, LockKind::Target, current.target_id).await?;
     // Read again under the lock, so a sync that just ran is seen.
@@ -50,7 +50,6 @@ pub async fn update_target_property(
     active.manual_changed_at = Set(Some(now));
     active.updated_at = Set(now);
     let updated = active.update(&txn).await?;
-    crate::domain::tenants::data_changed(&txn, scope.tenant_id()).await?;
     txn.commit().await?;
     Ok(updated)
 }

@@ -21,12 +21,12 @@ use sea_orm::{
 };
 use serde_json::Value;
 
-use crate::db;
 use crate::domain::audit::Actor;
 use crate::domain::listing::{Listing, SeenIds, check_items};
 use crate::domain::scope::TenantScope;
 use crate::domain::sources::get_source;
 use crate::domain::sql::{self, CHUNK_IDS, CHUNK_ROWS, LockKind};
+use crate::domain::tenant_write::TenantWrite;
 use crate::entity::{import_run, source, source_property};
 use crate::error::Error;
 use crate::ids::SourceId;
@@ -110,7 +110,7 @@ pub async fn import_listings(
 /// One import in progress: its transaction, the source lock, and what it has seen.
 /// Dropping a session without [`ImportSession::finish`] rolls everything back.
 pub struct ImportSession {
-    txn: DatabaseTransaction,
+    txn: TenantWrite,
     scope: TenantScope,
     source: source::Model,
     id_field: String,
@@ -149,7 +149,7 @@ impl ImportSession {
             .and_then(Value::as_str)
             .unwrap_or("id")
             .to_owned();
-        let txn = db::begin_write(db).await?;
+        let txn = TenantWrite::begin(db, scope.tenant_id()).await?;
         sql::lock(&txn, LockKind::Source, source.id).await?;
         sql::refresh_statistics(&txn, "source_properties").await?;
         Ok(Self {
@@ -230,7 +230,6 @@ impl ImportSession {
         }
         .insert(&self.txn)
         .await?;
-        crate::domain::tenants::data_changed(&self.txn, self.scope.tenant_id()).await?;
         self.txn.commit().await?;
         Ok(run)
     }

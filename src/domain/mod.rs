@@ -22,5 +22,6 @@ pub mod sources;
 pub mod sql;
 pub mod sync;
 pub mod targets;
+pub mod tenant_write;
 pub mod tenants;
 mod validate;

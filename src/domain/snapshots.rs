@@ -9,10 +9,10 @@ use sea_orm::{
 };
 use serde_json::Value;
 
-use crate::db;
 use crate::domain::children::{ChildArgs, ChildPage, ChildQuery, pages_under_parents};
 use crate::domain::pagination::{Page, PageLimits, PageRequest, paginate};
 use crate::domain::scope::TenantScope;
+use crate::domain::tenant_write::TenantWrite;
 use crate::entity::{source_snapshot, target_property, target_snapshot};
 use crate::error::Error;
 use crate::ids::{SourcePropertyId, SourceSnapshotId, TargetPropertyId, TargetSnapshotId};
@@ -168,7 +168,7 @@ pub async fn cleanup_snapshots(
             dry_run,
         });
     }
-    let txn = db::begin_write(db).await?;
+    let txn = TenantWrite::begin(db, scope.tenant_id()).await?;
     let tenant = scope.tenant_id().0;
     let source_snapshots = source_snapshot::Entity::delete_many()
         .filter(source_snapshot::Column::TenantId.eq(tenant))
@@ -182,7 +182,6 @@ pub async fn cleanup_snapshots(
         .exec(&txn)
         .await?
         .rows_affected;
-    crate::domain::tenants::data_changed(&txn, scope.tenant_id()).await?;
     txn.commit().await?;
     Ok(CleanupReport {
         cutoff,

@@ -16,12 +16,12 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use crate::db;
 use crate::domain::audit::Actor;
 use crate::domain::scope::TenantScope;
 use crate::domain::sources::get_source;
 use crate::domain::sql::{self, LockKind};
 use crate::domain::targets::{ConflictPolicy, get_target};
+use crate::domain::tenant_write::TenantWrite;
 use crate::entity::sync_log;
 use crate::error::Error;
 use crate::ids::{SourceId, TargetId, TargetPropertyId};
@@ -96,7 +96,7 @@ pub async fn sync_source_to_target(
         target: target.id,
     };
 
-    let txn = db::begin_write(db).await?;
+    let txn = TenantWrite::begin(db, scope.tenant_id()).await?;
     // Source first, then target: the order every writer takes them in.
     sql::lock(&txn, LockKind::Source, ids.source).await?;
     sql::lock(&txn, LockKind::Target, ids.target).await?;
@@ -128,7 +128,6 @@ pub async fn sync_source_to_target(
     }
     .insert(&txn)
     .await?;
-    crate::domain::tenants::data_changed(&txn, scope.tenant_id()).await?;
     txn.commit().await?;
     Ok(log)
 }

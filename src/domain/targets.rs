@@ -4,11 +4,11 @@ use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, ModelTrait, QueryFilter, Set};
 use serde_json::Value;
 
-use crate::db;
 use crate::domain::list_filter::CatalogFilter;
 use crate::domain::pagination::{Page, PageLimits, PageRequest, paginate};
 use crate::domain::scope::TenantScope;
-use crate::domain::{tenants, validate};
+use crate::domain::tenant_write::TenantWrite;
+use crate::domain::validate;
 use crate::entity::target;
 use crate::error::Error;
 use crate::ids::TargetId;
@@ -120,7 +120,7 @@ pub async fn create_target(
     let name = validate::name("input.name", &new.name)?;
     let config = validate_config(new.config)?;
     let now = Utc::now();
-    let txn = db::begin_write(db).await?;
+    let txn = TenantWrite::begin(db, scope.tenant_id()).await?;
     let created = target::ActiveModel {
         tenant_id: Set(scope.tenant_id().0),
         kind: Set(new.kind.as_str().to_owned()),
@@ -135,7 +135,6 @@ pub async fn create_target(
     .insert(&txn)
     .await
     .map_err(|e| Error::on_unique(e, duplicate_name(&name)))?;
-    tenants::data_changed(&txn, scope.tenant_id()).await?;
     txn.commit().await?;
     Ok(created)
 }
@@ -168,12 +167,11 @@ pub async fn update_target(
         active.conflict_policy = Set(policy.as_str().to_owned());
     }
     active.updated_at = Set(Utc::now());
-    let txn = db::begin_write(db).await?;
+    let txn = TenantWrite::begin(db, scope.tenant_id()).await?;
     let updated = active
         .update(&txn)
         .await
         .map_err(|e| Error::on_unique(e, duplicate_name(&name)))?;
-    tenants::data_changed(&txn, scope.tenant_id()).await?;
     txn.commit().await?;
     Ok(updated)
 }
@@ -186,9 +184,8 @@ pub async fn delete_target(
 ) -> Result<TargetId, Error> {
     scope.require_write()?;
     let model = get_target(db, scope, id).await?;
-    let txn = db::begin_write(db).await?;
+    let txn = TenantWrite::begin(db, scope.tenant_id()).await?;
     model.delete(&txn).await?;
-    tenants::data_changed(&txn, scope.tenant_id()).await?;
     txn.commit().await?;
     Ok(id)
 }

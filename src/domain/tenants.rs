@@ -1,11 +1,7 @@
 //! Tenants: creating them (with their first API key) and naming them on the CLI.
 
 use chrono::Utc;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
 use crate::db;
 use crate::domain::api_keys::{self, ApiKeyScope, CreatedApiKey, NewApiKey};
@@ -64,21 +60,6 @@ fn valid_slug(raw: &str) -> Result<String, Error> {
             ),
         ))
     }
-}
-
-/// Records that the tenant's data changed: increases `tenants.data_version`. Every write
-/// calls it inside its transaction, so a reader that sees the new version also sees the
-/// write. The HTTP response cache ([`crate::http`]) keys on the version.
-pub async fn data_changed<C: ConnectionTrait>(conn: &C, tenant: TenantId) -> Result<(), Error> {
-    let version = Alias::new("data_version");
-    conn.execute(
-        Query::update()
-            .table(tenant::Entity)
-            .value(version.clone(), Expr::col(version).add(1))
-            .and_where(Expr::col(tenant::Column::Id).eq(tenant.0)),
-    )
-    .await?;
-    Ok(())
 }
 
 /// Creates a tenant and its first read-write API key, in one transaction.

@@ -1,0 +1,86 @@
+//! A write transaction on one tenant's data. Committing it also increases the tenant's
+//! `tenants.data_version`, in the same transaction, so a reader that sees the new version
+//! sees the write too. The HTTP response cache ([`crate::http`]) keys on that version; every
+//! change of a tenant's data goes through a [`TenantWrite`], so none can leave a cached
+//! answer behind.
+
+use std::ops::Deref;
+
+use sea_orm::entity::prelude::async_trait;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, ExecResult,
+    QueryResult, Statement,
+};
+
+use crate::db;
+use crate::entity::tenant;
+use crate::error::Error;
+use crate::ids::TenantId;
+
+/// A write transaction on `tenant`'s data; use it wherever a connection goes. Dropped without
+/// [`TenantWrite::commit`], it rolls back and the version stays.
+pub struct TenantWrite {
+    txn: DatabaseTransaction,
+    tenant: TenantId,
+}
+
+impl TenantWrite {
+    /// Begins a write (see [`db::begin_write`]) on `tenant`'s data.
+    pub async fn begin(db: &DatabaseConnection, tenant: TenantId) -> Result<Self, DbErr> {
+        Ok(Self {
+            txn: db::begin_write(db).await?,
+            tenant,
+        })
+    }
+
+    /// Marks the tenant's data changed and commits.
+    pub async fn commit(self) -> Result<(), Error> {
+        let version = Alias::new("data_version");
+        self.txn
+            .execute(
+                Query::update()
+                    .table(tenant::Entity)
+                    .value(version.clone(), Expr::col(version).add(1))
+                    .and_where(Expr::col(tenant::Column::Id).eq(self.tenant.0)),
+            )
+            .await?;
+        self.txn.commit().await?;
+        Ok(())
+    }
+}
+
+impl Deref for TenantWrite {
+    type Target = DatabaseTransaction;
+
+    fn deref(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for TenantWrite {
+    fn get_database_backend(&self) -> DbBackend {
+        self.txn.get_database_backend()
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.txn.execute_raw(stmt).await
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.txn.execute_unprepared(sql).await
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        self.txn.query_one_raw(stmt).await
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.txn.query_all_raw(stmt).await
+    }
+
+    fn support_returning(&self) -> bool {
+        self.txn.support_returning()
+    }
+}
