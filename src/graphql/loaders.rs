@@ -8,6 +8,7 @@ use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
 use std::sync::Arc;
 
+use async_graphql::ErrorExtensions;
 use async_graphql::dataloader::{DataLoader, Loader};
 use sea_orm::DatabaseConnection;
 
@@ -124,7 +125,7 @@ pub struct ChildLoader<K> {
 
 impl<K: ChildKind> Loader<ChildKey> for ChildLoader<K> {
     /// Shared: the DataLoader hands each requester a clone of its value, and a page holds
-    /// hundreds of rows. [`take_page`] unwraps it without copying when it is the last handle.
+    /// hundreds of rows ([`child_page`] unwraps it).
     type Value = Arc<ChildPage<K::Model>>;
     type Error = Arc<Error>;
 
@@ -150,9 +151,18 @@ impl<K: ChildKind> Loader<ChildKey> for ChildLoader<K> {
     }
 }
 
-/// The page a child loader answered (empty when it had none for the key).
-pub fn take_page<M: Clone>(page: Option<Arc<ChildPage<M>>>) -> ChildPage<M> {
-    page.map(Arc::unwrap_or_clone).unwrap_or_default()
+/// The page of nested connection `K` under `parent`, loaded in one batch with its siblings'.
+/// The page is unwrapped from its `Arc` without copying when this is its last handle.
+pub async fn child_page<K: ChildKind>(
+    loader: &DataLoader<ChildLoader<K>>,
+    parent: i64,
+    args: Arc<ChildArgs>,
+) -> async_graphql::Result<ChildPage<K::Model>> {
+    let page = loader
+        .load_one(ChildKey::new(parent, args))
+        .await
+        .map_err(|e| e.extend())?;
+    Ok(page.map(Arc::unwrap_or_clone).unwrap_or_default())
 }
 
 /// Loads rows by id, in one statement per batch.

@@ -11,7 +11,7 @@ use crate::graphql::args::child_args;
 use crate::graphql::connection::connection_types;
 use crate::graphql::context;
 use crate::graphql::fast::{GlobalId, scalar_fields};
-use crate::graphql::loaders::ChildKey;
+use crate::graphql::loaders::child_page;
 use crate::graphql::types::{SourceSnapshotConnection, TargetSnapshotConnection};
 use crate::ids::{SourceId, SourcePropertyId, TargetId, TargetPropertyId};
 
@@ -75,21 +75,6 @@ fn value_at(value: &Value, path: &str) -> async_graphql::Result<Option<Json<Valu
     Ok(path.get(value).cloned().map(Json))
 }
 
-/// The arguments every nested connection takes.
-macro_rules! paged {
-    ($ctx:ident, $first:ident, $after:ident, $last:ident, $before:ident, $loader:ident, $key:expr, $conn:ident) => {{
-        let loaders = context::loaders($ctx)?;
-        let args = child_args($ctx, $first, $after, $last, $before, None).api()?;
-        let page = loaders
-            .$loader
-            .load_one(ChildKey::new($key, args))
-            .await
-            .map_err(|e| e.extend())?;
-        let page = crate::graphql::loaders::take_page(page);
-        Ok($conn::from_child_page(page))
-    }};
-}
-
 #[ComplexObject]
 impl SourceProperty {
     /// The listing JSON. With `fields`, only those top-level keys (missing ones are left out).
@@ -119,16 +104,14 @@ impl SourceProperty {
         #[graphql(desc = "Return the last N snapshots.")] last: Option<i32>,
         #[graphql(desc = "Return snapshots before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<SourceSnapshotConnection> {
-        paged!(
-            ctx,
-            first,
-            after,
-            last,
-            before,
-            source_snapshot_pages,
+        let args = child_args(ctx, first, after, last, before, None).api()?;
+        let page = child_page(
+            &context::loaders(ctx)?.source_snapshot_pages,
             self.key,
-            SourceSnapshotConnection
+            args,
         )
+        .await?;
+        Ok(SourceSnapshotConnection::from_child_page(page))
     }
 
     /// The target listings synced from this listing, oldest first.
@@ -141,16 +124,14 @@ impl SourceProperty {
         #[graphql(desc = "Return the last N target listings.")] last: Option<i32>,
         #[graphql(desc = "Return target listings before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<TargetPropertyConnection> {
-        paged!(
-            ctx,
-            first,
-            after,
-            last,
-            before,
-            target_properties_of_source,
+        let args = child_args(ctx, first, after, last, before, None).api()?;
+        let page = child_page(
+            &context::loaders(ctx)?.target_properties_of_source,
             self.key,
-            TargetPropertyConnection
+            args,
         )
+        .await?;
+        Ok(TargetPropertyConnection::from_child_page(page))
     }
 }
 
@@ -261,16 +242,14 @@ impl TargetProperty {
         #[graphql(desc = "Return the last N snapshots.")] last: Option<i32>,
         #[graphql(desc = "Return snapshots before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<TargetSnapshotConnection> {
-        paged!(
-            ctx,
-            first,
-            after,
-            last,
-            before,
-            target_snapshot_pages,
+        let args = child_args(ctx, first, after, last, before, None).api()?;
+        let page = child_page(
+            &context::loaders(ctx)?.target_snapshot_pages,
             self.key,
-            TargetSnapshotConnection
+            args,
         )
+        .await?;
+        Ok(TargetSnapshotConnection::from_child_page(page))
     }
 }
 

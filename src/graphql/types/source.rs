@@ -1,6 +1,6 @@
 //! `Source`: where listings come from.
 
-use async_graphql::{ComplexObject, Context, ErrorExtensions, ID, Json, SimpleObject};
+use async_graphql::{ComplexObject, Context, ID, Json, SimpleObject};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
@@ -13,7 +13,7 @@ use crate::graphql::args::{
 use crate::graphql::connection::connection_types;
 use crate::graphql::context;
 use crate::graphql::fast::scalar_fields;
-use crate::graphql::loaders::ChildKey;
+use crate::graphql::loaders::child_page;
 use crate::graphql::types::{ImportRunConnection, SourcePropertyConnection};
 use crate::ids::SourceId;
 
@@ -99,12 +99,7 @@ impl Source {
             }),
         )
         .api()?;
-        let page = loaders
-            .source_property_pages
-            .load_one(ChildKey::new(self.key.0, args))
-            .await
-            .map_err(|e| e.extend())?;
-        let page = crate::graphql::loaders::take_page(page);
+        let page = child_page(&loaders.source_property_pages, self.key.0, args).await?;
         Ok(SourcePropertyConnection::from_child_page(page))
     }
 
@@ -120,12 +115,7 @@ impl Source {
     ) -> async_graphql::Result<ImportRunConnection> {
         let loaders = context::loaders(ctx)?;
         let args = child_args(ctx, first, after, last, before, None).api()?;
-        let page = loaders
-            .import_run_pages
-            .load_one(ChildKey::new(self.key.0, args))
-            .await
-            .map_err(|e| e.extend())?;
-        let page = crate::graphql::loaders::take_page(page);
+        let page = child_page(&loaders.import_run_pages, self.key.0, args).await?;
         Ok(ImportRunConnection::from_child_page(page))
     }
 }

@@ -1,6 +1,6 @@
 //! `Target`: where listings go.
 
-use async_graphql::{ComplexObject, Context, ErrorExtensions, ID, Json, SimpleObject};
+use async_graphql::{ComplexObject, Context, ID, Json, SimpleObject};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
@@ -13,7 +13,7 @@ use crate::graphql::args::{
 use crate::graphql::connection::connection_types;
 use crate::graphql::context;
 use crate::graphql::fast::scalar_fields;
-use crate::graphql::loaders::ChildKey;
+use crate::graphql::loaders::child_page;
 use crate::graphql::types::{SyncLogConnection, TargetPropertyConnection};
 use crate::ids::TargetId;
 
@@ -102,12 +102,7 @@ impl Target {
             }),
         )
         .api()?;
-        let page = loaders
-            .target_property_pages
-            .load_one(ChildKey::new(self.key.0, args))
-            .await
-            .map_err(|e| e.extend())?;
-        let page = crate::graphql::loaders::take_page(page);
+        let page = child_page(&loaders.target_property_pages, self.key.0, args).await?;
         Ok(TargetPropertyConnection::from_child_page(page))
     }
 
@@ -123,12 +118,7 @@ impl Target {
     ) -> async_graphql::Result<SyncLogConnection> {
         let loaders = context::loaders(ctx)?;
         let args = child_args(ctx, first, after, last, before, None).api()?;
-        let page = loaders
-            .sync_log_pages
-            .load_one(ChildKey::new(self.key.0, args))
-            .await
-            .map_err(|e| e.extend())?;
-        let page = crate::graphql::loaders::take_page(page);
+        let page = child_page(&loaders.sync_log_pages, self.key.0, args).await?;
         Ok(SyncLogConnection::from_child_page(page))
     }
 }
