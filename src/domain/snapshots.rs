@@ -11,9 +11,9 @@ use serde_json::Value;
 
 use crate::domain::children::{ChildArgs, ChildPage, ChildQuery, pages_under_parents};
 use crate::domain::pagination::{Page, PageLimits, PageRequest, paginate};
-use crate::domain::scope::TenantScope;
+use crate::domain::scope::{TenantOwned, TenantScope};
 use crate::domain::tenant_write::TenantWrite;
-use crate::entity::{source_snapshot, target_property, target_snapshot};
+use crate::entity::{source_property, source_snapshot, target_property, target_snapshot};
 use crate::error::Error;
 use crate::ids::{SourcePropertyId, SourceSnapshotId, TargetPropertyId, TargetSnapshotId};
 
@@ -277,25 +277,15 @@ pub async fn source_replacements(
     scope: &TenantScope,
     snapshots: &[(i64, i64)],
 ) -> Result<HashMap<i64, Value>, Error> {
-    let properties: Vec<i64> = snapshots.iter().map(|(_, p)| *p).collect();
-    let first = snapshots.iter().map(|(s, _)| *s).min().unwrap_or_default();
-    let later: Vec<(i64, i64, Value)> = scope
-        .select::<source_snapshot::Entity>()
-        .filter(source_snapshot::Column::SourcePropertyId.is_in(properties.iter().copied()))
-        .filter(source_snapshot::Column::Id.gt(first))
-        .order_by_asc(source_snapshot::Column::Id)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s.source_property_id, s.data))
-        .collect();
-    let current: HashMap<i64, Value> =
-        crate::domain::properties::source_properties_by_ids(db, scope, &properties)
-            .await?
-            .into_iter()
-            .map(|p| (p.id, p.data))
-            .collect();
-    Ok(next_versions(snapshots, &later, &current))
+    replacements::<source_snapshot::Entity, source_property::Entity>(
+        db,
+        scope,
+        snapshots,
+        source_snapshot::Column::SourcePropertyId,
+        |s| (s.id, s.source_property_id, s.data),
+        |p| (p.id, p.data),
+    )
+    .await
 }
 
 /// The version that replaced each target snapshot, by snapshot id (see [`source_replacements`]).
@@ -304,45 +294,62 @@ pub async fn target_replacements(
     scope: &TenantScope,
     snapshots: &[(i64, i64)],
 ) -> Result<HashMap<i64, Value>, Error> {
-    let properties: Vec<i64> = snapshots.iter().map(|(_, p)| *p).collect();
-    let first = snapshots.iter().map(|(s, _)| *s).min().unwrap_or_default();
-    let later: Vec<(i64, i64, Value)> = scope
-        .select::<target_snapshot::Entity>()
-        .filter(target_snapshot::Column::TargetPropertyId.is_in(properties.iter().copied()))
-        .filter(target_snapshot::Column::Id.gt(first))
-        .order_by_asc(target_snapshot::Column::Id)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s.target_property_id, s.data))
-        .collect();
-    let current: HashMap<i64, Value> = scope
-        .select::<target_property::Entity>()
-        .filter(target_property::Column::Id.is_in(properties.iter().copied()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p.data))
-        .collect();
-    Ok(next_versions(snapshots, &later, &current))
+    replacements::<target_snapshot::Entity, target_property::Entity>(
+        db,
+        scope,
+        snapshots,
+        target_snapshot::Column::TargetPropertyId,
+        |s| (s.id, s.target_property_id, s.data),
+        |p| (p.id, p.data),
+    )
+    .await
 }
 
-/// For each `(snapshot, listing)`, the data of the listing's first later snapshot, else its
-/// current data.
-fn next_versions(
+/// What replaced each `(snapshot, listing)` of snapshot table `S` over listing table `P`:
+/// the listing's next snapshot, else the listing as it is now.
+async fn replacements<S: TenantOwned, P: TenantOwned>(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
     snapshots: &[(i64, i64)],
-    later: &[(i64, i64, Value)],
-    current: &HashMap<i64, Value>,
-) -> HashMap<i64, Value> {
-    snapshots
+    listing_col: S::Column,
+    snapshot_parts: fn(S::Model) -> (i64, i64, Value),
+    listing_parts: fn(P::Model) -> (i64, Value),
+) -> Result<HashMap<i64, Value>, Error> {
+    let mut listings: Vec<i64> = snapshots.iter().map(|(_, p)| *p).collect();
+    listings.sort_unstable();
+    listings.dedup();
+    let first = snapshots.iter().map(|(s, _)| *s).min().unwrap_or_default();
+    // The later snapshots of each listing, oldest first.
+    let mut later: HashMap<i64, Vec<(i64, Value)>> = HashMap::new();
+    for chunk in listings.chunks(crate::domain::sql::CHUNK_IDS) {
+        let rows = scope
+            .select::<S>()
+            .filter(listing_col.is_in(chunk.iter().copied()))
+            .filter(S::id_column().gt(first))
+            .order_by_asc(S::id_column())
+            .all(db)
+            .await?;
+        for (id, listing, data) in rows.into_iter().map(snapshot_parts) {
+            later.entry(listing).or_default().push((id, data));
+        }
+    }
+    let current: HashMap<i64, Value> = scope
+        .get_many::<P, _>(db, &listings)
+        .await?
+        .into_iter()
+        .map(listing_parts)
+        .collect();
+    Ok(snapshots
         .iter()
-        .filter_map(|(snapshot, property)| {
+        .filter_map(|(snapshot, listing)| {
             let next = later
-                .iter()
-                .find(|(id, p, _)| p == property && id > snapshot)
-                .map(|(_, _, data)| data)
-                .or_else(|| current.get(property));
+                .get(listing)
+                .and_then(|versions| {
+                    let after = versions.partition_point(|(id, _)| id <= snapshot);
+                    versions.get(after).map(|(_, data)| data)
+                })
+                .or_else(|| current.get(listing));
             next.map(|data| (*snapshot, data.clone()))
         })
-        .collect()
+        .collect())
 }
