@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::http::GraphiQLSource;
+use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
 
 use axum::body::Bytes;
 use axum::extract::DefaultBodyLimit;
@@ -340,7 +341,7 @@ async fn graphql(
     {
         return answer_response(StatusCode::OK, media, answer, Some("HIT"));
     }
-    let request: async_graphql::Request = match serde_json::from_slice(&body) {
+    let mut request: async_graphql::Request = match serde_json::from_slice(&body) {
         Ok(request) => request,
         Err(err) => {
             return error_response(
@@ -351,7 +352,6 @@ async fn graphql(
             );
         }
     };
-    let mut request = request;
     if let Err(err) = state.inner.persisted.resolve(&mut request) {
         let (code, message) = match err {
             PersistedQueryError::NotFound => (
@@ -366,10 +366,14 @@ async fn graphql(
         // Apollo clients expect the 200 answer with this error to retry with the text.
         return error_response(StatusCode::OK, media, code, message.into());
     }
-    let mut request = request;
-    // The cache keeps answers to queries only: a mutation must run every time.
-    let query_text = cache_key.as_ref().map(|_| request.query.clone());
+    // Parsed once here (execution reuses the document) to tell a query, whose answer may be
+    // kept, from a mutation, which must run every time.
     let operation_name = request.operation_name.clone();
+    let query_key = cache_key.filter(|_| {
+        request
+            .parsed_query()
+            .is_ok_and(|document| is_query(document, operation_name.as_deref()))
+    });
     if let TenantAuth::Granted(authenticated) = &auth.tenant {
         request = request.data(Loaders::new(
             &state.inner.db,
@@ -412,9 +416,7 @@ async fn graphql(
         body.unwrap_or_else(|_| br#"{"errors":[{"message":"internal error"}]}"#.to_vec()),
     );
     let mut cache_status = None;
-    if let (Some(cache), Some(key), Some(query)) = (&state.inner.cache, cache_key, query_text)
-        && is_query(&query, operation_name.as_deref())
-    {
+    if let (Some(cache), Some(key)) = (&state.inner.cache, query_key) {
         cache_status = Some("MISS");
         if status == StatusCode::OK && response.errors.is_empty() {
             cache.put(key, body.clone());
@@ -445,12 +447,8 @@ fn answer_response(
     response
 }
 
-/// Whether `query`'s operation (the one named, or the only one) is a query.
-fn is_query(query: &str, operation_name: Option<&str>) -> bool {
-    use async_graphql::parser::types::{DocumentOperations, OperationType};
-    let Ok(document) = async_graphql::parser::parse_query(query) else {
-        return false;
-    };
+/// Whether `document`'s operation (the one named, or the only one) is a query.
+fn is_query(document: &ExecutableDocument, operation_name: Option<&str>) -> bool {
     let operation = match (&document.operations, operation_name) {
         (DocumentOperations::Single(operation), _) => Some(operation),
         (DocumentOperations::Multiple(operations), Some(name)) => operations.get(name),
