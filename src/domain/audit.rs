@@ -10,7 +10,7 @@ use crate::domain::pagination::{Page, PageLimits, PageRequest, paginate};
 use crate::domain::scope::TenantScope;
 use crate::entity::{import_run, sync_log};
 use crate::error::Error;
-use crate::ids::{ApiKeyId, ImportRunId, SourceId, SyncLogId};
+use crate::ids::{ApiKeyId, SourceId};
 
 /// Who started an operation.
 #[derive(Clone, Copy, Debug)]
@@ -29,24 +29,6 @@ impl Actor {
             Self::Cli => "cli".to_owned(),
         }
     }
-}
-
-/// One of the tenant's import runs.
-pub async fn get_import_run(
-    db: &DatabaseConnection,
-    scope: &TenantScope,
-    id: ImportRunId,
-) -> Result<import_run::Model, Error> {
-    scope.get::<import_run::Entity, _>(db, id.0).await
-}
-
-/// One of the tenant's sync logs.
-pub async fn get_sync_log(
-    db: &DatabaseConnection,
-    scope: &TenantScope,
-    id: SyncLogId,
-) -> Result<sync_log::Model, Error> {
-    scope.get::<sync_log::Entity, _>(db, id.0).await
 }
 
 /// A page of a source's import runs, oldest first.

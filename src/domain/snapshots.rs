@@ -15,7 +15,7 @@ use crate::domain::scope::{TenantOwned, TenantScope};
 use crate::domain::tenant_write::TenantWrite;
 use crate::entity::{source_property, source_snapshot, target_property, target_snapshot};
 use crate::error::Error;
-use crate::ids::{SourcePropertyId, SourceSnapshotId, TargetPropertyId, TargetSnapshotId};
+use crate::ids::{SourcePropertyId, TargetPropertyId};
 
 /// How long snapshots are kept unless told otherwise.
 pub const DEFAULT_RETENTION_DAYS: i64 = 30;
@@ -78,24 +78,6 @@ pub(crate) async fn snapshot_target_property<C: ConnectionTrait>(
     .exec_without_returning(conn)
     .await?;
     Ok(())
-}
-
-/// One of the tenant's source snapshots.
-pub async fn get_source_snapshot(
-    db: &DatabaseConnection,
-    scope: &TenantScope,
-    id: SourceSnapshotId,
-) -> Result<source_snapshot::Model, Error> {
-    scope.get::<source_snapshot::Entity, _>(db, id.0).await
-}
-
-/// One of the tenant's target snapshots.
-pub async fn get_target_snapshot(
-    db: &DatabaseConnection,
-    scope: &TenantScope,
-    id: TargetSnapshotId,
-) -> Result<target_snapshot::Model, Error> {
-    scope.get::<target_snapshot::Entity, _>(db, id.0).await
 }
 
 /// A page of a source listing's snapshots, oldest first.

@@ -51,17 +51,8 @@ pub enum Node {
 /// Fetches the object named by a global id within the caller's tenant; `None` when it does not
 /// exist there (objects of other tenants do not exist for the caller).
 pub async fn resolve_node(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Node>> {
-    let mut found = fetch_nodes(ctx, std::slice::from_ref(id), "id").await?;
+    let mut found = resolve_nodes(ctx, std::slice::from_ref(id), "id").await?;
     Ok(found.pop().flatten())
-}
-
-/// Fetches the objects named by global ids within the caller's tenant, in order (`None` for
-/// each that does not exist there): one statement per type named, whatever the number of ids.
-pub async fn resolve_nodes(
-    ctx: &Context<'_>,
-    ids: &[ID],
-) -> async_graphql::Result<Vec<Option<Node>>> {
-    fetch_nodes(ctx, ids, "ids").await
 }
 
 /// Nodes found, by type name and primary key.
@@ -87,8 +78,10 @@ where
     Ok(())
 }
 
-/// [`resolve_nodes`], naming `field` in the error of a malformed id.
-async fn fetch_nodes(
+/// Fetches the objects named by global ids within the caller's tenant, in order (`None` for
+/// each that does not exist there): one statement per type named, whatever the number of ids.
+/// `field` names the argument in the error of a malformed id.
+pub async fn resolve_nodes(
     ctx: &Context<'_>,
     ids: &[ID],
     field: &str,

@@ -56,7 +56,7 @@ impl QueryRoot {
             ))
             .api();
         }
-        resolve_nodes(ctx, &ids).await
+        resolve_nodes(ctx, &ids, "ids").await
     }
 
     /// Your sources, oldest first.
