@@ -84,6 +84,35 @@ impl TenantScope {
         Ok(found)
     }
 
+    /// A row named on the command line: by `name_col` equal to `reference`, else by its global
+    /// id (as `--json` prints it), else by its numeric id.
+    pub async fn find_for_cli<E: TenantOwned, C: ConnectionTrait>(
+        &self,
+        db: &C,
+        name_col: E::Column,
+        reference: &str,
+    ) -> Result<E::Model, Error> {
+        if let Some(found) = self
+            .select::<E>()
+            .filter(name_col.eq(reference))
+            .one(db)
+            .await?
+        {
+            return Ok(found);
+        }
+        let by_id = match crate::ids::decode_global(reference, "reference") {
+            Ok((type_name, id)) => (type_name == E::TYPE_NAME).then_some(id),
+            Err(_) => reference.parse::<i64>().ok(),
+        };
+        match by_id {
+            Some(id) => self.get::<E, _>(db, id).await.map_err(|err| match err {
+                Error::NotFound { .. } => Error::not_found(E::TYPE_NAME, reference),
+                other => other,
+            }),
+            None => Err(Error::not_found(E::TYPE_NAME, reference)),
+        }
+    }
+
     /// Fails with `FORBIDDEN` unless the scope may write.
     pub fn require_write(&self) -> Result<(), Error> {
         match self.access {

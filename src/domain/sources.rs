@@ -1,7 +1,7 @@
 //! Sources: where listings come from.
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, ModelTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, ModelTrait, Set};
 use serde_json::Value;
 
 use crate::domain::list_filter::CatalogFilter;
@@ -193,25 +193,9 @@ pub async fn find_for_cli(
     scope: &TenantScope,
     reference: &str,
 ) -> Result<source::Model, Error> {
-    if let Some(found) = scope
-        .select::<source::Entity>()
-        .filter(source::Column::Name.eq(reference))
-        .one(db)
-        .await?
-    {
-        return Ok(found);
-    }
-    let by_id = match SourceId::from_global(reference, "SOURCE") {
-        Ok(id) => Some(id),
-        Err(_) => reference.parse::<i64>().ok().map(SourceId),
-    };
-    match by_id {
-        Some(id) => get_source(db, scope, id).await.map_err(|err| match err {
-            Error::NotFound { .. } => Error::not_found("Source", reference),
-            other => other,
-        }),
-        None => Err(Error::not_found("Source", reference)),
-    }
+    scope
+        .find_for_cli::<source::Entity, _>(db, source::Column::Name, reference)
+        .await
 }
 
 /// The tenant's sources with these ids (for batched loading); unknown ids are skipped.

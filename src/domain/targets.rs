@@ -1,7 +1,7 @@
 //! Targets: where listings go, and what a sync does with listings edited there by hand.
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, ModelTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, ModelTrait, Set};
 use serde_json::Value;
 
 use crate::domain::list_filter::CatalogFilter;
@@ -218,25 +218,9 @@ pub async fn find_for_cli(
     scope: &TenantScope,
     reference: &str,
 ) -> Result<target::Model, Error> {
-    if let Some(found) = scope
-        .select::<target::Entity>()
-        .filter(target::Column::Name.eq(reference))
-        .one(db)
-        .await?
-    {
-        return Ok(found);
-    }
-    let by_id = match TargetId::from_global(reference, "TARGET") {
-        Ok(id) => Some(id),
-        Err(_) => reference.parse::<i64>().ok().map(TargetId),
-    };
-    match by_id {
-        Some(id) => get_target(db, scope, id).await.map_err(|err| match err {
-            Error::NotFound { .. } => Error::not_found("Target", reference),
-            other => other,
-        }),
-        None => Err(Error::not_found("Target", reference)),
-    }
+    scope
+        .find_for_cli::<target::Entity, _>(db, target::Column::Name, reference)
+        .await
 }
 
 /// The tenant's targets with these ids (for batched loading); unknown ids are skipped.

@@ -24,7 +24,7 @@ pub struct PageInfo {
 }
 
 /// The opaque cursor of a row with primary key `id`.
-pub fn encode_cursor(id: i64) -> String {
+fn encode_cursor(id: i64) -> String {
     crate::ids::encode_pair("cursor", id)
 }
 
