@@ -6,6 +6,8 @@
 //! can change without changing the API.
 
 pub mod args;
+pub mod coercion;
+pub mod conform;
 pub mod connection;
 pub mod context;
 pub mod fast;
@@ -14,12 +16,16 @@ pub mod mutation;
 pub mod node;
 pub mod persisted;
 pub mod query;
+pub mod shape;
 pub mod types;
 
-use async_graphql::{EmptySubscription, Schema};
+use std::sync::Arc;
+
+use async_graphql::{EmptySubscription, Request, Response, Schema};
 use sea_orm::DatabaseConnection;
 
 use crate::domain::pagination::PageLimits;
+use shape::SchemaShape;
 
 /// The schema type the server executes.
 pub type AppSchema = Schema<query::QueryRoot, mutation::MutationRoot, EmptySubscription>;
@@ -75,4 +81,56 @@ pub fn schema_sdl() -> String {
     )
     .finish()
     .sdl()
+}
+
+/// The schema as the server runs it: async-graphql's executor, with the spec's input
+/// coercion applied before ([`coercion`]) and its response shape after ([`conform`]).
+#[derive(Clone)]
+pub struct Api {
+    schema: AppSchema,
+    shape: Arc<SchemaShape>,
+}
+
+impl Api {
+    /// The API over `db`.
+    ///
+    /// # Panics
+    /// When the schema's own SDL does not parse, a bug found by every test.
+    #[expect(clippy::expect_used, reason = "start-up: the schema's SDL is ours")]
+    pub fn new(db: DatabaseConnection, config: SchemaConfig) -> Self {
+        let schema = build_schema(db, config);
+        let shape = SchemaShape::from_sdl(&schema.sdl()).expect("the schema's SDL parses");
+        Self {
+            schema,
+            shape: Arc::new(shape),
+        }
+    }
+
+    /// Runs `request`: its literals checked and its omitted variables dropped as the spec's
+    /// input coercion says, then executed, then its fields ordered as the query selects them
+    /// and failed fields nulled up to their nearest nullable parent.
+    pub async fn execute(&self, mut request: Request) -> Response {
+        let Ok(parsed) = request.parsed_query() else {
+            // async-graphql answers the syntax error itself.
+            return self.schema.execute(request).await;
+        };
+        let mut document = parsed.clone();
+        let operation_name = request.operation_name.clone();
+        if let Err(errors) = coercion::prepare(
+            &mut document,
+            &self.shape,
+            &request.variables,
+            operation_name.as_deref(),
+        ) {
+            return Response::from_errors(errors);
+        }
+        let Some(operation) = conform::operation(&document, operation_name.as_deref()) else {
+            return self.schema.execute(request).await;
+        };
+        let variables = conform::directive_variables(&document, operation, &request.variables);
+        request.set_parsed_query(document.clone());
+        let mut response = self.schema.execute(request).await;
+        conform::conform(&mut response, &self.shape, &document, operation, &variables);
+        response
+    }
 }

@@ -99,18 +99,19 @@ impl QueryRoot {
         Ok(SourceConnection::from_page(page, |m| m.id))
     }
 
-    /// One of your sources; `NOT_FOUND` when there is no such source in your tenant.
+    /// One of your sources; null, with a `NOT_FOUND` error, when there is no such source in your
+    /// tenant (the rest of the response is kept).
     async fn source(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The source's global id.")] id: ID,
-    ) -> async_graphql::Result<Source> {
+    ) -> async_graphql::Result<Option<Source>> {
         let scope = context::scope(ctx)?;
         let id = SourceId::from_global(&id, "id").api()?;
         let model = sources::get_source(context::db(ctx), &scope, id)
             .await
             .api()?;
-        Ok(model.into())
+        Ok(Some(model.into()))
     }
 
     /// Your targets, oldest first.
@@ -226,17 +227,18 @@ impl QueryRoot {
         Ok(ConflictConnection::from_page(page, |c| c.target.id))
     }
 
-    /// One of your targets; `NOT_FOUND` when there is no such target in your tenant.
+    /// One of your targets; null, with a `NOT_FOUND` error, when there is no such target in your
+    /// tenant (the rest of the response is kept).
     async fn target(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The target's global id.")] id: ID,
-    ) -> async_graphql::Result<Target> {
+    ) -> async_graphql::Result<Option<Target>> {
         let scope = context::scope(ctx)?;
         let id = TargetId::from_global(&id, "id").api()?;
         let model = targets::get_target(context::db(ctx), &scope, id)
             .await
             .api()?;
-        Ok(model.into())
+        Ok(Some(model.into()))
     }
 }

@@ -32,10 +32,10 @@ use crate::config::ServerConfig;
 use crate::db;
 use crate::domain::api_keys;
 use crate::error::code;
+use crate::graphql::Api;
 use crate::graphql::context::{AdminAuth, RequestAuth, TenantAuth};
 use crate::graphql::loaders::Loaders;
 use crate::graphql::persisted::{PersistedQueries, PersistedQueryError};
-use crate::graphql::{AppSchema, build_schema};
 use cache::{CacheKey, ResponseCache};
 
 /// The media type of GraphQL-over-HTTP responses.
@@ -50,7 +50,7 @@ pub struct AppState {
 }
 
 struct Inner {
-    schema: AppSchema,
+    api: Api,
     db: DatabaseConnection,
     admin_token: Option<String>,
     graphiql: String,
@@ -64,7 +64,7 @@ impl AppState {
     /// State for a server over `db`. With `graphiql_key`, GraphiQL starts with that API key in
     /// its headers (the `serve --demo` experience).
     pub fn new(db: DatabaseConnection, config: &ServerConfig, graphiql_key: Option<&str>) -> Self {
-        let schema = build_schema(db.clone(), config.schema_config());
+        let api = Api::new(db.clone(), config.schema_config());
         let mut graphiql = GraphiQLSource::build()
             .endpoint("/graphql")
             .title("Sync Manager GraphiQL");
@@ -73,7 +73,7 @@ impl AppState {
         }
         Self {
             inner: Arc::new(Inner {
-                schema,
+                api,
                 db,
                 admin_token: config.admin_token.clone().filter(|t| !t.is_empty()),
                 graphiql: graphiql.finish(),
@@ -381,7 +381,7 @@ async fn graphql(
             state.inner.page_limits,
         ));
     }
-    let execution = state.inner.schema.execute(request.data(auth));
+    let execution = state.inner.api.execute(request.data(auth));
     let Ok(mut response) = tokio::time::timeout(state.inner.timeout, execution).await else {
         return error_response(
             StatusCode::GATEWAY_TIMEOUT,
