@@ -20,6 +20,9 @@ pub mod code {
     pub const CONFLICT: &str = "CONFLICT";
     /// Something failed on our side; details are in the server log.
     pub const INTERNAL: &str = "INTERNAL";
+    /// The database does not answer (down, restarting, or every connection busy): retry
+    /// later. HTTP 503 with `Retry-After`.
+    pub const SERVICE_UNAVAILABLE: &str = "SERVICE_UNAVAILABLE";
     /// The query is nested deeper than `SYNC_MAX_DEPTH`.
     pub const QUERY_TOO_DEEP: &str = "QUERY_TOO_DEEP";
     /// The query costs more than `SYNC_MAX_COMPLEXITY`.
@@ -60,6 +63,10 @@ pub enum Error {
     /// Valid credentials without the needed scope.
     #[error("{0}")]
     Forbidden(String),
+    /// The database cannot be reached or has no connection to spare: nothing the caller sent
+    /// is wrong, and the same request may succeed a moment later.
+    #[error("the database is unavailable; retry shortly")]
+    Unavailable(#[source] DbErr),
     /// A database failure.
     #[error("internal error")]
     Internal(#[source] DbErr),
@@ -99,6 +106,7 @@ impl Error {
             Self::Conflict(_) => code::CONFLICT,
             Self::Unauthenticated(_) => code::UNAUTHENTICATED,
             Self::Forbidden(_) => code::FORBIDDEN,
+            Self::Unavailable(_) => code::SERVICE_UNAVAILABLE,
             Self::Internal(_) => code::INTERNAL,
         }
     }
@@ -107,6 +115,7 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::Internal(_) => 1,
+            Self::Unavailable(_) => 7,
             Self::InvalidInput { .. } => 3,
             Self::NotFound { .. } => 4,
             Self::Conflict(_) => 5,
@@ -121,15 +130,45 @@ impl From<DbErr> for Error {
             Some(SqlErr::UniqueConstraintViolation(detail)) => {
                 Self::Conflict(format!("already exists ({detail})"))
             }
+            _ if is_unavailable(&err) => Self::Unavailable(err),
             _ => Self::Internal(err),
         }
     }
 }
 
+/// Whether `err` says the database is out of reach (connection refused or lost, the pool
+/// closed or exhausted, the server shutting down or starting up) rather than that a statement
+/// failed.
+fn is_unavailable(err: &DbErr) -> bool {
+    use sea_orm::{RuntimeErr, sqlx};
+    let sqlx_error = match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
+        _ => return false,
+    };
+    match sqlx_error.as_ref() {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::BeginFailed => true,
+        // PostgreSQL's connection exceptions (class 08) and operator interventions such as a
+        // shutdown or a server still starting (57P01-57P03).
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+        _ => false,
+    }
+}
+
 impl ErrorExtensions for Error {
     fn extend(&self) -> async_graphql::Error {
-        if let Self::Internal(err) = self {
-            tracing::error!(error = %err, "internal error");
+        match self {
+            Self::Internal(err) => tracing::error!(error = %err, "internal error"),
+            Self::Unavailable(err) => tracing::error!(error = %err, "database unavailable"),
+            _ => {}
         }
         async_graphql::Error::new(self.to_string()).extend_with(|_, ext| {
             ext.set("code", self.code());

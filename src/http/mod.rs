@@ -31,7 +31,7 @@ use tower_http::trace::TraceLayer;
 use crate::config::ServerConfig;
 use crate::db;
 use crate::domain::api_keys;
-use crate::error::code;
+use crate::error::{Error, code};
 use crate::graphql::Api;
 use crate::graphql::context::{AdminAuth, RequestAuth, TenantAuth};
 use crate::graphql::loaders::Loaders;
@@ -91,6 +91,8 @@ pub fn router(state: AppState, config: &ServerConfig) -> Router {
     let mut router = Router::new()
         .route("/graphql", get(graphiql).post(graphql))
         .route("/health", get(health))
+        .route("/livez", get(livez))
+        .route("/readyz", get(readyz))
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(TraceLayer::new_for_http());
     if let Some(cors) = cors_layer(&config.cors_origins) {
@@ -164,8 +166,20 @@ async fn graphiql(State(state): State<AppState>) -> Html<String> {
     Html(state.inner.graphiql.clone())
 }
 
+/// How long a health probe waits for the database: an orchestrator's probe must get an answer
+/// quickly even when the database hangs.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Whether the database answers within [`PROBE_TIMEOUT`].
+async fn database_up(db: &DatabaseConnection) -> bool {
+    tokio::time::timeout(PROBE_TIMEOUT, db::ping(db))
+        .await
+        .unwrap_or(false)
+}
+
+/// `GET /health`: the server and its database, answered within a second.
 async fn health(State(state): State<AppState>) -> Response {
-    if db::ping(&state.inner.db).await {
+    if database_up(&state.inner.db).await {
         Json(json!({ "status": "ok", "database": "up" })).into_response()
     } else {
         (
@@ -174,6 +188,36 @@ async fn health(State(state): State<AppState>) -> Response {
         )
             .into_response()
     }
+}
+
+/// `GET /livez`: the process is up and serving (it never asks the database, so a database
+/// outage does not get the server restarted).
+async fn livez() -> Response {
+    Json(json!({ "status": "ok" })).into_response()
+}
+
+/// `GET /readyz`: the database answers and has every migration this binary needs; `503`
+/// otherwise, so a load balancer sends no traffic here.
+async fn readyz(State(state): State<AppState>) -> Response {
+    let pending = tokio::time::timeout(PROBE_TIMEOUT, db::pending_migrations(&state.inner.db))
+        .await
+        .ok()
+        .and_then(Result::ok);
+    let (status, body) = match pending {
+        Some(0) => (
+            StatusCode::OK,
+            json!({ "status": "ready", "database": "up", "migrations": "applied" }),
+        ),
+        Some(pending) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({ "status": "not ready", "database": "up", "migrations": "pending", "pendingMigrations": pending }),
+        ),
+        None => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({ "status": "not ready", "database": "down" }),
+        ),
+    };
+    (status, Json(body)).into_response()
 }
 
 /// The response media type a request's `Accept` header allows, or `None` when it allows
@@ -230,6 +274,26 @@ fn error_response(
         .into_response()
 }
 
+/// The answer to a request that failed before it could run: `503` with `Retry-After` when the
+/// database is unavailable, `500` otherwise (the details are in the log, not the answer).
+fn failure_response(media: &'static str, err: &Error) -> Response {
+    let status = match err {
+        Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    let mut response = error_response(status, media, err.code(), err.to_string());
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from_static(RETRY_AFTER_SECS),
+        );
+    }
+    response
+}
+
+/// How long a client should wait before retrying a request the database could not serve.
+const RETRY_AFTER_SECS: &str = "2";
+
 fn api_key_from(headers: &HeaderMap) -> Option<String> {
     if let Some(key) = headers.get("x-api-key").and_then(|v| v.to_str().ok()) {
         return Some(key.trim().to_owned());
@@ -250,12 +314,16 @@ fn same_secret(a: &str, b: &str) -> bool {
             == 0
 }
 
-async fn authenticate(state: &AppState, headers: &HeaderMap) -> RequestAuth {
+/// The request's credentials. Only a key the database says is unknown or revoked is refused;
+/// when the database cannot answer, the error comes back as it is (for a 503), never as a
+/// refusal that would tell a client its good key is bad.
+async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<RequestAuth, Error> {
     let tenant = match api_key_from(headers) {
         None => TenantAuth::Missing,
         Some(key) => match api_keys::authenticate(&state.inner.db, &key).await {
             Ok(authenticated) => TenantAuth::Granted(authenticated),
-            Err(err) => TenantAuth::Refused(err.to_string()),
+            Err(err @ Error::Unauthenticated(_)) => TenantAuth::Refused(err.to_string()),
+            Err(err) => return Err(err),
         },
     };
     let admin = match &state.inner.admin_token {
@@ -265,7 +333,7 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> RequestAuth {
             _ => AdminAuth::Refused,
         },
     };
-    RequestAuth { tenant, admin }
+    Ok(RequestAuth { tenant, admin })
 }
 
 /// The code of an error async-graphql raised itself (they carry none).
@@ -328,7 +396,14 @@ async fn graphql(
             return error_response(status, media, code, rejection.body_text());
         }
     };
-    let auth = authenticate(&state, &headers).await;
+    let auth = match authenticate(&state, &headers).await {
+        Ok(auth) => auth,
+        Err(err) => {
+            let cause = std::error::Error::source(&err).map(ToString::to_string);
+            tracing::error!(cause = cause.as_deref(), "API key not checked: {err}");
+            return failure_response(media, &err);
+        }
+    };
     let cache_key = match (&state.inner.cache, &auth.tenant) {
         // Admin requests are not cached: what they may see depends on the admin token too.
         (Some(_), TenantAuth::Granted(granted)) if !headers.contains_key("x-admin-token") => Some(
@@ -405,7 +480,17 @@ async fn graphql(
             extensions.set("code", code);
         }
     }
-    let (status, body) = if media == GRAPHQL_RESPONSE_JSON && request_error {
+    let unavailable = response.errors.iter().any(|e| {
+        e.extensions.as_ref().and_then(|x| x.get("code"))
+            == Some(&async_graphql::Value::from(code::SERVICE_UNAVAILABLE))
+    });
+    let (status, body) = if unavailable {
+        // The database is down: the whole answer is "retry later", whatever part of it ran.
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            serde_json::to_vec(&response),
+        )
+    } else if media == GRAPHQL_RESPONSE_JSON && request_error {
         // The specification: a request error has no `data` entry, and a 4xx status.
         let errors = json!({ "errors": response.errors });
         (StatusCode::BAD_REQUEST, serde_json::to_vec(&errors))
@@ -422,7 +507,14 @@ async fn graphql(
             cache.put(key, body.clone());
         }
     }
-    answer_response(status, media, body, cache_status)
+    let mut answer = answer_response(status, media, body, cache_status);
+    if unavailable {
+        answer.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from_static(RETRY_AFTER_SECS),
+        );
+    }
+    answer
 }
 
 /// A GraphQL answer; `cache` tells the `X-Cache` header (`HIT` or `MISS`) for a query that

@@ -15,6 +15,7 @@ mod http;
 mod isolation;
 mod migrate;
 mod migrations;
+mod outage;
 mod pagination;
 mod reads;
 mod schema;
