@@ -27,6 +27,9 @@ pub struct CreatedTenant {
     pub tenant: tenant::Model,
     /// Its first key (the plain key is shown this once).
     pub api_key: CreatedApiKey,
+    /// The new tenant's own scope: what is read back about the new tenant (its keys) is read
+    /// in it, never in the scope of whoever created it.
+    pub scope: TenantScope,
 }
 
 /// Lower-case letters, digits and single dashes, from any name.
@@ -95,7 +98,11 @@ pub async fn create_tenant(
     )
     .await?;
     txn.commit().await?;
-    Ok(CreatedTenant { tenant, api_key })
+    Ok(CreatedTenant {
+        tenant,
+        api_key,
+        scope,
+    })
 }
 
 /// The scope's own tenant (GraphQL `viewer`).

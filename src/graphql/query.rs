@@ -29,7 +29,7 @@ impl QueryRoot {
     async fn viewer(&self, ctx: &Context<'_>) -> async_graphql::Result<Tenant> {
         let scope = context::scope(ctx)?;
         let tenant = tenants::viewer(context::db(ctx), &scope).await.api()?;
-        Ok(tenant.into())
+        Ok(Tenant::new(tenant, scope))
     }
 
     /// Fetches any object by its global id; null when it does not exist in your tenant.

@@ -172,3 +172,31 @@ async fn without_an_admin_token_configured_tenants_come_from_the_cli_only() {
             .contains("SYNC_ADMIN_TOKEN")
     );
 }
+
+/// What `createTenant` reads back about the new tenant is the new tenant's, whoever calls it:
+/// with the admin token alone, or with another tenant's key beside it.
+#[tokio::test]
+async fn create_tenant_reads_back_the_new_tenants_keys() {
+    let app = TestApp::spawn().await;
+    let (_, other_key) = app.create_tenant("Other").await;
+    let query = r#"mutation($name: String!) { createTenant(input: { name: $name }) {
+        tenant { name apiKeys(first: 10) { totalCount nodes { id name } } } apiKey { id } } }"#;
+    for (name, key) in [("Acme", None), ("Beta", Some(other_key.as_str()))] {
+        let body = app
+            .graphql_with(
+                key,
+                &[("x-admin-token", ADMIN_TOKEN)],
+                query,
+                json!({ "name": name }),
+            )
+            .await;
+        assert!(body.get("errors").is_none(), "{body}");
+        let payload = &body["data"]["createTenant"];
+        assert_eq!(payload["tenant"]["name"], name);
+        assert_eq!(payload["tenant"]["apiKeys"]["totalCount"], 1, "{body}");
+        assert_eq!(
+            payload["tenant"]["apiKeys"]["nodes"][0]["id"],
+            payload["apiKey"]["id"]
+        );
+    }
+}

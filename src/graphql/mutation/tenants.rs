@@ -50,7 +50,7 @@ impl TenantMutation {
         .await
         .api()?;
         Ok(CreateTenantPayload {
-            tenant: created.tenant.into(),
+            tenant: Tenant::new(created.tenant, created.scope),
             api_key: created.api_key.model.into(),
             key: created.api_key.key,
         })

@@ -4,6 +4,7 @@ use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};
 
 use crate::domain::api_keys;
+use crate::domain::scope::TenantScope;
 use crate::entity::tenant;
 use crate::error::ApiResult;
 use crate::graphql::connection::page_request_for;
@@ -11,13 +12,19 @@ use crate::graphql::context;
 use crate::graphql::types::ApiKeyConnection;
 use crate::ids::TenantId;
 
-/// A tenant, wrapping its row.
+/// A tenant, wrapping its row, with the scope its nested fields are read in: the caller's own
+/// for `viewer`, the new tenant's for `createTenant` under the admin token.
 #[derive(Clone, Debug)]
-pub struct Tenant(tenant::Model);
+pub struct Tenant {
+    model: tenant::Model,
+    scope: TenantScope,
+}
 
-impl From<tenant::Model> for Tenant {
-    fn from(model: tenant::Model) -> Self {
-        Self(model)
+impl Tenant {
+    /// The tenant `model`, whose nested fields are read in `scope` (the tenant's own).
+    pub fn new(model: tenant::Model, scope: TenantScope) -> Self {
+        debug_assert_eq!(scope.tenant_id().0, model.id);
+        Self { model, scope }
     }
 }
 
@@ -26,22 +33,22 @@ impl From<tenant::Model> for Tenant {
 impl Tenant {
     /// Opaque global id.
     pub async fn id(&self) -> ID {
-        ID(TenantId(self.0.id).to_global())
+        ID(TenantId(self.model.id).to_global())
     }
 
     /// Display name.
     async fn name(&self) -> &str {
-        &self.0.name
+        &self.model.name
     }
 
     /// Unique URL-safe handle.
     async fn slug(&self) -> &str {
-        &self.0.slug
+        &self.model.slug
     }
 
     /// When the tenant was created.
     async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+        self.model.created_at
     }
 
     /// The tenant's API keys (never the keys themselves, only their prefixes).
@@ -54,10 +61,13 @@ impl Tenant {
         #[graphql(desc = "Return the last N keys.")] last: Option<i32>,
         #[graphql(desc = "Return keys before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<ApiKeyConnection> {
-        let scope = context::scope(ctx)?;
         let request = page_request_for(ctx, first, after, last, before).api()?;
-        let page =
-            api_keys::list_api_keys(context::db(ctx), &scope, request, context::page_limits(ctx))
+        let page = api_keys::list_api_keys(
+            context::db(ctx),
+            &self.scope,
+            request,
+            context::page_limits(ctx),
+        )
                 .await
                 .api()?;
         Ok(ApiKeyConnection::from_page(page, |m| m.id))
