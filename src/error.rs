@@ -128,7 +128,13 @@ impl From<DbErr> for Error {
     fn from(err: DbErr) -> Self {
         match err.sql_err() {
             Some(SqlErr::UniqueConstraintViolation(detail)) => {
-                Self::Conflict(format!("already exists ({detail})"))
+                // The database's wording names tables and indexes: it goes to the log only.
+                tracing::warn!(%detail, "unique constraint violated");
+                Self::Conflict(
+                    "another object with the same unique value already exists (it may have \
+                     been created at the same moment); reload and try again"
+                        .into(),
+                )
             }
             _ if is_unavailable(&err) => Self::Unavailable(err),
             _ => Self::Internal(err),

@@ -116,7 +116,10 @@ pub async fn resolve_nodes(
                 let own = scope.tenant_id();
                 if keys.contains(&own.0) {
                     let tenant = tenants::viewer(db, &scope).await.api()?;
-                    found.insert((type_name.to_owned(), own.0), Node::Tenant(Tenant::new(tenant, scope)));
+                    found.insert(
+                        (type_name.to_owned(), own.0),
+                        Node::Tenant(Tenant::new(tenant, scope)),
+                    );
                 }
                 Ok(())
             }

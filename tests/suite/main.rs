@@ -11,6 +11,7 @@ mod catalog;
 mod cli;
 mod conformance;
 mod engine;
+mod errors;
 mod http;
 mod isolation;
 mod migrate;

@@ -68,8 +68,8 @@ impl Tenant {
             request,
             context::page_limits(ctx),
         )
-                .await
-                .api()?;
+        .await
+        .api()?;
         Ok(ApiKeyConnection::from_page(page, |m| m.id))
     }
 }
