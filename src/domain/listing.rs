@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use crate::domain::hashing::content_hash;
+use crate::domain::validate;
 use crate::error::Error;
 
 /// One checked listing.
@@ -54,16 +55,6 @@ impl SeenIds {
     }
 }
 
-/// Whether a JSON value holds a NUL character anywhere (PostgreSQL cannot store it).
-fn has_nul(value: &Value) -> bool {
-    match value {
-        Value::String(s) => s.contains('\0'),
-        Value::Array(items) => items.iter().any(has_nul),
-        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
-        _ => false,
-    }
-}
-
 /// Checks a batch: every item an object with an id, no id twice. `label(i)` names item `i` in
 /// errors (GraphQL: `input.items[i]`; CLI: `file:line`). Hashes every listing.
 pub fn check_batch(
@@ -92,11 +83,8 @@ pub fn check_items(
         }
         let external_id =
             external_id(&data, id_field).map_err(|reason| Error::invalid(label(index), reason))?;
-        if has_nul(&data) {
-            return Err(Error::invalid(
-                label(index),
-                "contains a NUL character (\\u0000), which cannot be stored",
-            ));
+        if validate::has_nul(&data) {
+            return Err(Error::invalid(label(index), validate::NUL_REASON));
         }
         if let Some(first) = seen.insert(&external_id, index) {
             return Err(Error::invalid(

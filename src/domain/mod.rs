@@ -24,4 +24,4 @@ pub mod sync;
 pub mod targets;
 pub mod tenant_write;
 pub mod tenants;
-mod validate;
+pub mod validate;

@@ -17,6 +17,7 @@ pub mod node;
 pub mod persisted;
 pub mod query;
 pub mod shape;
+pub mod storable;
 pub mod types;
 
 use std::sync::Arc;
@@ -116,6 +117,15 @@ impl Api {
         };
         let mut document = parsed.clone();
         let operation_name = request.operation_name.clone();
+        if let Some(operation) = conform::operation(&document, operation_name.as_deref()) {
+            let fragments = document
+                .fragments
+                .values()
+                .map(|f| &f.node.selection_set.node);
+            if let Err(error) = storable::refuse_nul(operation, fragments, &request.variables) {
+                return Response::from_errors(vec![error]);
+            }
+        }
         if let Err(errors) = coercion::prepare(
             &mut document,
             &self.shape,
