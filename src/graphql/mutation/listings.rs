@@ -92,8 +92,11 @@ impl ListingMutation {
         })
     }
 
-    /// Resolves a conflict. Every resolution keeps a snapshot and clears the flag; after
-    /// `KEEP_TARGET` the listing stays protected until it is edited again or resolved otherwise.
+    /// Resolves a conflict: clears the flag and records the resolution on the listing
+    /// (`lastResolution`). A resolution that replaces the listing's data keeps the replaced
+    /// version as a snapshot; `KEEP_TARGET` (or the same data again) changes no data and leaves
+    /// no snapshot. After `KEEP_TARGET` the listing stays protected until it is edited again or
+    /// resolved otherwise.
     async fn resolve_conflict(
         &self,
         ctx: &Context<'_>,
@@ -107,6 +110,7 @@ impl ListingMutation {
             id,
             input.resolution,
             input.data.map(|d| d.0),
+            context::actor(ctx),
         )
         .await
         .api()?;
