@@ -18,6 +18,9 @@ pub struct UpdateTargetPropertyInput {
     /// Global id of the target listing.
     pub id: ID,
     /// A JSON Merge Patch (RFC 7386): keys to set, `null` to remove a key, objects merge.
+    /// The listing's id field (its source's `config.id_field`, default `id`) cannot be
+    /// changed or removed: a patch that tries is `BAD_USER_INPUT` naming it
+    /// (`input.patch.id`); setting it to the value it has is allowed.
     pub patch: Json<Value>,
 }
 

@@ -107,7 +107,7 @@ pub struct SyncLog {
     )]
     pub conflicts: i32,
     /// Conflicts this sync raised: hand-edited listings whose source changed, now flagged for
-    /// a person to resolve (listed by `conflicts`). Null on logs written before this count
+    /// a person to resolve (listed by the `conflicts` query). Null on logs written before this count
     /// was recorded.
     pub new_conflicts: Option<i32>,
     /// Conflicts of this source and target still unresolved after this sync: the new ones

@@ -32,14 +32,14 @@ pub struct Conflict {
     pub base_data: Option<Json<Value>>,
 }
 
-/// The record of a conflict resolution.
+/// The record of a conflict resolution (`resolveConflict`), kept on the listing.
 #[derive(Clone, Debug, SimpleObject)]
 pub struct ResolutionRecord {
     /// How it was resolved.
     pub resolution: Resolution,
-    /// When.
+    /// When it was resolved.
     pub resolved_at: DateTime<Utc>,
-    /// Who: `api_key:<id>` or `cli`.
+    /// Who resolved it: `api_key:<id>` or `cli`.
     pub resolved_by: String,
 }
 
