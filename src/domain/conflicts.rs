@@ -11,6 +11,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, QueryFilter, Se
 use serde_json::Value;
 
 use crate::domain::audit::Actor;
+use crate::domain::edits::{id_field_of, keep_id_field};
 use crate::domain::hashing::content_hash;
 use crate::domain::pagination::{Page, PageLimits, PageRequest, paginate};
 use crate::domain::properties::{
@@ -134,6 +135,10 @@ pub async fn resolve_conflict(
             "listing `{}` has no conflict to resolve",
             current.external_id
         )));
+    }
+    if let Some(data) = &data {
+        let id_field = id_field_of(&txn, scope, &current).await?;
+        keep_id_field("input.data", &id_field, &current, data.get(&id_field))?;
     }
     let source = match current.source_property_id {
         Some(source_id) => {

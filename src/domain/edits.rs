@@ -40,19 +40,7 @@ pub async fn update_target_property(
     let current = get_target_property(&txn, scope, id).await?;
     let id_field = id_field_of(&txn, scope, &current).await?;
     if let Some(value) = patch.get(&id_field) {
-        let unchanged = current
-            .data
-            .get(&id_field)
-            .is_some_and(|now| !value.is_null() && diff::same(now, value));
-        if !unchanged {
-            return Err(Error::invalid(
-                format!("input.patch.{id_field}"),
-                format!(
-                    "`{id_field}` is the listing's id field (the source's `config.id_field`) and cannot be changed or removed by hand; it ties the listing to its source listing `{}`",
-                    current.external_id
-                ),
-            ));
-        }
+        keep_id_field("input.patch", &id_field, &current, Some(value))?;
     }
     let mut data = current.data.clone();
     json_patch::merge(&mut data, &patch);
@@ -73,8 +61,32 @@ pub async fn update_target_property(
     Ok(updated)
 }
 
+/// Refuses an edit that would set the listing's id field `id_field` to `value` (`None` or
+/// null: remove it) unless that is the value it has. `input` names the edited input.
+pub(crate) fn keep_id_field(
+    input: &str,
+    id_field: &str,
+    current: &target_property::Model,
+    value: Option<&Value>,
+) -> Result<(), Error> {
+    let unchanged = match (current.data.get(id_field), value) {
+        (Some(now), Some(value)) => !value.is_null() && diff::same(now, value),
+        _ => false,
+    };
+    if unchanged {
+        return Ok(());
+    }
+    Err(Error::invalid(
+        format!("{input}.{id_field}"),
+        format!(
+            "`{id_field}` is the listing's id field (the source's `config.id_field`) and cannot be changed or removed by hand; it ties the listing to its source listing `{}`",
+            current.external_id
+        ),
+    ))
+}
+
 /// The id field of a target listing: its source's `config.id_field` (default `id`).
-async fn id_field_of<C: ConnectionTrait>(
+pub(crate) async fn id_field_of<C: ConnectionTrait>(
     conn: &C,
     scope: &TenantScope,
     listing: &target_property::Model,

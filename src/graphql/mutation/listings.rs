@@ -38,7 +38,9 @@ pub struct ResolveConflictInput {
     pub id: ID,
     /// Keep the target version, accept the source version, or use `data`.
     pub resolution: Resolution,
-    /// The merged listing, with `USE_DATA` only.
+    /// The merged listing, with `USE_DATA` only. It keeps the listing's id field (the
+    /// source's `config.id_field`) at its value; another value, or none, is `BAD_USER_INPUT`
+    /// naming it (`input.data.id`).
     pub data: Option<Json<Value>>,
 }
 

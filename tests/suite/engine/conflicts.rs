@@ -328,6 +328,23 @@ async fn a_hand_edit_may_not_change_or_remove_the_id_field() {
         .await;
     let id = s.id_of("7").await;
     assert_bad_input(&s.edit(&id, json!({ "ref": 8 })).await, "input.patch.ref");
+    // Merged data of a conflict resolution keeps the id field too.
+    s.import(json!([{ "id": "L-5", "price": 3 }]), "INCREMENTAL")
+        .await;
+    s.sync().await;
+    let l5 = s.id_of("L-5").await;
+    for data in [json!({ "price": 3 }), json!({ "id": "L-6", "price": 3 })] {
+        let body = s
+            .app
+            .graphql(
+                &s.key,
+                RESOLVE,
+                json!({ "id": l5, "r": "USE_DATA", "data": data }),
+            )
+            .await;
+        assert_bad_input(&body, "input.data.id");
+    }
+    assert_eq!(s.conflicts().await["totalCount"], 1);
     // 7.0 is the same number as 7; `id` is an ordinary field here.
     let body = s.edit(&id, json!({ "ref": 7.0, "id": "mine" })).await;
     assert_eq!(
