@@ -1,11 +1,11 @@
 //! Relay connections: opaque cursors, `PageInfo`, and the `…Connection`/`…Edge` types
 //! (declared with [`connection_types!`] so each carries its own documentation).
 
+use std::sync::Arc;
+
 use async_graphql::SimpleObject;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-
-use std::sync::Arc;
 
 use crate::domain::children::{ChildPage, ChildPageRequest, Cursor, LEGACY_CURSOR_TAG};
 use crate::domain::listing_query::Sort;
