@@ -12,6 +12,7 @@ mod m20261125_000004_snapshots;
 mod m20261125_000005_audit_trail;
 mod m20261125_000006_tenant_data_version;
 mod m20261125_000007_covering_listing_indexes;
+mod m20261202_000008_conflict_counts_and_resolutions;
 mod tables;
 
 /// Runs the migrations of this crate in order.
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000005_audit_trail::Migration),
             Box::new(m20261125_000006_tenant_data_version::Migration),
             Box::new(m20261125_000007_covering_listing_indexes::Migration),
+            Box::new(m20261202_000008_conflict_counts_and_resolutions::Migration),
         ]
     }
 }

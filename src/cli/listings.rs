@@ -140,15 +140,17 @@ pub async fn sync(config: &Config, args: SyncArgs) -> anyhow::Result<()> {
     .await?;
     let duration_ms = (log.finished_at - log.started_at).num_milliseconds();
     let mut text = format!(
-        "{} `{}` → `{}`: {} created, {} updated, {} skipped, {} conflicts, {} removed ({duration_ms} ms)",
+        "{} `{}` → `{}`: {} created, {} updated, {} skipped, {} removed; conflicts: {} new, {} open; {} hand edits kept ({duration_ms} ms)",
         if log.dry_run { "would sync" } else { "synced" },
         source.name,
         target.name,
         log.created,
         log.updated,
         log.skipped,
-        log.conflicts,
-        log.removed
+        log.removed,
+        log.new_conflicts.unwrap_or_default(),
+        log.open_conflicts.unwrap_or_default(),
+        log.kept_edits.unwrap_or_default(),
     );
     for warning in log.warnings.as_array().into_iter().flatten() {
         text.push_str(&format!(
@@ -168,6 +170,9 @@ pub async fn sync(config: &Config, args: SyncArgs) -> anyhow::Result<()> {
             "updated": log.updated,
             "skipped": log.skipped,
             "conflicts": log.conflicts,
+            "newConflicts": log.new_conflicts,
+            "openConflicts": log.open_conflicts,
+            "keptEdits": log.kept_edits,
             "removed": log.removed,
             "warnings": log.warnings,
             "durationMs": duration_ms,

@@ -6,11 +6,13 @@
 //! own page (`first: 100` under each of 50 parents) and the statement count does not grow with
 //! the number of parents. Totals, when asked for, come from one grouped `COUNT`.
 //!
-//! Cursors are keyset positions `(sort key, id)`: they stay valid while rows are added.
+//! Cursors are keyset positions `(sort key, id)` that name their order: they stay valid while
+//! rows are added, and one used with another order is refused rather than misread.
 //! With `first`/`after`, `hasPreviousPage` is true when a cursor was given; with
 //! `last`/`before`, `hasNextPage` likewise (the Relay specification allows this shortcut).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use sea_orm::sea_query::{
     Alias, Asterisk, Condition, Expr, ExprTrait, Func, JoinType, NullOrdering, Order, Query,
@@ -30,13 +32,66 @@ use crate::error::Error;
 /// Parents per statement: SQLite allows 500 parts in a compound `SELECT`.
 const PARENTS_PER_STATEMENT: usize = 400;
 
-/// A position in an ordered connection.
+/// A position in an ordered connection. It names its order, so a cursor is never read as a
+/// position in another order (where it would silently point elsewhere, or nowhere).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Cursor {
     /// The row's id (the tie-breaker of every order).
     pub id: i64,
     /// The row's sort key, for orders other than by id (JSON form).
     pub key: Option<String>,
+    /// The order it was made under: [`Sort::cursor_tag`] (`cursor` for the cursors of
+    /// earlier versions, which did not say).
+    pub order: Arc<str>,
+}
+
+/// What the cursors of earlier versions hold where the order belongs.
+pub const LEGACY_CURSOR_TAG: &str = "cursor";
+
+impl Cursor {
+    /// Checks that this cursor, given as `field` (`after`/`before`), is a position in
+    /// `sort`: made under that order, with a sort key of the order's type.
+    pub fn check(&self, field: &str, sort: &Sort) -> Result<(), Error> {
+        if &*self.order == LEGACY_CURSOR_TAG {
+            return Err(Error::invalid(
+                field,
+                "is a cursor from an earlier version of this API, which did not record its \
+                 order; ask for the first page again (without `after`/`before`) and page on \
+                 with its cursors",
+            ));
+        }
+        if *self.order != sort.cursor_tag() {
+            let made_under = Sort::from_cursor_tag(&self.order)
+                .map_or_else(|| "another order".to_owned(), |s| s.describe());
+            return Err(Error::invalid(
+                field,
+                format!(
+                    "is a cursor of another order: it was made under {made_under}, and this \
+                     page is ordered by {}. A cursor is a position in one order; pass the same \
+                     `orderBy` as the page it came from, or start again without `{field}`",
+                    sort.describe()
+                ),
+            ));
+        }
+        let forged = |why: String| {
+            Error::invalid(
+                field,
+                format!("is not a cursor of {}: {why}", sort.describe()),
+            )
+        };
+        let keyed = !matches!(sort.by, crate::domain::listing_query::SortBy::Id);
+        match (&self.key, keyed) {
+            (None, false) => Ok(()),
+            (None, true) => Err(forged("it has no sort key".to_owned())),
+            (Some(text), _) => {
+                let key: Value = serde_json::from_str(text)
+                    .map_err(|_| forged("its sort key is not JSON".to_owned()))?;
+                sort.key_value(DbBackend::Sqlite, &key)
+                    .map(drop)
+                    .map_err(forged)
+            }
+        }
+    }
 }
 
 /// The paging arguments of a nested connection.
@@ -143,13 +198,11 @@ fn keyset(
     let Some(key_sql) = sort.key_sql(backend) else {
         return Ok(Condition::all().add(id_after));
     };
+    let field = if forward { "after" } else { "before" };
+    cursor.check(field, sort)?;
     let key: Value = match &cursor.key {
-        Some(text) => serde_json::from_str(text).map_err(|_| {
-            Error::invalid(
-                if forward { "after" } else { "before" },
-                "is not a cursor of this order",
-            )
-        })?,
+        Some(text) => serde_json::from_str(text)
+            .map_err(|_| Error::invalid(field, "is not a cursor of this order"))?,
         None => Value::Null,
     };
     // Missing keys sort last in both directions (NULLS LAST).
@@ -162,7 +215,9 @@ fn keyset(
                 .add(Condition::all().add(key_sql.is_null()).add(id_after))
         }
     } else {
-        let bound = sort.key_value(backend, &key);
+        let bound = sort.key_value(backend, &key).map_err(|why| {
+            Error::invalid(field, format!("is not a cursor of this order: {why}"))
+        })?;
         let beyond = if later {
             key_sql.clone().gt(bound.clone())
         } else {
@@ -321,6 +376,13 @@ where
 {
     let backend = db.get_database_backend();
     let request = query.request;
+    // Checked before anything else, so a wrong cursor is an error even without parents.
+    if let Some(after) = &request.after {
+        after.check("after", query.sort)?;
+    }
+    if let Some(before) = &request.before {
+        before.check("before", query.sort)?;
+    }
     let first = size("first", request.first, limits)?;
     let last = size("last", request.last, limits)?;
     let forward = first.is_some() || last.is_none();
@@ -367,6 +429,7 @@ where
         None
     };
 
+    let order: Arc<str> = Arc::from(query.sort.cursor_tag());
     let mut pages = HashMap::with_capacity(parents.len());
     for parent in parents {
         let mut rows = grouped.remove(&parent).unwrap_or_default();
@@ -397,6 +460,7 @@ where
                 let cursor = Cursor {
                     id: row.id(),
                     key: row.sort_key(query.sort).map(|k| k.to_string()),
+                    order: order.clone(),
                 };
                 (cursor, row)
             })
@@ -496,6 +560,9 @@ impl ChildRow for crate::entity::target_property::Model {
         last_synced_at,
         created_at,
         updated_at,
+        resolution,
+        resolved_at,
+        resolved_by,
     );
 
     fn id(&self) -> i64 {

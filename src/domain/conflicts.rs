@@ -1,5 +1,8 @@
 //! Conflicts (rule 5): target listings edited by hand whose source changed afterwards, and
-//! their resolution. Every resolution leaves a snapshot and clears the flag.
+//! their resolution. Every resolution clears the flag and is recorded on the listing
+//! (`resolution`, `resolved_at`, `resolved_by`); one that replaces the listing's data also
+//! leaves a snapshot of the replaced version, one that keeps it (`KEEP_TARGET`, or the same
+//! data again) leaves none: a snapshot is a replaced version, never a copy.
 
 use std::collections::HashMap;
 
@@ -7,6 +10,8 @@ use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, QueryFilter, Set};
 use serde_json::Value;
 
+use crate::domain::audit::Actor;
+use crate::domain::edits::{id_field_of, keep_id_field};
 use crate::domain::hashing::content_hash;
 use crate::domain::pagination::{Page, PageLimits, PageRequest, paginate};
 use crate::domain::properties::{
@@ -29,6 +34,27 @@ pub enum Resolution {
     AcceptSource,
     /// Use the supplied (merged) data; it is protected like a hand edit.
     UseData,
+}
+
+impl Resolution {
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::KeepTarget => "keep_target",
+            Self::AcceptSource => "accept_source",
+            Self::UseData => "use_data",
+        }
+    }
+
+    /// Reads the stored form.
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "keep_target" => Some(Self::KeepTarget),
+            "accept_source" => Some(Self::AcceptSource),
+            "use_data" => Some(Self::UseData),
+            _ => None,
+        }
+    }
 }
 
 /// One conflict: the target listing with the versions a person compares.
@@ -74,13 +100,14 @@ pub async fn list_conflicts(
     }))
 }
 
-/// Resolves the conflict of a target listing of the scope's tenant.
+/// Resolves the conflict of a target listing of the scope's tenant, on behalf of `actor`.
 pub async fn resolve_conflict(
     db: &DatabaseConnection,
     scope: &TenantScope,
     id: TargetPropertyId,
     resolution: Resolution,
     data: Option<Value>,
+    actor: Actor,
 ) -> Result<target_property::Model, Error> {
     scope.require_write()?;
     let data = match (resolution, data) {
@@ -109,6 +136,10 @@ pub async fn resolve_conflict(
             current.external_id
         )));
     }
+    if let Some(data) = &data {
+        let id_field = id_field_of(&txn, scope, &current).await?;
+        keep_id_field("input.data", &id_field, &current, data.get(&id_field))?;
+    }
     let source = match current.source_property_id {
         Some(source_id) => {
             Some(get_source_property(&txn, scope, SourcePropertyId(source_id)).await?)
@@ -117,11 +148,13 @@ pub async fn resolve_conflict(
     };
     let source_hash = source.as_ref().map(|s| s.content_hash.clone());
     let now = Utc::now();
-    snapshot_target_property(&txn, &current, SnapshotReason::Resolve, now).await?;
     let mut active: target_property::ActiveModel = current.clone().into();
     active.conflict = Set(false);
     active.updated_at = Set(now);
     active.base_hash = Set(source_hash.or(current.base_hash.clone()));
+    active.resolution = Set(Some(resolution.as_str().to_owned()));
+    active.resolved_at = Set(Some(now));
+    active.resolved_by = Set(Some(actor.label()));
     match resolution {
         Resolution::KeepTarget => {}
         Resolution::AcceptSource => {
@@ -144,6 +177,13 @@ pub async fn resolve_conflict(
             active.manually_modified = Set(true);
             active.manual_changed_at = Set(Some(now));
         }
+    }
+    let replaced = match &active.content_hash {
+        sea_orm::ActiveValue::Set(hash) => *hash != current.content_hash,
+        _ => false,
+    };
+    if replaced {
+        snapshot_target_property(&txn, &current, SnapshotReason::Resolve, now).await?;
     }
     let resolved = active.update(&txn).await?;
     txn.commit().await?;

@@ -274,18 +274,77 @@ impl Sort {
         }
     }
 
-    /// The sort key as a bound value, from a cursor's JSON form.
-    pub fn key_value(&self, backend: DbBackend, key: &Value) -> sea_orm::Value {
+    /// The sort key as a bound value, from a cursor's JSON form; an error says why a key
+    /// cannot be a key of this order (a forged or damaged cursor).
+    pub fn key_value(&self, backend: DbBackend, key: &Value) -> Result<sea_orm::Value, String> {
         match &self.by {
-            SortBy::CreatedAt | SortBy::UpdatedAt => {
-                let at = key
-                    .as_str()
-                    .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-                    .map(|t| t.with_timezone(&Utc));
-                at.into()
+            SortBy::CreatedAt | SortBy::UpdatedAt => key
+                .as_str()
+                .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+                .map(|t| Some(t.with_timezone(&Utc)).into())
+                .ok_or_else(|| format!("its sort key `{key}` is not a timestamp")),
+            SortBy::ExternalId => key
+                .as_str()
+                .map(|s| s.to_owned().into())
+                .ok_or_else(|| format!("its sort key `{key}` is not an external id (a string)")),
+            SortBy::Path(_) => Ok(bind(backend, key)),
+            SortBy::Id => Err("it carries a sort key, and this order is by id alone".to_owned()),
+        }
+    }
+
+    /// The order's name inside a cursor: `id`, `created_at`, `updated_at`, `external_id` or
+    /// `path=a.b`, with `-` in front when descending. It holds no `:` (paths cannot).
+    pub fn cursor_tag(&self) -> String {
+        let key = match &self.by {
+            SortBy::Id => "id".to_owned(),
+            SortBy::CreatedAt => "created_at".to_owned(),
+            SortBy::UpdatedAt => "updated_at".to_owned(),
+            SortBy::ExternalId => "external_id".to_owned(),
+            SortBy::Path(path) => format!("path={}", path.as_str()),
+        };
+        if self.descending {
+            format!("-{key}")
+        } else {
+            key
+        }
+    }
+
+    /// The order a [`Sort::cursor_tag`] names, or `None` if the text names none.
+    pub fn from_cursor_tag(tag: &str) -> Option<Self> {
+        let (descending, key) = match tag.strip_prefix('-') {
+            Some(key) => (true, key),
+            None => (false, tag),
+        };
+        let by = match key {
+            "id" => SortBy::Id,
+            "created_at" => SortBy::CreatedAt,
+            "updated_at" => SortBy::UpdatedAt,
+            "external_id" => SortBy::ExternalId,
+            _ => SortBy::Path(JsonPath::parse("cursor", key.strip_prefix("path=")?).ok()?),
+        };
+        Some(Self { by, descending })
+    }
+
+    /// The order as a client writes it, for messages.
+    pub fn describe(&self) -> String {
+        let direction = if self.descending { "DESC" } else { "ASC" };
+        match &self.by {
+            SortBy::Id if !self.descending => "the default order (by id)".to_owned(),
+            SortBy::Path(path) => {
+                format!(
+                    "`orderBy: {{ path: \"{}\", direction: {direction} }}`",
+                    path.as_str()
+                )
             }
-            SortBy::ExternalId => key.as_str().unwrap_or_default().to_owned().into(),
-            SortBy::Path(_) | SortBy::Id => bind(backend, key),
+            by => {
+                let field = match by {
+                    SortBy::CreatedAt => "CREATED_AT",
+                    SortBy::UpdatedAt => "UPDATED_AT",
+                    SortBy::ExternalId => "EXTERNAL_ID",
+                    _ => "ID",
+                };
+                format!("`orderBy: {{ field: {field}, direction: {direction} }}`")
+            }
         }
     }
 

@@ -173,9 +173,12 @@ pub async fn cleanup_snapshots(
     })
 }
 
-/// The data each target listing had at its last sync, by listing id: its own data when it
-/// still matches `base_hash`, else the newest of its snapshots with that hash (if retention
-/// kept one). One query for the whole batch.
+/// The data each target listing had at its last sync (its `base_hash`), by listing id: the
+/// version of the listing, or of its source listing, whose content hash is `base_hash`. That
+/// is the listing's own data when it still matches, else the newest of its snapshots with that
+/// hash, else its source listing's current version or newest snapshot with that hash (after a
+/// conflict resolution the base is a source version the target never held). Missing only
+/// when retention removed that version. At most three statements for the whole batch.
 pub async fn data_at_last_sync_of<C: ConnectionTrait>(
     conn: &C,
     scope: &TenantScope,
@@ -197,9 +200,13 @@ pub async fn data_at_last_sync_of<C: ConnectionTrait>(
     if wanted.is_empty() {
         return Ok(found);
     }
+    let mut hashes: Vec<String> = wanted.values().map(|h| (*h).to_owned()).collect();
+    hashes.sort_unstable();
+    hashes.dedup();
     let snapshots = scope
         .select::<target_snapshot::Entity>()
         .filter(target_snapshot::Column::TargetPropertyId.is_in(wanted.keys().copied()))
+        .filter(target_snapshot::Column::ContentHash.is_in(hashes.iter().cloned()))
         .order_by_asc(target_snapshot::Column::Id)
         .all(conn)
         .await?;
@@ -208,6 +215,51 @@ pub async fn data_at_last_sync_of<C: ConnectionTrait>(
         if wanted.get(&snapshot.target_property_id) == Some(&snapshot.content_hash.as_str()) {
             found.insert(snapshot.target_property_id, snapshot.data);
         }
+    }
+    wanted.retain(|id, _| !found.contains_key(id));
+    if wanted.is_empty() {
+        return Ok(found);
+    }
+
+    // The rest from their source listings: target listing id by source listing id.
+    let mut by_source: HashMap<i64, Vec<i64>> = HashMap::new();
+    for model in models {
+        if let (Some(source), true) = (model.source_property_id, wanted.contains_key(&model.id)) {
+            by_source.entry(source).or_default().push(model.id);
+        }
+    }
+    if by_source.is_empty() {
+        return Ok(found);
+    }
+    let take = |source: i64, hash: &str, data: &Value, found: &mut HashMap<i64, Value>| {
+        for listing in by_source.get(&source).into_iter().flatten() {
+            if wanted.get(listing) == Some(&hash) {
+                found.insert(*listing, data.clone());
+            }
+        }
+    };
+    let sources: Vec<i64> = by_source.keys().copied().collect();
+    let snapshots = scope
+        .select::<source_snapshot::Entity>()
+        .filter(source_snapshot::Column::SourcePropertyId.is_in(sources.iter().copied()))
+        .filter(source_snapshot::Column::ContentHash.is_in(hashes.iter().cloned()))
+        .order_by_asc(source_snapshot::Column::Id)
+        .all(conn)
+        .await?;
+    for snapshot in &snapshots {
+        take(
+            snapshot.source_property_id,
+            &snapshot.content_hash,
+            &snapshot.data,
+            &mut found,
+        );
+    }
+    // The source listing as it is now wins over its snapshots (same content, newest form).
+    for source in scope
+        .get_many::<source_property::Entity, _>(conn, &sources)
+        .await?
+    {
+        take(source.id, &source.content_hash, &source.data, &mut found);
     }
     Ok(found)
 }

@@ -4,6 +4,9 @@
 //! the target's `base_hash` → skipped; changed and not edited by hand → snapshotted, then
 //! updated; changed but edited by hand → left alone, flagged as a conflict (unless the target's
 //! policy is `KEEP_TARGET`) and named in a warning; removed at the source → marked removed.
+//! The log counts conflicts three ways: `new_conflicts` (flagged by this sync),
+//! `open_conflicts` (flagged after it, for the pair) and `kept_edits` (hand edits the
+//! `KEEP_TARGET` policy kept without a flag).
 //! Each rule is one SQL statement over the whole source, so the work stays in the database.
 //! The source and target locks (see [`sql::lock`]) keep two syncs of a pair, and an import
 //! into the source, from interleaving, also across server replicas.
@@ -60,7 +63,14 @@ struct Counts {
     created: i64,
     updated: i64,
     skipped: i64,
+    /// Hand-edited listings whose source changed, whatever became of them (the old count).
     conflicts: i64,
+    /// Conflicts this sync flags.
+    new_conflicts: i64,
+    /// Conflicts of the pair flagged after this sync (those before it, plus the new ones).
+    open_conflicts: i64,
+    /// Hand edits over a changed source kept by the `KEEP_TARGET` policy, without a flag.
+    kept_edits: i64,
     removed: i64,
 }
 
@@ -103,7 +113,7 @@ pub async fn sync_source_to_target(
     sql::refresh_statistics(&txn, "source_properties").await?;
     sql::refresh_statistics(&txn, "target_properties").await?;
     sql::prefer_set_joins(&txn).await?;
-    let counts = count(&txn, ids).await?;
+    let counts = count(&txn, ids, policy).await?;
     let warnings = conflict_warnings(&txn, ids, policy).await?;
     if !options.dry_run {
         write(&txn, ids, policy, Utc::now()).await?;
@@ -117,6 +127,9 @@ pub async fn sync_source_to_target(
         updated: Set(counts.updated as i32),
         skipped: Set(counts.skipped as i32),
         conflicts: Set(counts.conflicts as i32),
+        new_conflicts: Set(Some(counts.new_conflicts as i32)),
+        open_conflicts: Set(Some(counts.open_conflicts as i32)),
+        kept_edits: Set(Some(counts.kept_edits as i32)),
         removed: Set(counts.removed as i32),
         warnings: Set(serde_json::Value::Array(warnings)),
         actor: Set(options.actor.label()),
@@ -149,16 +162,23 @@ impl Ids {
     }
 }
 
-/// What the sync will do, counted in one statement.
-async fn count(txn: &DatabaseTransaction, ids: Ids) -> Result<Counts, Error> {
+/// What the sync will do, counted in one statement: each listing's category, and whether it
+/// is flagged as a conflict already.
+async fn count(
+    txn: &DatabaseTransaction,
+    ids: Ids,
+    policy: ConflictPolicy,
+) -> Result<Counts, Error> {
     let sql = format!(
-        "SELECT category, COUNT(*) AS n FROM (SELECT CASE \
+        "SELECT category, flagged, COUNT(*) AS n FROM (SELECT CASE \
            WHEN sp.removed_at IS NOT NULL THEN \
              CASE WHEN tp.id IS NOT NULL AND tp.removed_at IS NULL THEN 'removed' ELSE 'gone' END \
            WHEN tp.id IS NULL THEN 'created' \
            WHEN tp.manually_modified AND {SOURCE_CHANGED} THEN 'conflict' \
            WHEN NOT tp.manually_modified AND ({SOURCE_CHANGED} OR tp.removed_at IS NOT NULL) THEN 'updated' \
-           ELSE 'skipped' END AS category {PAIRS}) pairs GROUP BY category"
+           ELSE 'skipped' END AS category, \
+           CASE WHEN tp.conflict THEN 1 ELSE 0 END AS flagged {PAIRS}) pairs \
+         GROUP BY category, flagged"
     );
     let backend = txn.get_database_backend();
     let rows = txn
@@ -167,16 +187,29 @@ async fn count(txn: &DatabaseTransaction, ids: Ids) -> Result<Counts, Error> {
     let mut counts = Counts::default();
     for row in rows {
         let category: String = row.try_get("", "category")?;
+        let flagged: i32 = row.try_get("", "flagged")?;
         let n: i64 = row.try_get("", "n")?;
+        let flagged = flagged != 0;
+        if flagged {
+            counts.open_conflicts += n;
+        }
         match category.as_str() {
-            "created" => counts.created = n,
-            "updated" => counts.updated = n,
-            "skipped" => counts.skipped = n,
-            "conflict" => counts.conflicts = n,
-            "removed" => counts.removed = n,
+            "created" => counts.created += n,
+            "updated" => counts.updated += n,
+            "skipped" => counts.skipped += n,
+            "conflict" => {
+                counts.conflicts += n;
+                match (flagged, policy) {
+                    (true, _) => {}
+                    (false, ConflictPolicy::Flag) => counts.new_conflicts += n,
+                    (false, ConflictPolicy::KeepTarget) => counts.kept_edits += n,
+                }
+            }
+            "removed" => counts.removed += n,
             _ => {}
         }
     }
+    counts.open_conflicts += counts.new_conflicts;
     Ok(counts)
 }
 

@@ -23,8 +23,14 @@ pub struct Model {
     pub updated: i32,
     /// Listings skipped as unchanged.
     pub skipped: i32,
-    /// Listings flagged as conflicts.
+    /// Hand-edited listings whose source changed (new, already open, or kept by policy).
     pub conflicts: i32,
+    /// Conflicts this sync raised (null on logs from before it was recorded).
+    pub new_conflicts: Option<i32>,
+    /// Conflicts of the pair still unresolved after this sync (null on older logs).
+    pub open_conflicts: Option<i32>,
+    /// Hand edits kept by a `KEEP_TARGET` policy over a changed source (null on older logs).
+    pub kept_edits: Option<i32>,
     /// Listings marked removed.
     pub removed: i32,
     /// Warnings naming listings, a JSON array.

@@ -38,6 +38,12 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// Last changed.
     pub updated_at: DateTimeUtc,
+    /// How its last conflict was resolved (`keep_target`, `accept_source`, `use_data`).
+    pub resolution: Option<String>,
+    /// When its last conflict was resolved.
+    pub resolved_at: Option<DateTimeUtc>,
+    /// Who resolved its last conflict (`api_key:<id>` or `cli`).
+    pub resolved_by: Option<String>,
 }
 
 /// Relations are followed by explicit scoped queries in the domain, not by joins.

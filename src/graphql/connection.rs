@@ -1,11 +1,14 @@
 //! Relay connections: opaque cursors, `PageInfo`, and the `…Connection`/`…Edge` types
 //! (declared with [`connection_types!`] so each carries its own documentation).
 
+use std::sync::Arc;
+
 use async_graphql::SimpleObject;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::domain::children::{ChildPage, ChildPageRequest, Cursor};
+use crate::domain::children::{ChildPage, ChildPageRequest, Cursor, LEGACY_CURSOR_TAG};
+use crate::domain::listing_query::Sort;
 use crate::domain::pagination::{Page, PageRequest};
 use crate::error::Error;
 use crate::graphql::fast::EdgeCursor;
@@ -23,16 +26,13 @@ pub struct PageInfo {
     pub end_cursor: Option<String>,
 }
 
-/// The opaque cursor of a row with primary key `id`.
-fn encode_cursor(id: i64) -> String {
-    crate::ids::encode_pair("cursor", id)
-}
-
-/// The opaque cursor of a position in an ordered connection.
+/// The opaque cursor of a position in a connection: base64url of `order:id` (id orders) or
+/// `order:id:key` (the sort key in JSON), where `order` names the order (see
+/// [`Sort::cursor_tag`]).
 pub fn encode_child_cursor(cursor: &Cursor) -> String {
     match &cursor.key {
-        None => encode_cursor(cursor.id),
-        Some(key) => URL_SAFE_NO_PAD.encode(format!("cursor:{}:{key}", cursor.id)),
+        None => crate::ids::encode_pair(&cursor.order, cursor.id),
+        Some(key) => URL_SAFE_NO_PAD.encode(format!("{}:{}:{key}", cursor.order, cursor.id)),
     }
 }
 
@@ -42,7 +42,11 @@ fn decode_child_cursor(field: &str, cursor: &str) -> Result<Cursor, Error> {
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
         .and_then(|text| {
-            let rest = text.strip_prefix("cursor:")?;
+            let (order, rest) = text.split_once(':')?;
+            let known = order == LEGACY_CURSOR_TAG || Sort::from_cursor_tag(order).is_some();
+            if !known {
+                return None;
+            }
             let (id, key) = match rest.split_once(':') {
                 Some((id, key)) => (id, Some(key.to_owned())),
                 None => (rest, None),
@@ -50,13 +54,17 @@ fn decode_child_cursor(field: &str, cursor: &str) -> Result<Cursor, Error> {
             Some(Cursor {
                 id: id.parse().ok()?,
                 key,
+                order: Arc::from(order),
             })
         })
         .ok_or_else(|| Error::invalid(field, format!("`{cursor}` is not a cursor of this API")))
 }
 
+/// The row id of a cursor of a top-level list (they are all in id order).
 fn decode_cursor(field: &str, cursor: &str) -> Result<i64, Error> {
-    decode_child_cursor(field, cursor).map(|c| c.id)
+    let cursor = decode_child_cursor(field, cursor)?;
+    cursor.check(field, &Sort::default())?;
+    Ok(cursor.id)
 }
 
 /// Turns a nested connection field's arguments into a domain request.
@@ -114,6 +122,7 @@ pub fn page_parts<M, N>(
     id_of: impl Fn(&M) -> i64,
     to_node: impl Fn(M) -> N,
 ) -> (Vec<(EdgeCursor, N)>, PageInfo, i64) {
+    let order: Arc<str> = Arc::from(Sort::default().cursor_tag());
     let edges: Vec<(EdgeCursor, N)> = page
         .items
         .into_iter()
@@ -121,6 +130,7 @@ pub fn page_parts<M, N>(
             let cursor = Cursor {
                 id: id_of(&m),
                 key: None,
+                order: order.clone(),
             };
             (EdgeCursor(cursor), to_node(m))
         })

@@ -18,6 +18,9 @@ pub struct UpdateTargetPropertyInput {
     /// Global id of the target listing.
     pub id: ID,
     /// A JSON Merge Patch (RFC 7386): keys to set, `null` to remove a key, objects merge.
+    /// The listing's id field (its source's `config.id_field`, default `id`) cannot be
+    /// changed or removed: a patch that tries is `BAD_USER_INPUT` naming it
+    /// (`input.patch.id`); setting it to the value it has is allowed.
     pub patch: Json<Value>,
 }
 
@@ -35,7 +38,9 @@ pub struct ResolveConflictInput {
     pub id: ID,
     /// Keep the target version, accept the source version, or use `data`.
     pub resolution: Resolution,
-    /// The merged listing, with `USE_DATA` only.
+    /// The merged listing, with `USE_DATA` only. It keeps the listing's id field (the
+    /// source's `config.id_field`) at its value; another value, or none, is `BAD_USER_INPUT`
+    /// naming it (`input.data.id`).
     pub data: Option<Json<Value>>,
 }
 
@@ -92,8 +97,11 @@ impl ListingMutation {
         })
     }
 
-    /// Resolves a conflict. Every resolution keeps a snapshot and clears the flag; after
-    /// `KEEP_TARGET` the listing stays protected until it is edited again or resolved otherwise.
+    /// Resolves a conflict: clears the flag and records the resolution on the listing
+    /// (`lastResolution`). A resolution that replaces the listing's data keeps the replaced
+    /// version as a snapshot; `KEEP_TARGET` (or the same data again) changes no data and leaves
+    /// no snapshot. After `KEEP_TARGET` the listing stays protected until it is edited again or
+    /// resolved otherwise.
     async fn resolve_conflict(
         &self,
         ctx: &Context<'_>,
@@ -107,6 +115,7 @@ impl ListingMutation {
             id,
             input.resolution,
             input.data.map(|d| d.0),
+            context::actor(ctx),
         )
         .await
         .api()?;

@@ -49,7 +49,8 @@ pub struct SyncSourceInput {
 /// What a sync did.
 #[derive(SimpleObject)]
 pub struct SyncSourcePayload {
-    /// The sync's record: created, updated, skipped, conflicts (with warnings), removed.
+    /// The sync's record: created, updated, skipped, removed, and the conflict counts
+    /// `newConflicts`, `openConflicts` and `keptEdits` (with a warning per listing).
     pub sync_log: SyncLog,
 }
 

@@ -98,8 +98,25 @@ pub struct SyncLog {
     pub updated: i32,
     /// Listings skipped: the source did not change since the last sync.
     pub skipped: i32,
-    /// Hand-edited listings whose source changed: left alone and named in `warnings`.
+    /// Hand-edited listings whose source changed, whatever this sync did with them: those it
+    /// flagged, those flagged by an earlier sync and still open, and those a `KEEP_TARGET`
+    /// policy kept, all named in `warnings`. It counts an unresolved conflict again at every
+    /// sync; read `newConflicts`, `openConflicts` and `keptEdits` instead.
+    #[graphql(
+        deprecation = "Mixes three counts. Use `newConflicts` (raised by this sync), `openConflicts` (still unresolved) and `keptEdits` (kept by a KEEP_TARGET policy)."
+    )]
     pub conflicts: i32,
+    /// Conflicts this sync raised: hand-edited listings whose source changed, now flagged for
+    /// a person to resolve (listed by the `conflicts` query). Null on logs written before this count
+    /// was recorded.
+    pub new_conflicts: Option<i32>,
+    /// Conflicts of this source and target still unresolved after this sync: the new ones
+    /// and those raised earlier. Null on logs written before this count was recorded.
+    pub open_conflicts: Option<i32>,
+    /// Hand edits kept over a changed source because the target's `conflictPolicy` is
+    /// `KEEP_TARGET` (no conflict is raised; each is named in `warnings`). Null on logs
+    /// written before this count was recorded.
+    pub kept_edits: Option<i32>,
     /// Listings marked removed because the source removed them.
     pub removed: i32,
     /// One warning per listing that needs a person's attention.
@@ -147,6 +164,9 @@ impl From<sync_log::Model> for SyncLog {
             updated: model.updated,
             skipped: model.skipped,
             conflicts: model.conflicts,
+            new_conflicts: model.new_conflicts,
+            open_conflicts: model.open_conflicts,
+            kept_edits: model.kept_edits,
             removed: model.removed,
             warnings,
             actor: model.actor,
@@ -223,6 +243,9 @@ scalar_fields!(SyncLog {
     "updated" => updated,
     "skipped" => skipped,
     "conflicts" => conflicts,
+    "newConflicts" => new_conflicts,
+    "openConflicts" => open_conflicts,
+    "keptEdits" => kept_edits,
     "removed" => removed,
     "actor" => actor,
     "startedAt" => started_at,

@@ -1,9 +1,10 @@
 //! `Conflict`: a hand-edited target listing whose source changed, with the versions to compare.
 
 use async_graphql::{ID, Json, SimpleObject};
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::domain::conflicts;
+use crate::domain::conflicts::{self, Resolution};
 use crate::graphql::connection::connection_types;
 use crate::graphql::fast::scalar_fields;
 use crate::graphql::types::{SourceProperty, TargetProperty};
@@ -25,8 +26,36 @@ pub struct Conflict {
     pub target_data: Json<Value>,
     /// The source's new data.
     pub source_data: Option<Json<Value>>,
-    /// The data at the last sync, before the hand edit (null if retention removed it).
+    /// The common ancestor for a three-way merge: the source's version at the last sync or
+    /// resolution (its content hash is the target listing's `baseHash`). Null only when
+    /// retention (`cleanupSnapshots`) removed that version.
     pub base_data: Option<Json<Value>>,
+}
+
+/// The record of a conflict resolution (`resolveConflict`), kept on the listing.
+#[derive(Clone, Debug, SimpleObject)]
+pub struct ResolutionRecord {
+    /// How it was resolved.
+    pub resolution: Resolution,
+    /// When it was resolved.
+    pub resolved_at: DateTime<Utc>,
+    /// Who resolved it: `api_key:<id>` or `cli`.
+    pub resolved_by: String,
+}
+
+impl ResolutionRecord {
+    /// The record from a listing's stored columns (none if it was never resolved).
+    pub fn of(
+        resolution: Option<&str>,
+        resolved_at: Option<DateTime<Utc>>,
+        resolved_by: Option<String>,
+    ) -> Option<Self> {
+        Some(Self {
+            resolution: Resolution::parse(resolution?)?,
+            resolved_at: resolved_at?,
+            resolved_by: resolved_by.unwrap_or_default(),
+        })
+    }
 }
 
 impl From<conflicts::Conflict> for Conflict {

@@ -12,7 +12,7 @@ mod tenant;
 
 pub use api_key::{ApiKey, ApiKeyConnection, ApiKeyEdge};
 pub use audit::{ImportRun, ImportRunConnection, SyncLog, SyncLogConnection, SyncWarning};
-pub use conflict::{Conflict, ConflictConnection};
+pub use conflict::{Conflict, ConflictConnection, ResolutionRecord};
 pub use property::{
     SourceProperty, SourcePropertyConnection, TargetProperty, TargetPropertyConnection,
 };

@@ -12,7 +12,7 @@ use crate::graphql::connection::connection_types;
 use crate::graphql::context;
 use crate::graphql::fast::{GlobalId, scalar_fields};
 use crate::graphql::loaders::child_page;
-use crate::graphql::types::{SourceSnapshotConnection, TargetSnapshotConnection};
+use crate::graphql::types::{ResolutionRecord, SourceSnapshotConnection, TargetSnapshotConnection};
 use crate::ids::{SourceId, SourcePropertyId, TargetId, TargetPropertyId};
 
 /// A listing as its source last saw it.
@@ -165,6 +165,10 @@ pub struct TargetProperty {
     pub updated_at: DateTime<Utc>,
     /// Global id of its target.
     pub target_id: GlobalId,
+    /// How its last conflict was resolved, when and by whom; null if it never had one
+    /// resolved. A resolution that keeps the data (`KEEP_TARGET`) leaves no snapshot, so this
+    /// is its record.
+    pub last_resolution: Option<ResolutionRecord>,
     #[graphql(skip)]
     pub(crate) key: i64,
     #[graphql(skip)]
@@ -191,6 +195,11 @@ impl From<target_property::Model> for TargetProperty {
             last_synced_at: model.last_synced_at,
             created_at: model.created_at,
             updated_at: model.updated_at,
+            last_resolution: ResolutionRecord::of(
+                model.resolution.as_deref(),
+                model.resolved_at,
+                model.resolved_by,
+            ),
         }
     }
 }

@@ -4,7 +4,7 @@ use async_graphql::{ComplexObject, Context, ErrorExtensions, ID, Json, SimpleObj
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::domain::diff;
+use crate::domain::diff::{self, ChangeKind};
 use crate::domain::snapshots::SnapshotReason;
 use crate::entity::{source_snapshot, target_snapshot};
 use crate::graphql::connection::connection_types;
@@ -12,14 +12,18 @@ use crate::graphql::context;
 use crate::graphql::fast::scalar_fields;
 use crate::ids::{SourceSnapshotId, TargetSnapshotId};
 
-/// One field that changed between two versions of a listing.
+/// One field that changed between two versions of a listing. Values are compared in their
+/// canonical form (RFC 8785, as the content hash is): `1.0` and `1` are the same value.
 #[derive(Clone, Debug, SimpleObject)]
 pub struct FieldChange {
     /// Dotted path of the value (`price`, `address.city`); arrays are compared whole.
     pub path: String,
-    /// The value before; null when the field was absent.
+    /// Whether the field was added, removed or changed. Tells a field that went from absent
+    /// to `null` (`ADDED`, `before` null) from one whose value changed.
+    pub kind: ChangeKind,
+    /// The value before; null when the field was absent (see `kind`).
     pub before: Option<Json<Value>>,
-    /// The value after; null when the field was removed.
+    /// The value after; null when the field was removed (see `kind`).
     pub after: Option<Json<Value>>,
 }
 
@@ -27,6 +31,7 @@ impl From<diff::FieldChange> for FieldChange {
     fn from(change: diff::FieldChange) -> Self {
         Self {
             path: change.path,
+            kind: change.kind,
             before: change.before.map(Json),
             after: change.after.map(Json),
         }

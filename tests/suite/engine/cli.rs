@@ -145,10 +145,22 @@ async fn import_sync_and_cleanup_from_the_command_line() {
             &log["created"],
             &log["updated"],
             &log["skipped"],
+            &log["removed"],
+            &log["newConflicts"],
+            &log["openConflicts"],
+            &log["keptEdits"],
             &log["conflicts"],
-            &log["removed"]
         ],
-        [&json!(3), &json!(0), &json!(0), &json!(0), &json!(0)]
+        [
+            &json!(3),
+            &json!(0),
+            &json!(0),
+            &json!(0),
+            &json!(0),
+            &json!(0),
+            &json!(0),
+            &json!(0)
+        ]
     );
     let out = cli.run(&["sync", "acme", "Feed", "Site"], None);
     assert!(out.status.success());
@@ -157,7 +169,7 @@ async fn import_sync_and_cleanup_from_the_command_line() {
             .split(" (")
             .next()
             .unwrap(),
-        "synced `Feed` → `Site`: 0 created, 0 updated, 3 skipped, 0 conflicts, 0 removed"
+        "synced `Feed` → `Site`: 0 created, 0 updated, 3 skipped, 0 removed; conflicts: 0 new, 0 open; 0 hand edits kept"
     );
     let out = cli.run(&["sync", "acme", "Feed", "Nope"], None);
     assert_eq!(out.status.code(), Some(4));

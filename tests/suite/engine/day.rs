@@ -95,7 +95,7 @@ async fn an_operators_day() {
         .app
         .data(
             &s.key,
-            "mutation($id: ID!) { resolveConflict(input: { id: $id, resolution: KEEP_TARGET }) { targetProperty { hasConflict manuallyModified data snapshots { totalCount } } } }",
+            "mutation($id: ID!) { resolveConflict(input: { id: $id, resolution: KEEP_TARGET }) { targetProperty { hasConflict manuallyModified data snapshots { totalCount } lastResolution { resolution resolvedBy } } } }",
             json!({ "id": house_id }),
         )
         .await;
@@ -103,7 +103,15 @@ async fn an_operators_day() {
     assert_eq!(resolved["hasConflict"], false);
     assert_eq!(resolved["manuallyModified"], true);
     assert_eq!(resolved["data"]["price"], 489000);
-    assert_eq!(resolved["snapshots"]["totalCount"], 2);
+    // Keeping the data replaces no version: no snapshot, the listing records the resolution.
+    assert_eq!(resolved["snapshots"]["totalCount"], 1);
+    assert_eq!(resolved["lastResolution"]["resolution"], "KEEP_TARGET");
+    assert!(
+        resolved["lastResolution"]["resolvedBy"]
+            .as_str()
+            .unwrap()
+            .starts_with("api_key:")
+    );
     let (counts, warnings) = s.sync().await;
     assert_eq!(counts, [0, 0, 3, 0, 0]);
     assert_eq!(warnings, json!([]));
@@ -136,17 +144,17 @@ async fn an_operators_day() {
 
     // Cleanup: a dry run counts, the real run deletes, for this tenant only.
     // Snapshots: source 1 (flat) + 2 (house, twice); target: 1 (flat, sync) + 1 edit +
-    // 2 resolutions.
+    // 1 resolution (ACCEPT_SOURCE; KEEP_TARGET replaced nothing).
     let cleanup = "mutation($dry: Boolean!) { cleanupSnapshots(input: { olderThanDays: 0, dryRun: $dry }) { sourceSnapshotsDeleted targetSnapshotsDeleted dryRun } }";
     let dry = s.app.data(&s.key, cleanup, json!({ "dry": true })).await;
     assert_eq!(
         dry["cleanupSnapshots"],
-        json!({ "sourceSnapshotsDeleted": 3, "targetSnapshotsDeleted": 4, "dryRun": true })
+        json!({ "sourceSnapshotsDeleted": 3, "targetSnapshotsDeleted": 3, "dryRun": true })
     );
     let done = s.app.data(&s.key, cleanup, json!({ "dry": false })).await;
     assert_eq!(
         done["cleanupSnapshots"],
-        json!({ "sourceSnapshotsDeleted": 3, "targetSnapshotsDeleted": 4, "dryRun": false })
+        json!({ "sourceSnapshotsDeleted": 3, "targetSnapshotsDeleted": 3, "dryRun": false })
     );
     let again = s.app.data(&s.key, cleanup, json!({ "dry": false })).await;
     assert_eq!(again["cleanupSnapshots"]["sourceSnapshotsDeleted"], 0);

@@ -2,6 +2,7 @@
 //! retention, with exact counts at every step.
 
 mod cli;
+mod conflicts;
 mod day;
 mod import;
 mod isolation;

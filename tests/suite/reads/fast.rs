@@ -25,7 +25,7 @@ const CONNECTIONS: &[(&str, &str, &str)] = &[
     (
         "syncLogs(first: 10) {}",
         "SyncLog",
-        "id sourceId targetId dryRun created updated skipped conflicts removed actor startedAt finishedAt durationMs",
+        "id sourceId targetId dryRun created updated skipped conflicts newConflicts openConflicts keptEdits removed actor startedAt finishedAt durationMs",
     ),
     ("conflicts(first: 10) {}", "Conflict", "id externalId"),
     (

@@ -2,6 +2,7 @@
 
 mod batching;
 mod cache;
+mod cursors;
 mod fast;
 mod filters;
 mod guards;
