@@ -20,6 +20,8 @@ pub mod code {
     pub const CONFLICT: &str = "CONFLICT";
     /// Something failed on our side; details are in the server log.
     pub const INTERNAL: &str = "INTERNAL";
+    /// The database does not answer.
+    pub const SERVICE_UNAVAILABLE: &str = "SERVICE_UNAVAILABLE";
     /// The query is nested deeper than `SYNC_MAX_DEPTH`.
     pub const QUERY_TOO_DEEP: &str = "QUERY_TOO_DEEP";
     /// The query costs more than `SYNC_MAX_COMPLEXITY`.

@@ -82,12 +82,40 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let json = cli.command.prints_json();
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
-            let code = err.downcast_ref::<Error>().map_or(1, Error::exit_code);
-            ExitCode::from(code)
+            let message = output::error_message(&err);
+            eprintln!("error: {message}");
+            let reported = err.downcast_ref::<Reported>();
+            if json && reported.is_none() {
+                output::print_error(&err, &message);
+            }
+            let domain = reported.map(|r| &r.0).or_else(|| err.downcast_ref::<Error>());
+            ExitCode::from(domain.map_or(1, Error::exit_code))
+        }
+    }
+}
+
+/// A failure whose `--json` report, error included, is already on stdout.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub(crate) struct Reported(pub(crate) Error);
+
+impl Command {
+    /// Whether the command was asked for `--json` output (and so for a JSON error object).
+    fn prints_json(&self) -> bool {
+        match self {
+            Self::CreateTenant(args) => args.json,
+            Self::CreateApiKey(args) => args.json,
+            Self::CreateSource(args) => args.json,
+            Self::CreateTarget(args) => args.json,
+            Self::Import(args) => args.json,
+            Self::MigrateJson(args) => args.json,
+            Self::Sync(args) => args.json,
+            Self::Cleanup(args) => args.json,
+            Self::Init(_) | Self::Serve(_) | Self::ExportSchema(_) => false,
         }
     }
 }
