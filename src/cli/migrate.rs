@@ -223,7 +223,7 @@ pub async fn run(db: &DatabaseConnection, migration: Migration<'_>) -> anyhow::R
             let error = Error::invalid(
                 "files",
                 format!(
-                    "{failed} of {} files failed, and nothing of a failed file was written ({files})",
+                    "{failed} of {} files failed, and nothing of a failed file was written; {files}",
                     reports.len()
                 ),
             );

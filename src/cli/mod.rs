@@ -64,7 +64,15 @@ enum Command {
 pub fn main() -> ExitCode {
     // `.env` first, so its values reach clap's `env` defaults.
     let _ = dotenvy::dotenv();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            if err.use_stderr() && std::env::args_os().any(|arg| arg == "--json") {
+                output::print_usage_error(&err);
+            }
+            err.exit()
+        }
+    };
     let filter =
         EnvFilter::try_new(&cli.config.log_filter).unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt()

@@ -71,6 +71,30 @@ pub fn print_error(error: &anyhow::Error, message: &str) {
     print(true, &json!({ "error": body }), "");
 }
 
+/// Prints `{"error": {code, message, field}}` on stdout for a command line that did not
+/// parse (`BAD_USER_INPUT`, `field` the argument clap names, if it names one).
+pub fn print_usage_error(error: &clap::Error) {
+    use clap::error::{ContextKind, ContextValue};
+    // clap's first paragraph, without its `error: ` and on one line.
+    let rendered = error.to_string();
+    let message = rendered
+        .lines()
+        .take_while(|line| !line.trim().is_empty())
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let message = message.trim_start_matches("error: ");
+    let field = match error.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(arg)) => Some(arg.clone()),
+        _ => None,
+    };
+    print(
+        true,
+        &json!({ "error": { "code": code::BAD_USER_INPUT, "message": message, "field": field } }),
+        "",
+    );
+}
+
 /// An enum value as GraphQL spells it (`SCRAPED`, `KEEP_TARGET`).
 fn enum_name<T: InputType>(value: &T) -> Value {
     value.to_value().into_json().unwrap_or(Value::Null)
