@@ -36,14 +36,27 @@ pub struct Demo {
     pub not_kept: Option<String>,
 }
 
+/// Creates the demo tenant and its data on first use; later calls add a new key.
+pub async fn seed(db: &DatabaseConnection) -> Result<Demo, Error> {
+    seed_with(db, None).await
+}
+
 /// Creates the demo tenant and its data on first use, and keeps its key in `key_file`
 /// (mode 0600). Later starts reuse the key found there while it still opens the demo
 /// tenant; only when it does not (the file is gone, the database is another) is a new key
 /// made and the file rewritten.
-pub async fn seed(db: &DatabaseConnection, key_file: &Path) -> Result<Demo, Error> {
+pub async fn seed_keeping_key(db: &DatabaseConnection, key_file: &Path) -> Result<Demo, Error> {
+    seed_with(db, Some(key_file)).await
+}
+
+async fn seed_with(db: &DatabaseConnection, key_file: Option<&Path>) -> Result<Demo, Error> {
     let key = match tenants::scope_for_cli(db, DEMO_SLUG).await {
         Ok(scope) => {
-            if let Some(key) = kept_key(db, &scope, key_file).await? {
+            let kept = match key_file {
+                Some(key_file) => kept_key(db, &scope, key_file).await?,
+                None => None,
+            };
+            if let Some(key) = kept {
                 return Ok(Demo {
                     api_key: key,
                     new_key: false,
@@ -76,9 +89,11 @@ pub async fn seed(db: &DatabaseConnection, key_file: &Path) -> Result<Demo, Erro
         }
         Err(err) => return Err(err),
     };
-    let not_kept = keep_key(key_file, &key)
-        .err()
-        .map(|e| format!("cannot write {}: {e}", key_file.display()));
+    let not_kept = key_file.and_then(|key_file| {
+        keep_key(key_file, &key)
+            .err()
+            .map(|e| format!("cannot write {}: {e}", key_file.display()))
+    });
     Ok(Demo {
         api_key: key,
         new_key: true,

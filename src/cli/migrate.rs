@@ -208,36 +208,37 @@ pub async fn run(db: &DatabaseConnection, migration: Migration<'_>) -> anyhow::R
     }
     progress.finish();
     let summary = summary::Summary::new(&reports, migration.dry_run, started.elapsed());
-    let stopped = stopped_at.and_then(|i| Some((i, reports.get_mut(i)?.error.take()?)));
     let files = which_files(&reports, migration.dry_run);
-    let (failure, context) = match stopped {
-        Some((i, error)) => {
-            let at = reports.get(i).map(|r| r.file.name()).unwrap_or_default();
-            (Some(error), Some(format!("stopped at {at} ({files})")))
-        }
-        None if summary.failed_files > 0 => {
-            let failed = reports
-                .iter()
-                .filter(|r| r.status == FileStatus::Failed)
-                .count();
-            let error = Error::invalid(
-                "files",
-                format!(
-                    "{failed} of {} files failed, and nothing of a failed file was written; {files}",
-                    reports.len()
-                ),
-            );
-            (Some(error), None)
-        }
-        None => (None, None),
-    };
+    // The error the command ends with: the one that stopped it, or one naming the failed files.
+    let failed = summary.failed_files;
+    let invalid_files = (stopped_at.is_none() && failed > 0).then(|| {
+        Error::invalid(
+            "files",
+            format!(
+                "{failed} of {} files failed, and nothing of a failed file was written; {files}",
+                reports.len()
+            ),
+        )
+    });
     if migration.json {
+        let stop_error = stopped_at.and_then(|i| reports.get(i)?.error.as_ref());
         let mut report = summary.to_json(&reports, migration.source, migration.mode);
-        report["error"] = failure.as_ref().map_or(Value::Null, error_json);
+        report["error"] = stop_error
+            .or(invalid_files.as_ref())
+            .map_or(Value::Null, error_json);
         println!("{report}");
     } else {
         summary.print_table(&reports, migration.mode, mode);
     }
+    let (failure, context) = match stopped_at {
+        Some(i) => {
+            let report = reports.get_mut(i);
+            let at = report.as_ref().map(|r| r.file.name()).unwrap_or_default();
+            let error = report.and_then(|r| r.error.take());
+            (error, Some(format!("stopped at {at} ({files})")))
+        }
+        None => (invalid_files, None),
+    };
     let Some(error) = failure else {
         return Ok(());
     };

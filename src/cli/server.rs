@@ -41,7 +41,7 @@ pub async fn serve(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
             )
         })?;
     let demo = if args.demo {
-        Some(demo::seed(&db, Path::new(demo::DEMO_KEY_FILE)).await?)
+        Some(demo::seed_keeping_key(&db, Path::new(demo::DEMO_KEY_FILE)).await?)
     } else {
         None
     };
