@@ -36,7 +36,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Create the database if needed and bring its schema up to date.
+    /// Create the database if needed (a SQLite file, or a PostgreSQL database) and bring its
+    /// schema up to date.
     Init(setup::InitArgs),
     /// Create a tenant and its first API key.
     CreateTenant(setup::CreateTenantArgs),
@@ -100,7 +101,9 @@ pub fn main() -> ExitCode {
             if json && reported.is_none() {
                 output::print_error(&err, &message);
             }
-            let domain = reported.map(|r| &r.0).or_else(|| err.downcast_ref::<Error>());
+            let domain = reported
+                .map(|r| &r.0)
+                .or_else(|| err.downcast_ref::<Error>());
             ExitCode::from(domain.map_or(1, Error::exit_code))
         }
     }

@@ -24,6 +24,8 @@ pub struct InitArgs {
     /// Then import the `*.json`, `*.ndjson` and `*.jsonl` files found under DIR (as
     /// `migrate-json --auto DIR` does) into SOURCE of TENANT, creating the tenant (named
     /// TENANT, its API key printed once) and the source (kind `json`) if they do not exist.
+    /// Safe to repeat: an existing tenant (by slug, id, or the name it was created with) and
+    /// source are reused, with no new key.
     #[arg(long, num_args = 3, value_names = ["DIR", "TENANT", "SOURCE"])]
     import: Option<Vec<String>>,
 }

@@ -32,7 +32,10 @@ async fn two_starts_of_the_demo_leave_one_demo_key() {
         "{second_line}"
     );
     let file = cli.dir.join(KEY_FILE);
-    assert_eq!(std::fs::read_to_string(&file).unwrap(), format!("{first}\n"));
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        format!("{first}\n")
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
@@ -72,7 +75,10 @@ async fn two_starts_of_the_demo_leave_one_demo_key() {
     drop(served);
     let third = line.rsplit(' ').next().unwrap().to_owned();
     assert_ne!(third, first);
-    assert_eq!(std::fs::read_to_string(&file).unwrap(), format!("{third}\n"));
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        format!("{third}\n")
+    );
     assert_eq!(cli.count("api_keys").await, 2);
 }
 

@@ -26,7 +26,14 @@ async fn every_json_output_is_what_graphql_shows_for_the_same_object() {
     let cli = Cli::new().await;
     let created = cli.json(&["create-tenant", "Acme Homes", "--json"]);
     let key = str_of(&created, "key").to_owned();
-    let keyed = cli.json(&["create-api-key", "acme-homes", "--name", "scraper", "--read-only", "--json"]);
+    let keyed = cli.json(&[
+        "create-api-key",
+        "acme-homes",
+        "--name",
+        "scraper",
+        "--read-only",
+        "--json",
+    ]);
     let mut keys: Vec<&String> = keyed.as_object().unwrap().keys().collect();
     keys.sort();
     assert_eq!(keys, ["apiKey", "key"], "createApiKey's payload: {keyed}");
@@ -65,7 +72,10 @@ async fn every_json_output_is_what_graphql_shows_for_the_same_object() {
         source = selection_of(&source["source"], &[]),
         run = selection_of(&imported["importRun"], &[]),
         target = selection_of(&target["target"], &[]),
-        log = selection_of(&synced["syncLog"], &[("warnings", "{ externalId message }")]),
+        log = selection_of(
+            &synced["syncLog"],
+            &[("warnings", "{ externalId message }")]
+        ),
     );
     let body = cli.graphql(&key, &query).await;
     assert!(body.get("errors").is_none(), "{body}");
@@ -76,7 +86,11 @@ async fn every_json_output_is_what_graphql_shows_for_the_same_object() {
     assert_eq!(api_keys["nodes"][0], created["apiKey"]);
     assert_eq!(api_keys["nodes"][1], keyed["apiKey"]);
     let mut listed = data["sources"]["nodes"][0].clone();
-    let runs = listed.as_object_mut().unwrap().remove("importRuns").unwrap();
+    let runs = listed
+        .as_object_mut()
+        .unwrap()
+        .remove("importRuns")
+        .unwrap();
     assert_eq!(listed, source["source"]);
     assert_eq!(runs["nodes"][0], imported["importRun"]);
     assert_eq!(data["targets"]["nodes"][0], target["target"]);
@@ -92,7 +106,12 @@ async fn every_json_output_is_what_graphql_shows_for_the_same_object() {
     keys.sort();
     assert_eq!(
         keys,
-        ["cutoff", "dryRun", "sourceSnapshotsDeleted", "targetSnapshotsDeleted"]
+        [
+            "cutoff",
+            "dryRun",
+            "sourceSnapshotsDeleted",
+            "targetSnapshotsDeleted"
+        ]
     );
 }
 
@@ -103,7 +122,11 @@ fn json_error(cli: &Cli, args: &[&str], code: i32) -> Value {
     assert_eq!(output.status.code(), Some(code), "{args:?}: {stderr}");
     assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
     let stdout = String::from_utf8(output.stdout).unwrap();
-    assert_eq!(stdout.lines().count(), 1, "{args:?}: one line of JSON: {stdout}");
+    assert_eq!(
+        stdout.lines().count(),
+        1,
+        "{args:?}: one line of JSON: {stdout}"
+    );
     serde_json::from_str(&stdout).unwrap()
 }
 
@@ -149,15 +172,33 @@ async fn a_failed_json_command_prints_a_json_error() {
         "BAD_USER_INPUT"
     );
     assert_eq!(
-        json_error(&cli, &["migrate-json", "--tenant", "nobody", "--source", "Feed", "--auto", "--json"], 4)
-            ["error"]["code"],
+        json_error(
+            &cli,
+            &[
+                "migrate-json",
+                "--tenant",
+                "nobody",
+                "--source",
+                "Feed",
+                "--auto",
+                "--json"
+            ],
+            4
+        )["error"]["code"],
         "NOT_FOUND"
     );
     // A command line that does not parse.
     assert_eq!(
         json_error(
             &cli,
-            &["create-source", "acme", "Other", "--kind", "telepathy", "--json"],
+            &[
+                "create-source",
+                "acme",
+                "Other",
+                "--kind",
+                "telepathy",
+                "--json"
+            ],
             2
         ),
         json!({ "error": {

@@ -38,12 +38,20 @@ async fn init_import_run_twice_as_the_readme_says_imports_nothing_new() {
 
     let first = cli.run(&command);
     let stdout = stdout_of(&first);
-    assert_eq!(first.status.code(), Some(0), "{stdout}{}", stderr_of(&first));
+    assert_eq!(
+        first.status.code(),
+        Some(0),
+        "{stdout}{}",
+        stderr_of(&first)
+    );
     assert!(
         stdout.contains("API key (shown once, store it now): smk_"),
         "{stdout}"
     );
-    assert!(stdout.contains("created source `Nightly scrape`"), "{stdout}");
+    assert!(
+        stdout.contains("created source `Nightly scrape`"),
+        "{stdout}"
+    );
 
     let second = cli.run(&command);
     let stdout = stdout_of(&second);
@@ -138,9 +146,16 @@ async fn init_creates_the_database_the_url_names() {
                 )
             );
 
-            let output = cli.command(&["init"]).env("DATABASE_URL", &url).output().unwrap();
+            let output = cli
+                .command(&["init"])
+                .env("DATABASE_URL", &url)
+                .output()
+                .unwrap();
             assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
-            assert_eq!(stdout_of(&output), format!("database created and ready: {url}\n"));
+            assert_eq!(
+                stdout_of(&output),
+                format!("database created and ready: {url}\n")
+            );
             let admin = Database::connect(&admin_url).await.unwrap();
             assert!(exists(admin, name).await);
             (url, Some(guard))
@@ -148,7 +163,11 @@ async fn init_creates_the_database_the_url_names() {
         _ => {
             let path = cli.dir.join("new.db");
             let url = format!("sqlite://{}?mode=rwc", path.display());
-            let output = cli.command(&["init"]).env("DATABASE_URL", &url).output().unwrap();
+            let output = cli
+                .command(&["init"])
+                .env("DATABASE_URL", &url)
+                .output()
+                .unwrap();
             assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
             assert_eq!(stdout_of(&output), format!("database ready: {url}\n"));
             assert!(path.exists());
@@ -157,7 +176,11 @@ async fn init_creates_the_database_the_url_names() {
     };
 
     // Again: the database is there; and it is usable.
-    let output = cli.command(&["init"]).env("DATABASE_URL", &url).output().unwrap();
+    let output = cli
+        .command(&["init"])
+        .env("DATABASE_URL", &url)
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
     assert_eq!(stdout_of(&output), format!("database ready: {url}\n"));
     let output = cli
@@ -180,11 +203,14 @@ async fn a_closed_port_fails_at_once_naming_the_address_and_the_cause() {
         .unwrap()
         .port();
     let url = format!("postgres://postgres@127.0.0.1:{port}/sync");
-    let message =
-        format!("cannot connect to PostgreSQL at 127.0.0.1:{port}: connection refused");
+    let message = format!("cannot connect to PostgreSQL at 127.0.0.1:{port}: connection refused");
 
     let started = Instant::now();
-    let output = cli.command(&["init"]).env("DATABASE_URL", &url).output().unwrap();
+    let output = cli
+        .command(&["init"])
+        .env("DATABASE_URL", &url)
+        .output()
+        .unwrap();
     assert!(
         started.elapsed() < Duration::from_secs(3),
         "took {:?}",
@@ -209,7 +235,10 @@ async fn a_closed_port_fails_at_once_naming_the_address_and_the_cause() {
 
     let output = cli
         .command(&["serve", "--bind", "127.0.0.1:0"])
-        .env("DATABASE_URL", format!("postgres://postgres:secret@127.0.0.1:{port}/sync"))
+        .env(
+            "DATABASE_URL",
+            format!("postgres://postgres:secret@127.0.0.1:{port}/sync"),
+        )
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
