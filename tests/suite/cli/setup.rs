@@ -250,3 +250,29 @@ async fn a_closed_port_fails_at_once_naming_the_address_and_the_cause() {
         )
     );
 }
+
+#[test]
+fn the_readme_says_how_to_get_the_binary_before_its_first_command() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let first_use = readme
+        .lines()
+        .position(|line| line.starts_with("sync-manager "))
+        .expect("a command line starting with `sync-manager `");
+    for way in [
+        "`cargo install --path .`",
+        "`cargo build --release`",
+        "`target/release/sync-manager`",
+        "`cargo run -- <command>`",
+    ] {
+        let said = readme
+            .lines()
+            .position(|line| line.contains(way))
+            .unwrap_or_else(|| panic!("README names {way}"));
+        assert!(said < first_use, "{way} is said after the first command");
+    }
+    // The command the test above runs twice is the README's.
+    assert!(readme.lines().any(
+        |line| line == r#"sync-manager init --import ./scrapes "Acme Homes" "Nightly scrape""#
+    ));
+}
