@@ -86,9 +86,14 @@ async fn pg_connect(options: &PgConnectOptions) -> Result<PgConnection, (OpenErr
             let missing = err.code().as_deref() == Some("3D000");
             Err((unreachable(err.message().to_owned()), missing))
         }
-        // The kind reads `connection refused`, without the OS error number.
-        Ok(Err(sqlx::Error::Io(err))) if err.kind() != std::io::ErrorKind::Other => {
-            Err((unreachable(err.kind().to_string()), false))
+        // An OS error reads as its kind, `connection refused`, without the error number;
+        // others (a host name that does not resolve) carry their own message.
+        Ok(Err(sqlx::Error::Io(err))) => {
+            let cause = match err.raw_os_error() {
+                Some(_) => err.kind().to_string(),
+                None => err.to_string(),
+            };
+            Err((unreachable(cause), false))
         }
         Ok(Err(err)) => Err((unreachable(err.to_string()), false)),
         Err(_) => Err((

@@ -74,7 +74,7 @@ async fn every_json_output_is_what_graphql_shows_for_the_same_object() {
         target = selection_of(&target["target"], &[]),
         log = selection_of(
             &synced["syncLog"],
-            &[("warnings", "{ externalId message }")]
+            &[("warnings", "{ externalId targetPropertyId message }")]
         ),
     );
     let body = cli.graphql(&key, &query).await;
