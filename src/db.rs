@@ -3,21 +3,166 @@
 //! SQLite runs in WAL mode with a busy timeout, and every write transaction starts with
 //! `BEGIN IMMEDIATE`, so two writers queue on the database's write lock instead of failing
 //! when a read transaction tries to become a write one.
+//!
+//! A PostgreSQL server is first reached with one plain connection and a short timeout, so a
+//! wrong host, port or database name fails at once with a message naming them, instead of the
+//! pool retrying silently until its acquire timeout. `init` creates a missing PostgreSQL
+//! database through the server's `postgres` maintenance database, as SQLite creates its file.
 
+use std::str::FromStr as _;
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::postgres::{PgConnectOptions, PgConnection};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::sqlx::{self, Connection as _};
 use sea_orm::{
     ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
-/// Opens a pool on `url` (SQLite files are created when missing).
-pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+/// How long reaching the database server may take before the attempt is given up.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The database cannot be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The PostgreSQL server did not let us in (down, unreachable, wrong credentials, no
+    /// such database).
+    #[error("cannot connect to PostgreSQL at {address}: {cause}")]
+    Unreachable {
+        /// `host:port` as the URL gives them.
+        address: String,
+        /// Why, e.g. `connection refused` or `database "sync" does not exist`.
+        cause: String,
+    },
+    /// `DATABASE_URL` is not a URL the database driver understands.
+    #[error("invalid DATABASE_URL: {0}")]
+    InvalidUrl(String),
+    /// Anything else the database answered (a failed migration, a pool error).
+    #[error(transparent)]
+    Database(#[from] DbErr),
+}
+
+/// What [`prepare`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Prepared {
+    /// The database was there already (or is a SQLite file, created on connect).
+    Existing,
+    /// The PostgreSQL database named in the URL did not exist and was created.
+    Created,
+}
+
+fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// `url` with its password, if any, replaced by `***`: fit to print.
+pub fn redacted_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+fn pg_options(url: &str) -> Result<PgConnectOptions, OpenError> {
+    PgConnectOptions::from_str(url).map_err(|e| OpenError::InvalidUrl(e.to_string()))
+}
+
+/// One connection to the server of `options`, within [`CONNECT_TIMEOUT`], or why not.
+async fn pg_connect(options: &PgConnectOptions) -> Result<PgConnection, (OpenError, bool)> {
+    let address = format!("{}:{}", options.get_host(), options.get_port());
+    let unreachable = |cause: String| OpenError::Unreachable {
+        address: address.clone(),
+        cause,
+    };
+    match tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(options)).await {
+        Ok(Ok(connection)) => Ok(connection),
+        Ok(Err(sqlx::Error::Database(err))) => {
+            // 3D000 invalid_catalog_name: the server is up, the database is not there.
+            let missing = err.code().as_deref() == Some("3D000");
+            Err((unreachable(err.message().to_owned()), missing))
+        }
+        // An OS error reads as its kind, `connection refused`, without the error number;
+        // others (a host name that does not resolve) carry their own message.
+        Ok(Err(sqlx::Error::Io(err))) => {
+            let cause = match err.raw_os_error() {
+                Some(_) => err.kind().to_string(),
+                None => err.to_string(),
+            };
+            Err((unreachable(cause), false))
+        }
+        Ok(Err(err)) => Err((unreachable(err.to_string()), false)),
+        Err(_) => Err((
+            unreachable(format!(
+                "no answer within {} seconds",
+                CONNECT_TIMEOUT.as_secs()
+            )),
+            false,
+        )),
+    }
+}
+
+/// Checks that the database of `url` can be reached; with `create`, creates a missing
+/// PostgreSQL database first. SQLite needs nothing: its file is created on connect.
+pub async fn prepare(url: &str, create: bool) -> Result<Prepared, OpenError> {
+    if !is_postgres(url) {
+        return Ok(Prepared::Existing);
+    }
+    let options = pg_options(url)?;
+    let error = match pg_connect(&options).await {
+        Ok(connection) => {
+            let _ = connection.close().await;
+            return Ok(Prepared::Existing);
+        }
+        Err((error, missing)) if missing && create => error,
+        Err((OpenError::Unreachable { address, cause }, true)) => {
+            return Err(OpenError::Unreachable {
+                address,
+                cause: format!("{cause} (`sync-manager init` creates it)"),
+            });
+        }
+        Err((error, _)) => return Err(error),
+    };
+    let Some(name) = options.get_database().map(str::to_owned) else {
+        return Err(error);
+    };
+    let mut admin = pg_connect(&options.clone().database("postgres"))
+        .await
+        .map_err(|(error, _)| error)?;
+    let statement = format!("CREATE DATABASE \"{}\"", name.replace('"', "\"\""));
+    let created = sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+        .execute(&mut admin)
+        .await;
+    let _ = admin.close().await;
+    match created {
+        Ok(_) => Ok(Prepared::Created),
+        // 42P04 duplicate_database: another `init` was quicker; the database is there.
+        Err(sqlx::Error::Database(err)) if err.code().as_deref() == Some("42P04") => {
+            Ok(Prepared::Existing)
+        }
+        Err(err) => Err(OpenError::Unreachable {
+            address: format!("{}:{}", options.get_host(), options.get_port()),
+            cause: format!("cannot create the database `{name}`: {err}"),
+        }),
+    }
+}
+
+/// Opens a pool on `url` (SQLite files are created when missing; a PostgreSQL server is
+/// checked first, see [`prepare`]).
+pub async fn connect(url: &str) -> Result<DatabaseConnection, OpenError> {
+    prepare(url, false).await?;
+    open_pool(url).await
+}
+
+async fn open_pool(url: &str) -> Result<DatabaseConnection, OpenError> {
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .sqlx_logging(false)
+        .connect_timeout(CONNECT_TIMEOUT)
         .acquire_timeout(Duration::from_secs(10))
         .map_sqlx_sqlite_opts(|opts| {
             opts.create_if_missing(true)
@@ -32,7 +177,7 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     } else {
         options.max_connections(16);
     }
-    Database::connect(options).await
+    Ok(Database::connect(options).await?)
 }
 
 /// Brings the schema up to date.
@@ -41,10 +186,18 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
 }
 
 /// Connects and migrates: what every command does first.
-pub async fn connect_and_migrate(url: &str) -> Result<DatabaseConnection, DbErr> {
+pub async fn connect_and_migrate(url: &str) -> Result<DatabaseConnection, OpenError> {
     let db = connect(url).await?;
     migrate(&db).await?;
     Ok(db)
+}
+
+/// What `init` does: creates a missing PostgreSQL database, then connects and migrates.
+pub async fn create_and_migrate(url: &str) -> Result<(DatabaseConnection, Prepared), OpenError> {
+    let prepared = prepare(url, true).await?;
+    let db = open_pool(url).await?;
+    migrate(&db).await?;
+    Ok((db, prepared))
 }
 
 /// Starts a transaction that will write: `BEGIN IMMEDIATE` on SQLite, plain `BEGIN` elsewhere.

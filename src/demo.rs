@@ -1,5 +1,7 @@
 //! The `serve --demo` data set: a tenant with sources, targets and listings to explore.
 
+use std::path::Path;
+
 use sea_orm::DatabaseConnection;
 use serde_json::json;
 
@@ -19,18 +21,49 @@ use crate::ids::{SourceId, TargetId, TargetPropertyId};
 /// Slug of the demo tenant.
 pub const DEMO_SLUG: &str = "demo";
 
+/// Where `serve --demo` keeps its key between starts, in the working directory: only the
+/// key's SHA-256 is in the database, so the key itself must be kept somewhere to be reused.
+pub const DEMO_KEY_FILE: &str = "sync-manager-demo.key";
+
 /// The demo tenant, ready to explore.
 #[derive(Debug)]
 pub struct Demo {
-    /// A fresh API key of the demo tenant (keys are shown once, so each start makes one).
+    /// A read-write API key of the demo tenant.
     pub api_key: String,
+    /// Whether the key was made by this start (else it was read back from the key file).
+    pub new_key: bool,
+    /// Why the key could not be kept in the key file, if it could not.
+    pub not_kept: Option<String>,
 }
 
-/// Creates the demo tenant and its data on first use; later calls only add a new key.
+/// Creates the demo tenant and its data on first use; later calls add a new key.
 pub async fn seed(db: &DatabaseConnection) -> Result<Demo, Error> {
-    match tenants::scope_for_cli(db, DEMO_SLUG).await {
+    seed_with(db, None).await
+}
+
+/// Creates the demo tenant and its data on first use, and keeps its key in `key_file`
+/// (mode 0600). Later starts reuse the key found there while it still opens the demo
+/// tenant; only when it does not (the file is gone, the database is another) is a new key
+/// made and the file rewritten.
+pub async fn seed_keeping_key(db: &DatabaseConnection, key_file: &Path) -> Result<Demo, Error> {
+    seed_with(db, Some(key_file)).await
+}
+
+async fn seed_with(db: &DatabaseConnection, key_file: Option<&Path>) -> Result<Demo, Error> {
+    let key = match tenants::scope_for_cli(db, DEMO_SLUG).await {
         Ok(scope) => {
-            let created = api_keys::create_api_key(
+            let kept = match key_file {
+                Some(key_file) => kept_key(db, &scope, key_file).await?,
+                None => None,
+            };
+            if let Some(key) = kept {
+                return Ok(Demo {
+                    api_key: key,
+                    new_key: false,
+                    not_kept: None,
+                });
+            }
+            api_keys::create_api_key(
                 db,
                 &scope,
                 NewApiKey {
@@ -38,10 +71,8 @@ pub async fn seed(db: &DatabaseConnection) -> Result<Demo, Error> {
                     scopes: vec![ApiKeyScope::Read, ApiKeyScope::Write],
                 },
             )
-            .await?;
-            Ok(Demo {
-                api_key: created.key,
-            })
+            .await?
+            .key
         }
         Err(Error::NotFound { .. }) => {
             let created = tenants::create_tenant(
@@ -54,12 +85,58 @@ pub async fn seed(db: &DatabaseConnection) -> Result<Demo, Error> {
             .await?;
             let scope = tenants::scope_for_cli(db, DEMO_SLUG).await?;
             seed_catalog(db, &scope).await?;
-            Ok(Demo {
-                api_key: created.api_key.key,
-            })
+            created.api_key.key
         }
+        Err(err) => return Err(err),
+    };
+    let not_kept = key_file.and_then(|key_file| {
+        keep_key(key_file, &key)
+            .err()
+            .map(|e| format!("cannot write {}: {e}", key_file.display()))
+    });
+    Ok(Demo {
+        api_key: key,
+        new_key: true,
+        not_kept,
+    })
+}
+
+/// The key in `key_file`, when it is a live key of the demo tenant.
+async fn kept_key(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
+    key_file: &Path,
+) -> Result<Option<String>, Error> {
+    let Ok(text) = std::fs::read_to_string(key_file) else {
+        return Ok(None);
+    };
+    let key = text.trim();
+    if key.is_empty() {
+        return Ok(None);
+    }
+    match api_keys::authenticate(db, key).await {
+        Ok(found) if found.scope.tenant_id() == scope.tenant_id() => Ok(Some(key.to_owned())),
+        Ok(_) | Err(Error::Unauthenticated(_)) => Ok(None),
         Err(err) => Err(err),
     }
+}
+
+/// Writes `key` to `key_file`, readable by its owner only.
+fn keep_key(key_file: &Path, key: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+        options.mode(0o600);
+        // `mode` applies to a new file only; an existing one is narrowed too.
+        if key_file.exists() {
+            std::fs::set_permissions(key_file, std::fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    let mut file = options.open(key_file)?;
+    writeln!(file, "{key}")
 }
 
 async fn seed_catalog(db: &DatabaseConnection, scope: &TenantScope) -> Result<(), Error> {

@@ -28,9 +28,9 @@ pub struct CreateSourceArgs {
     /// Create it inactive (it refuses imports and syncs until activated).
     #[arg(long)]
     inactive: bool,
-    /// Print one JSON object (`id`, `tenantId`, `name`, `kind`).
+    /// Print one JSON object, as GraphQL's `createSource` answers: `source`.
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
 }
 
 /// Arguments of `create-target`.
@@ -52,9 +52,9 @@ pub struct CreateTargetArgs {
     /// Create it inactive (it refuses syncs until activated).
     #[arg(long)]
     inactive: bool,
-    /// Print one JSON object (`id`, `tenantId`, `name`, `kind`).
+    /// Print one JSON object, as GraphQL's `createTarget` answers: `target`.
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
 }
 
 fn parse_config(raw: &str) -> Result<Value, Error> {
@@ -75,7 +75,7 @@ pub async fn create_source(config: &Config, args: CreateSourceArgs) -> anyhow::R
     let id = SourceId(model.id).to_global();
     output::print(
         args.json,
-        &json!({ "id": id, "tenantId": scope.tenant_id().to_global(), "name": model.name, "kind": model.kind }),
+        &json!({ "source": output::source_json(&model) }),
         &format!("created source `{}` ({id})", model.name),
     );
     Ok(())
@@ -96,7 +96,7 @@ pub async fn create_target(config: &Config, args: CreateTargetArgs) -> anyhow::R
     let id = TargetId(model.id).to_global();
     output::print(
         args.json,
-        &json!({ "id": id, "tenantId": scope.tenant_id().to_global(), "name": model.name, "kind": model.kind }),
+        &json!({ "target": output::target_json(&model) }),
         &format!("created target `{}` ({id})", model.name),
     );
     Ok(())

@@ -14,7 +14,7 @@ use crate::domain::import::{self, ImportMode, ImportOptions};
 use crate::domain::snapshots::{self, DEFAULT_RETENTION_DAYS};
 use crate::domain::sync::{self, SyncOptions};
 use crate::domain::{sources, targets, tenants};
-use crate::ids::{ImportRunId, SourceId, SyncLogId, TargetId};
+use crate::ids::{SourceId, SyncLogId, TargetId};
 
 /// Arguments of `import`.
 #[derive(Args, Debug)]
@@ -33,9 +33,10 @@ pub struct ImportArgs {
     /// Check and count only; write nothing but the import run.
     #[arg(long)]
     dry_run: bool,
-    /// Print one JSON object with the counts.
+    /// Print one JSON object, as GraphQL's `importProperties` answers: `importRun` (and
+    /// `listings`, how many were read).
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
 }
 
 /// Arguments of `sync`.
@@ -50,9 +51,9 @@ pub struct SyncArgs {
     /// Count and report only; write nothing but the sync log.
     #[arg(long)]
     dry_run: bool,
-    /// Print one JSON object with the counts and warnings.
+    /// Print one JSON object, as GraphQL's `syncSource` answers: `syncLog`.
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
 }
 
 /// Arguments of `cleanup`.
@@ -66,9 +67,9 @@ pub struct CleanupArgs {
     /// Count only; delete nothing.
     #[arg(long)]
     dry_run: bool,
-    /// Print one JSON object with the counts.
+    /// Print one JSON object, as GraphQL's `cleanupSnapshots` answers.
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
 }
 
 /// Imports files into a source, as one transaction.
@@ -101,18 +102,7 @@ pub async fn import(config: &Config, args: ImportArgs) -> anyhow::Result<()> {
     };
     output::print(
         args.json,
-        &json!({
-            "id": ImportRunId(run.id).to_global(),
-            "sourceId": SourceId(source.id).to_global(),
-            "mode": run.mode,
-            "dryRun": run.dry_run,
-            "items": count,
-            "created": run.created,
-            "updated": run.updated,
-            "unchanged": run.unchanged,
-            "removed": run.removed,
-            "durationMs": duration_ms,
-        }),
+        &json!({ "importRun": output::import_run_json(&run), "listings": count }),
         &format!(
             "{verb} {count} listings into `{}`: {} created, {} updated, {} unchanged, {} removed ({duration_ms} ms)",
             source.name, run.created, run.updated, run.unchanged, run.removed
@@ -161,7 +151,7 @@ pub async fn sync(config: &Config, args: SyncArgs) -> anyhow::Result<()> {
     }
     output::print(
         args.json,
-        &json!({
+        &json!({ "syncLog": {
             "id": SyncLogId(log.id).to_global(),
             "sourceId": SourceId(source.id).to_global(),
             "targetId": TargetId(target.id).to_global(),
@@ -176,7 +166,7 @@ pub async fn sync(config: &Config, args: SyncArgs) -> anyhow::Result<()> {
             "removed": log.removed,
             "warnings": log.warnings,
             "durationMs": duration_ms,
-        }),
+        } }),
         &text,
     );
     Ok(())

@@ -18,12 +18,12 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use sea_orm::DatabaseConnection;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::cli::discover::{self, FoundFile};
 use crate::cli::progress::{Progress, ProgressMode};
 use crate::cli::stream::{BATCH_ITEMS, FileStream, ItemLabels};
-use crate::cli::summary;
+use crate::cli::{Reported, summary};
 use crate::config::Config;
 use crate::db;
 use crate::domain::audit::Actor;
@@ -60,7 +60,7 @@ pub struct MigrateJsonArgs {
     mode: ImportMode,
     /// Print one JSON report at the end instead of the table (progress goes to stderr).
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
 }
 
 /// What to import, and how.
@@ -208,35 +208,72 @@ pub async fn run(db: &DatabaseConnection, migration: Migration<'_>) -> anyhow::R
     }
     progress.finish();
     let summary = summary::Summary::new(&reports, migration.dry_run, started.elapsed());
+    let files = which_files(&reports, migration.dry_run);
+    // The error the command ends with: the one that stopped it, or one naming the failed files.
+    let failed = summary.failed_files;
+    let invalid_files = (stopped_at.is_none() && failed > 0).then(|| {
+        Error::invalid(
+            "files",
+            format!(
+                "{failed} of {} files failed, and nothing of a failed file was written; {files}",
+                reports.len()
+            ),
+        )
+    });
     if migration.json {
-        println!(
-            "{}",
-            summary.to_json(&reports, migration.source, migration.mode)
-        );
+        let stop_error = stopped_at.and_then(|i| reports.get(i)?.error.as_ref());
+        let mut report = summary.to_json(&reports, migration.source, migration.mode);
+        report["error"] = stop_error
+            .or(invalid_files.as_ref())
+            .map_or(Value::Null, error_json);
+        println!("{report}");
     } else {
         summary.print_table(&reports, migration.mode, mode);
     }
-    if let Some(error) = stopped_at.and_then(|i| reports.get_mut(i)?.error.take()) {
-        return Err(error.into());
-    }
-    if summary.failed_files > 0 {
-        let failed: Vec<String> = reports
+    let (failure, context) = match stopped_at {
+        Some(i) => {
+            let report = reports.get_mut(i);
+            let at = report.as_ref().map(|r| r.file.name()).unwrap_or_default();
+            let error = report.and_then(|r| r.error.take());
+            (error, Some(format!("stopped at {at} ({files})")))
+        }
+        None => (invalid_files, None),
+    };
+    let Some(error) = failure else {
+        return Ok(());
+    };
+    let error = if migration.json {
+        anyhow::Error::new(Reported(error))
+    } else {
+        anyhow::Error::new(error)
+    };
+    Err(match context {
+        Some(context) => error.context(context),
+        None => error,
+    })
+}
+
+/// Which files were imported and which were not, by name: `imported: a.json, c.json; not
+/// imported: b.json`.
+fn which_files(reports: &[FileReport], dry_run: bool) -> String {
+    let names = |imported: bool| {
+        let names: Vec<String> = reports
             .iter()
-            .filter(|r| r.status == FileStatus::Failed)
+            .filter(|r| (r.status == FileStatus::Imported) == imported)
             .map(|r| r.file.name())
             .collect();
-        return Err(Error::invalid(
-            "files",
-            format!(
-                "{} of {} files failed, and nothing of them was imported: {}",
-                failed.len(),
-                reports.len(),
-                failed.join(", ")
-            ),
-        )
-        .into());
-    }
-    Ok(())
+        if names.is_empty() {
+            "none".to_owned()
+        } else {
+            names.join(", ")
+        }
+    };
+    let (done, not_done) = if dry_run {
+        ("checked", "not checked")
+    } else {
+        ("imported", "not imported")
+    };
+    format!("{done}: {}; {not_done}: {}", names(true), names(false))
 }
 
 /// Imports one file in one session: batches come from the reader thread as it parses.
@@ -270,11 +307,7 @@ async fn import_file(
     outcome
 }
 
-/// The JSON of an error in a report: its code, the part it names, and its message.
+/// The JSON of an error in a report: its code, its message, and the part it names.
 pub fn error_json(error: &Error) -> Value {
-    let field = match error {
-        Error::InvalidInput { field, .. } => Some(field.as_str()),
-        _ => None,
-    };
-    json!({ "code": error.code(), "field": field, "message": error.to_string() })
+    crate::cli::output::domain_error_json(error)
 }

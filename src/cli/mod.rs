@@ -36,7 +36,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Create the database if needed and bring its schema up to date.
+    /// Create the database if needed (a SQLite file, or a PostgreSQL database) and bring its
+    /// schema up to date.
     Init(setup::InitArgs),
     /// Create a tenant and its first API key.
     CreateTenant(setup::CreateTenantArgs),
@@ -64,7 +65,15 @@ enum Command {
 pub fn main() -> ExitCode {
     // `.env` first, so its values reach clap's `env` defaults.
     let _ = dotenvy::dotenv();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            if err.use_stderr() && std::env::args_os().any(|arg| arg == "--json") {
+                output::print_usage_error(&err);
+            }
+            err.exit()
+        }
+    };
     let filter =
         EnvFilter::try_new(&cli.config.log_filter).unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt()
@@ -82,12 +91,51 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let json = cli.command.prints_json();
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
-            let code = err.downcast_ref::<Error>().map_or(1, Error::exit_code);
-            ExitCode::from(code)
+            let message = output::error_message(&err);
+            eprintln!("error: {message}");
+            let reported = err.downcast_ref::<Reported>();
+            if json && reported.is_none() {
+                output::print_error(&err, &message);
+            }
+            let domain = reported
+                .map(|r| &r.0)
+                .or_else(|| err.downcast_ref::<Error>());
+            let unreachable = matches!(
+                err.downcast_ref::<crate::db::OpenError>(),
+                Some(crate::db::OpenError::Unreachable { .. })
+            );
+            ExitCode::from(match domain {
+                Some(domain) => domain.exit_code(),
+                // The same code as a database that goes away mid-command: retry later.
+                None if unreachable => 7,
+                None => 1,
+            })
+        }
+    }
+}
+
+/// A failure whose `--json` report, error included, is already on stdout.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub(crate) struct Reported(pub(crate) Error);
+
+impl Command {
+    /// Whether the command was asked for `--json` output (and so for a JSON error object).
+    fn prints_json(&self) -> bool {
+        match self {
+            Self::CreateTenant(args) => args.json,
+            Self::CreateApiKey(args) => args.json,
+            Self::CreateSource(args) => args.json,
+            Self::CreateTarget(args) => args.json,
+            Self::Import(args) => args.json,
+            Self::MigrateJson(args) => args.json,
+            Self::Sync(args) => args.json,
+            Self::Cleanup(args) => args.json,
+            Self::Init(_) | Self::Serve(_) | Self::ExportSchema(_) => false,
         }
     }
 }

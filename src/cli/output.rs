@@ -1,6 +1,22 @@
 //! Printing results: a line for people, or one JSON object with `--json` for scripts.
+//!
+//! The JSON uses the GraphQL API's vocabulary: a command prints the payload of the mutation
+//! it matches (`create-tenant` prints `createTenant`'s `{tenant, apiKey, key}`), with the
+//! same field names and enum values, and a failure prints `{"error": {code, message,
+//! field}}` with the codes of `extensions.code`.
 
-use serde_json::Value;
+use async_graphql::InputType;
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+use crate::db::OpenError;
+use crate::domain::api_keys::ApiKeyScope;
+use crate::domain::import::ImportMode;
+use crate::domain::sources::SourceKind;
+use crate::domain::targets::{ConflictPolicy, TargetKind};
+use crate::entity::{api_key, import_run, source, target, tenant};
+use crate::error::{Error, code};
+use crate::ids::{ApiKeyId, ImportRunId, SourceId, TargetId, TenantId};
 
 /// Prints `json` as one line when `as_json`, else the human `text`. A closed stdout (`| head`)
 /// is not an error worth a panic.
@@ -12,4 +28,152 @@ pub fn print(as_json: bool, json: &Value, text: &str) {
     } else {
         writeln!(out, "{text}")
     };
+}
+
+/// An error's message with its causes, each said once: a cause whose text the message
+/// already holds (wrappers that repeat their source) is left out.
+pub fn error_message(error: &anyhow::Error) -> String {
+    let mut message = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if message.contains(&text) {
+            continue;
+        }
+        if !message.is_empty() {
+            message.push_str(": ");
+        }
+        message.push_str(&text);
+    }
+    message
+}
+
+/// The JSON of a domain error: its `extensions.code`, its message, and the input it names.
+pub fn domain_error_json(error: &Error) -> Value {
+    let field = match error {
+        Error::InvalidInput { field, .. } => Some(field.as_str()),
+        _ => None,
+    };
+    json!({ "code": error.code(), "message": error.to_string(), "field": field })
+}
+
+/// Prints `{"error": {code, message, field}}` on stdout for a failed `--json` command.
+pub fn print_error(error: &anyhow::Error, message: &str) {
+    let body = match error.downcast_ref::<Error>() {
+        Some(domain) => domain_error_json(domain),
+        None => {
+            let code = match error.downcast_ref::<OpenError>() {
+                Some(OpenError::Unreachable { .. }) => code::SERVICE_UNAVAILABLE,
+                _ => code::INTERNAL,
+            };
+            json!({ "code": code, "message": message, "field": null })
+        }
+    };
+    print(true, &json!({ "error": body }), "");
+}
+
+/// Prints `{"error": {code, message, field}}` on stdout for a command line that did not
+/// parse (`BAD_USER_INPUT`, `field` the argument clap names, if it names one).
+pub fn print_usage_error(error: &clap::Error) {
+    use clap::error::{ContextKind, ContextValue};
+    // clap's first paragraph, without its `error: ` and on one line.
+    let rendered = error.to_string();
+    let message = rendered
+        .lines()
+        .take_while(|line| !line.trim().is_empty())
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let message = message.trim_start_matches("error: ");
+    let field = match error.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(arg)) => Some(arg.clone()),
+        _ => None,
+    };
+    print(
+        true,
+        &json!({ "error": { "code": code::BAD_USER_INPUT, "message": message, "field": field } }),
+        "",
+    );
+}
+
+/// An enum value as GraphQL spells it (`SCRAPED`, `KEEP_TARGET`).
+fn enum_name<T: InputType>(value: &T) -> Value {
+    value.to_value().into_json().unwrap_or(Value::Null)
+}
+
+/// A time as GraphQL's `DateTime` prints it (RFC 3339).
+fn time(at: DateTime<Utc>) -> Value {
+    Value::String(at.to_rfc3339())
+}
+
+/// A `Tenant` with the fields GraphQL names so.
+pub fn tenant_json(model: &tenant::Model) -> Value {
+    json!({
+        "id": TenantId(model.id).to_global(),
+        "name": model.name,
+        "slug": model.slug,
+        "createdAt": time(model.created_at),
+    })
+}
+
+/// An `ApiKey` with the fields GraphQL names so (never the key itself).
+pub fn api_key_json(model: &api_key::Model) -> Value {
+    let scopes: Vec<Value> = ApiKeyScope::of(model).iter().map(enum_name).collect();
+    json!({
+        "id": ApiKeyId(model.id).to_global(),
+        "name": model.name,
+        "prefix": model.prefix,
+        "scopes": scopes,
+        "createdAt": time(model.created_at),
+    })
+}
+
+/// A `Source` with the fields GraphQL names so.
+pub fn source_json(model: &source::Model) -> Value {
+    json!({
+        "id": SourceId(model.id).to_global(),
+        "name": model.name,
+        "kind": enum_name(&SourceKind::of(model)),
+        "active": model.active,
+        "config": model.config,
+        "createdAt": time(model.created_at),
+        "updatedAt": time(model.updated_at),
+    })
+}
+
+/// A `Target` with the fields GraphQL names so.
+pub fn target_json(model: &target::Model) -> Value {
+    json!({
+        "id": TargetId(model.id).to_global(),
+        "name": model.name,
+        "kind": enum_name(&TargetKind::of(model)),
+        "active": model.active,
+        "config": model.config,
+        "conflictPolicy": enum_name(&ConflictPolicy::of(model)),
+        "createdAt": time(model.created_at),
+        "updatedAt": time(model.updated_at),
+    })
+}
+
+/// An `ImportRun` with the fields GraphQL names so.
+pub fn import_run_json(model: &import_run::Model) -> Value {
+    json!({
+        "id": ImportRunId(model.id).to_global(),
+        "sourceId": SourceId(model.source_id).to_global(),
+        "mode": enum_name(&ImportMode::of(model)),
+        "dryRun": model.dry_run,
+        "created": model.created,
+        "updated": model.updated,
+        "unchanged": model.unchanged,
+        "removed": model.removed,
+        "warnings": model.warnings,
+        "actor": model.actor,
+        "startedAt": time(model.started_at),
+        "finishedAt": time(model.finished_at),
+        "durationMs": (model.finished_at - model.started_at).num_milliseconds(),
+    })
+}
+
+/// An import mode as GraphQL spells it.
+pub fn import_mode_json(mode: ImportMode) -> Value {
+    enum_name(&mode)
 }

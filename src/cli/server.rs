@@ -1,6 +1,6 @@
 //! `serve` and `export-schema`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use std::io::Write as _;
 
@@ -15,8 +15,9 @@ use crate::{db, demo, graphql, http};
 pub struct ServeArgs {
     #[command(flatten)]
     server: ServerConfig,
-    /// Create (or reuse) a demo tenant with sources, targets and listings, print a fresh API
-    /// key for it, and fill that key into GraphiQL's headers.
+    /// Create (or reuse) a demo tenant with sources, targets and listings, print its API key
+    /// and fill it into GraphiQL's headers. The key is kept in `sync-manager-demo.key` in the
+    /// working directory (mode 0600) and reused by later starts.
     #[arg(long)]
     demo: bool,
 }
@@ -33,25 +34,46 @@ pub struct ExportSchemaArgs {
 pub async fn serve(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
     let db = db::connect_and_migrate(&config.database_url)
         .await
-        .with_context(|| format!("cannot open the database {}", config.database_url))?;
-    let demo_key = if args.demo {
-        let demo = demo::seed(&db).await?;
-        Some(demo.api_key)
+        .with_context(|| {
+            format!(
+                "cannot open the database {}",
+                db::redacted_url(&config.database_url)
+            )
+        })?;
+    let demo = if args.demo {
+        Some(demo::seed_keeping_key(&db, Path::new(demo::DEMO_KEY_FILE)).await?)
     } else {
         None
     };
-    let state = http::AppState::new(db, &args.server, demo_key.as_deref());
+    let demo_key = demo.as_ref().map(|d| d.api_key.as_str());
+    let state = http::AppState::new(db, &args.server, demo_key);
     let router = http::router(state, &args.server);
     let listener = tokio::net::TcpListener::bind(args.server.bind)
         .await
         .with_context(|| format!("cannot listen on {}", args.server.bind))?;
     let address = listener.local_addr()?;
+    if demo.is_some() && !address.ip().is_loopback() {
+        eprintln!(
+            "warning: --demo on {address}, which is not a loopback address: anyone who can \
+             reach it gets the demo tenant's read-write API key from the GraphiQL page at \
+             /graphql. Bind to 127.0.0.1 unless that is what you want."
+        );
+    }
+    if let Some(not_kept) = demo.as_ref().and_then(|d| d.not_kept.as_deref()) {
+        eprintln!("warning: {not_kept}; the next start will make another demo key");
+    }
     let mut banner = format!(
         "Sync Manager is listening on http://{address}\n  GraphiQL: http://{address}/graphql\n  health:   http://{address}/health\n"
     );
-    if let Some(key) = &demo_key {
+    if let Some(demo) = &demo {
+        let key = &demo.api_key;
+        let kept = match (demo.new_key, &demo.not_kept) {
+            (false, _) => format!("reused from {}", demo::DEMO_KEY_FILE),
+            (true, None) => format!("new, kept in {}", demo::DEMO_KEY_FILE),
+            (true, Some(_)) => "new".to_owned(),
+        };
         banner.push_str(&format!(
-            "  try: curl -s http://{address}/graphql -H 'Content-Type: application/json' \\\n         -H 'X-API-Key: {key}' -d '{{\"query\":\"{{ viewer {{ name }} }}\"}}'\n  demo tenant API key (already in GraphiQL's headers): {key}\n"
+            "  try: curl -s http://{address}/graphql -H 'Content-Type: application/json' \\\n         -H 'X-API-Key: {key}' -d '{{\"query\":\"{{ viewer {{ name }} }}\"}}'\n  demo tenant API key ({kept}; already in GraphiQL's headers): {key}\n"
         ));
     }
     // Whoever started us may stop reading stdout; serving matters more than the banner.

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::cli::{discover, migrate, output};
 use crate::config::Config;
-use crate::db;
+use crate::db::{self, Prepared};
 use crate::domain::api_keys::{self, ApiKeyScope, NewApiKey};
 use crate::domain::import::ImportMode;
 use crate::domain::scope::TenantScope;
@@ -24,6 +24,8 @@ pub struct InitArgs {
     /// Then import the `*.json`, `*.ndjson` and `*.jsonl` files found under DIR (as
     /// `migrate-json --auto DIR` does) into SOURCE of TENANT, creating the tenant (named
     /// TENANT, its API key printed once) and the source (kind `json`) if they do not exist.
+    /// Safe to repeat: an existing tenant (by slug, id, or the name it was created with) and
+    /// source are reused, with no new key.
     #[arg(long, num_args = 3, value_names = ["DIR", "TENANT", "SOURCE"])]
     import: Option<Vec<String>>,
 }
@@ -36,9 +38,9 @@ pub struct CreateTenantArgs {
     /// URL-safe handle; derived from the name when absent.
     #[arg(long)]
     slug: Option<String>,
-    /// Print one JSON object (`id`, `name`, `slug`, `apiKey`, `apiKeyId`).
+    /// Print one JSON object, as GraphQL's `createTenant` answers: `tenant`, `apiKey`, `key`.
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
 }
 
 /// Arguments of `create-api-key`.
@@ -52,15 +54,21 @@ pub struct CreateApiKeyArgs {
     /// Make a read-only key (queries only).
     #[arg(long)]
     read_only: bool,
-    /// Print one JSON object (`id`, `tenantId`, `name`, `prefix`, `key`).
+    /// Print one JSON object, as GraphQL's `createApiKey` answers: `apiKey`, `key`.
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
 }
 
 /// Creates or migrates the database; with `--import`, then imports a folder of files.
+/// Running it again is harmless: an existing database, tenant and source are reused, and
+/// listings that did not change are left alone.
 pub async fn init(config: &Config, args: InitArgs) -> anyhow::Result<()> {
-    let db = db::connect_and_migrate(&config.database_url).await?;
-    println!("database ready: {}", config.database_url);
+    let (db, prepared) = db::create_and_migrate(&config.database_url).await?;
+    let url = db::redacted_url(&config.database_url);
+    match prepared {
+        Prepared::Created => println!("database created and ready: {url}"),
+        Prepared::Existing => println!("database ready: {url}"),
+    }
     let Some(import) = args.import else {
         return Ok(());
     };
@@ -85,15 +93,28 @@ pub async fn init(config: &Config, args: InitArgs) -> anyhow::Result<()> {
     .await
 }
 
-/// The tenant `init --import` names: found as every command finds it, else created with that
-/// name (and its first API key printed, once).
+/// The tenant `init --import` names: found by its slug or id as every command finds it, or
+/// as the tenant that name created (its slug derived from the name); else created with that
+/// name, and its first API key printed, once. An existing tenant gets no new key.
 async fn tenant_for_import(
     db: &DatabaseConnection,
     reference: &str,
 ) -> anyhow::Result<TenantScope> {
-    match tenants::scope_for_cli(db, reference).await {
-        Err(Error::NotFound { .. }) => {}
-        found => return Ok(found?),
+    let existing = match tenants::find_for_cli(db, reference).await {
+        Ok(found) => Some(found),
+        Err(Error::NotFound { .. }) => tenants::find_by_name(db, reference).await?,
+        Err(err) => return Err(err.into()),
+    };
+    if let Some(found) = existing {
+        println!(
+            "tenant `{}` exists (slug `{}`, id {}): using it; no new API key was created \
+             (`sync-manager create-api-key {}` makes one)",
+            found.name,
+            found.slug,
+            TenantId(found.id).to_global(),
+            found.slug
+        );
+        return Ok(tenants::scope_for_cli(db, &found.slug).await?);
     }
     let created = tenants::create_tenant(
         db,
@@ -120,8 +141,16 @@ async fn source_for_import(
     reference: &str,
 ) -> anyhow::Result<source::Model> {
     match sources::find_for_cli(db, scope, reference).await {
+        Ok(found) => {
+            println!(
+                "source `{}` exists (id {}): importing into it",
+                found.name,
+                SourceId(found.id).to_global()
+            );
+            return Ok(found);
+        }
         Err(Error::NotFound { .. }) => {}
-        found => return Ok(found?),
+        Err(err) => return Err(err.into()),
     }
     let created = sources::create_source(
         db,
@@ -157,11 +186,9 @@ pub async fn create_tenant(config: &Config, args: CreateTenantArgs) -> anyhow::R
     output::print(
         args.json,
         &json!({
-            "id": id,
-            "name": created.tenant.name,
-            "slug": created.tenant.slug,
-            "apiKey": created.api_key.key,
-            "apiKeyId": ApiKeyId(created.api_key.model.id).to_global(),
+            "tenant": output::tenant_json(&created.tenant),
+            "apiKey": output::api_key_json(&created.api_key.model),
+            "key": created.api_key.key,
         }),
         &format!(
             "created tenant `{}` (slug `{}`, id {id})\nAPI key (shown once, store it now): {}",
@@ -193,10 +220,7 @@ pub async fn create_api_key(config: &Config, args: CreateApiKeyArgs) -> anyhow::
     output::print(
         args.json,
         &json!({
-            "id": id,
-            "tenantId": scope.tenant_id().to_global(),
-            "name": created.model.name,
-            "prefix": created.model.prefix,
+            "apiKey": output::api_key_json(&created.model),
             "key": created.key,
         }),
         &format!(

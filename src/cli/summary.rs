@@ -230,10 +230,7 @@ impl Summary {
             .collect();
         json!({
             "sourceId": SourceId(source.id).to_global(),
-            "mode": match mode {
-                ImportMode::Incremental => "incremental",
-                ImportMode::Full => "full",
-            },
+            "mode": crate::cli::output::import_mode_json(mode),
             "dryRun": self.dry_run,
             "files": files,
             "totals": {

@@ -138,6 +138,22 @@ pub async fn find_for_cli(
     found.ok_or_else(|| Error::not_found("Tenant", reference))
 }
 
+/// The tenant [`create_tenant`] would have made from `name` without a slug: the one whose
+/// slug is derived from `name`, if there is one.
+pub async fn find_by_name(
+    db: &DatabaseConnection,
+    name: &str,
+) -> Result<Option<tenant::Model>, Error> {
+    let slug = slugify(name);
+    if slug.is_empty() {
+        return Ok(None);
+    }
+    Ok(tenant::Entity::find()
+        .filter(tenant::Column::Slug.eq(slug))
+        .one(db)
+        .await?)
+}
+
 /// A read-write scope for a tenant named on the command line (the operator owns the database).
 pub async fn scope_for_cli(db: &DatabaseConnection, reference: &str) -> Result<TenantScope, Error> {
     let tenant = find_for_cli(db, reference).await?;

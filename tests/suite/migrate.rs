@@ -358,8 +358,9 @@ async fn a_corrupt_file_among_good_ones_fails_alone() {
     assert_eq!(out.status.code(), Some(3));
     assert_eq!(
         text(&out.stderr).trim(),
-        "error: invalid files: 4 of 6 files failed, and nothing of them was imported: \
-         2-broken.json, 3-no-id.ndjson, 4-twice.jsonl, 5-not-json.ndjson"
+        "error: invalid files: 4 of 6 files failed, and nothing of a failed file was written; \
+         imported: 1-good.json, 6-good.ndjson; \
+         not imported: 2-broken.json, 3-no-id.ndjson, 4-twice.jsonl, 5-not-json.ndjson"
     );
     let stdout = text(&out.stdout);
     assert!(
@@ -502,7 +503,7 @@ async fn exit_codes() {
     // One file, full: what it lacks is removed.
     let (c, report) = m.report(&["b.ndjson", "--mode", "full"]);
     assert_eq!(c, 0);
-    assert_eq!(report["mode"], "full");
+    assert_eq!(report["mode"], "FULL");
     assert_eq!(counts(&report["totals"]), [1, 0, 0, 1, 2, 0]);
 
     assert_eq!(code(&[]).0, 2, "no path and no --auto is a usage error");
@@ -566,6 +567,15 @@ async fn exit_codes() {
     assert_eq!(report["files"][0]["error"]["code"], "CONFLICT");
     assert_eq!(report["files"][1]["status"], "skipped");
     assert_eq!(report["totals"]["skippedFiles"], 1);
+    assert_eq!(report["error"], report["files"][0]["error"]);
+    // Without --json, the last line names the files imported and not.
+    let out = m.migrate(&["a.json", "b.ndjson"]);
+    assert_eq!(out.status.code(), Some(5));
+    assert_eq!(
+        text(&out.stderr).trim(),
+        "error: stopped at a.json (imported: none; not imported: a.json, b.ndjson): \
+         source `Feed` is inactive; activate it (updateSource with active: true) before importing"
+    );
 }
 
 #[tokio::test]
@@ -585,9 +595,15 @@ async fn the_json_report() {
         report,
         json!({
             "sourceId": m.source,
-            "mode": "incremental",
+            "mode": "INCREMENTAL",
             "dryRun": false,
             "changed": true,
+            "error": {
+                "code": "BAD_USER_INPUT",
+                "field": "files",
+                "message": "invalid files: 1 of 2 files failed, and nothing of a failed file \
+                            was written; imported: a.json; not imported: b.ndjson",
+            },
             "durationMs": null,
             "files": [
                 {

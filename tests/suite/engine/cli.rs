@@ -64,11 +64,11 @@ impl Drop for Cli {
 async fn import_sync_and_cleanup_from_the_command_line() {
     let cli = Cli::new().await;
     let tenant = cli.json(&["create-tenant", "Acme", "--json"], None);
-    let tenant = tenant["id"].as_str().unwrap();
+    let tenant = tenant["tenant"]["id"].as_str().unwrap();
     let source = cli.json(&["create-source", tenant, "Feed", "--json"], None);
-    let source = source["id"].as_str().unwrap();
+    let source = source["source"]["id"].as_str().unwrap();
     let target = cli.json(&["create-target", tenant, "Site", "--json"], None);
-    let target = target["id"].as_str().unwrap();
+    let target = target["target"]["id"].as_str().unwrap();
 
     let a = cli.file(
         "a.json",
@@ -78,16 +78,19 @@ async fn import_sync_and_cleanup_from_the_command_line() {
         "b.ndjson",
         "{\"id\": 3, \"price\": 300}\n\n{\"id\": 4, \"price\": 400}\n",
     );
-    let run = cli.json(&["import", tenant, source, &a, &b, "--json"], None);
+    let payload = cli.json(&["import", tenant, source, &a, &b, "--json"], None);
+    assert_eq!(payload["listings"], 4);
+    let run = &payload["importRun"];
+    assert_eq!(run["mode"], "INCREMENTAL");
+    assert_eq!(run["sourceId"], source);
     assert_eq!(
         [
-            &run["items"],
             &run["created"],
             &run["updated"],
             &run["unchanged"],
             &run["removed"]
         ],
-        [&json!(4), &json!(4), &json!(0), &json!(0), &json!(0)]
+        [&json!(4), &json!(0), &json!(0), &json!(0)]
     );
 
     // A bad line is named by file and line; nothing is written.
@@ -119,7 +122,8 @@ async fn import_sync_and_cleanup_from_the_command_line() {
             "--json",
         ],
         Some(stdin),
-    );
+    )["importRun"]
+        .clone();
     assert_eq!(
         [
             &run["created"],
@@ -133,13 +137,17 @@ async fn import_sync_and_cleanup_from_the_command_line() {
     let run = cli.json(
         &["import", "acme", "Feed", "-", "--mode", "full", "--json"],
         Some(stdin),
-    );
+    )["importRun"]
+        .clone();
+    assert_eq!(run["mode"], "FULL");
     assert_eq!(
         [&run["updated"], &run["removed"], &run["dryRun"]],
         [&json!(1), &json!(1), &json!(false)]
     );
 
     let log = cli.json(&["sync", tenant, source, target, "--json"], None);
+    let log = &log["syncLog"];
+    assert_eq!([&log["sourceId"], &log["targetId"]], [source, target]);
     assert_eq!(
         [
             &log["created"],

@@ -1,5 +1,11 @@
 //! The real `sync-manager` binary: `init`, the `create-*` commands with the ids they print,
 //! their exit codes, `export-schema`, `--help`, and `serve` answering on a socket.
+//! `setup` covers repeating `init` and reaching PostgreSQL, `json` the `--json` vocabulary,
+//! `demo` the key of `serve --demo`.
+
+mod demo;
+mod json;
+mod setup;
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -13,18 +19,18 @@ use tower::ServiceExt;
 
 use crate::common::{TestDatabase, decode_id, test_config, unique_name};
 
-const BIN: &str = env!("CARGO_BIN_EXE_sync-manager");
+pub(super) const BIN: &str = env!("CARGO_BIN_EXE_sync-manager");
 
 /// A fresh database and an empty working directory (so no `.env` is read) for the binary.
-struct Cli {
-    url: String,
-    dir: PathBuf,
+pub(super) struct Cli {
+    pub(super) url: String,
+    pub(super) dir: PathBuf,
     // Last, so it is dropped after everything that uses it.
     _database: TestDatabase,
 }
 
 impl Cli {
-    async fn new() -> Self {
+    pub(super) async fn new() -> Self {
         let (database, url) = TestDatabase::create().await;
         let dir = std::env::temp_dir().join(format!("{}_cwd", unique_name()));
         std::fs::create_dir_all(&dir).expect("working directory");
@@ -35,7 +41,7 @@ impl Cli {
         }
     }
 
-    fn command(&self, args: &[&str]) -> Command {
+    pub(super) fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(BIN);
         command
             .args(args)
@@ -51,12 +57,12 @@ impl Cli {
         command
     }
 
-    fn run(&self, args: &[&str]) -> Output {
+    pub(super) fn run(&self, args: &[&str]) -> Output {
         self.command(args).output().expect("run sync-manager")
     }
 
     /// Runs a command that must succeed and print one JSON object.
-    fn json(&self, args: &[&str]) -> Value {
+    pub(super) fn json(&self, args: &[&str]) -> Value {
         let output = self.run(args);
         assert_eq!(
             output.status.code(),
@@ -70,7 +76,7 @@ impl Cli {
     }
 
     /// Runs a command that must fail with `code`; returns its stderr.
-    fn fails(&self, args: &[&str], code: i32) -> String {
+    pub(super) fn fails(&self, args: &[&str], code: i32) -> String {
         let output = self.run(args);
         let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
         assert_eq!(output.status.code(), Some(code), "{args:?}: {stderr}");
@@ -79,7 +85,7 @@ impl Cli {
     }
 
     /// Sends a GraphQL request to a router over this database, as the server would.
-    async fn graphql(&self, key: &str, query: &str) -> Value {
+    pub(super) async fn graphql(&self, key: &str, query: &str) -> Value {
         let db = sync_manager::db::connect(&self.url).await.expect("connect");
         let config = test_config();
         let state = sync_manager::http::AppState::new(db.clone(), &config, None);
@@ -101,7 +107,7 @@ impl Cli {
     }
 
     /// How many rows `table` has.
-    async fn count(&self, table: &str) -> i64 {
+    pub(super) async fn count(&self, table: &str) -> i64 {
         use sea_orm::ConnectionTrait;
         let db = sync_manager::db::connect(&self.url).await.expect("connect");
         let statement = sea_orm::Statement::from_string(
@@ -125,7 +131,7 @@ impl Drop for Cli {
     }
 }
 
-fn str_of<'a>(value: &'a Value, key: &str) -> &'a str {
+pub(super) fn str_of<'a>(value: &'a Value, key: &str) -> &'a str {
     value[key]
         .as_str()
         .unwrap_or_else(|| panic!("`{key}` in {value}"))
@@ -145,30 +151,31 @@ async fn init_then_every_create_command_takes_the_ids_it_printed() {
     // Twice is harmless.
     assert_eq!(cli.run(&["init"]).status.code(), Some(0));
 
-    let tenant = cli.json(&["create-tenant", "Acme Homes", "--json"]);
-    let mut keys: Vec<&String> = tenant.as_object().unwrap().keys().collect();
+    let created = cli.json(&["create-tenant", "Acme Homes", "--json"]);
+    let mut keys: Vec<&String> = created.as_object().unwrap().keys().collect();
     keys.sort();
-    assert_eq!(keys, ["apiKey", "apiKeyId", "id", "name", "slug"]);
+    assert_eq!(keys, ["apiKey", "key", "tenant"]);
+    let tenant = &created["tenant"];
     assert_eq!(tenant["name"], "Acme Homes");
     assert_eq!(tenant["slug"], "acme-homes");
-    let tenant_id = str_of(&tenant, "id");
+    let tenant_id = str_of(tenant, "id");
     let (type_name, tenant_key) = decode_id(tenant_id);
     assert_eq!(type_name, "Tenant");
-    assert_eq!(decode_id(str_of(&tenant, "apiKeyId")).0, "ApiKey");
-    let first_key = str_of(&tenant, "apiKey");
+    assert_eq!(decode_id(str_of(&created["apiKey"], "id")).0, "ApiKey");
+    let first_key = str_of(&created, "key");
     assert!(first_key.starts_with("smk_"), "{first_key}");
 
     // The tenant by its printed global id, by its numeric id, and by its slug.
     let scraper = cli.json(&["create-api-key", tenant_id, "--name", "scraper", "--json"]);
-    assert_eq!(scraper["tenantId"], json!(tenant_id));
-    assert_eq!(scraper["name"], "scraper");
+    assert_eq!(scraper["apiKey"]["name"], "scraper");
     let scraper_key = str_of(&scraper, "key");
-    assert_eq!(scraper["prefix"], json!(&scraper_key[..12]));
-    assert_eq!(decode_id(str_of(&scraper, "id")).0, "ApiKey");
+    assert_eq!(scraper["apiKey"]["prefix"], json!(&scraper_key[..12]));
+    assert_eq!(scraper["apiKey"]["scopes"], json!(["READ", "WRITE"]));
+    assert_eq!(decode_id(str_of(&scraper["apiKey"], "id")).0, "ApiKey");
     let numeric = tenant_key.to_string();
     let reader = cli.json(&["create-api-key", &numeric, "--read-only", "--json"]);
-    assert_eq!(reader["tenantId"], json!(tenant_id));
-    assert_eq!(reader["name"], "cli");
+    assert_eq!(reader["apiKey"]["name"], "cli");
+    assert_eq!(reader["apiKey"]["scopes"], json!(["READ"]));
     let reader_key = str_of(&reader, "key");
 
     let source = cli.json(&[
@@ -180,10 +187,10 @@ async fn init_then_every_create_command_takes_the_ids_it_printed() {
         "--config",
         r#"{"id_field":"ref"}"#,
         "--json",
-    ]);
-    assert_eq!(source["tenantId"], json!(tenant_id));
+    ])["source"]
+        .clone();
     assert_eq!(source["name"], "Feed");
-    assert_eq!(source["kind"], "scraped");
+    assert_eq!(source["kind"], "SCRAPED");
     assert_eq!(decode_id(str_of(&source, "id")).0, "Source");
     let target = cli.json(&[
         "create-target",
@@ -192,10 +199,10 @@ async fn init_then_every_create_command_takes_the_ids_it_printed() {
         "--kind",
         "website",
         "--json",
-    ]);
-    assert_eq!(target["tenantId"], json!(tenant_id));
+    ])["target"]
+        .clone();
     assert_eq!(target["name"], "Site");
-    assert_eq!(target["kind"], "website");
+    assert_eq!(target["kind"], "WEBSITE");
     let inactive = cli.json(&[
         "create-target",
         &numeric,
@@ -208,8 +215,11 @@ async fn init_then_every_create_command_takes_the_ids_it_printed() {
         r#"{"url":"https://partner.example"}"#,
         "--inactive",
         "--json",
-    ]);
-    assert_eq!(inactive["kind"], "api");
+    ])["target"]
+        .clone();
+    assert_eq!(inactive["kind"], "API");
+    assert_eq!(inactive["conflictPolicy"], "KEEP_TARGET");
+    assert_eq!(inactive["active"], false);
 
     // Every printed key authenticates, and the API shows what the CLI made.
     let query = "{ viewer { id name slug apiKeys { nodes { name scopes } } }
@@ -283,11 +293,11 @@ async fn without_json_the_output_is_for_people() {
 async fn failures_have_their_exit_codes_and_write_nothing() {
     let cli = Cli::new().await;
     let tenant = cli.json(&["create-tenant", "Acme", "--json"]);
-    let tenant_id = str_of(&tenant, "id");
+    let tenant_id = str_of(&tenant["tenant"], "id");
     cli.json(&["create-source", "acme", "Feed", "--json"]);
 
     // 4: no such tenant, by slug, numeric id or the global id of something else.
-    let api_key_id = str_of(&tenant, "apiKeyId");
+    let api_key_id = str_of(&tenant["apiKey"], "id");
     for reference in ["nobody", "999999", api_key_id] {
         let stderr = cli.fails(&["create-api-key", reference, "--json"], 4);
         assert!(stderr.contains("not found"), "{stderr}");
@@ -435,18 +445,23 @@ async fn help_names_every_environment_variable_without_secrets() {
 }
 
 /// A `serve` child process, killed when dropped.
-struct Served {
-    child: Child,
-    lines: Vec<String>,
-    base: String,
+pub(super) struct Served {
+    pub(super) child: Child,
+    pub(super) lines: Vec<String>,
+    pub(super) base: String,
 }
 
 impl Served {
     /// Starts `serve` and reads its banner up to the line starting with `until`.
-    fn start(mut command: Command, until: &str) -> Self {
+    pub(super) fn start(command: Command, until: &str) -> Self {
+        Self::start_with_stderr(command, until, Stdio::null())
+    }
+
+    /// As [`Served::start`], with the server's stderr going to `stderr`.
+    pub(super) fn start_with_stderr(mut command: Command, until: &str, stderr: Stdio) -> Self {
         let mut child = command
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("spawn serve");
         let stdout = child.stdout.take().expect("stdout");
@@ -579,7 +594,7 @@ async fn a_tenant_with_a_numeric_slug_can_be_named_by_it() {
     let cli = Cli::new().await;
     // `valid_slug` accepts digits only; no tenant has the id 2024.
     let tenant = cli.json(&["create-tenant", "Vintage", "--slug", "2024", "--json"]);
-    assert_eq!(tenant["slug"], "2024");
+    assert_eq!(tenant["tenant"]["slug"], "2024");
     let output = cli.run(&["create-source", "2024", "Feed", "--json"]);
     assert_eq!(
         output.status.code(),
@@ -588,7 +603,14 @@ async fn a_tenant_with_a_numeric_slug_can_be_named_by_it() {
         String::from_utf8_lossy(&output.stderr)
     );
     let source: Value = serde_json::from_slice(&output.stdout).expect("JSON");
-    assert_eq!(source["tenantId"], tenant["id"]);
+    assert_eq!(source["source"]["name"], "Feed");
+    let listed = cli
+        .graphql(str_of(&tenant, "key"), "{ sources { nodes { id } } }")
+        .await;
+    assert_eq!(
+        listed["data"]["sources"]["nodes"][0]["id"],
+        source["source"]["id"]
+    );
 }
 
 #[tokio::test]
