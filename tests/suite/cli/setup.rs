@@ -241,7 +241,7 @@ async fn a_closed_port_fails_at_once_naming_the_address_and_the_cause() {
         )
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.status.code(), Some(7));
     assert_eq!(
         stderr_of(&output),
         format!(

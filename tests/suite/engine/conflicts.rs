@@ -229,6 +229,7 @@ async fn a_sync_counts_new_and_open_conflicts_and_kept_edits_apart() {
     );
     let json: Value =
         serde_json::from_str(&run(&["sync", "acme", "Feed", "Site", "--json"])).unwrap();
+    let json = &json["syncLog"];
     assert_eq!(
         [
             &json["newConflicts"],
