@@ -18,7 +18,7 @@ export DATABASE_URL="${PG_ADMIN%/*}/$DB?sslmode=disable"
 SERVER=
 trap 'kill $SERVER 2>/dev/null || true; sleep 1; psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)"' EXIT
 WORK=$(mktemp -d)
-KEY=$($BIN create-tenant "Load Test" --slug load --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["apiKey"])')
+KEY=$($BIN create-tenant "Load Test" --slug load --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
 for s in $(seq 0 9); do
     $BIN create-source load "Source $s" --json >/dev/null
     python3 bench/listings.py 1000 "S${s}-" "$s" > "$WORK/s$s.ndjson"
