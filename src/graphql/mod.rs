@@ -11,6 +11,7 @@ pub mod conform;
 pub mod connection;
 pub mod context;
 pub mod fast;
+pub mod input_errors;
 pub mod loaders;
 pub mod mutation;
 pub mod node;
@@ -140,6 +141,7 @@ impl Api {
         let variables = conform::directive_variables(&document, operation, &request.variables);
         request.set_parsed_query(document.clone());
         let mut response = self.schema.execute(request).await;
+        input_errors::name_argument_errors(&mut response, &document);
         conform::conform(&mut response, &self.shape, &document, operation, &variables);
         response
     }
