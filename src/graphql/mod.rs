@@ -14,6 +14,7 @@ pub mod mutation;
 pub mod node;
 pub mod persisted;
 pub mod query;
+pub mod sdl;
 pub mod types;
 
 use async_graphql::{EmptySubscription, Schema};
@@ -66,13 +67,4 @@ pub fn build_schema(db: DatabaseConnection, config: SchemaConfig) -> AppSchema {
     builder.finish()
 }
 
-/// The SDL of the schema, as `schema.graphql` holds it.
-pub fn schema_sdl() -> String {
-    Schema::build(
-        query::QueryRoot,
-        mutation::MutationRoot::default(),
-        EmptySubscription,
-    )
-    .finish()
-    .sdl()
-}
+pub use sdl::schema_sdl;
