@@ -9,6 +9,8 @@ pub mod args;
 pub mod connection;
 pub mod context;
 pub mod fast;
+pub mod invalid_input;
+pub mod limits;
 pub mod loaders;
 pub mod mutation;
 pub mod node;

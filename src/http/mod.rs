@@ -7,6 +7,7 @@
 //! fails to parse or validate is a 400 without `data`), `application/json` otherwise.
 
 mod cache;
+mod explain;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -33,6 +34,7 @@ use crate::db;
 use crate::domain::api_keys;
 use crate::error::code;
 use crate::graphql::context::{AdminAuth, RequestAuth, TenantAuth};
+use crate::graphql::limits::QueryLimits;
 use crate::graphql::loaders::Loaders;
 use crate::graphql::persisted::{PersistedQueries, PersistedQueryError};
 use crate::graphql::{AppSchema, build_schema};
@@ -58,6 +60,8 @@ struct Inner {
     timeout: Duration,
     persisted: PersistedQueries,
     cache: Option<ResponseCache>,
+    limits: QueryLimits,
+    max_body_bytes: usize,
 }
 
 impl AppState {
@@ -81,6 +85,8 @@ impl AppState {
                 timeout: Duration::from_millis(config.request_timeout_ms.max(1)),
                 persisted: PersistedQueries::new(config.apq_cache_size),
                 cache: ResponseCache::new(config.response_cache_mb.saturating_mul(1 << 20)),
+                limits: QueryLimits::new(&config.schema_config()),
+                max_body_bytes: config.max_body_bytes,
             }),
         }
     }
@@ -230,6 +236,22 @@ fn error_response(
         .into_response()
 }
 
+/// A request error (no `data` in `application/graphql-response+json`, with its 400 status;
+/// `data: null` in `application/json`), as async-graphql's own request errors are answered.
+fn request_error_response(media: &'static str, error: async_graphql::ServerError) -> Response {
+    let (status, body) = if media == GRAPHQL_RESPONSE_JSON {
+        (StatusCode::BAD_REQUEST, json!({ "errors": [error] }))
+    } else {
+        (StatusCode::OK, json!({ "data": null, "errors": [error] }))
+    };
+    (
+        status,
+        [(header::CONTENT_TYPE, HeaderValue::from_static(media))],
+        body.to_string(),
+    )
+        .into_response()
+}
+
 fn api_key_from(headers: &HeaderMap) -> Option<String> {
     if let Some(key) = headers.get("x-api-key").and_then(|v| v.to_str().ok()) {
         return Some(key.trim().to_owned());
@@ -320,12 +342,14 @@ async fn graphql(
         Ok(body) => body,
         Err(rejection) => {
             let status = rejection.status();
-            let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
-                code::PAYLOAD_TOO_LARGE
-            } else {
-                code::BAD_USER_INPUT
-            };
-            return error_response(status, media, code, rejection.body_text());
+            if status == StatusCode::PAYLOAD_TOO_LARGE {
+                let message = format!(
+                    "the request body is larger than the server's limit of {} bytes",
+                    state.inner.max_body_bytes
+                );
+                return error_response(status, media, code::PAYLOAD_TOO_LARGE, message);
+            }
+            return error_response(status, media, code::BAD_USER_INPUT, rejection.body_text());
         }
     };
     let auth = authenticate(&state, &headers).await;
@@ -340,6 +364,16 @@ async fn graphql(
         && let Some(answer) = cache.get(key)
     {
         return answer_response(StatusCode::OK, media, answer, Some("HIT"));
+    }
+    if body.trim_ascii_start().starts_with(b"[") {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            media,
+            code::BAD_USER_INPUT,
+            "batched requests (a JSON array) are not supported: send one GraphQL request, a JSON \
+             object, per POST"
+                .into(),
+        );
     }
     let mut request: async_graphql::Request = match serde_json::from_slice(&body) {
         Ok(request) => request,
@@ -365,6 +399,10 @@ async fn graphql(
         };
         // Apollo clients expect the 200 answer with this error to retry with the text.
         return error_response(StatusCode::OK, media, code, message.into());
+    }
+    // Before the parser, whose recursion limit would otherwise answer a deep query first.
+    if let Err(error) = state.inner.limits.check_nesting(&request.query) {
+        return request_error_response(media, error);
     }
     // Parsed once here (execution reuses the document) to tell a query, whose answer may be
     // kept, from a mutation, which must run every time.
@@ -398,6 +436,9 @@ async fn graphql(
     let request_error = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
+    if request_error {
+        explain::explain_request_errors(&state, &body, &mut response.errors).await;
+    }
     for err in &mut response.errors {
         let code = builtin_code(&err.message, request_error);
         let extensions = err.extensions.get_or_insert_with(Default::default);
