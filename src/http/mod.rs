@@ -314,7 +314,7 @@ async fn graphql(
         return error_response(
             StatusCode::NOT_ACCEPTABLE,
             APPLICATION_JSON,
-            "NOT_ACCEPTABLE",
+            code::NOT_ACCEPTABLE,
             format!(
                 "cannot answer in any type the Accept header allows; use {GRAPHQL_RESPONSE_JSON} or {APPLICATION_JSON}"
             ),
@@ -334,7 +334,7 @@ async fn graphql(
         return error_response(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             media,
-            "UNSUPPORTED_MEDIA_TYPE",
+            code::UNSUPPORTED_MEDIA_TYPE,
             "a GraphQL request must be sent with `Content-Type: application/json`".into(),
         );
     }

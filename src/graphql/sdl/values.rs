@@ -325,7 +325,9 @@ pub(super) fn printable_as_block_string(s: &str) -> bool {
             }
         }
     }
-    !is_empty_line && !(has_common_indent && seen_non_empty_line)
+    // Not with trailing empty lines, nor with an indentation common to every line.
+    let common_indent = has_common_indent && seen_non_empty_line;
+    !is_empty_line && !common_indent
 }
 
 /// graphql-js's `printBlockString` (not minimised).
