@@ -292,7 +292,12 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> RequestAuth {
 
 /// The code of an error async-graphql raised itself (they carry none).
 fn builtin_code(message: &str, request_error: bool) -> &'static str {
-    if message.contains("nested too deep") {
+    // Also the recursion limits of async-graphql (selection sets nested through fragments)
+    // and of its parser: deep nesting, whatever counts it.
+    if message.contains("nested too deep")
+        || message.starts_with("The recursion depth of the query")
+        || message == "recursion limit exceeded."
+    {
         code::QUERY_TOO_DEEP
     } else if message.contains("too complex") {
         code::QUERY_TOO_COMPLEX

@@ -98,6 +98,25 @@ async fn a_query_deeper_than_the_parser_goes_is_too_deep_not_bad_input() {
 }
 
 #[tokio::test]
+async fn nesting_through_inline_fragments_past_the_recursion_limit_is_too_deep() {
+    let app = TestApp::spawn().await;
+    let (_, key) = app.create_tenant("Acme").await;
+    // Two levels of fields, but 35 inline fragments: past async-graphql's recursion limit.
+    let query = format!(
+        "{{ viewer {{ {}name{} }} }}",
+        "... on Tenant { ".repeat(35),
+        " }".repeat(35)
+    );
+    let body = app.graphql(&key, &query, json!({})).await;
+    assert_eq!(body["data"], json!(null));
+    assert_eq!(error_code(&body), "QUERY_TOO_DEEP");
+    assert_eq!(
+        only_error(&body)["message"],
+        "The recursion depth of the query cannot be greater than `32`"
+    );
+}
+
+#[tokio::test]
 async fn a_query_too_complex_is_refused_with_its_cost_and_the_limit() {
     let app = TestApp::spawn().await;
     let (_, key) = app.create_tenant("Acme").await;
