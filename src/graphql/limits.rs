@@ -12,6 +12,8 @@
 //! of 32 selection sets) before the depth limit can speak, so [`QueryLimits::check_nesting`]
 //! measures the nesting on the query text first, without parsing it.
 
+mod nesting;
+
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -27,6 +29,7 @@ use async_graphql::{
 
 use super::{AppSchema, SchemaConfig, args, mutation, query};
 use crate::error::code;
+use nesting::Nesting;
 
 /// async-graphql's messages for its two limits.
 const TOO_COMPLEX: &str = "Query is too complex.";
@@ -282,165 +285,5 @@ impl Walk<'_> {
                 }
             }
         }
-    }
-}
-
-/// How deep the selection sets of a query's text nest.
-#[derive(Debug, PartialEq, Eq)]
-struct Nesting {
-    /// The deepest nesting of selection sets, inline fragments not counted: the depth of the
-    /// fields when the query has no named fragments, else a lower bound of it.
-    depth: usize,
-    /// Whether the query spreads named fragments (`...Name`).
-    named_spreads: bool,
-}
-
-/// Where the scan is after `...`: an inline fragment's braces add no level of fields.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Spread {
-    None,
-    /// Just after `...`.
-    Start,
-    /// After `... on`.
-    On,
-    /// In the head of an inline fragment (type condition, directives) before its `{`.
-    InlineHead,
-}
-
-impl Nesting {
-    fn of(query: &str) -> Self {
-        let bytes = query.as_bytes();
-        let mut braces: Vec<bool> = Vec::new();
-        let mut depth = 0;
-        let mut deepest = 0;
-        let mut parens = 0usize;
-        let mut spread = Spread::None;
-        let mut named_spreads = false;
-        let mut i = 0;
-        while i < bytes.len() {
-            let b = bytes[i];
-            match b {
-                b'#' => {
-                    while i < bytes.len() && bytes[i] != b'\n' && bytes[i] != b'\r' {
-                        i += 1;
-                    }
-                    continue;
-                }
-                b'"' if bytes[i..].starts_with(b"\"\"\"") => {
-                    i += 3;
-                    while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
-                        i += if bytes[i..].starts_with(b"\\\"\"\"") {
-                            4
-                        } else {
-                            1
-                        };
-                    }
-                    i += 3;
-                    continue;
-                }
-                b'"' => {
-                    i += 1;
-                    while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
-                        i += if bytes[i] == b'\\' { 2 } else { 1 };
-                    }
-                    i += 1;
-                    continue;
-                }
-                b'(' => parens += 1,
-                b')' => parens = parens.saturating_sub(1),
-                _ if parens > 0 => {}
-                b'{' => {
-                    let counted = spread == Spread::None;
-                    braces.push(counted);
-                    if counted {
-                        depth += 1;
-                        deepest = deepest.max(depth);
-                    }
-                    spread = Spread::None;
-                }
-                b'}' => {
-                    if braces.pop() == Some(true) {
-                        depth -= 1;
-                    }
-                    spread = Spread::None;
-                }
-                b'.' if bytes[i..].starts_with(b"...") => {
-                    spread = Spread::Start;
-                    i += 3;
-                    continue;
-                }
-                b'@' => {
-                    if spread == Spread::Start {
-                        spread = Spread::InlineHead;
-                    }
-                }
-                b'_' | b'a'..=b'z' | b'A'..=b'Z' => {
-                    let start = i;
-                    while i < bytes.len() && (bytes[i] == b'_' || bytes[i].is_ascii_alphanumeric())
-                    {
-                        i += 1;
-                    }
-                    let name = &bytes[start..i];
-                    spread = match spread {
-                        Spread::Start if name == b"on" => Spread::On,
-                        Spread::Start => {
-                            named_spreads = true;
-                            Spread::None
-                        }
-                        Spread::On | Spread::InlineHead => Spread::InlineHead,
-                        Spread::None => Spread::None,
-                    };
-                    continue;
-                }
-                b' ' | b'\t' | b'\n' | b'\r' | b',' => {}
-                _ => {
-                    if spread != Spread::InlineHead {
-                        spread = Spread::None;
-                    }
-                }
-            }
-            i += 1;
-        }
-        Self {
-            depth: deepest,
-            named_spreads,
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn depth(query: &str) -> usize {
-        Nesting::of(query).depth
-    }
-
-    #[test]
-    fn nesting_counts_selection_sets_of_fields() {
-        assert_eq!(depth("{ a }"), 1);
-        assert_eq!(depth("{ a { b { c } } d }"), 3);
-        assert_eq!(
-            depth("query Q($v: In = {a: {b: 1}}) { a(x: {y: {z: [1]}}) { b } }"),
-            2
-        );
-        assert_eq!(
-            depth("{ a { ... on T { b { c } } ... @include(if: true) { d } } }"),
-            3
-        );
-        assert_eq!(
-            depth("{ a(s: \"{{{\", t: \"\"\" { \\\"\"\" {\"\"\") { b } } # { { {"),
-            2
-        );
-        assert_eq!(depth("{ a { b } } fragment F on T { c { d { e } } }"), 3);
-        let spread = Nesting::of("{ a { ...F } } fragment F on T { b }");
-        assert_eq!(
-            spread,
-            Nesting {
-                depth: 2,
-                named_spreads: true
-            }
-        );
-        assert!(!Nesting::of("{ a { ... on T { b } } }").named_spreads);
     }
 }

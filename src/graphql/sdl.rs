@@ -12,13 +12,14 @@
 //! A test runs graphql-js itself on the served introspection and compares (README,
 //! Development).
 
+mod introspection;
 mod values;
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use async_graphql::{EmptySubscription, Schema};
-use serde::Deserialize;
+use introspection::{Answer, Directive, FullType, InputValue, IntrospectionSchema, Kind};
 
 use super::{mutation, query};
 
@@ -73,121 +74,6 @@ pub async fn schema_sdl() -> Result<String, SdlError> {
 pub fn print_introspection(data: serde_json::Value) -> Result<String, SdlError> {
     let answer: Answer = serde_json::from_value(data)?;
     Printer::new(&answer.schema).print()
-}
-
-#[derive(Deserialize)]
-struct Answer {
-    #[serde(rename = "__schema")]
-    schema: IntrospectionSchema,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct IntrospectionSchema {
-    #[serde(default)]
-    description: Option<String>,
-    query_type: Option<NamedRef>,
-    mutation_type: Option<NamedRef>,
-    subscription_type: Option<NamedRef>,
-    types: Vec<FullType>,
-    directives: Vec<Directive>,
-}
-
-#[derive(Deserialize)]
-struct NamedRef {
-    name: String,
-}
-
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-enum Kind {
-    Scalar,
-    Object,
-    Interface,
-    Union,
-    Enum,
-    InputObject,
-    List,
-    NonNull,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct FullType {
-    kind: Kind,
-    name: String,
-    description: Option<String>,
-    #[serde(rename = "specifiedByURL", default)]
-    specified_by_url: Option<String>,
-    #[serde(default)]
-    is_one_of: Option<bool>,
-    fields: Option<Vec<Field>>,
-    input_fields: Option<Vec<InputValue>>,
-    interfaces: Option<Vec<TypeRef>>,
-    enum_values: Option<Vec<EnumValue>>,
-    possible_types: Option<Vec<TypeRef>>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Field {
-    name: String,
-    description: Option<String>,
-    args: Vec<InputValue>,
-    #[serde(rename = "type")]
-    ty: TypeRef,
-    deprecation_reason: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct InputValue {
-    name: String,
-    description: Option<String>,
-    #[serde(rename = "type")]
-    ty: TypeRef,
-    default_value: Option<String>,
-    #[serde(default)]
-    deprecation_reason: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct EnumValue {
-    name: String,
-    description: Option<String>,
-    deprecation_reason: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Directive {
-    name: String,
-    description: Option<String>,
-    #[serde(default)]
-    is_repeatable: Option<bool>,
-    locations: Vec<String>,
-    args: Vec<InputValue>,
-    #[serde(default)]
-    deprecation_reason: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct TypeRef {
-    kind: Kind,
-    name: Option<String>,
-    of_type: Option<Box<TypeRef>>,
-}
-
-impl std::fmt::Display for TypeRef {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match (self.kind, &self.of_type) {
-            (Kind::NonNull, Some(inner)) => write!(f, "{inner}!"),
-            (Kind::List, Some(inner)) => write!(f, "[{inner}]"),
-            _ => f.write_str(self.name.as_deref().unwrap_or_default()),
-        }
-    }
 }
 
 /// The scalars, directives and types graphql-js's `printSchema` leaves out (by name, as it

@@ -14,7 +14,7 @@ use async_graphql::parser::parse_query;
 use async_graphql::parser::types::DocumentOperations;
 use async_graphql::{Name, Value as ConstValue};
 
-use super::{FullType, Kind, TypeRef};
+use super::introspection::{FullType, Kind, TypeRef};
 
 /// A value as graphql-js holds it after coercion (a JavaScript value).
 #[derive(Clone, Debug, PartialEq)]
