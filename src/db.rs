@@ -27,13 +27,22 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// The database cannot be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
-    /// The PostgreSQL server did not let us in (down, unreachable, wrong credentials, no
-    /// such database).
+    /// The PostgreSQL server could not be reached (down, refused, no answer in time): the
+    /// same command may work later.
     #[error("cannot connect to PostgreSQL at {address}: {cause}")]
     Unreachable {
         /// `host:port` as the URL gives them.
         address: String,
-        /// Why, e.g. `connection refused` or `database "sync" does not exist`.
+        /// Why, e.g. `connection refused`.
+        cause: String,
+    },
+    /// The PostgreSQL server answered and did not let us in (wrong credentials, no such
+    /// database): the configuration needs fixing, retrying will not help.
+    #[error("cannot connect to PostgreSQL at {address}: {cause}")]
+    Refused {
+        /// `host:port` as the URL gives them.
+        address: String,
+        /// Why, e.g. `database "sync" does not exist`.
         cause: String,
     },
     /// `DATABASE_URL` is not a URL the database driver understands.
@@ -84,7 +93,11 @@ async fn pg_connect(options: &PgConnectOptions) -> Result<PgConnection, (OpenErr
         Ok(Err(sqlx::Error::Database(err))) => {
             // 3D000 invalid_catalog_name: the server is up, the database is not there.
             let missing = err.code().as_deref() == Some("3D000");
-            Err((unreachable(err.message().to_owned()), missing))
+            let refused = OpenError::Refused {
+                address: address.clone(),
+                cause: err.message().to_owned(),
+            };
+            Err((refused, missing))
         }
         // An OS error reads as its kind, `connection refused`, without the error number;
         // others (a host name that does not resolve) carry their own message.
@@ -119,8 +132,8 @@ pub async fn prepare(url: &str, create: bool) -> Result<Prepared, OpenError> {
             return Ok(Prepared::Existing);
         }
         Err((error, missing)) if missing && create => error,
-        Err((OpenError::Unreachable { address, cause }, true)) => {
-            return Err(OpenError::Unreachable {
+        Err((OpenError::Refused { address, cause }, true)) => {
+            return Err(OpenError::Refused {
                 address,
                 cause: format!("{cause} (`sync-manager init` creates it)"),
             });

@@ -33,6 +33,10 @@ pub mod code {
     pub const TIMEOUT: &str = "TIMEOUT";
     /// An automatic persisted query's hash is unknown: send the query with it once.
     pub const PERSISTED_QUERY_NOT_FOUND: &str = "PERSISTED_QUERY_NOT_FOUND";
+    /// A POST body sent without `Content-Type: application/json` (HTTP 415).
+    pub const UNSUPPORTED_MEDIA_TYPE: &str = "UNSUPPORTED_MEDIA_TYPE";
+    /// The `Accept` header allows no media type the server answers in (HTTP 406).
+    pub const NOT_ACCEPTABLE: &str = "NOT_ACCEPTABLE";
 }
 
 /// Everything a domain operation can fail with.

@@ -153,6 +153,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sync(args) => listings::sync(&config, args).await,
         Command::Cleanup(args) => listings::cleanup(&config, args).await,
         Command::Serve(args) => server::serve(&config, args).await,
-        Command::ExportSchema(args) => server::export_schema(args),
+        Command::ExportSchema(args) => server::export_schema(args).await,
     }
 }

@@ -62,7 +62,9 @@ pub fn print_error(error: &anyhow::Error, message: &str) {
         Some(domain) => domain_error_json(domain),
         None => {
             let code = match error.downcast_ref::<OpenError>() {
-                Some(OpenError::Unreachable { .. }) => code::SERVICE_UNAVAILABLE,
+                Some(OpenError::Unreachable { .. } | OpenError::Refused { .. }) => {
+                    code::SERVICE_UNAVAILABLE
+                }
                 _ => code::INTERNAL,
             };
             json!({ "code": code, "message": message, "field": null })

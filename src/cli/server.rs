@@ -87,8 +87,8 @@ pub async fn serve(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
 }
 
 /// Prints or writes the SDL.
-pub fn export_schema(args: ExportSchemaArgs) -> anyhow::Result<()> {
-    let sdl = graphql::schema_sdl();
+pub async fn export_schema(args: ExportSchemaArgs) -> anyhow::Result<()> {
+    let sdl = graphql::schema_sdl().await?;
     match args.output {
         Some(path) => std::fs::write(&path, sdl)
             .with_context(|| format!("cannot write {}", path.display()))?,

@@ -12,11 +12,14 @@ pub mod connection;
 pub mod context;
 pub mod fast;
 pub mod input_errors;
+pub mod invalid_input;
+pub mod limits;
 pub mod loaders;
 pub mod mutation;
 pub mod node;
 pub mod persisted;
 pub mod query;
+pub mod sdl;
 pub mod shape;
 pub mod storable;
 pub mod types;
@@ -74,16 +77,7 @@ pub fn build_schema(db: DatabaseConnection, config: SchemaConfig) -> AppSchema {
     builder.finish()
 }
 
-/// The SDL of the schema, as `schema.graphql` holds it.
-pub fn schema_sdl() -> String {
-    Schema::build(
-        query::QueryRoot,
-        mutation::MutationRoot::default(),
-        EmptySubscription,
-    )
-    .finish()
-    .sdl()
-}
+pub use sdl::schema_sdl;
 
 /// The schema as the server runs it: async-graphql's executor, with the spec's input
 /// coercion applied before ([`coercion`]) and its response shape after ([`conform`]).

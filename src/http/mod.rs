@@ -7,6 +7,7 @@
 //! fails to parse or validate is a 400 without `data`), `application/json` otherwise.
 
 mod cache;
+mod explain;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -34,6 +35,7 @@ use crate::domain::api_keys;
 use crate::error::{Error, code};
 use crate::graphql::Api;
 use crate::graphql::context::{AdminAuth, RequestAuth, TenantAuth};
+use crate::graphql::limits::QueryLimits;
 use crate::graphql::loaders::Loaders;
 use crate::graphql::persisted::{PersistedQueries, PersistedQueryError};
 use cache::{CacheKey, ResponseCache};
@@ -58,6 +60,8 @@ struct Inner {
     timeout: Duration,
     persisted: PersistedQueries,
     cache: Option<ResponseCache>,
+    limits: QueryLimits,
+    max_body_bytes: usize,
 }
 
 impl AppState {
@@ -81,6 +85,8 @@ impl AppState {
                 timeout: Duration::from_millis(config.request_timeout_ms.max(1)),
                 persisted: PersistedQueries::new(config.apq_cache_size),
                 cache: ResponseCache::new(config.response_cache_mb.saturating_mul(1 << 20)),
+                limits: QueryLimits::new(&config.schema_config()),
+                max_body_bytes: config.max_body_bytes,
             }),
         }
     }
@@ -294,6 +300,22 @@ fn failure_response(media: &'static str, err: &Error) -> Response {
 /// How long a client should wait before retrying a request the database could not serve.
 const RETRY_AFTER_SECS: &str = "2";
 
+/// A request error (no `data` in `application/graphql-response+json`, with its 400 status;
+/// `data: null` in `application/json`), as async-graphql's own request errors are answered.
+fn request_error_response(media: &'static str, error: async_graphql::ServerError) -> Response {
+    let (status, body) = if media == GRAPHQL_RESPONSE_JSON {
+        (StatusCode::BAD_REQUEST, json!({ "errors": [error] }))
+    } else {
+        (StatusCode::OK, json!({ "data": null, "errors": [error] }))
+    };
+    (
+        status,
+        [(header::CONTENT_TYPE, HeaderValue::from_static(media))],
+        body.to_string(),
+    )
+        .into_response()
+}
+
 fn api_key_from(headers: &HeaderMap) -> Option<String> {
     if let Some(key) = headers.get("x-api-key").and_then(|v| v.to_str().ok()) {
         return Some(key.trim().to_owned());
@@ -338,7 +360,12 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<RequestAu
 
 /// The code of an error async-graphql raised itself (they carry none).
 fn builtin_code(message: &str, request_error: bool) -> &'static str {
-    if message.contains("nested too deep") {
+    // Also the recursion limits of async-graphql (selection sets nested through fragments)
+    // and of its parser: deep nesting, whatever counts it.
+    if message.contains("nested too deep")
+        || message.starts_with("The recursion depth of the query")
+        || message == "recursion limit exceeded."
+    {
         code::QUERY_TOO_DEEP
     } else if message.contains("too complex") {
         code::QUERY_TOO_COMPLEX
@@ -360,7 +387,7 @@ async fn graphql(
         return error_response(
             StatusCode::NOT_ACCEPTABLE,
             APPLICATION_JSON,
-            "NOT_ACCEPTABLE",
+            code::NOT_ACCEPTABLE,
             format!(
                 "cannot answer in any type the Accept header allows; use {GRAPHQL_RESPONSE_JSON} or {APPLICATION_JSON}"
             ),
@@ -380,7 +407,7 @@ async fn graphql(
         return error_response(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             media,
-            "UNSUPPORTED_MEDIA_TYPE",
+            code::UNSUPPORTED_MEDIA_TYPE,
             "a GraphQL request must be sent with `Content-Type: application/json`".into(),
         );
     }
@@ -388,12 +415,14 @@ async fn graphql(
         Ok(body) => body,
         Err(rejection) => {
             let status = rejection.status();
-            let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
-                code::PAYLOAD_TOO_LARGE
-            } else {
-                code::BAD_USER_INPUT
-            };
-            return error_response(status, media, code, rejection.body_text());
+            if status == StatusCode::PAYLOAD_TOO_LARGE {
+                let message = format!(
+                    "the request body is larger than the server's limit of {} bytes",
+                    state.inner.max_body_bytes
+                );
+                return error_response(status, media, code::PAYLOAD_TOO_LARGE, message);
+            }
+            return error_response(status, media, code::BAD_USER_INPUT, rejection.body_text());
         }
     };
     let auth = match authenticate(&state, &headers).await {
@@ -415,6 +444,16 @@ async fn graphql(
         && let Some(answer) = cache.get(key)
     {
         return answer_response(StatusCode::OK, media, answer, Some("HIT"));
+    }
+    if body.trim_ascii_start().starts_with(b"[") {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            media,
+            code::BAD_USER_INPUT,
+            "batched requests (a JSON array) are not supported: send one GraphQL request, a JSON \
+             object, per POST"
+                .into(),
+        );
     }
     let mut request: async_graphql::Request = match serde_json::from_slice(&body) {
         Ok(request) => request,
@@ -440,6 +479,10 @@ async fn graphql(
         };
         // Apollo clients expect the 200 answer with this error to retry with the text.
         return error_response(StatusCode::OK, media, code, message.into());
+    }
+    // Before the parser, whose recursion limit would otherwise answer a deep query first.
+    if let Err(error) = state.inner.limits.check_nesting(&request.query) {
+        return request_error_response(media, error);
     }
     // Parsed once here (execution reuses the document) to tell a query, whose answer may be
     // kept, from a mutation, which must run every time.
@@ -473,6 +516,9 @@ async fn graphql(
     let request_error = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
+    if request_error {
+        explain::explain_request_errors(&state, &body, &mut response.errors).await;
+    }
     for err in &mut response.errors {
         let code = builtin_code(&err.message, request_error);
         let extensions = err.extensions.get_or_insert_with(Default::default);

@@ -8,7 +8,7 @@ use sync_manager::http::{AppState, router};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-use crate::common::{TestApp, error_code, test_config};
+use crate::common::{TestApp, assert_bad_input, error_code, test_config};
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 const APPLICATION_JSON: &str = "application/json";
@@ -442,6 +442,13 @@ async fn a_body_over_the_limit_is_a_413() {
     let big = json!({ "query": format!("{{ viewer {{ slug }} }}{padding}") }).to_string();
     let reply = Reply::of(server.post(&[("x-api-key", key.as_str())], big)).await;
     assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        reply.json(),
+        json!({ "errors": [{
+            "message": "the request body is larger than the server's limit of 1024 bytes",
+            "extensions": { "code": "PAYLOAD_TOO_LARGE" },
+        }] })
+    );
 
     // Just under the limit is fine.
     let small = query("{ viewer { slug } }");
@@ -473,4 +480,73 @@ async fn other_methods_are_not_allowed() {
     }
     let reply = Reply::of(server.client.post(server.url("/health"))).await;
     assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED);
+}
+
+#[tokio::test]
+async fn a_batched_request_is_refused_as_unsupported() {
+    let app = TestApp::spawn().await;
+    let (_, key) = app.create_tenant("Acme").await;
+    let server = Server::start(&app, None).await;
+    let batch = json!([{ "query": "{ viewer { slug } }" }, { "query": "{ viewer { name } }" }]);
+    for accept in [APPLICATION_JSON, GRAPHQL_RESPONSE_JSON] {
+        let reply = Reply::of(server.post(
+            &[("x-api-key", key.as_str()), ("accept", accept)],
+            format!("  {batch}"),
+        ))
+        .await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+        assert_eq!(reply.content_type, accept);
+        assert_eq!(
+            reply.json(),
+            json!({ "errors": [{
+                "message": "batched requests (a JSON array) are not supported: send one GraphQL request, a JSON object, per POST",
+                "extensions": { "code": "BAD_USER_INPUT" },
+            }] })
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_enum_value_in_variables_names_the_variable() {
+    let app = TestApp::spawn().await;
+    let (_, key) = app.create_tenant("Acme").await;
+    let server = Server::start(&app, None).await;
+    let send = |query: &str, variables: Value| {
+        let body = json!({ "query": query, "variables": variables }).to_string();
+        Reply::of(server.post(&[("x-api-key", key.as_str())], body))
+    };
+    let reply = send(
+        "query($kind: SourceKind) { sources(kind: $kind) { totalCount } }",
+        json!({ "kind": "NOPE" }),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(
+        reply.json(),
+        json!({ "data": null, "errors": [{
+            "message": "Invalid value for argument \"kind\", enumeration type \"SourceKind\" does not contain the value \"NOPE\"",
+            "locations": [{ "line": 1, "column": 36 }],
+            "extensions": { "code": "BAD_USER_INPUT", "field": "$kind" },
+        }] })
+    );
+    // Inside an input object variable, and inside a list variable of an input literal.
+    let reply = send(
+        "mutation($input: ImportPropertiesInput!) { importProperties(input: $input) { importRun { created } } }",
+        json!({ "input": { "sourceId": "x", "items": [], "mode": "EVERYTHING" } }),
+    )
+    .await;
+    assert_bad_input(&reply.json(), "$input.mode");
+    let reply = send(
+        "mutation($scopes: [ApiKeyScope!]!) { createApiKey(input: { name: \"k\", scopes: $scopes }) { key } }",
+        json!({ "scopes": ["READ", "ADMIN"] }),
+    )
+    .await;
+    assert_bad_input(&reply.json(), "$scopes[1]");
+    // A wrong value written in the query names the argument.
+    let reply = send(
+        "mutation { createApiKey(input: { name: \"k\", scopes: [READ, ADMIN] }) { key } }",
+        json!({}),
+    )
+    .await;
+    assert_bad_input(&reply.json(), "input.scopes[1]");
 }

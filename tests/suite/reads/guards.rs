@@ -9,12 +9,19 @@ use tower::ServiceExt;
 
 use crate::common::{TestApp, error_code, test_config};
 
+/// The one error of a response, whole.
+fn only_error(body: &serde_json::Value) -> &serde_json::Value {
+    assert_eq!(body["errors"].as_array().map(Vec::len), Some(1), "{body}");
+    &body["errors"][0]
+}
+
 #[tokio::test]
-async fn a_query_nested_too_deep_is_refused() {
+async fn a_query_nested_too_deep_is_refused_with_its_depth_and_the_limit() {
     let mut config = test_config();
     config.max_depth = 4;
     let app = TestApp::spawn_with(config).await;
     let (_, key) = app.create_tenant("Acme").await;
+    // Six levels of fields, measured on the text before parsing.
     let body = app
         .graphql(
             &key,
@@ -22,7 +29,38 @@ async fn a_query_nested_too_deep_is_refused() {
             json!({}),
         )
         .await;
-    assert_eq!(error_code(&body), "QUERY_TOO_DEEP");
+    assert_eq!(body["data"], json!(null));
+    assert_eq!(
+        only_error(&body),
+        &json!({
+            "message": "Query is nested too deep: its fields nest 6 levels, more than the limit of 4.",
+            "extensions": { "code": "QUERY_TOO_DEEP", "depth": 6, "maxDepth": 4 },
+        })
+    );
+    // Five levels through a fragment (four on the text): measured as async-graphql counts.
+    let body = app
+        .graphql(
+            &key,
+            "{ sources { ...Page } } fragment Page on SourceConnection { edges { node { properties { totalCount } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        only_error(&body),
+        &json!({
+            "message": "Query is nested too deep: its fields nest 5 levels, more than the limit of 4.",
+            "extensions": { "code": "QUERY_TOO_DEEP", "depth": 5, "maxDepth": 4 },
+        })
+    );
+    // Inline fragments add no level: four levels pass.
+    let body = app
+        .data(
+            &key,
+            "{ sources { edges { ... on SourceEdge { node { ... on Source { name } } } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(body["sources"]["edges"], json!([]));
     assert_eq!(
         app.data(&key, "{ sources { totalCount } }", json!({}))
             .await["sources"]["totalCount"],
@@ -31,7 +69,55 @@ async fn a_query_nested_too_deep_is_refused() {
 }
 
 #[tokio::test]
-async fn a_query_too_complex_is_refused() {
+async fn a_query_deeper_than_the_parser_goes_is_too_deep_not_bad_input() {
+    let app = TestApp::spawn().await;
+    let (_, key) = app.create_tenant("Acme").await;
+    // 40 levels: past async-graphql's recursion limit of 32, which used to answer first with
+    // BAD_USER_INPUT.
+    let query = format!("{{ {}id{} }}", "viewer { ".repeat(40), " }".repeat(40));
+    let body = app.graphql(&key, &query, json!({})).await;
+    assert_eq!(
+        only_error(&body),
+        &json!({
+            "message": "Query is nested too deep: its fields nest 41 levels, more than the limit of 16.",
+            "extensions": { "code": "QUERY_TOO_DEEP", "depth": 41, "maxDepth": 16 },
+        })
+    );
+    // Through named fragments the text shows a lower bound.
+    let query = format!(
+        "{{ viewer {{ ...Deep }} }} fragment Deep on Tenant {{ {}id{} }}",
+        "a { ".repeat(20),
+        " }".repeat(20)
+    );
+    let body = app.graphql(&key, &query, json!({})).await;
+    assert_eq!(
+        only_error(&body)["message"],
+        "Query is nested too deep: its fields nest at least 21 levels, more than the limit of 16."
+    );
+    assert_eq!(error_code(&body), "QUERY_TOO_DEEP");
+}
+
+#[tokio::test]
+async fn nesting_through_inline_fragments_past_the_recursion_limit_is_too_deep() {
+    let app = TestApp::spawn().await;
+    let (_, key) = app.create_tenant("Acme").await;
+    // Two levels of fields, but 35 inline fragments: past async-graphql's recursion limit.
+    let query = format!(
+        "{{ viewer {{ {}name{} }} }}",
+        "... on Tenant { ".repeat(35),
+        " }".repeat(35)
+    );
+    let body = app.graphql(&key, &query, json!({})).await;
+    assert_eq!(body["data"], json!(null));
+    assert_eq!(error_code(&body), "QUERY_TOO_DEEP");
+    assert_eq!(
+        only_error(&body)["message"],
+        "The recursion depth of the query cannot be greater than `32`"
+    );
+}
+
+#[tokio::test]
+async fn a_query_too_complex_is_refused_with_its_cost_and_the_limit() {
     let app = TestApp::spawn().await;
     let (_, key) = app.create_tenant("Acme").await;
     // 500 sources x 500 listings x 500 snapshots x 2 fields is far past the default limit.
@@ -42,7 +128,44 @@ async fn a_query_too_complex_is_refused() {
             json!({}),
         )
         .await;
-    assert_eq!(error_code(&body), "QUERY_TOO_COMPLEX");
+    assert_eq!(body["data"], json!(null));
+    assert_eq!(
+        only_error(&body),
+        &json!({
+            "message": "Query is too complex: it costs 375250500, more than the limit of 250000. Each field costs 1, and a connection multiplies the cost of what it selects by its page size (`first` or `last`, else 100).",
+            "extensions": { "code": "QUERY_TOO_COMPLEX", "complexity": 375250500, "maxComplexity": 250000 },
+        })
+    );
+}
+
+#[tokio::test]
+async fn a_query_too_complex_names_the_connections_without_first_or_last() {
+    let app = TestApp::spawn().await;
+    let (_, key) = app.create_tenant("Acme").await;
+    // 30 sources x (1 + 100 listings x (1 + 100 x 2 + 2 x 2)): `$n` counts as given.
+    let body = app
+        .graphql(
+            &key,
+            "query($n: Int) { sources(first: $n) { nodes { ...Listings } } } fragment Listings on Source { properties { nodes { snapshots { nodes { id } } history: snapshots(last: 2) { nodes { id } } } } }",
+            json!({ "n": 30 }),
+        )
+        .await;
+    assert_eq!(
+        only_error(&body),
+        &json!({
+            "message": "Query is too complex: it costs 615030, more than the limit of 250000. Each field costs 1, and a connection multiplies the cost of what it selects by its page size (`first` or `last`, else 100). Without `first` or `last`, `sources.nodes.properties`, `sources.nodes.properties.nodes.snapshots` count as a page of 100: add `first` with the number of items you need.",
+            "extensions": { "code": "QUERY_TOO_COMPLEX", "complexity": 615030, "maxComplexity": 250000 },
+        })
+    );
+    // With `first` on them, the same selection passes.
+    let body = app
+        .data(
+            &key,
+            "query($n: Int) { sources(first: $n) { nodes { ...Listings } } } fragment Listings on Source { properties(first: 10) { nodes { snapshots(first: 5) { nodes { id } } history: snapshots(last: 2) { nodes { id } } } } }",
+            json!({ "n": 30 }),
+        )
+        .await;
+    assert_eq!(body["sources"]["nodes"], json!([]));
 }
 
 #[tokio::test]
