@@ -17,6 +17,8 @@
 //!   Allowed"): a nullable `$id: ID` cannot feed `id: ID!` unless the variable or the
 //!   argument (or input field) has a default, nor a `String` a `[String!]`. async-graphql
 //!   has this rule but its composed validator never calls it.
+//! - **An omitted variable takes its default** (coercing variable values), also in `@skip`
+//!   and `@include`, where async-graphql read it as absent and dropped the field.
 //! - **An omitted variable is an omitted value.** Input object coercion: when a field's value
 //!   is a variable that the request did not provide and that has no default, the field is
 //!   absent, so the input field's own default applies (`mode: $m` without `$m` means
@@ -27,10 +29,12 @@ use std::collections::{HashMap, HashSet};
 
 use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::types::{
-    BaseType, DocumentOperations, ExecutableDocument, OperationDefinition, Selection, SelectionSet,
-    Type,
+    BaseType, Directive, DocumentOperations, ExecutableDocument, OperationDefinition, Selection,
+    SelectionSet, Type,
 };
-use async_graphql::{ErrorExtensionValues, Name, Pos, ScalarType, ServerError, Variables};
+use async_graphql::{
+    ErrorExtensionValues, Name, Pos, Positioned, ScalarType, ServerError, Variables,
+};
 use async_graphql_value::{ConstValue, Value};
 use chrono::{DateTime, Utc};
 
@@ -44,7 +48,7 @@ use crate::graphql::shape::{SchemaShape, TypeShape, named_type};
 pub fn prepare(
     document: &mut ExecutableDocument,
     shape: &SchemaShape,
-    variables: &Variables,
+    variables: &mut Variables,
     operation_name: Option<&str>,
 ) -> Result<(), Vec<ServerError>> {
     let Some(op) = operation(document, operation_name) else {
@@ -83,6 +87,18 @@ pub fn prepare(
     }
     if !checker.errors.is_empty() {
         return Err(checker.errors);
+    }
+    // Coercing variable values: a variable the request left out takes its default.
+    // async-graphql applies defaults where it reads arguments, but not where it drops the
+    // selections `@skip`/`@include` exclude, so `@include(if: $x)` with `$x = true` lost
+    // its field.
+    for definition in &op.variable_definitions {
+        let definition = &definition.node;
+        if let Some(default) = &definition.default_value
+            && !variables.contains_key(&definition.name.node)
+        {
+            variables.insert(definition.name.node.clone(), default.node.clone());
+        }
     }
 
     let omitted: HashSet<Name> = op
@@ -278,6 +294,7 @@ impl Checker<'_> {
             match &selection.node {
                 Selection::Field(field) => {
                     let field = &field.node;
+                    self.check_directives(&field.directives);
                     let field_name = field.name.node.as_str();
                     let Some(definition) = self.shape.field(parent, field_name) else {
                         continue;
@@ -300,6 +317,7 @@ impl Checker<'_> {
                     self.check_set(named_type(&definition.ty), &field.selection_set.node);
                 }
                 Selection::InlineFragment(fragment) => {
+                    self.check_directives(&fragment.node.directives);
                     let on = fragment
                         .node
                         .type_condition
@@ -308,7 +326,33 @@ impl Checker<'_> {
                     self.check_set(on, &fragment.node.selection_set.node);
                 }
                 // Fragment definitions are checked once each, under their own type condition.
-                Selection::FragmentSpread(_) => {}
+                Selection::FragmentSpread(spread) => self.check_directives(&spread.node.directives),
+            }
+        }
+    }
+
+    /// The `if: Boolean!` of `@skip` and `@include`, the only directives a query may use here.
+    fn check_directives(&mut self, directives: &[Positioned<Directive>]) {
+        let boolean = Type {
+            base: BaseType::Named(Name::new("Boolean")),
+            nullable: false,
+        };
+        for directive in directives {
+            let directive = &directive.node;
+            if !matches!(directive.name.node.as_str(), "skip" | "include") {
+                continue;
+            }
+            for (name, value) in &directive.arguments {
+                if name.node == "if" {
+                    self.check_value(
+                        &value.node,
+                        &boolean,
+                        false,
+                        Origin::Literal,
+                        "if",
+                        value.pos,
+                    );
+                }
             }
         }
     }
@@ -407,7 +451,14 @@ impl Checker<'_> {
 
     /// The spec's "All Variable Usages Are Allowed": `$name` may stand where `location` is
     /// expected.
-    fn check_usage(&mut self, name: &Name, location: &Type, has_default: bool, path: &str, pos: Pos) {
+    fn check_usage(
+        &mut self,
+        name: &Name,
+        location: &Type,
+        has_default: bool,
+        path: &str,
+        pos: Pos,
+    ) {
         let Some(&(variable, non_null_default)) = self.variables.get(name.as_str()) else {
             // An undefined variable is async-graphql's error.
             return;

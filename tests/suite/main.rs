@@ -9,6 +9,7 @@ mod common;
 mod auth;
 mod catalog;
 mod cli;
+mod coercion;
 mod engine;
 mod http;
 mod isolation;
