@@ -10,6 +10,8 @@
 //! - **An input object is an object.** async-graphql lets any non-object value through where
 //!   an input object is expected (`input: "abc"`, or such a variable), and then fails inside
 //!   the resolver; the spec's input object coercion says the value is refused.
+//! - **An `Int` has 32 bits**, also inside an input object given as a variable (async-graphql
+//!   checks the range of arguments only).
 //! - **A `DateTime` is an RFC 3339 date-time.** Custom scalars are checked only when they
 //!   run, so `createdAfter: "yesterday"` was a field error; the spec ("Values of Correct
 //!   Type", and variable coercion) makes a value the scalar cannot coerce a request error.
@@ -35,7 +37,7 @@ use async_graphql::parser::types::{
 use async_graphql::{
     ErrorExtensionValues, Name, Pos, Positioned, ScalarType, ServerError, Variables,
 };
-use async_graphql_value::{ConstValue, Value};
+use async_graphql_value::{ConstValue, Number, Value};
 use chrono::{DateTime, Utc};
 
 use crate::error::code;
@@ -218,7 +220,8 @@ enum View<'a, V> {
     String(&'a str),
     List(&'a [V]),
     Object(&'a IndexMap<Name, V>),
-    /// A number, a boolean or an enum value: async-graphql checks those itself.
+    Number(&'a Number),
+    /// A boolean, an enum value or binary data: async-graphql checks those itself.
     Other(&'static str),
 }
 
@@ -234,7 +237,7 @@ impl InputValue for Value {
             Self::String(text) => View::String(text),
             Self::List(items) => View::List(items),
             Self::Object(fields) => View::Object(fields),
-            Self::Number(_) => View::Other("a number"),
+            Self::Number(number) => View::Number(number),
             Self::Boolean(_) => View::Other("a boolean"),
             Self::Enum(_) => View::Other("an enum value"),
             Self::Binary(_) => View::Other("binary data"),
@@ -249,7 +252,7 @@ impl InputValue for ConstValue {
             Self::String(text) => View::String(text),
             Self::List(items) => View::List(items),
             Self::Object(fields) => View::Object(fields),
-            Self::Number(_) => View::Other("a number"),
+            Self::Number(number) => View::Number(number),
             Self::Boolean(_) => View::Other("a boolean"),
             Self::Enum(_) => View::Other("an enum value"),
             Self::Binary(_) => View::Other("binary data"),
@@ -425,6 +428,19 @@ impl Checker<'_> {
                     pos,
                 );
             }
+            // async-graphql checks an Int's range in arguments but not inside an input object
+            // given as a variable, where the resolver then failed with `INTERNAL`.
+            // (The SDL, and so the shape, leaves the built-in scalars out.)
+            (None, View::Number(number)) if type_name == "Int" && outside_int(number) => {
+                self.refuse(
+                    format!(
+                        "Int cannot represent {number}: Only integers from -2147483648 to \
+                         2147483647 are accepted."
+                    ),
+                    path,
+                    pos,
+                );
+            }
             (Some(TypeShape::Scalar), value) if type_name == "DateTime" => {
                 let parsed = match value {
                     View::String(text) => {
@@ -484,6 +500,15 @@ impl Checker<'_> {
     }
 }
 
+/// Whether `number` is an integer out of the 32 bits of a GraphQL `Int` (other numbers are
+/// async-graphql's to refuse).
+fn outside_int(number: &Number) -> bool {
+    match number.as_i64() {
+        Some(integer) => i32::try_from(integer).is_err(),
+        None => number.is_u64(),
+    }
+}
+
 /// What a refused value is, for a message.
 fn describe<V>(value: &View<'_, V>) -> String {
     match value {
@@ -492,6 +517,7 @@ fn describe<V>(value: &View<'_, V>) -> String {
         View::String(text) => format!("\"{text}\""),
         View::List(_) => "a list".to_owned(),
         View::Object(_) => "an object".to_owned(),
+        View::Number(_) => "a number".to_owned(),
         View::Other(kind) => (*kind).to_owned(),
     }
 }

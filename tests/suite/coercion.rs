@@ -258,6 +258,21 @@ async fn int_refuses_values_outside_32_bits() {
         f.refused(SOURCES_FIRST, json!({ "f": value }), message)
             .await;
     }
+    // Inside an input object too, given as a variable (it failed in the resolver, `INTERNAL`).
+    let cleanup = "mutation($i: CleanupSnapshotsInput!) { cleanupSnapshots(input: $i) { cutoff } }";
+    f.refused_naming(
+        cleanup,
+        json!({ "i": { "olderThanDays": 2_147_483_648_i64 } }),
+        "$i.olderThanDays",
+        message,
+    )
+    .await;
+    f.refused(
+        "mutation { cleanupSnapshots(input: { olderThanDays: 2147483648 }) { cutoff } }",
+        json!({}),
+        message,
+    )
+    .await;
 }
 
 // ---- 3.5.3 String ----
