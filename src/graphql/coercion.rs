@@ -74,6 +74,7 @@ pub fn prepare(
                 )
             })
             .collect(),
+        usages: true,
         errors: Vec::new(),
     };
     checker.check_variables(op, variables);
@@ -83,7 +84,10 @@ pub fn prepare(
         async_graphql::parser::types::OperationType::Subscription => "Subscription",
     };
     checker.check_set(root, &op.selection_set.node);
-    for fragment in document.fragments.values() {
+    let reachable = reachable_fragments(document, &op.selection_set.node);
+    for (name, fragment) in &document.fragments {
+        // A fragment the operation does not spread uses the variables of another one.
+        checker.usages = reachable.contains(name);
         let on = fragment.node.type_condition.node.on.node.as_str();
         checker.check_set(on, &fragment.node.selection_set.node);
     }
@@ -149,6 +153,32 @@ pub fn prepare(
         }
     }
     Ok(())
+}
+
+/// The fragments `set` spreads, directly or through other fragments.
+fn reachable_fragments<'a>(
+    document: &'a ExecutableDocument,
+    set: &'a SelectionSet,
+) -> HashSet<&'a Name> {
+    let mut reachable = HashSet::new();
+    let mut sets = vec![set];
+    while let Some(set) = sets.pop() {
+        for selection in &set.items {
+            match &selection.node {
+                Selection::Field(field) => sets.push(&field.node.selection_set.node),
+                Selection::InlineFragment(fragment) => sets.push(&fragment.node.selection_set.node),
+                Selection::FragmentSpread(spread) => {
+                    let name = &spread.node.fragment_name.node;
+                    if let Some((name, fragment)) = document.fragments.get_key_value(name)
+                        && reachable.insert(name)
+                    {
+                        sets.push(&fragment.node.selection_set.node);
+                    }
+                }
+            }
+        }
+    }
+    reachable
 }
 
 /// Every variable the operations and fragments of `document` use.
@@ -265,6 +295,8 @@ struct Checker<'a> {
     shape: &'a SchemaShape,
     /// Each declared variable: its type, and whether it has a default other than `null`.
     variables: HashMap<&'a str, (&'a Type, bool)>,
+    /// Whether variable usages are checked against those variables.
+    usages: bool,
     errors: Vec<ServerError>,
 }
 
@@ -479,6 +511,9 @@ impl Checker<'_> {
             // An undefined variable is async-graphql's error.
             return;
         };
+        if !self.usages {
+            return;
+        }
         if !usage_allowed(variable, non_null_default, location, has_default) {
             self.refuse(
                 format!(

@@ -55,7 +55,12 @@ impl Fixture {
     }
 
     async fn post(&self, accept: &str, query: &str, variables: &Value) -> TestResponse {
-        let body = json!({ "query": query, "variables": variables }).to_string();
+        self.post_body(accept, &json!({ "query": query, "variables": variables }))
+            .await
+    }
+
+    async fn post_body(&self, accept: &str, body: &Value) -> TestResponse {
+        let body = body.to_string();
         let request = Request::post("/graphql")
             .header("content-type", APPLICATION_JSON)
             .header("accept", accept)
@@ -1240,4 +1245,28 @@ async fn variable_of_unknown_or_output_type_is_refused() {
         "non-input type \"Source\"",
     )
     .await;
+}
+
+/// Variables in fragments are checked against the operation that spreads them; a fragment
+/// only another operation spreads is that operation's business.
+#[tokio::test]
+async fn variable_usages_in_fragments_follow_the_spreading_operation() {
+    let f = Fixture::new().await;
+    f.refused(
+        "query($id: ID) { ...F } fragment F on Query { source(id: $id) { name } }",
+        json!({ "id": f.feed }),
+        "Variable \"$id\" of type \"ID\" used in position expecting type \"ID!\"",
+    )
+    .await;
+    let document = "query A($id: ID!) { ...F } query B($id: ID) { syncLogs(sourceId: $id) { totalCount } } fragment F on Query { source(id: $id) { name } }";
+    for (operation, data) in [
+        ("A", json!({ "source": { "name": "Feed" } })),
+        ("B", json!({ "syncLogs": { "totalCount": 0 } })),
+    ] {
+        let body =
+            json!({ "query": document, "operationName": operation, "variables": { "id": f.feed } });
+        let response = f.post_body(GRAPHQL_RESPONSE_JSON, &body).await;
+        assert_eq!(response.status, StatusCode::OK, "{}", response.body);
+        assert_eq!(response.body, json!({ "data": data }));
+    }
 }
