@@ -115,9 +115,6 @@ pub fn conform(
         OperationType::Mutation => "Mutation",
         OperationType::Subscription => return,
     };
-    let Value::Object(data) = &mut response.data else {
-        return;
-    };
     let mut walk = Walk {
         shape,
         document,
@@ -127,7 +124,19 @@ pub fn conform(
         unexplained: Vec::new(),
         memo: HashMap::new(),
     };
-    let complete = walk.object(data, root, &[&operation.selection_set.node]);
+    let root_set = [&operation.selection_set.node];
+    if response.data == Value::Null
+        && response.errors.is_empty()
+        && walk.collect(root, &root_set).is_empty()
+    {
+        // Every root field skipped: async-graphql writes an empty object as null.
+        response.data = Value::Object(IndexMap::new());
+        return;
+    }
+    let Value::Object(data) = &mut response.data else {
+        return;
+    };
+    let complete = walk.object(data, root, &root_set);
     let unexplained = std::mem::take(&mut walk.unexplained);
     if !complete {
         response.data = Value::Null;

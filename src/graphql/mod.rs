@@ -124,7 +124,7 @@ impl Api {
         if let Err(errors) = coercion::prepare(
             &mut document,
             &self.shape,
-            &request.variables,
+            &mut request.variables,
             operation_name.as_deref(),
         ) {
             return Response::from_errors(errors);

@@ -51,6 +51,8 @@ pub enum TypeShape {
 pub struct SchemaShape {
     types: HashMap<String, TypeShape>,
     possible: HashMap<String, Vec<String>>,
+    /// The arguments (`Type.field(arg:)`) and input fields (`Input.field`) with a default value.
+    defaulted: HashSet<String>,
 }
 
 impl SchemaShape {
@@ -67,6 +69,22 @@ impl SchemaShape {
             };
             let definition = definition.node;
             let name = definition.name.node.to_string();
+            match &definition.kind {
+                TypeKind::Object(object) => shape.note_argument_defaults(&name, &object.fields),
+                TypeKind::Interface(interface) => {
+                    shape.note_argument_defaults(&name, &interface.fields);
+                }
+                TypeKind::InputObject(input) => {
+                    shape.defaulted.extend(
+                        input
+                            .fields
+                            .iter()
+                            .filter(|f| f.node.default_value.is_some())
+                            .map(|f| format!("{name}.{}", f.node.name.node)),
+                    );
+                }
+                _ => {}
+            }
             let kind = match definition.kind {
                 TypeKind::Object(object) => {
                     let interfaces: HashSet<String> = object
@@ -151,6 +169,30 @@ impl SchemaShape {
                 .possible
                 .get(condition)
                 .is_some_and(|members| members.iter().any(|m| m == object_type))
+    }
+
+    /// Whether argument `argument` of `type_name.field` has a default value.
+    pub fn argument_has_default(&self, type_name: &str, field: &str, argument: &str) -> bool {
+        self.defaulted
+            .contains(&format!("{type_name}.{field}({argument}:)"))
+    }
+
+    /// Whether field `field` of input object `input` has a default value.
+    pub fn input_field_has_default(&self, input: &str, field: &str) -> bool {
+        self.defaulted.contains(&format!("{input}.{field}"))
+    }
+
+    fn note_argument_defaults(&mut self, type_name: &str, fields: &[Positioned<FieldDefinition>]) {
+        for field in fields {
+            for argument in &field.node.arguments {
+                if argument.node.default_value.is_some() {
+                    self.defaulted.insert(format!(
+                        "{type_name}.{}({}:)",
+                        field.node.name.node, argument.node.name.node
+                    ));
+                }
+            }
+        }
     }
 }
 

@@ -660,4 +660,13 @@ async fn a_failed_lookup_is_null_and_fields_come_in_query_order() {
     )
     .await;
     assert_eq!(body.clone().into_json().unwrap()["data"], Value::Null);
+    // Every root field skipped is an empty object, not null.
+    let body = post(
+        &app,
+        &key,
+        "query($x: Boolean = false) { viewer @include(if: $x) { name } }",
+        &json!({}),
+    )
+    .await;
+    assert_eq!(serde_json::to_string(&body).unwrap(), r#"{"data":{}}"#);
 }

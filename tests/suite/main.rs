@@ -9,6 +9,7 @@ mod common;
 mod auth;
 mod catalog;
 mod cli;
+mod coercion;
 mod conformance;
 mod engine;
 mod errors;
