@@ -3,13 +3,15 @@
 # one query returning 10 x 100 listing nodes, under wrk at 2 and 16 connections; first with
 # the response cache (the default), then without it (SYNC_RESPONSE_CACHE_MB=0).
 #   bench/load.sh            (needs wrk, python3, a release build, PostgreSQL on 127.0.0.1)
+#   BENCH_BIN=/path/to/other/sync-manager BENCH_CACHE_MB=0 bench/load.sh
+#                            (another build, e.g. of an older commit, and only the uncached run)
 # The server reaches PostgreSQL over loopback without TLS (sslmode=disable), as a server next
 # to its database would.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PG_ADMIN="${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 DB="sm_load_$$"
-BIN=target/release/sync-manager
+BIN="${BENCH_BIN:-target/release/sync-manager}"   # BENCH_BIN: another build to compare
 PORT="${BENCH_PORT:-8090}"
 DURATION="${BENCH_DURATION:-10s}"
 [ -x "$BIN" ] || cargo build --release --bin sync-manager
@@ -18,7 +20,7 @@ export DATABASE_URL="${PG_ADMIN%/*}/$DB?sslmode=disable"
 SERVER=
 trap 'kill $SERVER 2>/dev/null || true; sleep 1; psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)"' EXIT
 WORK=$(mktemp -d)
-KEY=$($BIN create-tenant "Load Test" --slug load --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
+KEY=$($BIN create-tenant "Load Test" --slug load --json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["key"] if isinstance(d.get("key"), str) else d["apiKey"])')
 for s in $(seq 0 9); do
     $BIN create-source load "Source $s" --json >/dev/null
     python3 bench/listings.py 1000 "S${s}-" "$s" > "$WORK/s$s.ndjson"
@@ -34,7 +36,7 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["X-API-Key"] = "$KEY"
 wrk.body = [[{"query": "$QUERY"}]]
 LUA
-for cache_mb in 64 0; do
+for cache_mb in ${BENCH_CACHE_MB:-64 0}; do
     SYNC_RESPONSE_CACHE_MB=$cache_mb RUST_LOG=warn $BIN serve --bind "127.0.0.1:$PORT" >/dev/null &
     SERVER=$!
     sleep 2
