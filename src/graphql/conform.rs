@@ -156,6 +156,8 @@ enum Step<'a> {
 struct Collected<'a> {
     key: &'a str,
     field: &'a str,
+    /// The field's type; `None` for `__typename` and introspection's fields.
+    ty: Option<&'a Type>,
     sets: Vec<&'a SelectionSet>,
 }
 
@@ -175,18 +177,7 @@ impl<'a> Walk<'a> {
     /// parent must become null.
     fn value(&mut self, value: &mut Value, ty: &'a Type, sets: &[&'a SelectionSet]) -> bool {
         let complete = match (&mut *value, &ty.base) {
-            (Value::List(items), BaseType::List(item_type)) => {
-                let mut complete = true;
-                for (index, item) in items.iter_mut().enumerate() {
-                    self.path.push(Step::Index(index));
-                    complete = self.value(item, item_type, sets);
-                    self.path.pop();
-                    if !complete {
-                        break;
-                    }
-                }
-                complete
-            }
+            (Value::List(items), BaseType::List(item_type)) => self.list(items, item_type, sets),
             (Value::Object(map), BaseType::Named(name)) if self.shape.is_composite(name) => {
                 self.object(map, name, sets)
             }
@@ -196,6 +187,42 @@ impl<'a> Walk<'a> {
             *value = Value::Null;
         }
         ty.nullable || *value != Value::Null
+    }
+
+    /// Completes a list's items; false when one is null in a non-null position. Items of one
+    /// object type share one collected selection (a page of 100 listings collects once).
+    fn list(
+        &mut self,
+        items: &mut [Value],
+        item_type: &'a Type,
+        sets: &[&'a SelectionSet],
+    ) -> bool {
+        let shared = match &item_type.base {
+            BaseType::Named(name)
+                if self.shape.is_composite(name) && !self.shape.is_abstract(name) =>
+            {
+                Some(self.collect(name, sets))
+            }
+            _ => None,
+        };
+        for (index, item) in items.iter_mut().enumerate() {
+            self.path.push(Step::Index(index));
+            let complete = match (&shared, &mut *item) {
+                (Some(fields), Value::Object(map)) => {
+                    let complete = self.fields(map, fields);
+                    if !complete {
+                        *item = Value::Null;
+                    }
+                    item_type.nullable || *item != Value::Null
+                }
+                _ => self.value(item, item_type, sets),
+            };
+            self.path.pop();
+            if !complete {
+                return false;
+            }
+        }
+        true
     }
 
     /// Completes the object `map` whose field type is `declared`; false when a non-null field
@@ -216,6 +243,12 @@ impl<'a> Walk<'a> {
             declared
         };
         let fields = self.collect(object_type, sets);
+        self.fields(map, &fields)
+    }
+
+    /// Puts the object `map` in the order of `fields` (collected for its type) and completes
+    /// each field; false when a non-null field of it is null.
+    fn fields(&mut self, map: &mut IndexMap<Name, Value>, fields: &[Collected<'a>]) -> bool {
         let in_order = map.len() == fields.len()
             && map
                 .keys()
@@ -224,7 +257,7 @@ impl<'a> Walk<'a> {
         if !in_order {
             let mut old = std::mem::take(map);
             map.reserve(fields.len());
-            for field in fields.iter() {
+            for field in fields {
                 match old.swap_remove(field.key) {
                     Some(value) => {
                         map.insert(Name::new(field.key), value);
@@ -241,18 +274,16 @@ impl<'a> Walk<'a> {
             map.extend(old);
         }
         for (index, field) in fields.iter().enumerate() {
-            if field.field == "__typename" {
-                continue;
-            }
-            let Some(shape) = self.shape.field(object_type, field.field) else {
-                // Introspection's `__schema` and `__type`, answered by async-graphql itself.
+            // `__typename`, and introspection's `__schema` and `__type`, which async-graphql
+            // answers itself, have no type here.
+            let Some(ty) = field.ty else {
                 continue;
             };
             let Some((_, value)) = map.get_index_mut(index) else {
                 continue;
             };
             self.path.push(Step::Key(field.key));
-            let complete = self.value(value, &shape.ty, &field.sets);
+            let complete = self.value(value, ty, &field.sets);
             self.path.pop();
             if !complete {
                 return false;
@@ -372,6 +403,10 @@ impl<'a> Walk<'a> {
                         None => fields.push(Collected {
                             key,
                             field: field.name.node.as_str(),
+                            ty: self
+                                .shape
+                                .field(object_type, field.name.node.as_str())
+                                .map(|f| &f.ty),
                             sets: vec![&field.selection_set.node],
                         }),
                     }
