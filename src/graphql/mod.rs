@@ -11,6 +11,7 @@ pub mod conform;
 pub mod connection;
 pub mod context;
 pub mod fast;
+pub mod json;
 pub mod loaders;
 pub mod mutation;
 pub mod node;

@@ -1,6 +1,7 @@
 //! `SourceProperty` and `TargetProperty`: one listing as a source saw it and as a target holds it.
 
-use async_graphql::{ComplexObject, Context, ErrorExtensions, Json, SimpleObject};
+use crate::graphql::json::Json;
+use async_graphql::{ComplexObject, Context, ErrorExtensions, SimpleObject};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
