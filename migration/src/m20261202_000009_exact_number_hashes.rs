@@ -202,10 +202,11 @@ async fn rebase(
     .await?
     {
         if let Some(owner) = owner {
-            target_versions
-                .entry(owner)
-                .or_default()
-                .push(old_and_new(target_snapshots, id, &stored));
+            target_versions.entry(owner).or_default().push(old_and_new(
+                target_snapshots,
+                id,
+                &stored,
+            ));
         }
     }
     let source_ids: Vec<i64> = listings
@@ -234,15 +235,21 @@ async fn rebase(
     .await?
     {
         if let Some(owner) = owner {
-            source_versions
-                .entry(owner)
-                .or_default()
-                .push(old_and_new(source_snapshots, id, &stored));
+            source_versions.entry(owner).or_default().push(old_and_new(
+                source_snapshots,
+                id,
+                &stored,
+            ));
         }
     }
 
     let newest = |versions: Option<&Vec<(String, String)>>, base: &str| {
-        versions.and_then(|v| v.iter().rev().find(|(old, _)| old == base).map(|(_, n)| n.clone()))
+        versions.and_then(|v| {
+            v.iter()
+                .rev()
+                .find(|(old, _)| old == base)
+                .map(|(_, n)| n.clone())
+        })
     };
     let mut rebased = Vec::new();
     for (id, base, stored, source_listing) in listings {
@@ -283,8 +290,10 @@ impl MigrationTrait for Migration {
             ("target_properties", &target),
             ("target_snapshots", &target_snapshots),
         ] {
-            let mut rows: Vec<(i64, String)> =
-                rows.iter().map(|(id, (_, new))| (*id, new.clone())).collect();
+            let mut rows: Vec<(i64, String)> = rows
+                .iter()
+                .map(|(id, (_, new))| (*id, new.clone()))
+                .collect();
             rows.sort_unstable();
             write(&db, table, "content_hash", &rows).await?;
         }

@@ -56,7 +56,10 @@ async fn an_integer_beyond_a_double_that_changes_is_an_update() {
     let setup = Setup::new().await;
     let first = parse(r#"{"id":"big1","agent_id":1500000000000000001}"#);
     let second = parse(r#"{"id":"big1","agent_id":1500000000000000002}"#);
-    assert_eq!(setup.import(first.clone(), "INCREMENTAL").await, [1, 0, 0, 0]);
+    assert_eq!(
+        setup.import(first.clone(), "INCREMENTAL").await,
+        [1, 0, 0, 0]
+    );
     assert_eq!(setup.import(second, "INCREMENTAL").await, [0, 1, 0, 0]);
     assert_eq!(setup.import(first, "INCREMENTAL").await, [0, 1, 0, 0]);
 
@@ -133,7 +136,10 @@ async fn numbers_round_trip_as_sent_through_import_sync_and_reads() {
 
     for (key, _, kept) in sent {
         let body = read_source_listing(&setup, "n1", key).await;
-        assert!(body.contains(&format!(r#""{key}":{kept}"#)), "{key}: {body}");
+        assert!(
+            body.contains(&format!(r#""{key}":{kept}"#)),
+            "{key}: {body}"
+        );
         assert!(
             body.contains(&format!(r#""field":{kept},"#)),
             "{key}: {body}"
@@ -145,8 +151,14 @@ async fn numbers_round_trip_as_sent_through_import_sync_and_reads() {
             json!({ "t": setup.target, "path": key }),
         )
         .await;
-        assert!(body.contains(&format!(r#""{key}":{kept}"#)), "{key}: {body}");
-        assert!(body.contains(&format!(r#""field":{kept}}}"#)), "{key}: {body}");
+        assert!(
+            body.contains(&format!(r#""{key}":{kept}"#)),
+            "{key}: {body}"
+        );
+        assert!(
+            body.contains(&format!(r#""field":{kept}}}"#)),
+            "{key}: {body}"
+        );
     }
 
     // The same listing again is unchanged: the hash is of the value, not of its spelling.
@@ -167,7 +179,10 @@ async fn numbers_round_trip_as_sent_through_import_sync_and_reads() {
         json!({ "s": setup.source, "v": parse("9007199254740993") }),
     )
     .await;
-    assert_eq!(body, r#"{"data":{"source":{"properties":{"totalCount":1}}}}"#);
+    assert_eq!(
+        body,
+        r#"{"data":{"source":{"properties":{"totalCount":1}}}}"#
+    );
     let body = raw(
         &setup.app,
         &setup.key,
@@ -175,7 +190,10 @@ async fn numbers_round_trip_as_sent_through_import_sync_and_reads() {
         json!({ "s": setup.source, "v": parse("9007199254740992") }),
     )
     .await;
-    assert_eq!(body, r#"{"data":{"source":{"properties":{"totalCount":0}}}}"#);
+    assert_eq!(
+        body,
+        r#"{"data":{"source":{"properties":{"totalCount":0}}}}"#
+    );
 }
 
 #[tokio::test]
@@ -202,7 +220,9 @@ async fn a_number_beyond_a_double_is_refused_naming_the_item() {
 
     // A hand edit cannot bring one in either.
     assert_eq!(
-        setup.import(json!({"id": "ok", "n": 1}), "INCREMENTAL").await,
+        setup
+            .import(json!({"id": "ok", "n": 1}), "INCREMENTAL")
+            .await,
         [1, 0, 0, 0]
     );
     setup.sync().await;
@@ -325,11 +345,17 @@ async fn the_migration_rehashes_rows_with_big_integers_and_leaves_the_others() {
                 {{"id":9007199254740993,"note":"{note}"}}]"#
         ))
     };
-    assert_eq!(setup.import(listings("a"), "INCREMENTAL").await, [3, 0, 0, 0]);
+    assert_eq!(
+        setup.import(listings("a"), "INCREMENTAL").await,
+        [3, 0, 0, 0]
+    );
     assert_eq!(setup.sync().await.0, [3, 0, 0, 0, 0]);
     // A second version (source snapshots), then a hand edit on the target (a target snapshot
     // of the synced version), and a sync that keeps the edit.
-    assert_eq!(setup.import(listings("b"), "INCREMENTAL").await, [0, 3, 0, 0]);
+    assert_eq!(
+        setup.import(listings("b"), "INCREMENTAL").await,
+        [0, 3, 0, 0]
+    );
     assert_eq!(setup.sync().await.0, [0, 3, 0, 0, 0]);
     let edited = setup.target_listing("big").await;
     let body = setup
