@@ -278,12 +278,12 @@ async fn rebase(
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let db = manager.get_connection();
-        let source = rehash(&db, "source_properties").await?;
-        let source_snapshots = rehash(&db, "source_snapshots").await?;
-        let target = rehash(&db, "target_properties").await?;
-        let target_snapshots = rehash(&db, "target_snapshots").await?;
+        let source = rehash(db, "source_properties").await?;
+        let source_snapshots = rehash(db, "source_snapshots").await?;
+        let target = rehash(db, "target_properties").await?;
+        let target_snapshots = rehash(db, "target_snapshots").await?;
         // Bases are found by the hashes as stored, so before any is rewritten.
-        let rebased = rebase(&db, &source, &source_snapshots, &target, &target_snapshots).await?;
+        let rebased = rebase(db, &source, &source_snapshots, &target, &target_snapshots).await?;
         for (table, rows) in [
             ("source_properties", &source),
             ("source_snapshots", &source_snapshots),
@@ -295,9 +295,9 @@ impl MigrationTrait for Migration {
                 .map(|(id, (_, new))| (*id, new.clone()))
                 .collect();
             rows.sort_unstable();
-            write(&db, table, "content_hash", &rows).await?;
+            write(db, table, "content_hash", &rows).await?;
         }
-        write(&db, "target_properties", "base_hash", &rebased).await?;
+        write(db, "target_properties", "base_hash", &rebased).await?;
         Ok(())
     }
 

@@ -88,7 +88,7 @@ pub fn stored_form(text: &str) -> Result<Option<String>, String> {
                     "beyond the range of a double ({shown}; the largest is about 1.8e308)"
                 ));
             }
-            Ok(double) if double == 0.0 => {
+            Ok(0.0) => {
                 return Err(format!(
                     "too close to zero for a double ({shown}; the smallest is about 5e-324)"
                 ));
