@@ -5,7 +5,8 @@
 //! Before a listing is stored its numbers are checked and brought to the form both databases
 //! keep:
 //! - PostgreSQL's `jsonb` keeps a number's value exactly but writes it without an exponent
-//!   (`1.5e3` comes back as `1500`, `-0` as `0`). The same spelling is stored on SQLite, so a
+//!   (`1.5e3` comes back as `1500`, `-0` as `0`); serde_json itself keeps an exponent's text
+//!   only up to its spelling (`1E3` reads as `1e+3`). The same spelling is stored on SQLite, so a
 //!   listing reads back the same on both databases: such numbers are rewritten that way before
 //!   they are stored (their value, and the content hash, are unchanged).
 //! - A number must lie within the range of a double (magnitude at most about 1.8e308, and not
@@ -200,7 +201,7 @@ mod tests {
         let mut value: Value = serde_json::from_str(r#"{"a":[1,{"b":1e400}]}"#).unwrap();
         assert_eq!(
             store_exactly(&mut value).unwrap_err(),
-            "holds a number beyond the range of a double (1e400; the largest is about 1.8e308) at `a[1].b`"
+            "holds a number beyond the range of a double (1e+400; the largest is about 1.8e308) at `a[1].b`"
         );
     }
 }
