@@ -194,6 +194,15 @@ async fn numbers_round_trip_as_sent_through_import_sync_and_reads() {
         body,
         r#"{"data":{"source":{"properties":{"totalCount":0}}}}"#
     );
+    let body = setup
+        .app
+        .graphql(
+            &setup.key,
+            "query($s: ID!, $v: JSON!) { source(id: $s) { properties(first: 5, where: [{ path: \"i53\", op: LT, value: $v }]) { totalCount } } }",
+            json!({ "s": setup.source, "v": parse("1e400") }),
+        )
+        .await;
+    assert_bad_input(&body, "where[0].value");
 }
 
 #[tokio::test]
