@@ -73,6 +73,32 @@ pub fn to_json(value: GqlValue) -> Result<Value, String> {
     })
 }
 
+/// Turns the numbers serde_json handed out as `{"$serde_json::private::Number": "…"}` objects
+/// back into numbers, in a request's variables: so every argument sees a number where the
+/// client sent one (an `Int` given `1.5` is refused as "found 1.5", not as an object).
+pub fn exact_numbers(variables: &mut async_graphql::Variables) {
+    for value in variables.values_mut() {
+        restore_numbers(value);
+    }
+}
+
+fn restore_numbers(value: &mut GqlValue) {
+    match value {
+        GqlValue::Object(map) => {
+            if map.len() == 1
+                && let Some(GqlValue::String(text)) = map.get(NUMBER_TOKEN)
+                && let Ok(number) = text.parse::<serde_json::Number>()
+            {
+                *value = GqlValue::Number(number);
+            } else {
+                map.values_mut().for_each(restore_numbers);
+            }
+        }
+        GqlValue::List(items) => items.iter_mut().for_each(restore_numbers),
+        _ => {}
+    }
+}
+
 /// serde_json's value as a GraphQL value.
 pub fn from_json(value: &Value) -> GqlValue {
     match value {
@@ -145,8 +171,15 @@ mod tests {
         let value: Value = serde_json::from_str(text).unwrap();
         let gql = from_json(&value);
         assert_eq!(serde_json::to_string(&gql).unwrap(), text);
-        // A request's variables, as the HTTP layer reads them.
+        // A request's variables, as the HTTP layer reads them, before and after
+        // `exact_numbers`.
         let variables: GqlValue = serde_json::from_str(text).unwrap();
-        assert_eq!(to_json(variables).unwrap(), value);
+        assert_eq!(to_json(variables.clone()).unwrap(), value);
+        let mut variables: async_graphql::Variables =
+            serde_json::from_str(&format!(r#"{{"v":{text}}}"#)).unwrap();
+        assert_ne!(variables["v"], gql);
+        exact_numbers(&mut variables);
+        assert_eq!(variables["v"], gql);
+        assert_eq!(to_json(variables["v"].clone()).unwrap(), value);
     }
 }

@@ -240,6 +240,19 @@ async fn a_number_beyond_a_double_is_refused_naming_the_item() {
         .edit(listing["id"].as_str().unwrap(), parse(r#"{"n":1e400}"#))
         .await;
     assert_bad_input(&body, "input.patch");
+
+    // A number where an `Int` is expected is refused as a number, not as serde_json's
+    // internal object.
+    let body = setup
+        .app
+        .graphql(
+            &setup.key,
+            "query($n: Int) { sources(first: $n) { totalCount } }",
+            json!({ "n": parse("1.5") }),
+        )
+        .await;
+    assert_eq!(crate::common::error_code(&body), "BAD_USER_INPUT");
+    assert!(!body.to_string().contains("serde_json"), "{body}");
 }
 
 #[tokio::test]
