@@ -416,23 +416,18 @@ async fn graphql(
     {
         return answer_response(StatusCode::OK, media, answer, Some("HIT"));
     }
-    let mut request: async_graphql::Request =
-        match serde_json::from_slice::<async_graphql::Request>(&body) {
-            Ok(mut request) => {
-                crate::graphql::json::exact_numbers(&mut request.variables);
-                request
-            }
-            Err(err) => {
-                return error_response(
-                    StatusCode::BAD_REQUEST,
-                    media,
-                    code::BAD_USER_INPUT,
-                    format!(
-                        "the body is not a GraphQL request (JSON with a `query` string): {err}"
-                    ),
-                );
-            }
-        };
+    let mut request: async_graphql::Request = match serde_json::from_slice(&body) {
+        Ok(request) => request,
+        Err(err) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                media,
+                code::BAD_USER_INPUT,
+                format!("the body is not a GraphQL request (JSON with a `query` string): {err}"),
+            );
+        }
+    };
+    crate::graphql::json::exact_numbers(&mut request.variables);
     if let Err(err) = state.inner.persisted.resolve(&mut request) {
         let (code, message) = match err {
             PersistedQueryError::NotFound => (
