@@ -13,7 +13,13 @@ mod m20261125_000005_audit_trail;
 mod m20261125_000006_tenant_data_version;
 mod m20261125_000007_covering_listing_indexes;
 mod m20261202_000008_conflict_counts_and_resolutions;
+mod m20261202_000009_exact_number_hashes;
 mod tables;
+
+/// The application's content hash (one source file, compiled into both crates), for the
+/// migrations that rehash stored rows.
+#[path = "../../src/domain/hashing.rs"]
+pub mod hashing;
 
 /// Runs the migrations of this crate in order.
 pub struct Migrator;
@@ -30,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000006_tenant_data_version::Migration),
             Box::new(m20261125_000007_covering_listing_indexes::Migration),
             Box::new(m20261202_000008_conflict_counts_and_resolutions::Migration),
+            Box::new(m20261202_000009_exact_number_hashes::Migration),
         ]
     }
 }

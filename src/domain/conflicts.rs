@@ -13,6 +13,7 @@ use serde_json::Value;
 use crate::domain::audit::Actor;
 use crate::domain::edits::{id_field_of, keep_id_field};
 use crate::domain::hashing::content_hash;
+use crate::domain::numbers;
 use crate::domain::pagination::{Page, PageLimits, PageRequest, paginate};
 use crate::domain::properties::{
     get_source_property, get_target_property, source_properties_by_ids,
@@ -111,7 +112,11 @@ pub async fn resolve_conflict(
 ) -> Result<target_property::Model, Error> {
     scope.require_write()?;
     let data = match (resolution, data) {
-        (Resolution::UseData, Some(data)) if data.is_object() => Some(data),
+        (Resolution::UseData, Some(mut data)) if data.is_object() => {
+            numbers::store_exactly(&mut data)
+                .map_err(|reason| Error::invalid("input.data", reason))?;
+            Some(data)
+        }
         (Resolution::UseData, Some(_)) => {
             return Err(Error::invalid("input.data", "must be a JSON object"));
         }

@@ -1,12 +1,15 @@
 //! Field-level differences between two versions of a listing, for history screens
 //! ("price 250,000 → 239,000 on 3 May").
 //!
-//! Values are compared in their RFC 8785 canonical form, the one the content hash is computed
-//! over: `1.0` and `1` are the same value, as they are the same content. A field that is absent
+//! Values are compared in their canonical form, the one the content hash is computed over
+//! (RFC 8785, with integers beyond a double kept exact): `1.0` and `1` are the same value, as
+//! they are the same content, and `1500000000000000001` and `…002` are not. A field that is absent
 //! and a field that is `null` are different: going from one to the other is a change, and
 //! [`ChangeKind`] says which.
 
 use serde_json::Value;
+
+use crate::domain::hashing::canonical_json;
 
 /// How a field changed between two versions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, async_graphql::Enum)]
@@ -46,13 +49,7 @@ pub fn same(a: &Value, b: &Value) -> bool {
     if a == b {
         return true;
     }
-    match (
-        serde_json_canonicalizer::to_vec(a),
-        serde_json_canonicalizer::to_vec(b),
-    ) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    }
+    canonical_json(a) == canonical_json(b)
 }
 
 fn walk(path: &str, before: Option<&Value>, after: Option<&Value>, found: &mut Vec<FieldChange>) {
@@ -147,6 +144,23 @@ mod tests {
                     after: Some(Value::Null),
                 },
             ]
+        );
+    }
+
+    #[test]
+    fn integers_beyond_a_double_are_compared_exactly() {
+        let before: Value =
+            serde_json::from_str(r#"{"a":1500000000000000001,"b":18446744073709551616}"#).unwrap();
+        let after: Value =
+            serde_json::from_str(r#"{"a":1500000000000000002,"b":1.8446744073709551616e19}"#)
+                .unwrap();
+        let found = changes(&before, &after);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].path, "a");
+        assert_eq!(found[0].kind, ChangeKind::Changed);
+        assert_eq!(
+            found[0].after.as_ref().unwrap().to_string(),
+            "1500000000000000002"
         );
     }
 }

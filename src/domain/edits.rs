@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use crate::domain::diff;
 use crate::domain::hashing::content_hash;
+use crate::domain::numbers;
 use crate::domain::properties::{get_source_property, get_target_property};
 use crate::domain::scope::TenantScope;
 use crate::domain::snapshots::{SnapshotReason, snapshot_target_property};
@@ -33,6 +34,8 @@ pub async fn update_target_property(
             "must be a JSON object (a JSON Merge Patch: keys to set, null to remove)",
         ));
     }
+    let mut patch = patch;
+    numbers::store_exactly(&mut patch).map_err(|reason| Error::invalid("input.patch", reason))?;
     let txn = TenantWrite::begin(db, scope.tenant_id()).await?;
     let current = get_target_property(&txn, scope, id).await?;
     sql::lock(&txn, LockKind::Target, current.target_id).await?;

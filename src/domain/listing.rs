@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use crate::domain::hashing::content_hash;
-use crate::domain::validate;
+use crate::domain::{numbers, validate};
 use crate::error::Error;
 
 /// One checked listing.
@@ -25,11 +25,25 @@ fn external_id(value: &Value, id_field: &str) -> Result<String, String> {
         None | Some(Value::Null) => Err(format!("has no `{id_field}` field")),
         Some(Value::String(s)) if s.trim().is_empty() => Err(format!("has an empty `{id_field}`")),
         Some(Value::String(s)) => Ok(s.clone()),
-        Some(Value::Number(n)) => Ok(n.to_string()),
+        Some(Value::Number(n)) => Ok(numeric_id(n)),
         Some(other) => Err(format!(
             "has a `{id_field}` that is neither a string nor a number: {other}"
         )),
     }
+}
+
+/// The external id of a numeric id: an integer's digits, exactly (`1500000000000000001`);
+/// any other number as the shortest text of its double (`1.5` for `1.50`), as ids were
+/// always read, so the ids of stored listings do not change.
+fn numeric_id(number: &serde_json::Number) -> String {
+    let text = number.as_str();
+    if !text.contains(['.', 'e', 'E']) && text != "-0" {
+        return text.to_owned();
+    }
+    number
+        .as_f64()
+        .and_then(serde_json::Number::from_f64)
+        .map_or_else(|| text.to_owned(), |n| n.to_string())
 }
 
 /// The ids a batch has carried so far, to refuse an id twice. Only a 128-bit fingerprint
@@ -76,7 +90,7 @@ pub fn check_items(
     label: &(dyn Fn(usize) -> String + Sync),
 ) -> Result<Vec<Listing>, Error> {
     let mut listings = Vec::with_capacity(items.len());
-    for (offset, data) in items.into_iter().enumerate() {
+    for (offset, mut data) in items.into_iter().enumerate() {
         let index = first_index + offset;
         if !data.is_object() {
             return Err(Error::invalid(label(index), "is not a JSON object"));
@@ -86,6 +100,8 @@ pub fn check_items(
         if validate::has_nul(&data) {
             return Err(Error::invalid(label(index), validate::NUL_REASON));
         }
+        // After the id is read: a numeric id keeps the text ids were always read from.
+        numbers::store_exactly(&mut data).map_err(|reason| Error::invalid(label(index), reason))?;
         if let Some(first) = seen.insert(&external_id, index) {
             return Err(Error::invalid(
                 label(index),

@@ -7,6 +7,7 @@ use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, SimpleExpr};
 use serde_json::Value;
 
 use crate::domain::json_path::{JsonPath, bind};
+use crate::domain::numbers;
 use crate::error::Error;
 
 /// How a value at a path is compared.
@@ -89,6 +90,9 @@ impl ListingFilter {
     pub fn validate(&self) -> Result<(), Error> {
         for (i, condition) in self.conditions.iter().enumerate() {
             let field = format!("where[{i}].value");
+            // No stored listing holds a number beyond a double (and SQLite could not bind it).
+            numbers::store_exactly(&mut condition.value.clone())
+                .map_err(|reason| Error::invalid(field.clone(), reason))?;
             match condition.op {
                 WhereOp::In if !condition.value.is_array() => {
                     return Err(Error::invalid(field, "IN needs an array of values"));

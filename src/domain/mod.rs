@@ -14,6 +14,7 @@ pub mod json_path;
 pub mod list_filter;
 pub mod listing;
 pub mod listing_query;
+pub mod numbers;
 pub mod pagination;
 pub mod properties;
 pub mod scope;

@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, Enum, InputObject, Json};
+use async_graphql::{Context, Enum, InputObject};
+
+use crate::graphql::json::Json;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 

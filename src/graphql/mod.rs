@@ -13,6 +13,7 @@ pub mod context;
 pub mod fast;
 pub mod input_errors;
 pub mod invalid_input;
+pub mod json;
 pub mod limits;
 pub mod loaders;
 pub mod mutation;

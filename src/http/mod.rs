@@ -466,6 +466,7 @@ async fn graphql(
             );
         }
     };
+    crate::graphql::json::exact_numbers(&mut request.variables);
     if let Err(err) = state.inner.persisted.resolve(&mut request) {
         let (code, message) = match err {
             PersistedQueryError::NotFound => (

@@ -17,6 +17,7 @@ mod http;
 mod isolation;
 mod migrate;
 mod migrations;
+mod numbers;
 mod outage;
 mod pagination;
 mod reads;

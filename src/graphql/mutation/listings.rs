@@ -1,6 +1,7 @@
 //! `updateTargetProperty`, `resolveConflict`, `cleanupSnapshots`.
 
-use async_graphql::{Context, ID, InputObject, Json, Object, SimpleObject};
+use crate::graphql::json::Json;
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 

@@ -1,6 +1,7 @@
 //! `importProperties`, `syncSource`.
 
-use async_graphql::{Context, ID, InputObject, Json, Object, SimpleObject};
+use crate::graphql::json::Json;
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use serde_json::Value;
 
 use crate::domain::import::{self, ImportMode, ImportOptions};

@@ -1,6 +1,7 @@
 //! `createTarget`, `updateTarget`, `deleteTarget`.
 
-use async_graphql::{Context, ID, InputObject, Json, Object, SimpleObject};
+use crate::graphql::json::Json;
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use serde_json::Value;
 
 use crate::domain::targets::{self, ConflictPolicy, NewTarget, TargetKind, TargetPatch};

@@ -1,6 +1,7 @@
 //! `ImportRun` and `SyncLog`: the audit trail.
 
-use async_graphql::{ComplexObject, Context, ErrorExtensions, ID, Json, SimpleObject};
+use crate::graphql::json::Json;
+use async_graphql::{ComplexObject, Context, ErrorExtensions, ID, SimpleObject};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 

@@ -1,6 +1,7 @@
 //! `Conflict`: a hand-edited target listing whose source changed, with the versions to compare.
 
-use async_graphql::{ID, Json, SimpleObject};
+use crate::graphql::json::Json;
+use async_graphql::{ID, SimpleObject};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 

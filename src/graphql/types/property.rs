@@ -1,6 +1,7 @@
 //! `SourceProperty` and `TargetProperty`: one listing as a source saw it and as a target holds it.
 
-use async_graphql::{ComplexObject, Context, ErrorExtensions, Json, SimpleObject};
+use crate::graphql::json::Json;
+use async_graphql::{ComplexObject, Context, ErrorExtensions, SimpleObject};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
@@ -24,7 +25,8 @@ pub struct SourceProperty {
     pub id: GlobalId,
     /// The listing's id at the source (the value of the source's `id_field`).
     pub external_id: String,
-    /// SHA-256 (hex) of the listing's canonical JSON (RFC 8785).
+    /// SHA-256 (hex) of the listing's canonical JSON (RFC 8785, with numbers a double would
+    /// round written exactly: see the README).
     pub content_hash: String,
     /// When a full import last missed it; null while the source lists it.
     pub removed_at: Option<DateTime<Utc>>,

@@ -1,6 +1,7 @@
 //! `SourceSnapshot` and `TargetSnapshot`: replaced versions of a listing.
 
-use async_graphql::{ComplexObject, Context, ErrorExtensions, ID, Json, SimpleObject};
+use crate::graphql::json::Json;
+use async_graphql::{ComplexObject, Context, ErrorExtensions, ID, SimpleObject};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 

@@ -1,6 +1,7 @@
 //! `Source`: where listings come from.
 
-use async_graphql::{ComplexObject, Context, ID, Json, SimpleObject};
+use crate::graphql::json::Json;
+use async_graphql::{ComplexObject, Context, ID, SimpleObject};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
