@@ -15,11 +15,9 @@ mod setup;
 mod stream;
 mod summary;
 
-use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use tracing_subscriber::EnvFilter;
 
 use crate::config::Config;
 use crate::error::Error;
@@ -74,13 +72,7 @@ pub fn main() -> ExitCode {
             err.exit()
         }
     };
-    let filter =
-        EnvFilter::try_new(&cli.config.log_filter).unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+    crate::telemetry::init_logging(&cli.config.log_filter, cli.config.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
