@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::MakeWriter;
 
 use crate::metrics::Metrics;
 
@@ -29,20 +30,41 @@ pub enum LogFormat {
 /// Sends `tracing` output to standard error, filtered by `filter` (env-filter syntax), in
 /// `format`.
 pub fn init_logging(filter: &str, format: LogFormat) {
+    let ansi = std::io::stderr().is_terminal();
+    let _ = tracing::subscriber::set_global_default(subscriber(
+        filter,
+        format,
+        std::io::stderr,
+        ansi,
+    ));
+}
+
+/// The subscriber [`init_logging`] installs, writing to `writer` (tests capture the lines).
+pub fn subscriber<W>(
+    filter: &str,
+    format: LogFormat,
+    writer: W,
+    ansi: bool,
+) -> Box<dyn tracing::Subscriber + Send + Sync>
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(writer);
     match format {
-        LogFormat::Text => builder
-            .with_ansi(std::io::stderr().is_terminal())
-            .init(),
-        LogFormat::Json => builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
-            .with_span_list(false)
-            .init(),
+        LogFormat::Text => Box::new(builder.with_ansi(ansi).finish()),
+        // Each line: the event's fields at the top level, `span` with the innermost span's
+        // fields (an import's tenant and source), and `spans` from the outermost in.
+        LogFormat::Json => Box::new(
+            builder
+                .json()
+                .flatten_event(true)
+                .with_current_span(true)
+                .with_span_list(true)
+                .finish(),
+        ),
     }
 }
 

@@ -125,8 +125,8 @@ pub struct CleanupReport {
 /// Deletes the tenant's snapshots older than `older_than_days` days.
 #[instrument(name = "cleanup", skip_all, fields(
     tenant = scope.tenant_id().0,
-    older_than_days,
-    dry_run,
+    older_than_days = older_than_days,
+    dry_run = dry_run,
 ))]
 pub async fn cleanup_snapshots(
     db: &DatabaseConnection,

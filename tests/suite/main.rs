@@ -16,6 +16,7 @@ mod http;
 mod isolation;
 mod migrate;
 mod migrations;
+mod observe;
 mod outage;
 mod pagination;
 mod reads;
