@@ -9,7 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ::metrics::{counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram};
-use metrics_exporter_prometheus::{BuildError, Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
+use metrics_exporter_prometheus::{
+    BuildError, Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
+};
 
 /// Every metric's name.
 pub mod name {
@@ -272,7 +274,10 @@ fn with_buckets() -> Result<PrometheusBuilder, BuildError> {
             Matcher::Full(name::HTTP_REQUEST_DURATION.to_owned()),
             REQUEST_BUCKETS,
         )?
-        .set_buckets_for_metric(Matcher::Full(name::IMPORT_DURATION.to_owned()), WORK_BUCKETS)?
+        .set_buckets_for_metric(
+            Matcher::Full(name::IMPORT_DURATION.to_owned()),
+            WORK_BUCKETS,
+        )?
         .set_buckets_for_metric(Matcher::Full(name::SYNC_DURATION.to_owned()), WORK_BUCKETS)
 }
 
@@ -310,7 +315,11 @@ fn describe() {
         name::SYNC_LISTINGS,
         "Listings handled by syncs (not dry runs), by outcome"
     );
-    describe_histogram!(name::SYNC_DURATION, ::metrics::Unit::Seconds, "Sync duration");
+    describe_histogram!(
+        name::SYNC_DURATION,
+        ::metrics::Unit::Seconds,
+        "Sync duration"
+    );
     describe_counter!(name::CONFLICTS_RAISED, "Conflicts flagged by syncs");
     describe_counter!(
         name::SNAPSHOTS_REMOVED,
@@ -320,7 +329,10 @@ fn describe() {
         name::DB_POOL_CONNECTIONS,
         "Database pool connections, by state (in_use, idle)"
     );
-    describe_gauge!(name::DB_POOL_MAX, "Most connections the database pool opens");
+    describe_gauge!(
+        name::DB_POOL_MAX,
+        "Most connections the database pool opens"
+    );
     describe_counter!(
         name::CACHE_REQUESTS,
         "Response cache lookups of queries, by result (hit, miss)"

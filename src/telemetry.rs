@@ -31,12 +31,8 @@ pub enum LogFormat {
 /// `format`.
 pub fn init_logging(filter: &str, format: LogFormat) {
     let ansi = std::io::stderr().is_terminal();
-    let _ = tracing::subscriber::set_global_default(subscriber(
-        filter,
-        format,
-        std::io::stderr,
-        ansi,
-    ));
+    let _ =
+        tracing::subscriber::set_global_default(subscriber(filter, format, std::io::stderr, ansi));
 }
 
 /// The subscriber [`init_logging`] installs, writing to `writer` (tests capture the lines).

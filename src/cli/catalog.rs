@@ -1,7 +1,7 @@
 //! `create-source`, `create-target`.
 
-use secrecy::ExposeSecret as _;
 use clap::Args;
+use secrecy::ExposeSecret as _;
 use serde_json::{Value, json};
 
 use crate::cli::output;

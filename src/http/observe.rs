@@ -53,7 +53,11 @@ fn new_request_id() -> String {
 
 /// The route a request matched, as a fixed label (`other` for anything unrouted).
 fn route_of(request: &Request) -> &'static str {
-    match request.extensions().get::<MatchedPath>().map(MatchedPath::as_str) {
+    match request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(MatchedPath::as_str)
+    {
         Some("/graphql") => "/graphql",
         Some("/health") => "/health",
         Some("/livez") => "/livez",
@@ -96,7 +100,15 @@ pub async fn observe(State(state): State<AppState>, request: Request, next: Next
             metrics.cache_lookup(cache == "hit");
         }
     }
-    log_request(&record, &notes, method.as_str(), route, status, duration, cache);
+    log_request(
+        &record,
+        &notes,
+        method.as_str(),
+        route,
+        status,
+        duration,
+        cache,
+    );
     response
 }
 
@@ -235,7 +247,10 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     let cache = state.inner.cache.as_ref().map(|c| c.stats());
     let text = metrics.render(db::pool_stats(&state.inner.db), cache);
     (
-        [(header::CONTENT_TYPE, HeaderValue::from_static(PROMETHEUS_TEXT))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(PROMETHEUS_TEXT),
+        )],
         text,
     )
         .into_response()

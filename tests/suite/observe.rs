@@ -1,9 +1,9 @@
 //! What an operator sees: request ids, one log line per request, domain work logged in spans,
 //! no secrets in logs or `Debug`, and Prometheus metrics at `GET /metrics`.
 
+use std::cell::RefCell;
 use std::io::Write;
 use std::sync::atomic::Ordering;
-use std::cell::RefCell;
 use std::sync::{Arc, Mutex, Once};
 
 use axum::body::Body;
@@ -115,7 +115,10 @@ async fn post_named(
 }
 
 fn request_id(response: &TestResponse) -> String {
-    response.headers["x-request-id"].to_str().unwrap().to_owned()
+    response.headers["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned()
 }
 
 fn is_made_id(id: &str) -> bool {
@@ -130,11 +133,22 @@ async fn every_answer_carries_its_request_id() {
     let response = post(&app, &[("x-api-key", "smk_unknown")], "{ viewer { name } }").await;
     let id = request_id(&response);
     assert!(is_made_id(&id), "{id}");
-    assert_eq!(response.body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
-    assert_eq!(response.body["errors"][0]["extensions"]["requestId"], id.as_str());
+    assert_eq!(
+        response.body["errors"][0]["extensions"]["code"],
+        "UNAUTHENTICATED"
+    );
+    assert_eq!(
+        response.body["errors"][0]["extensions"]["requestId"],
+        id.as_str()
+    );
 
     // A client's sane id is kept; one that could break a log line or a header is replaced.
-    let response = post(&app, &[("x-request-id", "trace-42.a:b")], "{ viewer { name } }").await;
+    let response = post(
+        &app,
+        &[("x-request-id", "trace-42.a:b")],
+        "{ viewer { name } }",
+    )
+    .await;
     assert_eq!(request_id(&response), "trace-42.a:b");
     assert_eq!(
         response.body["errors"][0]["extensions"]["requestId"],
@@ -183,12 +197,20 @@ async fn one_log_line_per_request_tells_what_it_did() {
     let captured = Captured::default();
     let guard = captured.start();
     let mutation = post(&app, &[("x-api-key", &key)], &import).await;
-    assert_eq!(mutation.body["data"]["importProperties"]["importRun"]["created"], 1);
+    assert_eq!(
+        mutation.body["data"]["importProperties"]["importRun"]["created"],
+        1
+    );
     let before = app.statements.load(Ordering::SeqCst);
     let miss = post_named(&app, &[("x-api-key", &key)], nested, Some("Catalog")).await;
     let statements = app.statements.load(Ordering::SeqCst) - before;
     let hit = post_named(&app, &[("x-api-key", &key)], nested, Some("Catalog")).await;
-    let failed = post(&app, &[("x-api-key", &key)], "{ source(id: \"U291cmNlOjk5OTk=\") { name } viewer { nope } }").await;
+    let failed = post(
+        &app,
+        &[("x-api-key", &key)],
+        "{ source(id: \"U291cmNlOjk5OTk=\") { name } viewer { nope } }",
+    )
+    .await;
     drop(guard);
 
     let tenant_id = decode_id(&tenant).1;
@@ -211,7 +233,10 @@ async fn one_log_line_per_request_tells_what_it_did() {
     assert_eq!(line["operation_type"], "query");
     assert_eq!(line["cache"], "miss");
     assert_eq!(line["sql_statements"], statements);
-    assert!(statements >= 3, "the key, the sources, their properties: {statements}");
+    assert!(
+        statements >= 3,
+        "the key, the sources, their properties: {statements}"
+    );
     let line = captured.request_line(&request_id(&hit));
     assert_eq!(line["operation_name"], "Catalog");
     assert_eq!(line["operation_type"], "query");
@@ -243,7 +268,13 @@ async fn one_log_line_per_request_tells_what_it_did() {
     assert_eq!(import["span"]["tenant"], tenant_id);
     assert_eq!(import["span"]["source"], decode_id(&source).1);
     assert_eq!(import["span"]["mode"], "incremental");
-    for phase in ["check_ms", "load_ms", "write_ms", "finish_ms", "duration_ms"] {
+    for phase in [
+        "check_ms",
+        "load_ms",
+        "write_ms",
+        "finish_ms",
+        "duration_ms",
+    ] {
         assert!(import[phase].as_f64().is_some(), "{phase}: {import}");
     }
 
@@ -256,12 +287,16 @@ async fn one_log_line_per_request_tells_what_it_did() {
 #[tokio::test]
 async fn syncs_and_cleanups_log_their_counts() {
     let s = Setup::new().await;
-    s.import(json!([{ "id": "a", "p": 1 }, { "id": "b", "p": 2 }]), "INCREMENTAL")
-        .await;
+    s.import(
+        json!([{ "id": "a", "p": 1 }, { "id": "b", "p": 2 }]),
+        "INCREMENTAL",
+    )
+    .await;
     let captured = Captured::default();
     let guard = captured.start();
     s.sync().await;
-    s.import(json!([{ "id": "a", "p": 3 }]), "INCREMENTAL").await;
+    s.import(json!([{ "id": "a", "p": 3 }]), "INCREMENTAL")
+        .await;
     let cleanup = s
         .app
         .data(
@@ -396,15 +431,24 @@ async fn metrics_count_what_the_server_did() {
         target,
     };
     // Mutations: 3 above, then 2 imports, 2 syncs, 1 edit, 1 cleanup.
-    s.import(json!([{ "id": "a", "p": 1 }, { "id": "b", "p": 2 }]), "INCREMENTAL")
-        .await;
+    s.import(
+        json!([{ "id": "a", "p": 1 }, { "id": "b", "p": 2 }]),
+        "INCREMENTAL",
+    )
+    .await;
     s.sync().await;
-    let a = s.target_listing("a").await["id"].as_str().unwrap().to_owned(); // a query: miss
+    let a = s.target_listing("a").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned(); // a query: miss
     s.app
         .data(&s.key, EDIT, json!({ "id": a, "patch": { "p": 10 } }))
         .await;
-    s.import(json!([{ "id": "a", "p": 5 }, { "id": "b", "p": 6 }]), "INCREMENTAL")
-        .await;
+    s.import(
+        json!([{ "id": "a", "p": 5 }, { "id": "b", "p": 6 }]),
+        "INCREMENTAL",
+    )
+    .await;
     let ([created, updated, _, conflicts, _], _) = s.sync().await;
     assert_eq!((created, updated, conflicts), (0, 1, 1));
     let cleanup = s.app.data(&s.key, CLEANUP, json!({})).await;
@@ -419,7 +463,12 @@ async fn metrics_count_what_the_server_did() {
     s.app.data(&s.key, "{ viewer { name } }", json!({})).await;
     s.app.data(&s.key, "{ viewer { name } }", json!({})).await;
     // A refused key: an error, and no cache lookup.
-    let refused = post(&s.app, &[("x-api-key", "smk_unknown")], "{ viewer { name } }").await;
+    let refused = post(
+        &s.app,
+        &[("x-api-key", "smk_unknown")],
+        "{ viewer { name } }",
+    )
+    .await;
     assert_eq!(refused.status, StatusCode::OK);
 
     let response = s
@@ -443,7 +492,10 @@ async fn metrics_count_what_the_server_did() {
         ]
     };
     assert_eq!(
-        m("sync_manager_http_requests_total", &graphql("mutation", "200")),
+        m(
+            "sync_manager_http_requests_total",
+            &graphql("mutation", "200")
+        ),
         9.0
     );
     assert_eq!(
@@ -458,7 +510,10 @@ async fn metrics_count_what_the_server_did() {
         9.0
     );
     assert_eq!(
-        m("sync_manager_graphql_errors_total", &[("code", "UNAUTHENTICATED")]),
+        m(
+            "sync_manager_graphql_errors_total",
+            &[("code", "UNAUTHENTICATED")]
+        ),
         1.0
     );
     assert_eq!(m("sync_manager_rate_limited_requests_total", &[]), 0.0);
@@ -466,9 +521,17 @@ async fn metrics_count_what_the_server_did() {
     let incremental = [("mode", "incremental"), ("dry_run", "false")];
     assert_eq!(m("sync_manager_imports_total", &incremental), 2.0);
     assert_eq!(m("sync_manager_import_duration_seconds_count", &[]), 2.0);
-    for (outcome, n) in [("created", 2.0), ("updated", 2.0), ("unchanged", 0.0), ("removed", 0.0)] {
+    for (outcome, n) in [
+        ("created", 2.0),
+        ("updated", 2.0),
+        ("unchanged", 0.0),
+        ("removed", 0.0),
+    ] {
         assert_eq!(
-            m("sync_manager_import_listings_total", &[("outcome", outcome)]),
+            m(
+                "sync_manager_import_listings_total",
+                &[("outcome", outcome)]
+            ),
             n,
             "{outcome}"
         );
@@ -490,20 +553,32 @@ async fn metrics_count_what_the_server_did() {
     }
     assert_eq!(m("sync_manager_conflicts_raised_total", &[]), 1.0);
     assert_eq!(
-        m("sync_manager_snapshots_removed_total", &[("kind", "source")]),
+        m(
+            "sync_manager_snapshots_removed_total",
+            &[("kind", "source")]
+        ),
         source_removed
     );
     assert_eq!(
-        m("sync_manager_snapshots_removed_total", &[("kind", "target")]),
+        m(
+            "sync_manager_snapshots_removed_total",
+            &[("kind", "target")]
+        ),
         target_removed
     );
 
     assert_eq!(
-        m("sync_manager_response_cache_requests_total", &[("result", "hit")]),
+        m(
+            "sync_manager_response_cache_requests_total",
+            &[("result", "hit")]
+        ),
         1.0
     );
     assert_eq!(
-        m("sync_manager_response_cache_requests_total", &[("result", "miss")]),
+        m(
+            "sync_manager_response_cache_requests_total",
+            &[("result", "miss")]
+        ),
         2.0
     );
     assert_eq!(m("sync_manager_response_cache_entries", &[]), 2.0);
@@ -514,17 +589,28 @@ async fn metrics_count_what_the_server_did() {
     );
     assert_eq!(m("sync_manager_response_cache_evictions_total", &[]), 0.0);
 
-    let max = if s.app.database_url.starts_with("sqlite") { 4.0 } else { 16.0 };
+    let max = if s.app.database_url.starts_with("sqlite") {
+        4.0
+    } else {
+        16.0
+    };
     assert_eq!(m("sync_manager_db_pool_max_connections", &[]), max);
     let in_use = m("sync_manager_db_pool_connections", &[("state", "in_use")]);
     let idle = m("sync_manager_db_pool_connections", &[("state", "idle")]);
-    assert!(in_use + idle >= 1.0 && in_use + idle <= max, "{in_use} + {idle}");
+    assert!(
+        in_use + idle >= 1.0 && in_use + idle <= max,
+        "{in_use} + {idle}"
+    );
 
     // Every metric is documented in the README.
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     for line in text.lines().filter(|l| l.starts_with("# TYPE ")) {
         let name = line.split_whitespace().nth(2).unwrap();
-        assert!(readme.contains(&format!("`{name}`")), "{name} is not in the README");
+        assert!(
+            readme.contains(&format!("`{name}`")),
+            "{name} is not in the README"
+        );
     }
 
     promtool_check(&text);
