@@ -4,6 +4,9 @@
 use std::net::SocketAddr;
 
 use clap::Args;
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::telemetry::LogFormat;
 
 /// Where the database lives when `DATABASE_URL` is not set.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://sync-manager.db?mode=rwc";
@@ -12,8 +15,8 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://sync-manager.db?mode=rwc";
 #[derive(Args, Clone, Debug)]
 pub struct Config {
     /// Database to use: `sqlite://FILE?mode=rwc` or `postgres://USER@HOST/DB`.
-    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
-    pub database_url: String,
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true, hide_env_values = true)]
+    pub database_url: DatabaseUrl,
 
     /// Log filter, in `tracing` env-filter syntax (e.g. `info`, `sync_manager=debug`).
     #[arg(
@@ -23,6 +26,48 @@ pub struct Config {
         global = true
     )]
     pub log_filter: String,
+
+    /// Log line format: `text` for people, `json` for one JSON object per line.
+    #[arg(long, env = "SYNC_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+}
+
+/// A database URL. It may hold a password, so `Debug` shows it with the password replaced by
+/// `***`, and the URL itself only comes out through [`ExposeSecret`].
+#[derive(Clone)]
+pub struct DatabaseUrl(SecretString);
+
+impl DatabaseUrl {
+    /// The URL, fit to print: the password, if any, replaced by `***`.
+    pub fn redacted(&self) -> String {
+        crate::db::redacted_url(self.0.expose_secret())
+    }
+}
+
+impl ExposeSecret<str> for DatabaseUrl {
+    fn expose_secret(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("DatabaseUrl")
+            .field(&self.redacted())
+            .finish()
+    }
+}
+
+impl std::str::FromStr for DatabaseUrl {
+    type Err = std::convert::Infallible;
+
+    fn from_str(url: &str) -> Result<Self, Self::Err> {
+        Ok(Self(SecretString::from(url)))
+    }
+}
+
+fn parse_secret(value: &str) -> Result<SecretString, std::convert::Infallible> {
+    Ok(SecretString::from(value))
 }
 
 /// Settings of the GraphQL server.
@@ -34,8 +79,8 @@ pub struct ServerConfig {
 
     /// Token that allows `createTenant` over GraphQL (sent as `X-Admin-Token`). Without it,
     /// tenants are created with the CLI only.
-    #[arg(long, env = "SYNC_ADMIN_TOKEN", hide_env_values = true)]
-    pub admin_token: Option<String>,
+    #[arg(long, env = "SYNC_ADMIN_TOKEN", hide_env_values = true, value_parser = parse_secret)]
+    pub admin_token: Option<SecretString>,
 
     /// Page size of a connection when neither `first` nor `last` is given.
     #[arg(long, env = "SYNC_DEFAULT_PAGE_SIZE", default_value_t = 100)]
@@ -79,6 +124,14 @@ pub struct ServerConfig {
     /// only for the same API key, request body and tenant data version (any write changes it).
     #[arg(long, env = "SYNC_RESPONSE_CACHE_MB", default_value_t = 64)]
     pub response_cache_mb: usize,
+
+    /// Serve Prometheus metrics at `GET /metrics`.
+    #[arg(long, env = "SYNC_METRICS", default_value_t = false, action = clap::ArgAction::Set)]
+    pub metrics: bool,
+
+    /// Serve `GET /metrics` on this address instead of the API's (with `SYNC_METRICS=true`).
+    #[arg(long, env = "SYNC_METRICS_BIND")]
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 impl ServerConfig {

@@ -190,7 +190,10 @@ async fn open_pool(url: &str) -> Result<DatabaseConnection, OpenError> {
     } else {
         options.max_connections(16);
     }
-    Ok(Database::connect(options).await?)
+    let mut db = Database::connect(options).await?;
+    // Counts each statement for the request that issued it (the request log's `sql_statements`).
+    db.set_metric_callback(crate::telemetry::on_statement);
+    Ok(db)
 }
 
 /// Brings the schema up to date.
@@ -220,6 +223,34 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
         options.sqlite_transaction_mode = Some(SqliteTransactionMode::Immediate);
     }
     db.begin_with_options(options).await
+}
+
+/// The connection pool's size, idle connections and limit (for the metrics).
+pub fn pool_stats(db: &DatabaseConnection) -> crate::metrics::PoolStats {
+    let (size, idle, max) = match db.get_database_backend() {
+        DbBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            (
+                pool.size(),
+                pool.num_idle(),
+                pool.options().get_max_connections(),
+            )
+        }
+        DbBackend::Sqlite => {
+            let pool = db.get_sqlite_connection_pool();
+            (
+                pool.size(),
+                pool.num_idle(),
+                pool.options().get_max_connections(),
+            )
+        }
+        _ => (0, 0, 0),
+    };
+    crate::metrics::PoolStats {
+        size,
+        idle: u32::try_from(idle).unwrap_or(u32::MAX),
+        max,
+    }
 }
 
 /// Whether the database answers a trivial query (for `/health`).

@@ -4,7 +4,8 @@
 //! every rule and is the only code that queries them, always through a
 //! [`domain::scope::TenantScope`]; [`graphql`] and [`cli`] are two thin doors over the
 //! domain; [`http`] serves the GraphQL schema over axum. [`error`] is the one error type,
-//! mapped once to GraphQL codes and exit codes; [`ids`] holds typed and global ids.
+//! mapped once to GraphQL codes and exit codes; [`ids`] holds typed and global ids. [`telemetry`] follows each request (id, SQL
+//! statements, log line) and [`metrics`] counts what the server does for `GET /metrics`.
 
 pub mod cli;
 pub mod config;
@@ -16,3 +17,5 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod ids;
+pub mod metrics;
+pub mod telemetry;

@@ -13,6 +13,7 @@
 //! files each would remove the other's listings, so it is refused unless exactly one file is
 //! found.
 
+use secrecy::ExposeSecret as _;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -128,7 +129,7 @@ pub async fn migrate_json(config: &Config, args: MigrateJsonArgs) -> anyhow::Res
         discover::named(&args.paths)?
     };
     check_mode(args.mode, files.len())?;
-    let db = db::connect_and_migrate(&config.database_url).await?;
+    let db = db::connect_and_migrate(config.database_url.expose_secret()).await?;
     let scope = tenants::scope_for_cli(&db, &args.tenant).await?;
     let source = sources::find_for_cli(&db, &scope, &args.source).await?;
     let migration = Migration {

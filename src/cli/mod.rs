@@ -15,11 +15,9 @@ mod setup;
 mod stream;
 mod summary;
 
-use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
-use tracing_subscriber::EnvFilter;
+use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 
 use crate::config::Config;
 use crate::error::Error;
@@ -65,8 +63,11 @@ enum Command {
 pub fn main() -> ExitCode {
     // `.env` first, so its values reach clap's `env` defaults.
     let _ = dotenvy::dotenv();
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|matches| Cli::from_arg_matches(&matches).map(|cli| (cli, matches)));
+    let (cli, matches) = match parsed {
+        Ok(parsed) => parsed,
         Err(err) => {
             if err.use_stderr() && std::env::args_os().any(|arg| arg == "--json") {
                 output::print_usage_error(&err);
@@ -74,13 +75,15 @@ pub fn main() -> ExitCode {
             err.exit()
         }
     };
-    let filter =
-        EnvFilter::try_new(&cli.config.log_filter).unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+    // The server logs each import, sync and cleanup; a command prints its own summary, so
+    // by default it leaves those lines out (`--log`/`RUST_LOG` bring them back).
+    let mut filter = cli.config.log_filter.clone();
+    if !matches!(cli.command, Command::Serve(_))
+        && matches.value_source("log_filter") == Some(clap::parser::ValueSource::DefaultValue)
+    {
+        filter.push_str(",sync_manager::domain=warn");
+    }
+    crate::telemetry::init_logging(&filter, cli.config.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -1,5 +1,6 @@
 //! `serve` and `export-schema`.
 
+use secrecy::ExposeSecret as _;
 use std::path::{Path, PathBuf};
 
 use std::io::Write as _;
@@ -32,12 +33,12 @@ pub struct ExportSchemaArgs {
 
 /// Runs the server until Ctrl-C or SIGTERM.
 pub async fn serve(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
-    let db = db::connect_and_migrate(&config.database_url)
+    let db = db::connect_and_migrate(config.database_url.expose_secret())
         .await
         .with_context(|| {
             format!(
                 "cannot open the database {}",
-                db::redacted_url(&config.database_url)
+                config.database_url.redacted()
             )
         })?;
     let demo = if args.demo {
@@ -47,6 +48,22 @@ pub async fn serve(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
     };
     let demo_key = demo.as_ref().map(|d| d.api_key.as_str());
     let state = http::AppState::new(db, &args.server, demo_key);
+    let metrics_address = match args.server.metrics_bind.filter(|_| args.server.metrics) {
+        Some(bind) => {
+            let listener = tokio::net::TcpListener::bind(bind)
+                .await
+                .with_context(|| format!("cannot listen for metrics on {bind}"))?;
+            let address = listener.local_addr()?;
+            let metrics = http::observe::metrics_router(state.clone());
+            tokio::spawn(async move {
+                if let Err(err) = axum::serve(listener, metrics).await {
+                    tracing::error!(error = %err, "the metrics listener stopped");
+                }
+            });
+            Some(address)
+        }
+        None => None,
+    };
     let router = http::router(state, &args.server);
     let listener = tokio::net::TcpListener::bind(args.server.bind)
         .await
@@ -65,6 +82,11 @@ pub async fn serve(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
     let mut banner = format!(
         "Sync Manager is listening on http://{address}\n  GraphiQL: http://{address}/graphql\n  health:   http://{address}/health\n"
     );
+    match (metrics_address, args.server.metrics) {
+        (Some(metrics), _) => banner.push_str(&format!("  metrics:  http://{metrics}/metrics\n")),
+        (None, true) => banner.push_str(&format!("  metrics:  http://{address}/metrics\n")),
+        (None, false) => {}
+    }
     if let Some(demo) = &demo {
         let key = &demo.api_key;
         let kept = match (demo.new_key, &demo.not_kept) {

@@ -95,6 +95,11 @@ pub struct Authenticated {
     pub data_version: i64,
 }
 
+/// The part of `key` that is stored and shown as its prefix (safe to log).
+pub fn visible_prefix(key: &str) -> &str {
+    key.trim().get(..VISIBLE_PREFIX_LEN).unwrap_or("")
+}
+
 fn hash_key(key: &str) -> String {
     hex::encode(Sha256::digest(key.as_bytes()))
 }

@@ -11,7 +11,7 @@
 //! transaction; [`import_listings`] is the one-call form.
 
 use std::collections::{HashMap, HashSet};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict, Query};
@@ -20,6 +20,7 @@ use sea_orm::{
     EntityTrait, QueryFilter, QuerySelect, Set,
 };
 use serde_json::Value;
+use tracing::{Span, instrument};
 
 use crate::domain::audit::Actor;
 use crate::domain::listing::{Listing, SeenIds, check_items};
@@ -123,10 +124,34 @@ pub struct ImportSession {
     counts: ImportCounts,
     started_at: DateTime<Utc>,
     clock: Instant,
+    phases: Phases,
+    /// The `import` span: the parts and the end of the import are logged in it.
+    span: Span,
+}
+
+/// Time spent in each phase of an import, over all its parts.
+#[derive(Clone, Copy, Debug, Default)]
+struct Phases {
+    /// Checking items (ids, duplicates) and hashing them.
+    check: Duration,
+    /// Reading the stored listings of the part's ids.
+    load: Duration,
+    /// Writing creations, updates and snapshots.
+    write: Duration,
+}
+
+fn millis(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
 }
 
 impl ImportSession {
     /// Starts an import: checks the source, opens the transaction, takes the source's lock.
+    #[instrument(name = "import", skip_all, fields(
+        tenant = scope.tenant_id().0,
+        source = source_id.0,
+        mode = options.mode.as_str(),
+        dry_run = options.dry_run,
+    ))]
     pub async fn begin(
         db: &DatabaseConnection,
         scope: &TenantScope,
@@ -164,6 +189,8 @@ impl ImportSession {
             counts: ImportCounts::default(),
             started_at,
             clock,
+            phases: Phases::default(),
+            span: Span::current(),
         })
     }
 
@@ -179,6 +206,10 @@ impl ImportSession {
 
     /// Checks and imports the next part of the batch. Item indexes continue from the previous
     /// part, so `label` can name any item of the whole import.
+    #[instrument(name = "import_part", level = "debug", parent = &self.span, skip_all, fields(
+        first = self.next_index,
+        items = items.len(),
+    ))]
     pub async fn add(
         &mut self,
         items: Vec<Value>,
@@ -186,6 +217,7 @@ impl ImportSession {
     ) -> Result<(), Error> {
         let first_index = self.next_index;
         self.next_index += items.len();
+        let clock = Instant::now();
         let listings = check_items(
             items,
             first_index,
@@ -193,16 +225,23 @@ impl ImportSession {
             &mut self.seen_external,
             label,
         )?;
+        let checked = clock.elapsed();
         let stored = self.load_stored(&listings).await?;
         let plan = self.plan(listings, &stored);
+        let loaded = clock.elapsed();
         if !self.options.dry_run {
             write(&self.txn, &self.scope, self.source.id, plan, Utc::now()).await?;
         }
+        let written = clock.elapsed();
+        self.phases.check += checked;
+        self.phases.load += loaded - checked;
+        self.phases.write += written - loaded;
         Ok(())
     }
 
     /// Marks what a `FULL` import lacked, writes the import run, and commits.
     pub async fn finish(mut self) -> Result<import_run::Model, Error> {
+        let finishing = Instant::now();
         if self.options.mode == ImportMode::Full {
             let removed = self.missing_ids().await?;
             self.counts.removed = removed.len();
@@ -230,7 +269,36 @@ impl ImportSession {
         }
         .insert(&self.txn)
         .await?;
+        let (span, phases, items) = (self.span.clone(), self.phases, self.next_index);
         self.txn.commit().await?;
+        let duration = self.clock.elapsed();
+        tracing::info!(
+            parent: &span,
+            items,
+            created = counts.created,
+            updated = counts.updated,
+            unchanged = counts.unchanged,
+            removed = counts.removed,
+            check_ms = millis(phases.check),
+            load_ms = millis(phases.load),
+            write_ms = millis(phases.write),
+            finish_ms = millis(finishing.elapsed()),
+            duration_ms = millis(duration),
+            "import committed"
+        );
+        let mode = self.options.mode.as_str();
+        let dry_run = self.options.dry_run;
+        crate::telemetry::with_metrics(|metrics| {
+            metrics.import(crate::metrics::ImportFigures {
+                mode,
+                dry_run,
+                created: counts.created as u64,
+                updated: counts.updated as u64,
+                unchanged: counts.unchanged as u64,
+                removed: counts.removed as u64,
+                duration,
+            });
+        });
         Ok(run)
     }
 

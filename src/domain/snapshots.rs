@@ -8,6 +8,7 @@ use sea_orm::{
     QueryOrder, Set,
 };
 use serde_json::Value;
+use tracing::instrument;
 
 use crate::domain::children::{ChildArgs, ChildPage, ChildQuery, pages_under_parents};
 use crate::domain::pagination::{Page, PageLimits, PageRequest, paginate};
@@ -122,6 +123,11 @@ pub struct CleanupReport {
 }
 
 /// Deletes the tenant's snapshots older than `older_than_days` days.
+#[instrument(name = "cleanup", skip_all, fields(
+    tenant = scope.tenant_id().0,
+    older_than_days = older_than_days,
+    dry_run = dry_run,
+))]
 pub async fn cleanup_snapshots(
     db: &DatabaseConnection,
     scope: &TenantScope,
@@ -135,6 +141,7 @@ pub async fn cleanup_snapshots(
             "must be between 0 and 36500 days",
         ));
     }
+    let clock = std::time::Instant::now();
     let cutoff = Utc::now() - Duration::days(older_than_days);
     let source = scope
         .select::<source_snapshot::Entity>()
@@ -143,12 +150,14 @@ pub async fn cleanup_snapshots(
         .select::<target_snapshot::Entity>()
         .filter(target_snapshot::Column::CreatedAt.lt(cutoff));
     if dry_run {
-        return Ok(CleanupReport {
+        let report = CleanupReport {
             cutoff,
             source_snapshots: source.count(db).await?,
             target_snapshots: target.count(db).await?,
             dry_run,
-        });
+        };
+        log_cleanup(&report, clock.elapsed());
+        return Ok(report);
     }
     let txn = TenantWrite::begin(db, scope.tenant_id()).await?;
     let tenant = scope.tenant_id().0;
@@ -165,12 +174,27 @@ pub async fn cleanup_snapshots(
         .await?
         .rows_affected;
     txn.commit().await?;
-    Ok(CleanupReport {
+    let report = CleanupReport {
         cutoff,
         source_snapshots,
         target_snapshots,
         dry_run,
-    })
+    };
+    log_cleanup(&report, clock.elapsed());
+    crate::telemetry::with_metrics(|metrics| {
+        metrics.snapshots_removed(source_snapshots, target_snapshots);
+    });
+    Ok(report)
+}
+
+fn log_cleanup(report: &CleanupReport, duration: std::time::Duration) {
+    tracing::info!(
+        source_snapshots = report.source_snapshots,
+        target_snapshots = report.target_snapshots,
+        cutoff = %report.cutoff.to_rfc3339(),
+        duration_ms = duration.as_secs_f64() * 1000.0,
+        "cleanup finished"
+    );
 }
 
 /// The data each target listing had at its last sync (its `base_hash`), by listing id: the

@@ -18,6 +18,7 @@ use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, Set, Value,
 };
 use serde_json::json;
+use tracing::instrument;
 
 use crate::domain::audit::Actor;
 use crate::domain::scope::TenantScope;
@@ -75,6 +76,12 @@ struct Counts {
 }
 
 /// Syncs every listing of a source into a target of the scope's tenant.
+#[instrument(name = "sync", skip_all, fields(
+    tenant = scope.tenant_id().0,
+    source = source_id.0,
+    target = target_id.0,
+    dry_run = options.dry_run,
+))]
 pub async fn sync_source_to_target(
     db: &DatabaseConnection,
     scope: &TenantScope,
@@ -106,18 +113,22 @@ pub async fn sync_source_to_target(
         target: target.id,
     };
 
+    let phase = Instant::now();
     let txn = TenantWrite::begin(db, scope.tenant_id()).await?;
     // Source first, then target: the order every writer takes them in.
     sql::lock(&txn, LockKind::Source, ids.source).await?;
     sql::lock(&txn, LockKind::Target, ids.target).await?;
+    let lock_time = phase.elapsed();
     sql::refresh_statistics(&txn, "source_properties").await?;
     sql::refresh_statistics(&txn, "target_properties").await?;
     sql::prefer_set_joins(&txn).await?;
     let counts = count(&txn, ids, policy).await?;
     let warnings = conflict_warnings(&txn, ids, policy).await?;
+    let count_time = phase.elapsed() - lock_time;
     if !options.dry_run {
         write(&txn, ids, policy, Utc::now()).await?;
     }
+    let write_time = phase.elapsed() - lock_time - count_time;
     let log = sync_log::ActiveModel {
         tenant_id: Set(ids.tenant),
         source_id: Set(ids.source),
@@ -142,6 +153,35 @@ pub async fn sync_source_to_target(
     .insert(&txn)
     .await?;
     txn.commit().await?;
+    let duration = clock.elapsed();
+    let millis = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+    tracing::info!(
+        created = counts.created,
+        updated = counts.updated,
+        skipped = counts.skipped,
+        removed = counts.removed,
+        conflicts = counts.conflicts,
+        new_conflicts = counts.new_conflicts,
+        kept_edits = counts.kept_edits,
+        lock_ms = millis(lock_time),
+        count_ms = millis(count_time),
+        write_ms = millis(write_time),
+        duration_ms = millis(duration),
+        "sync committed"
+    );
+    let figure = |n: i64| u64::try_from(n).unwrap_or(0);
+    crate::telemetry::with_metrics(|metrics| {
+        metrics.sync(crate::metrics::SyncFigures {
+            dry_run: options.dry_run,
+            created: figure(counts.created),
+            updated: figure(counts.updated),
+            skipped: figure(counts.skipped),
+            removed: figure(counts.removed),
+            conflicts: figure(counts.conflicts),
+            new_conflicts: figure(counts.new_conflicts),
+            duration,
+        });
+    });
     Ok(log)
 }
 

@@ -272,7 +272,7 @@ impl Loaders {
                     scope,
                     model: PhantomData,
                 },
-                tokio::spawn,
+                crate::telemetry::spawn,
             )
         }
         fn pages<K: ChildKind>(
@@ -287,7 +287,7 @@ impl Loaders {
                     limits,
                     kind: PhantomData,
                 },
-                tokio::spawn,
+                crate::telemetry::spawn,
             )
         }
         fn replacements<M>(
@@ -304,7 +304,7 @@ impl Loaders {
                     scope,
                     model: PhantomData,
                 },
-                tokio::spawn,
+                crate::telemetry::spawn,
             )
         }
         Self {

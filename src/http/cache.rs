@@ -40,6 +40,7 @@ struct Entries {
     answers: HashMap<Arc<CacheKey>, Bytes>,
     order: VecDeque<Arc<CacheKey>>,
     bytes: usize,
+    evictions: u64,
 }
 
 /// Answers by [`CacheKey`], at most `capacity` bytes of them.
@@ -63,6 +64,17 @@ impl ResponseCache {
         entries.answers.get(key).cloned()
     }
 
+    /// Its size, entries and evictions so far (for the metrics).
+    pub fn stats(&self) -> crate::metrics::CacheStats {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        crate::metrics::CacheStats {
+            bytes: entries.bytes as u64,
+            capacity: self.capacity as u64,
+            entries: entries.answers.len() as u64,
+            evictions: entries.evictions,
+        }
+    }
+
     /// Keeps `answer` for `key`, forgetting the oldest entries to make room. An answer larger
     /// than a quarter of the capacity is not kept.
     pub fn put(&self, key: CacheKey, answer: Bytes) {
@@ -80,6 +92,7 @@ impl ResponseCache {
             };
             if let Some(answer) = entries.answers.remove(&oldest) {
                 entries.bytes -= oldest.size() + answer.len();
+                entries.evictions += 1;
             }
         }
         let key = Arc::new(key);

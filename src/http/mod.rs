@@ -1,5 +1,5 @@
 //! The HTTP door: `POST /graphql` (GraphQL over HTTP), GraphiQL on `GET /graphql`, and
-//! `GET /health`.
+//! `GET /health`, `/livez`, `/readyz`, and `GET /metrics` when metrics are on.
 //!
 //! The handler authenticates once (API key → tenant scope, admin token → admin access),
 //! attaches the result to the request, and negotiates the response media type itself:
@@ -8,6 +8,7 @@
 
 mod cache;
 mod explain;
+pub mod observe;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -21,10 +22,12 @@ use axum::extract::DefaultBodyLimit;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::middleware;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use sea_orm::DatabaseConnection;
+use secrecy::{ExposeSecret as _, SecretString};
 use serde_json::json;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
@@ -54,7 +57,7 @@ pub struct AppState {
 struct Inner {
     api: Api,
     db: DatabaseConnection,
-    admin_token: Option<String>,
+    admin_token: Option<SecretString>,
     graphiql: String,
     page_limits: crate::domain::pagination::PageLimits,
     timeout: Duration,
@@ -62,6 +65,7 @@ struct Inner {
     cache: Option<ResponseCache>,
     limits: QueryLimits,
     max_body_bytes: usize,
+    metrics: Option<crate::metrics::Metrics>,
 }
 
 impl AppState {
@@ -79,7 +83,10 @@ impl AppState {
             inner: Arc::new(Inner {
                 api,
                 db,
-                admin_token: config.admin_token.clone().filter(|t| !t.is_empty()),
+                admin_token: config
+                    .admin_token
+                    .clone()
+                    .filter(|t| !t.expose_secret().is_empty()),
                 graphiql: graphiql.finish(),
                 page_limits: config.page_limits(),
                 timeout: Duration::from_millis(config.request_timeout_ms.max(1)),
@@ -87,6 +94,7 @@ impl AppState {
                 cache: ResponseCache::new(config.response_cache_mb.saturating_mul(1 << 20)),
                 limits: QueryLimits::new(&config.schema_config()),
                 max_body_bytes: config.max_body_bytes,
+                metrics: config.metrics.then(crate::metrics::Metrics::new),
             }),
         }
     }
@@ -98,13 +106,22 @@ pub fn router(state: AppState, config: &ServerConfig) -> Router {
         .route("/graphql", get(graphiql).post(graphql))
         .route("/health", get(health))
         .route("/livez", get(livez))
-        .route("/readyz", get(readyz))
+        .route("/readyz", get(readyz));
+    if config.metrics && config.metrics_bind.is_none() {
+        router = router.route("/metrics", get(observe::metrics));
+    }
+    router = router
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(TraceLayer::new_for_http());
     if let Some(cors) = cors_layer(&config.cors_origins) {
         router = router.layer(cors);
     }
-    router.with_state(state)
+    router
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            observe::observe,
+        ))
+        .with_state(state)
 }
 
 /// CORS for the configured origins (`*` for any); `None` when there are none.
@@ -133,6 +150,7 @@ fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
                 HeaderName::from_static("x-api-key"),
                 HeaderName::from_static("x-admin-token"),
             ])
+            .expose_headers([observe::REQUEST_ID])
             .max_age(Duration::from_secs(3600)),
     )
 }
@@ -271,7 +289,7 @@ fn error_response(
     code: &str,
     message: String,
 ) -> Response {
-    let body = json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
+    let body = observe::error_body(code, message);
     (
         status,
         [(header::CONTENT_TYPE, HeaderValue::from_static(media))],
@@ -340,9 +358,10 @@ fn same_secret(a: &str, b: &str) -> bool {
 /// when the database cannot answer, the error comes back as it is (for a 503), never as a
 /// refusal that would tell a client its good key is bad.
 async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<RequestAuth, Error> {
-    let tenant = match api_key_from(headers) {
+    let key = api_key_from(headers);
+    let tenant = match &key {
         None => TenantAuth::Missing,
-        Some(key) => match api_keys::authenticate(&state.inner.db, &key).await {
+        Some(key) => match api_keys::authenticate(&state.inner.db, key).await {
             Ok(authenticated) => TenantAuth::Granted(authenticated),
             Err(err @ Error::Unauthenticated(_)) => TenantAuth::Refused(err.to_string()),
             Err(err) => return Err(err),
@@ -351,11 +370,15 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<RequestAu
     let admin = match &state.inner.admin_token {
         None => AdminAuth::Disabled,
         Some(expected) => match headers.get("x-admin-token").and_then(|v| v.to_str().ok()) {
-            Some(given) if same_secret(given.trim(), expected) => AdminAuth::Granted,
+            Some(given) if same_secret(given.trim(), expected.expose_secret()) => {
+                AdminAuth::Granted
+            }
             _ => AdminAuth::Refused,
         },
     };
-    Ok(RequestAuth { tenant, admin })
+    let auth = RequestAuth { tenant, admin };
+    observe::note_caller(&auth, key.as_deref().map(api_keys::visible_prefix));
+    Ok(auth)
 }
 
 /// The code of an error async-graphql raised itself (they carry none).
@@ -443,6 +466,7 @@ async fn graphql(
     if let (Some(cache), Some(key)) = (&state.inner.cache, &cache_key)
         && let Some(answer) = cache.get(key)
     {
+        observe::note_cached_query(&body);
         return answer_response(StatusCode::OK, media, answer, Some("HIT"));
     }
     if body.trim_ascii_start().starts_with(b"[") {
@@ -485,6 +509,7 @@ async fn graphql(
     if let Err(error) = state.inner.limits.check_nesting(&request.query) {
         return request_error_response(media, error);
     }
+    observe::note_operation(&mut request);
     // Parsed once here (execution reuses the document) to tell a query, whose answer may be
     // kept, from a mutation, which must run every time.
     let operation_name = request.operation_name.clone();
@@ -527,6 +552,7 @@ async fn graphql(
             extensions.set("code", code);
         }
     }
+    observe::note_errors(&mut response.errors);
     let unavailable = response.errors.iter().any(|e| {
         e.extensions.as_ref().and_then(|x| x.get("code"))
             == Some(&async_graphql::Value::from(code::SERVICE_UNAVAILABLE))

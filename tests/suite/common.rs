@@ -120,6 +120,8 @@ pub fn test_config() -> ServerConfig {
         apq_cache_size: 100,
         // Off, so statement counts and timings see every request; the cache tests turn it on.
         response_cache_mb: 0,
+        metrics: false,
+        metrics_bind: None,
     }
 }
 
@@ -158,6 +160,8 @@ impl TestApp {
         let counter = statements.clone();
         db.set_metric_callback(move |info| {
             counter.fetch_add(1, Ordering::Relaxed);
+            // What the server's own callback does (this one replaces it): the request log's count.
+            sync_manager::telemetry::on_statement(info);
             if std::env::var_os("TEST_PRINT_SQL").is_some() {
                 eprintln!(
                     "SQL: {}",

@@ -18,6 +18,7 @@ mod isolation;
 mod migrate;
 mod migrations;
 mod numbers;
+mod observe;
 mod outage;
 mod pagination;
 mod reads;

@@ -407,12 +407,16 @@ async fn help_names_every_environment_variable_without_secrets() {
     let output = cli
         .command(&["serve", "--help"])
         .env("SYNC_ADMIN_TOKEN", "very-secret-token")
+        .env(
+            "DATABASE_URL",
+            "postgres://sync:very-secret-password@db/sync",
+        )
         .output()
         .expect("run");
     assert_eq!(output.status.code(), Some(0));
     let help = String::from_utf8(output.stdout).expect("UTF-8");
     for needle in [
-        "[env: DATABASE_URL=",
+        "[env: DATABASE_URL]",
         "[env: BIND=",
         "[env: SYNC_ADMIN_TOKEN",
         "[env: RUST_LOG=",
@@ -424,6 +428,7 @@ async fn help_names_every_environment_variable_without_secrets() {
         assert!(help.contains(needle), "`{needle}` in:\n{help}");
     }
     assert!(!help.contains("very-secret-token"), "{help}");
+    assert!(!help.contains("very-secret-password"), "{help}");
 
     let output = cli.run(&["--help"]);
     assert_eq!(output.status.code(), Some(0));
