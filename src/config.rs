@@ -58,6 +58,12 @@ pub struct ServerConfig {
     #[arg(long, env = "SYNC_MAX_COMPLEXITY", default_value_t = 250_000)]
     pub max_complexity: usize,
 
+    /// Most items a list argument (or list field of an input object) may hold, e.g.
+    /// `externalIds`, `ids`, `where`, `fields`; more is a `BAD_USER_INPUT` error naming the
+    /// argument. JSON arguments (an import's `items`) are bounded by the body size instead.
+    #[arg(long, env = "SYNC_MAX_LIST_ITEMS", default_value_t = 1_000)]
+    pub max_list_items: usize,
+
     /// Milliseconds a GraphQL request may run before it is answered with a `TIMEOUT` error.
     #[arg(long, env = "SYNC_REQUEST_TIMEOUT_MS", default_value_t = 30_000)]
     pub request_timeout_ms: u64,
@@ -89,6 +95,7 @@ impl ServerConfig {
             max_depth: self.max_depth,
             max_complexity: self.max_complexity,
             introspection: self.introspection,
+            max_list_items: self.max_list_items,
         }
     }
 

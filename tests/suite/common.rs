@@ -114,6 +114,7 @@ pub fn test_config() -> ServerConfig {
         max_body_bytes: 64 * 1024 * 1024,
         max_depth: 16,
         max_complexity: 250_000,
+        max_list_items: 1_000,
         request_timeout_ms: 30_000,
         introspection: true,
         cors_origins: Vec::new(),
