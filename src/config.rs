@@ -68,6 +68,12 @@ pub struct ServerConfig {
     #[arg(long, env = "SYNC_REQUEST_TIMEOUT_MS", default_value_t = 30_000)]
     pub request_timeout_ms: u64,
 
+    /// Seconds in-flight requests may run on after SIGTERM or Ctrl-C (new connections are
+    /// refused at once); past it the process exits and the database rolls back what was left
+    /// unfinished (an import or sync is then not written at all).
+    #[arg(long, env = "SYNC_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
+    pub shutdown_grace_secs: u64,
+
     /// Answer introspection queries (GraphiQL needs them); `false` switches them off.
     #[arg(long, env = "SYNC_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
     pub introspection: bool,

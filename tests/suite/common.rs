@@ -116,6 +116,7 @@ pub fn test_config() -> ServerConfig {
         max_complexity: 250_000,
         max_list_items: 1_000,
         request_timeout_ms: 30_000,
+        shutdown_grace_secs: 30,
         introspection: true,
         cors_origins: Vec::new(),
         apq_cache_size: 100,
