@@ -145,11 +145,9 @@ impl ListingFilter {
             all = all.add(status_condition(status, side));
         }
         for group in self.conditions.chunks(AND_GROUP) {
-            let group = group
-                .iter()
-                .fold(Condition::all(), |group, condition| {
-                    group.add(json_condition(backend, condition))
-                });
+            let group = group.iter().fold(Condition::all(), |group, condition| {
+                group.add(json_condition(backend, condition))
+            });
             all = all.add(group);
         }
         all

@@ -152,7 +152,9 @@ async fn list_arguments_are_bounded_by_a_setting() {
         assert_bad_input(&body, field);
         assert_eq!(
             body["errors"][0]["message"],
-            format!("{field} holds 1001 items, more than the limit of 1000; send fewer per request")
+            format!(
+                "{field} holds 1001 items, more than the limit of 1000; send fewer per request"
+            )
         );
     }
 
@@ -229,7 +231,10 @@ fn literal_of(value: &Value) -> Option<String> {
         Value::Object(fields) => {
             let mut parts = Vec::new();
             for (key, field) in fields {
-                let is_name = key.chars().next().is_some_and(|c| c == '_' || c.is_ascii_alphabetic())
+                let is_name = key
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c == '_' || c.is_ascii_alphabetic())
                     && key.chars().all(|c| c == '_' || c.is_ascii_alphanumeric());
                 if !is_name {
                     return None;
@@ -348,7 +353,12 @@ impl Schema {
                     .iter()
                     .map(|f| FieldDef {
                         name: f["name"].as_str().unwrap().to_owned(),
-                        args: f["args"].as_array().unwrap().iter().map(InputDef::from).collect(),
+                        args: f["args"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .map(InputDef::from)
+                            .collect(),
                         ty: TypeRef::from(&f["type"]),
                     })
                     .collect();
@@ -414,9 +424,7 @@ impl Fixture {
         match arg {
             "sourceId" => &self.source,
             "targetId" => &self.target,
-            _ if field.contains("targetproperty") || field.contains("conflict") => {
-                &self.conflicted
-            }
+            _ if field.contains("targetproperty") || field.contains("conflict") => &self.conflicted,
             _ if field.contains("apikey") => &self.api_key,
             _ if field.contains("target") => &self.target,
             _ => &self.source,
@@ -505,7 +513,11 @@ impl Corpus<'_> {
     /// The values that are wrong for `ty` in particular; for an input object, each of its
     /// fields malformed inside an otherwise valid object.
     fn particular(&self, ty: &TypeRef, name: &str) -> Vec<(String, Sent)> {
-        let ty = if ty.kind == "NON_NULL" { ty.inner() } else { ty };
+        let ty = if ty.kind == "NON_NULL" {
+            ty.inner()
+        } else {
+            ty
+        };
         let mut out = Vec::new();
         if ty.kind == "LIST" {
             let item = self.valid(ty.inner(), name);
@@ -531,7 +543,10 @@ impl Corpus<'_> {
             ("ENUM", _) => {
                 let first = &self.schema.enums[named][0];
                 out.push(("a quoted enum".into(), Sent::both(json!(first))));
-                out.push(("a lower-case enum".into(), Sent::enumeration(&first.to_lowercase())));
+                out.push((
+                    "a lower-case enum".into(),
+                    Sent::enumeration(&first.to_lowercase()),
+                ));
             }
             (_, "String") => out.extend(strings(name)),
             (_, "Int") => out.extend(ints()),
@@ -556,7 +571,10 @@ impl Corpus<'_> {
             ("an id of no type", json!(encode("Nothing:1"))),
             ("an id without a key", json!(encode("Source:"))),
             ("a negative id", json!(encode("Source:-1"))),
-            ("an id past i64", json!(encode("Source:99999999999999999999"))),
+            (
+                "an id past i64",
+                json!(encode("Source:99999999999999999999")),
+            ),
             ("an id of key 0", json!(encode("Source:0"))),
             ("an id with a NUL", json!(encode("Source:1\u{0}"))),
             ("a huge id", json!("A".repeat(20_000))),
@@ -615,7 +633,10 @@ fn strings(name: &str) -> Vec<(String, Sent)> {
             ("a cursor of a negative key", json!(encode("-1"))),
             ("a cursor past i64", json!(encode("99999999999999999999"))),
             ("a cursor with a NUL", json!(encode("1\u{0}"))),
-            ("a cursor of another type", json!(encode("cursor:v1:Source:1"))),
+            (
+                "a cursor of another type",
+                json!(encode("cursor:v1:Source:1")),
+            ),
             ("a non-base64 cursor", json!("!!!")),
         ]);
     }
@@ -695,7 +716,10 @@ fn json_values() -> Vec<(String, Sent)> {
         ("a numeric id_field", json!({ "id_field": 7 })),
         ("a dotted id_field", json!({ "id_field": "a.b" })),
         ("an operator object", json!({ "price": { "$gt": 1 } })),
-        ("a huge string", json!({ "id": "h", "t": "x".repeat(20_000) })),
+        (
+            "a huge string",
+            json!({ "id": "h", "t": "x".repeat(20_000) }),
+        ),
     ]
     .into_iter()
     .map(|(what, value)| (what.to_owned(), Sent::both(value)))
@@ -714,7 +738,11 @@ struct Case {
 
 /// Requests for every argument of `field` (on `root`, reached through `path`).
 fn cases_of(corpus: &Corpus<'_>, root: &str, path: &[String], field: &FieldDef) -> Vec<Case> {
-    let keyword = if root == "Mutation" { "mutation" } else { "query" };
+    let keyword = if root == "Mutation" {
+        "mutation"
+    } else {
+        "query"
+    };
     let selection = if corpus.schema.fields.contains_key(field.ty.named()) {
         " { __typename }"
     } else {
@@ -737,7 +765,12 @@ fn cases_of(corpus: &Corpus<'_>, root: &str, path: &[String], field: &FieldDef) 
             })
             .collect();
         for (what, sent) in corpus.malformed(&arg.ty, &arg.name) {
-            let what = format!("{root} {} {}({}: {what})", path.join("."), field.name, arg.name);
+            let what = format!(
+                "{root} {} {}({}: {what})",
+                path.join("."),
+                field.name,
+                arg.name
+            );
             let mut args = others.clone();
             if let Some(literal) = sent.literal {
                 args.push(format!("{}: {literal}", arg.name));
@@ -754,11 +787,7 @@ fn cases_of(corpus: &Corpus<'_>, root: &str, path: &[String], field: &FieldDef) 
                 let inner = format!("{}({}){selection}", field.name, args.join(", "));
                 cases.push(Case {
                     what: format!("{what} as a variable"),
-                    query: format!(
-                        "{keyword}($v: {}) {{ {} }}",
-                        arg.ty.written(),
-                        wrap(inner)
-                    ),
+                    query: format!("{keyword}($v: {}) {{ {} }}", arg.ty.written(), wrap(inner)),
                     variables: json!({ "v": variable }),
                 });
             }
@@ -864,8 +893,12 @@ async fn fixture(app: &TestApp) -> (String, Fixture) {
         json!({ "s": other_source, "items": [{ "id": "t1" }] }),
     )
     .await;
-    app.data(&other_key, sync, json!({ "s": other_source, "t": other_target }))
-        .await;
+    app.data(
+        &other_key,
+        sync,
+        json!({ "s": other_source, "t": other_target }),
+    )
+    .await;
     let other = app
         .data(
             &other_key,
@@ -920,7 +953,11 @@ async fn no_malformed_argument_is_answered_internal() {
     let mut mutations = Vec::new();
     let mut covered = std::collections::BTreeSet::new();
     for (ty, fields) in &schema.fields {
-        let root = if ty == "Mutation" { "Mutation" } else { "Query" };
+        let root = if ty == "Mutation" {
+            "Mutation"
+        } else {
+            "Query"
+        };
         let path = match (ty.as_str(), paths.get(ty)) {
             ("Mutation", _) => Vec::new(),
             (_, Some(path)) => path.clone(),
