@@ -103,9 +103,21 @@ pub struct ServerConfig {
     #[arg(long, env = "SYNC_MAX_COMPLEXITY", default_value_t = 250_000)]
     pub max_complexity: usize,
 
+    /// Most items a list argument (or list field of an input object) may hold, e.g.
+    /// `externalIds`, `ids`, `where`, `fields`; more is a `BAD_USER_INPUT` error naming the
+    /// argument. JSON arguments (an import's `items`) are bounded by the body size instead.
+    #[arg(long, env = "SYNC_MAX_LIST_ITEMS", default_value_t = 1_000)]
+    pub max_list_items: usize,
+
     /// Milliseconds a GraphQL request may run before it is answered with a `TIMEOUT` error.
     #[arg(long, env = "SYNC_REQUEST_TIMEOUT_MS", default_value_t = 30_000)]
     pub request_timeout_ms: u64,
+
+    /// Seconds in-flight requests may run on after SIGTERM or Ctrl-C (new connections are
+    /// refused at once); past it the process exits and the database rolls back what was left
+    /// unfinished (an import or sync is then not written at all).
+    #[arg(long, env = "SYNC_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
+    pub shutdown_grace_secs: u64,
 
     /// Answer introspection queries (GraphiQL needs them); `false` switches them off.
     #[arg(long, env = "SYNC_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
@@ -142,6 +154,7 @@ impl ServerConfig {
             max_depth: self.max_depth,
             max_complexity: self.max_complexity,
             introspection: self.introspection,
+            max_list_items: self.max_list_items,
         }
     }
 

@@ -104,7 +104,8 @@ pub async fn serve(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
         .write_all(banner.as_bytes())
         .and_then(|()| stdout.flush());
     drop(stdout);
-    http::serve(listener, router).await?;
+    let grace = std::time::Duration::from_secs(args.server.shutdown_grace_secs);
+    http::serve(listener, router, grace).await?;
     Ok(())
 }
 

@@ -81,6 +81,15 @@ pub enum ListingSide {
     Target,
 }
 
+/// Most values the `IN` conditions of one filter compare with, in all: each is a bound value,
+/// and the databases cap those per statement (SQLite at 32,766).
+pub const MAX_IN_VALUES: usize = 10_000;
+
+/// Conditions ANDed at one level of the SQL expression. SQLite parses `a AND b AND …` into a
+/// tree as deep as the chain is long and refuses one past 1,000 levels, so long filters are
+/// grouped: `(a AND … ) AND (…)` nests no deeper than a few dozen levels.
+const AND_GROUP: usize = 32;
+
 fn col(name: &str) -> Expr {
     Expr::col(Alias::new(name))
 }
@@ -88,11 +97,21 @@ fn col(name: &str) -> Expr {
 impl ListingFilter {
     /// Checks the conditions' values against their operators.
     pub fn validate(&self) -> Result<(), Error> {
+        let mut in_values = 0;
         for (i, condition) in self.conditions.iter().enumerate() {
             let field = format!("where[{i}].value");
             // No stored listing holds a number beyond a double (and SQLite could not bind it).
             numbers::store_exactly(&mut condition.value.clone())
                 .map_err(|reason| Error::invalid(field.clone(), reason))?;
+            if condition.op == WhereOp::In {
+                in_values += condition.value.as_array().map_or(0, Vec::len);
+            }
+            if in_values > MAX_IN_VALUES {
+                return Err(Error::invalid(
+                    field,
+                    format!("IN compares at most {MAX_IN_VALUES} values in all conditions"),
+                ));
+            }
             match condition.op {
                 WhereOp::In if !condition.value.is_array() => {
                     return Err(Error::invalid(field, "IN needs an array of values"));
@@ -129,8 +148,11 @@ impl ListingFilter {
         if let Some(status) = self.status {
             all = all.add(status_condition(status, side));
         }
-        for condition in &self.conditions {
-            all = all.add(json_condition(backend, condition));
+        for group in self.conditions.chunks(AND_GROUP) {
+            let group = group.iter().fold(Condition::all(), |group, condition| {
+                group.add(json_condition(backend, condition))
+            });
+            all = all.add(group);
         }
         all
     }

@@ -21,6 +21,10 @@
 //!   has this rule but its composed validator never calls it.
 //! - **An omitted variable takes its default** (coercing variable values), also in `@skip`
 //!   and `@include`, where async-graphql read it as absent and dropped the field.
+//! - **A list argument is bounded.** A list (of an argument, or a list field of an input
+//!   object, as a literal or a variable) holds at most `SYNC_MAX_LIST_ITEMS` items: 100,000
+//!   `externalIds` used to reach the database as 100,000 bound values and fail as `INTERNAL`.
+//!   JSON scalars (an import's `items`) are not lists of the schema: the body size bounds them.
 //! - **An omitted variable is an omitted value.** Input object coercion: when a field's value
 //!   is a variable that the request did not provide and that has no default, the field is
 //!   absent, so the input field's own default applies (`mode: $m` without `$m` means
@@ -50,6 +54,7 @@ use crate::graphql::shape::{SchemaShape, TypeShape, named_type};
 pub fn prepare(
     document: &mut ExecutableDocument,
     shape: &SchemaShape,
+    max_list_items: usize,
     variables: &mut Variables,
     operation_name: Option<&str>,
 ) -> Result<(), Vec<ServerError>> {
@@ -75,6 +80,7 @@ pub fn prepare(
             })
             .collect(),
         usages: true,
+        max_list_items,
         errors: Vec::new(),
     };
     checker.check_variables(op, variables);
@@ -297,6 +303,8 @@ struct Checker<'a> {
     variables: HashMap<&'a str, (&'a Type, bool)>,
     /// Whether variable usages are checked against those variables.
     usages: bool,
+    /// Most items a list may hold.
+    max_list_items: usize,
     errors: Vec<ServerError>,
 }
 
@@ -407,6 +415,18 @@ impl Checker<'_> {
             // Whether null may stand here, async-graphql checks.
             (View::Null, _) => {}
             (View::Variable(name), _) => self.check_usage(name, ty, has_default, path, pos),
+            (View::List(items), BaseType::List(_)) if items.len() > self.max_list_items => {
+                self.refuse(
+                    format!(
+                        "{path} holds {} items, more than the limit of {}; send fewer per \
+                         request",
+                        items.len(),
+                        self.max_list_items
+                    ),
+                    path,
+                    pos,
+                );
+            }
             (View::List(items), BaseType::List(item_type)) => {
                 for (index, item) in items.iter().enumerate() {
                     let path = format!("{path}[{index}]");

@@ -47,6 +47,8 @@ pub struct SchemaConfig {
     pub max_complexity: usize,
     /// Whether introspection queries are answered.
     pub introspection: bool,
+    /// Most items a list argument may hold.
+    pub max_list_items: usize,
 }
 
 impl Default for SchemaConfig {
@@ -56,6 +58,7 @@ impl Default for SchemaConfig {
             max_depth: 16,
             max_complexity: 250_000,
             introspection: true,
+            max_list_items: 1_000,
         }
     }
 }
@@ -86,6 +89,7 @@ pub use sdl::schema_sdl;
 pub struct Api {
     schema: AppSchema,
     shape: Arc<SchemaShape>,
+    max_list_items: usize,
 }
 
 impl Api {
@@ -100,6 +104,7 @@ impl Api {
         Self {
             schema,
             shape: Arc::new(shape),
+            max_list_items: config.max_list_items,
         }
     }
 
@@ -125,6 +130,7 @@ impl Api {
         if let Err(errors) = coercion::prepare(
             &mut document,
             &self.shape,
+            self.max_list_items,
             &mut request.variables,
             operation_name.as_deref(),
         ) {

@@ -6,6 +6,10 @@
 //! configs, patches, filter values, ids, cursors) is checked before execution, and one with a
 //! NUL is a request error with `BAD_USER_INPUT` naming where it is (`input.config.x`,
 //! `$items[3].title`). The domain checks names and configs too, for the CLI.
+//!
+//! A literal nested deeper than [`MAX_LITERAL_DEPTH`] lists and objects is refused the same
+//! way: stored as JSON (a config, a listing), it could not be read back, since reading JSON
+//! stops at 128 levels. Variables need no check: the request body is read with that limit.
 
 use async_graphql::parser::types::{OperationDefinition, Selection, SelectionSet};
 use async_graphql::{ErrorExtensionValues, Pos, ServerError, Variables};
@@ -14,7 +18,11 @@ use async_graphql_value::{ConstValue, Value};
 use crate::domain::validate::NUL_REASON;
 use crate::error::code;
 
-/// Refuses a request with a NUL character in any of its values.
+/// Deepest nesting of lists and objects a literal may have.
+pub const MAX_LITERAL_DEPTH: usize = 100;
+
+/// Refuses a request with a NUL character in any of its values, or a literal nested deeper
+/// than [`MAX_LITERAL_DEPTH`].
 pub fn refuse_nul<'a>(
     operation: &OperationDefinition,
     fragments: impl Iterator<Item = &'a SelectionSet>,
@@ -43,6 +51,17 @@ fn in_set(set: &SelectionSet) -> Result<(), ServerError> {
                     if let Some(path) = nul_in_literal(&value.node, name.node.to_string()) {
                         return Err(refusal(&path, Some(value.pos)));
                     }
+                    if depth(&value.node) > MAX_LITERAL_DEPTH {
+                        return Err(bad_input(
+                            format!(
+                                "invalid {}: nested deeper than {MAX_LITERAL_DEPTH} levels of \
+                                 lists and objects",
+                                name.node
+                            ),
+                            name.node.as_str(),
+                            Some(value.pos),
+                        ));
+                    }
                 }
                 in_set(&field.node.selection_set.node)?;
             }
@@ -54,12 +73,25 @@ fn in_set(set: &SelectionSet) -> Result<(), ServerError> {
 }
 
 fn refusal(path: &str, pos: Option<Pos>) -> ServerError {
-    let mut error = ServerError::new(format!("invalid {path}: {NUL_REASON}"), pos);
+    bad_input(format!("invalid {path}: {NUL_REASON}"), path, pos)
+}
+
+fn bad_input(message: String, path: &str, pos: Option<Pos>) -> ServerError {
+    let mut error = ServerError::new(message, pos);
     let mut extensions = ErrorExtensionValues::default();
     extensions.set("code", code::BAD_USER_INPUT);
     extensions.set("field", path);
     error.extensions = Some(extensions);
     error
+}
+
+/// How deeply lists and objects nest in a literal (a scalar is 0).
+fn depth(value: &Value) -> usize {
+    match value {
+        Value::List(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
+        Value::Object(fields) => 1 + fields.values().map(depth).max().unwrap_or(0),
+        _ => 0,
+    }
 }
 
 /// The path of the first NUL in a literal, if any.

@@ -155,14 +155,47 @@ fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
     )
 }
 
-/// Serves `router` on `listener` until Ctrl-C or SIGTERM.
-pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<()> {
-    axum::serve(
+/// Serves `router` on `listener` until Ctrl-C or SIGTERM, then shuts down gracefully: new
+/// connections are refused at once, requests in flight run on for up to `grace`, and then it
+/// returns whatever is still running. A request cut off that way is dropped with its open
+/// transaction, which the database rolls back: an import or sync is written whole or not at
+/// all.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    grace: Duration,
+) -> std::io::Result<()> {
+    let signalled = Arc::new(tokio::sync::Notify::new());
+    let notify = signalled.clone();
+    let server = axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        tracing::info!(
+            grace_secs = grace.as_secs(),
+            "shutting down: no new connections, waiting for requests in flight"
+        );
+        // `notify_one` keeps the permit until the grace timer below waits for it.
+        notify.notify_one();
+    })
+    .into_future();
+    let grace_over = async {
+        signalled.notified().await;
+        tokio::time::sleep(grace).await;
+    };
+    tokio::select! {
+        served = server => served,
+        () = grace_over => {
+            tracing::warn!(
+                grace_secs = grace.as_secs(),
+                "shutdown grace period over: exiting with requests still running (their \
+                 transactions are rolled back)"
+            );
+            Ok(())
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -1,11 +1,12 @@
 //! The real `sync-manager` binary: `init`, the `create-*` commands with the ids they print,
 //! their exit codes, `export-schema`, `--help`, and `serve` answering on a socket.
 //! `setup` covers repeating `init` and reaching PostgreSQL, `json` the `--json` vocabulary,
-//! `demo` the key of `serve --demo`.
+//! `demo` the key of `serve --demo`, `shutdown` what SIGTERM does to requests in flight.
 
 mod demo;
 mod json;
 mod setup;
+mod shutdown;
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
