@@ -328,3 +328,22 @@ pub fn assert_bad_input(body: &Value, field: &str) {
 pub fn decode_id(id: &str) -> (String, i64) {
     sync_manager::ids::decode_global(id, "id").expect("a global id")
 }
+
+/// `body` without the `extensions.requestId` of its errors (random per request; the request
+/// id tests in `observe.rs` check it), for comparing whole error bodies.
+pub fn without_request_ids(mut body: Value) -> Value {
+    fn strip(value: &mut Value) {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::Object(extensions)) = map.get_mut("extensions") {
+                    extensions.remove("requestId");
+                }
+                map.values_mut().for_each(strip);
+            }
+            Value::Array(items) => items.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    strip(&mut body);
+    body
+}

@@ -90,8 +90,12 @@ impl Reply {
         }
     }
 
+    /// The body, without its errors' request ids (random; `observe.rs` checks them).
     fn json(&self) -> Value {
-        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
+        crate::common::without_request_ids(
+            serde_json::from_str(&self.text)
+                .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text)),
+        )
     }
 }
 
