@@ -32,7 +32,7 @@ pub struct ExportSchemaArgs {
 
 /// Runs the server until Ctrl-C or SIGTERM.
 pub async fn serve(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
-    let db = db::connect_and_migrate(&config.database_url)
+    let db = db::connect_and_migrate_with(&config.database_url, &config.session_limits())
         .await
         .with_context(|| {
             format!(

@@ -115,8 +115,8 @@ fn too_complex(complexity: usize, limit: usize, unpaged: &[String]) -> ServerErr
     let page = args::page_cost(None, None);
     let mut message = format!(
         "Query is too complex: it costs {complexity}, more than the limit of {limit}. Each \
-         field costs 1, and a connection multiplies the cost of what it selects by its page \
-         size (`first` or `last`, else {page})."
+         field costs 1, and a connection costs 1 plus the cost of what it selects times its \
+         page size (`first` or `last`, else {page})."
     );
     if !unpaged.is_empty() {
         let names: Vec<String> = unpaged.iter().map(|path| format!("`{path}`")).collect();

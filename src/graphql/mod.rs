@@ -23,6 +23,7 @@ pub mod sdl;
 pub mod shape;
 pub mod storable;
 pub mod types;
+pub mod width;
 
 use std::sync::Arc;
 
@@ -46,6 +47,8 @@ pub struct SchemaConfig {
     pub max_complexity: usize,
     /// Whether introspection queries are answered.
     pub introspection: bool,
+    /// How many fields, aliases and root fields a request may select.
+    pub width: width::WidthLimits,
 }
 
 impl Default for SchemaConfig {
@@ -55,6 +58,7 @@ impl Default for SchemaConfig {
             max_depth: 16,
             max_complexity: 250_000,
             introspection: true,
+            width: width::WidthLimits::default(),
         }
     }
 }
@@ -85,6 +89,7 @@ pub use sdl::schema_sdl;
 pub struct Api {
     schema: AppSchema,
     shape: Arc<SchemaShape>,
+    width: width::WidthLimits,
 }
 
 impl Api {
@@ -99,10 +104,12 @@ impl Api {
         Self {
             schema,
             shape: Arc::new(shape),
+            width: config.width,
         }
     }
 
-    /// Runs `request`: its literals checked and its omitted variables dropped as the spec's
+    /// Runs `request`: refused before anything runs when it is wider than the limits allow
+    /// ([`width`]), else its literals checked and its omitted variables dropped as the spec's
     /// input coercion says, then executed, then its fields ordered as the query selects them
     /// and failed fields nulled up to their nearest nullable parent.
     pub async fn execute(&self, mut request: Request) -> Response {
@@ -110,6 +117,11 @@ impl Api {
             // async-graphql answers the syntax error itself.
             return self.schema.execute(request).await;
         };
+        // First: every later pass (and async-graphql's validation) costs as much as the
+        // document is wide once its fragments are expanded.
+        if let Err(error) = self.width.check(parsed) {
+            return Response::from_errors(vec![error]);
+        }
         let mut document = parsed.clone();
         let operation_name = request.operation_name.clone();
         if let Some(operation) = conform::operation(&document, operation_name.as_deref()) {

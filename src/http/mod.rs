@@ -8,6 +8,7 @@
 
 mod cache;
 mod explain;
+mod throttle;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -17,8 +18,10 @@ use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
 
 use axum::body::Bytes;
+use axum::Extension;
 use axum::extract::DefaultBodyLimit;
 use axum::extract::State;
+use axum::extract::connect_info::ConnectInfo;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -39,6 +42,7 @@ use crate::graphql::limits::QueryLimits;
 use crate::graphql::loaders::Loaders;
 use crate::graphql::persisted::{PersistedQueries, PersistedQueryError};
 use cache::{CacheKey, ResponseCache};
+use throttle::Throttle;
 
 /// The media type of GraphQL-over-HTTP responses.
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -62,6 +66,7 @@ struct Inner {
     cache: Option<ResponseCache>,
     limits: QueryLimits,
     max_body_bytes: usize,
+    throttle: Throttle,
 }
 
 impl AppState {
@@ -87,6 +92,7 @@ impl AppState {
                 cache: ResponseCache::new(config.response_cache_mb.saturating_mul(1 << 20)),
                 limits: QueryLimits::new(&config.schema_config()),
                 max_body_bytes: config.max_body_bytes,
+                throttle: Throttle::new(config),
             }),
         }
     }
@@ -380,6 +386,7 @@ fn builtin_code(message: &str, request_error: bool) -> &'static str {
 
 async fn graphql(
     State(state): State<AppState>,
+    client: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -432,6 +439,11 @@ async fn graphql(
             tracing::error!(cause = cause.as_deref(), "API key not checked: {err}");
             return failure_response(media, &err);
         }
+    };
+    let client = client.map(|Extension(ConnectInfo(address))| address.ip());
+    let _turn = match state.inner.throttle.admit(&auth.tenant, client).await {
+        Ok(turn) => turn,
+        Err(limited) => return limited.response(media),
     };
     let cache_key = match (&state.inner.cache, &auth.tenant) {
         // Admin requests are not cached: what they may see depends on the admin token too.
