@@ -96,27 +96,7 @@ impl WidthLimits {
     /// limit (code `QUERY_TOO_WIDE`).
     pub fn check(&self, document: &ExecutableDocument) -> Result<(), ServerError> {
         let measured = measure(document)?;
-        if measured.fields > self.max_fields {
-            return Err(too_wide(
-                format!(
-                    "Query is too wide: it selects {} fields (a fragment counts each time it is \
-                     spread), more than the limit of {}.",
-                    measured.fields, self.max_fields
-                ),
-                ("fields", measured.fields),
-                ("maxFields", self.max_fields),
-            ));
-        }
-        if measured.aliases > self.max_aliases {
-            return Err(too_wide(
-                format!(
-                    "Query is too wide: it has {} aliased fields, more than the limit of {}.",
-                    measured.aliases, self.max_aliases
-                ),
-                ("aliases", measured.aliases),
-                ("maxAliases", self.max_aliases),
-            ));
-        }
+        self.check_counts(measured.fields, measured.aliases, "")?;
         if measured.root_fields > self.max_root_fields {
             return Err(too_wide(
                 format!(
@@ -126,6 +106,46 @@ impl WidthLimits {
                 ),
                 ("rootFields", measured.root_fields),
                 ("maxRootFields", self.max_root_fields),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl WidthLimits {
+    /// Refuses a query whose text alone, before it is parsed, has more fields or aliases
+    /// than the limits allow: each counted once where it is written, which for a document
+    /// with named fragments is a lower bound (hence "at least").
+    pub fn check_written(
+        &self,
+        fields: usize,
+        aliases: usize,
+        named_spreads: bool,
+    ) -> Result<(), ServerError> {
+        self.check_counts(fields, aliases, if named_spreads { "at least " } else { "" })
+    }
+
+    fn check_counts(&self, fields: usize, aliases: usize, bound: &str) -> Result<(), ServerError> {
+        if fields > self.max_fields {
+            return Err(too_wide(
+                format!(
+                    "Query is too wide: it selects {bound}{fields} fields (a fragment counts \
+                     each time it is spread), more than the limit of {}.",
+                    self.max_fields
+                ),
+                ("fields", fields),
+                ("maxFields", self.max_fields),
+            ));
+        }
+        if aliases > self.max_aliases {
+            return Err(too_wide(
+                format!(
+                    "Query is too wide: it has {bound}{aliases} aliased fields, more than the \
+                     limit of {}.",
+                    self.max_aliases
+                ),
+                ("aliases", aliases),
+                ("maxAliases", self.max_aliases),
             ));
         }
         Ok(())
@@ -231,9 +251,9 @@ mod tests {
         assert_eq!(
             measured("{ ...F x { ...F } } fragment F on Q { y: a b { c } }"),
             Measured {
-                fields: 9,
+                fields: 7,
                 aliases: 2,
-                root_fields: 4
+                root_fields: 3
             }
         );
         assert_eq!(
@@ -271,5 +291,22 @@ mod tests {
         }
         let error = measure(&parse_query(&query).unwrap()).unwrap_err();
         assert!(error.message.starts_with("Query is nested too deep"));
+    }
+
+    #[test]
+    fn the_introspection_query_fits_the_default_limits() {
+        let measured = measured(crate::graphql::sdl::INTROSPECTION_QUERY);
+        // GraphiQL's and graphql-js's introspection query: the widest query a tool sends.
+        assert_eq!(
+            measured,
+            Measured {
+                fields: 229,
+                aliases: 0,
+                root_fields: 1
+            }
+        );
+        let limits = WidthLimits::default();
+        assert!(limits.check(&parse_query(crate::graphql::sdl::INTROSPECTION_QUERY).unwrap()).is_ok());
+        assert!(measured.fields * 4 < limits.max_fields, "{measured:?}");
     }
 }
