@@ -26,7 +26,12 @@ pub struct Config {
 
     /// Milliseconds one SQL statement may run on PostgreSQL before the server cancels it
     /// (`statement_timeout`); 0 for no limit. SQLite has no equivalent.
-    #[arg(long, env = "SYNC_STATEMENT_TIMEOUT_MS", default_value_t = 60_000, global = true)]
+    #[arg(
+        long,
+        env = "SYNC_STATEMENT_TIMEOUT_MS",
+        default_value_t = 60_000,
+        global = true
+    )]
     pub statement_timeout_ms: u64,
 
     /// Milliseconds a PostgreSQL session may sit idle inside a transaction before the server

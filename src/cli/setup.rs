@@ -63,7 +63,8 @@ pub struct CreateApiKeyArgs {
 /// Running it again is harmless: an existing database, tenant and source are reused, and
 /// listings that did not change are left alone.
 pub async fn init(config: &Config, args: InitArgs) -> anyhow::Result<()> {
-    let (db, prepared) = db::create_and_migrate(&config.database_url, &config.session_limits()).await?;
+    let (db, prepared) =
+        db::create_and_migrate(&config.database_url, &config.session_limits()).await?;
     let url = db::redacted_url(&config.database_url);
     match prepared {
         Prepared::Created => println!("database created and ready: {url}"),

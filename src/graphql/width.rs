@@ -14,7 +14,9 @@
 
 use std::collections::HashMap;
 
-use async_graphql::parser::types::{ExecutableDocument, FragmentDefinition, Selection, SelectionSet};
+use async_graphql::parser::types::{
+    ExecutableDocument, FragmentDefinition, Selection, SelectionSet,
+};
 use async_graphql::{ErrorExtensionValues, Name, Positioned, ServerError};
 
 use crate::error::code;
@@ -122,7 +124,11 @@ impl WidthLimits {
         aliases: usize,
         named_spreads: bool,
     ) -> Result<(), ServerError> {
-        self.check_counts(fields, aliases, if named_spreads { "at least " } else { "" })
+        self.check_counts(
+            fields,
+            aliases,
+            if named_spreads { "at least " } else { "" },
+        )
     }
 
     fn check_counts(&self, fields: usize, aliases: usize, bound: &str) -> Result<(), ServerError> {
@@ -184,7 +190,11 @@ struct Walk<'a> {
 }
 
 impl<'a> Walk<'a> {
-    fn selection_set(&mut self, set: &'a SelectionSet, nesting: usize) -> Result<Width, ServerError> {
+    fn selection_set(
+        &mut self,
+        set: &'a SelectionSet,
+        nesting: usize,
+    ) -> Result<Width, ServerError> {
         if nesting > MAX_NESTING {
             return Err(too_nested());
         }
@@ -306,7 +316,11 @@ mod tests {
             }
         );
         let limits = WidthLimits::default();
-        assert!(limits.check(&parse_query(crate::graphql::sdl::INTROSPECTION_QUERY).unwrap()).is_ok());
+        assert!(
+            limits
+                .check(&parse_query(crate::graphql::sdl::INTROSPECTION_QUERY).unwrap())
+                .is_ok()
+        );
         assert!(measured.fields * 4 < limits.max_fields, "{measured:?}");
     }
 }

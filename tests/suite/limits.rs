@@ -101,17 +101,19 @@ async fn each_width_limit_is_refused_with_its_count_and_the_limit() {
         })
     );
     // Four requests, four key checks, and nothing else: no resolver ran.
-    assert_eq!(app.statements.load(Ordering::SeqCst) - before, 4 * key_check);
+    assert_eq!(
+        app.statements.load(Ordering::SeqCst) - before,
+        4 * key_check
+    );
 
     // At the limits, a query runs.
     let data = app
-        .data(
-            &key,
-            "{ a: viewer { name } b: viewer { slug } }",
-            json!({}),
-        )
+        .data(&key, "{ a: viewer { name } b: viewer { slug } }", json!({}))
         .await;
-    assert_eq!(data, json!({ "a": { "name": "Acme" }, "b": { "slug": "acme" } }));
+    assert_eq!(
+        data,
+        json!({ "a": { "name": "Acme" }, "b": { "slug": "acme" } })
+    );
 }
 
 #[tokio::test]
@@ -221,17 +223,28 @@ async fn past_its_concurrency_a_key_waits_briefly_then_gets_429() {
         }] })
     );
     // Another key is not held up by it.
-    let other = app.send(post(&other_key, "{ viewer { name } }", None)).await;
-    assert_eq!(other.body, json!({ "data": { "viewer": { "name": "Other" } } }));
+    let other = app
+        .send(post(&other_key, "{ viewer { name } }", None))
+        .await;
+    assert_eq!(
+        other.body,
+        json!({ "data": { "viewer": { "name": "Other" } } })
+    );
 
     let slow = slow.await.unwrap();
     assert_eq!(slow.status(), 200);
     let bytes = slow.into_body().collect().await.unwrap().to_bytes();
     let body: Value = serde_json::from_slice(&bytes).unwrap();
-    assert_eq!(body["data"]["importProperties"]["importRun"]["created"], 20_000);
+    assert_eq!(
+        body["data"]["importProperties"]["importRun"]["created"],
+        20_000
+    );
     // The turn is free again.
     let after = app.send(post(&key, "{ viewer { name } }", None)).await;
-    assert_eq!(after.body, json!({ "data": { "viewer": { "name": "Acme" } } }));
+    assert_eq!(
+        after.body,
+        json!({ "data": { "viewer": { "name": "Acme" } } })
+    );
 }
 
 #[tokio::test]
@@ -241,7 +254,10 @@ async fn past_its_requests_per_second_a_key_gets_429() {
     let app = TestApp::spawn_with(config).await;
     let (_, key) = app.create_tenant("Acme").await;
     let first = app.send(post(&key, "{ viewer { name } }", None)).await;
-    assert_eq!(first.body, json!({ "data": { "viewer": { "name": "Acme" } } }));
+    assert_eq!(
+        first.body,
+        json!({ "data": { "viewer": { "name": "Acme" } } })
+    );
     let second = app.send(post(&key, "{ viewer { name } }", None)).await;
     assert_eq!(second.status, 429);
     assert_eq!(second.headers["retry-after"], "1");
@@ -283,7 +299,10 @@ async fn failed_authentications_are_throttled_per_address_and_valid_keys_still_p
     );
     // A valid key from the same address passes, at once.
     let valid = app.send(post(&key, query, Some("10.0.0.1:5002"))).await;
-    assert_eq!(valid.body, json!({ "data": { "viewer": { "name": "Acme" } } }));
+    assert_eq!(
+        valid.body,
+        json!({ "data": { "viewer": { "name": "Acme" } } })
+    );
     // Another address is not throttled; nor are requests whose address is unknown, which
     // count as one anonymous address.
     let other = app.send(post(unknown, query, Some("10.0.0.2:5000"))).await;
@@ -327,7 +346,10 @@ async fn postgresql_sessions_have_a_statement_timeout() {
         .await
         .unwrap();
     assert_eq!(show(&db, "statement_timeout").await, "200ms");
-    assert_eq!(show(&db, "idle_in_transaction_session_timeout").await, "300ms");
+    assert_eq!(
+        show(&db, "idle_in_transaction_session_timeout").await,
+        "300ms"
+    );
     let started = Instant::now();
     let slept = db.execute_unprepared("SELECT pg_sleep(5)").await;
     assert!(slept.is_err());

@@ -202,7 +202,9 @@ mod tests {
         };
         assert_eq!(of("{ a b: c(x: {y: z}) @include(if: $v) { d } }"), (3, 1));
         assert_eq!(
-            of("query Q($v: Boolean = true) @dir { x: a ... on T @skip(if: $v) { b } ...F } fragment F on T { c }"),
+            of(
+                "query Q($v: Boolean = true) @dir { x: a ... on T @skip(if: $v) { b } ...F } fragment F on T { c }"
+            ),
             (3, 1)
         );
         assert_eq!(of("{ a(s: \"b: c\") # d: e\n }"), (1, 0));
