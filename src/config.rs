@@ -30,6 +30,36 @@ pub struct Config {
     /// Log line format: `text` for people, `json` for one JSON object per line.
     #[arg(long, env = "SYNC_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
+
+    /// Milliseconds one SQL statement may run on PostgreSQL before the server cancels it
+    /// (`statement_timeout`); 0 for no limit. SQLite has no equivalent.
+    #[arg(
+        long,
+        env = "SYNC_STATEMENT_TIMEOUT_MS",
+        default_value_t = 60_000,
+        global = true
+    )]
+    pub statement_timeout_ms: u64,
+
+    /// Milliseconds a PostgreSQL session may sit idle inside a transaction before the server
+    /// ends it and releases its locks (`idle_in_transaction_session_timeout`); 0 for no limit.
+    #[arg(
+        long,
+        env = "SYNC_IDLE_IN_TRANSACTION_TIMEOUT_MS",
+        default_value_t = 60_000,
+        global = true
+    )]
+    pub idle_in_transaction_timeout_ms: u64,
+}
+
+impl Config {
+    /// The session limits every database connection gets.
+    pub fn session_limits(&self) -> crate::db::SessionLimits {
+        crate::db::SessionLimits {
+            statement_timeout_ms: self.statement_timeout_ms,
+            idle_in_transaction_timeout_ms: self.idle_in_transaction_timeout_ms,
+        }
+    }
 }
 
 /// A database URL. It may hold a password, so `Debug` shows it with the password replaced by
@@ -109,6 +139,39 @@ pub struct ServerConfig {
     #[arg(long, env = "SYNC_MAX_LIST_ITEMS", default_value_t = 1_000)]
     pub max_list_items: usize,
 
+    /// Most fields a request may select, a fragment counted each time it is spread; more is
+    /// `QUERY_TOO_WIDE`, refused before anything runs.
+    #[arg(long, env = "SYNC_MAX_FIELDS", default_value_t = 1_000)]
+    pub max_fields: usize,
+
+    /// Most aliased fields (`a: viewer { id }`) a request may select; more is `QUERY_TOO_WIDE`.
+    #[arg(long, env = "SYNC_MAX_ALIASES", default_value_t = 100)]
+    pub max_aliases: usize,
+
+    /// Most fields an operation may select at its root; more is `QUERY_TOO_WIDE`.
+    #[arg(long, env = "SYNC_MAX_ROOT_FIELDS", default_value_t = 50)]
+    pub max_root_fields: usize,
+
+    /// Requests of one API key that may run at once; more wait (see `--key-queue-ms`).
+    #[arg(long, env = "SYNC_KEY_MAX_CONCURRENT", default_value_t = 16)]
+    pub key_max_concurrent: usize,
+
+    /// Milliseconds a request of a key already running `--key-max-concurrent` requests waits
+    /// for its turn (as many again may wait) before it is answered `429` (`RATE_LIMITED`).
+    #[arg(long, env = "SYNC_KEY_QUEUE_MS", default_value_t = 2_000)]
+    pub key_queue_ms: u64,
+
+    /// Requests per second one API key may send (bursts of as many at once); more are
+    /// answered `429` (`RATE_LIMITED`); 0 for no limit.
+    #[arg(long, env = "SYNC_KEY_REQUESTS_PER_SECOND", default_value_t = 25_000)]
+    pub key_requests_per_second: u32,
+
+    /// Failed authentications (unknown or revoked keys) one client address may make per
+    /// minute (bursts of as many); past it, that address's unknown keys are answered `429`
+    /// (`RATE_LIMITED`) while valid keys still pass; 0 for no limit.
+    #[arg(long, env = "SYNC_AUTH_FAILURES_PER_MINUTE", default_value_t = 30)]
+    pub auth_failures_per_minute: u32,
+
     /// Milliseconds a GraphQL request may run before it is answered with a `TIMEOUT` error.
     #[arg(long, env = "SYNC_REQUEST_TIMEOUT_MS", default_value_t = 30_000)]
     pub request_timeout_ms: u64,
@@ -155,6 +218,12 @@ impl ServerConfig {
             max_complexity: self.max_complexity,
             introspection: self.introspection,
             max_list_items: self.max_list_items,
+
+            width: crate::graphql::width::WidthLimits {
+                max_fields: self.max_fields,
+                max_aliases: self.max_aliases,
+                max_root_fields: self.max_root_fields,
+            },
         }
     }
 

@@ -1,5 +1,12 @@
 //! Connecting, migrating, and starting write transactions.
 //!
+//! Every PostgreSQL session of the pool gets a statement timeout and an idle-in-transaction
+//! timeout ([`SessionLimits`]), so a statement nobody waits for any more (its request timed
+//! out, its CLI process was killed) cannot hold its locks for long. Migrations run without
+//! them, on a pool of their own: a long migration must not be cut short. SQLite has no
+//! equivalent: a statement runs to its end, and its busy timeout bounds only the wait for the
+//! write lock.
+//!
 //! SQLite runs in WAL mode with a busy timeout, and every write transaction starts with
 //! `BEGIN IMMEDIATE`, so two writers queue on the database's write lock instead of failing
 //! when a read transaction tries to become a write one.
@@ -23,6 +30,34 @@ use sea_orm::{
 
 /// How long reaching the database server may take before the attempt is given up.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Limits of every PostgreSQL session the pool opens (SQLite has no equivalent).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SessionLimits {
+    /// `statement_timeout` in milliseconds; 0 for none.
+    pub statement_timeout_ms: u64,
+    /// `idle_in_transaction_session_timeout` in milliseconds; 0 for none.
+    pub idle_in_transaction_timeout_ms: u64,
+}
+
+impl SessionLimits {
+    /// No limits: what migrations run with.
+    pub const NONE: Self = Self {
+        statement_timeout_ms: 0,
+        idle_in_transaction_timeout_ms: 0,
+    };
+}
+
+impl Default for SessionLimits {
+    /// A minute each: well above the server's request timeout (30 s), short enough that an
+    /// abandoned statement or transaction soon lets go of its locks.
+    fn default() -> Self {
+        Self {
+            statement_timeout_ms: 60_000,
+            idle_in_transaction_timeout_ms: 60_000,
+        }
+    }
+}
 
 /// The database cannot be opened.
 #[derive(Debug, thiserror::Error)]
@@ -164,15 +199,35 @@ pub async fn prepare(url: &str, create: bool) -> Result<Prepared, OpenError> {
     }
 }
 
-/// Opens a pool on `url` (SQLite files are created when missing; a PostgreSQL server is
-/// checked first, see [`prepare`]).
+/// Opens a pool on `url` with the default [`SessionLimits`] (SQLite files are created when
+/// missing; a PostgreSQL server is checked first, see [`prepare`]).
 pub async fn connect(url: &str) -> Result<DatabaseConnection, OpenError> {
-    prepare(url, false).await?;
-    open_pool(url).await
+    connect_with(url, &SessionLimits::default()).await
 }
 
-async fn open_pool(url: &str) -> Result<DatabaseConnection, OpenError> {
+/// Opens a pool on `url` whose PostgreSQL sessions have `limits`.
+pub async fn connect_with(
+    url: &str,
+    limits: &SessionLimits,
+) -> Result<DatabaseConnection, OpenError> {
+    prepare(url, false).await?;
+    open_pool(url, limits).await
+}
+
+async fn open_pool(url: &str, limits: &SessionLimits) -> Result<DatabaseConnection, OpenError> {
     let mut options = ConnectOptions::new(url.to_owned());
+    let limits = *limits;
+    options.map_sqlx_postgres_opts(move |opts| {
+        // Sent at connection start-up, so every pooled session has them from its first
+        // statement; they come after any `options` of the URL and so take precedence.
+        opts.options([
+            ("statement_timeout", limits.statement_timeout_ms),
+            (
+                "idle_in_transaction_session_timeout",
+                limits.idle_in_transaction_timeout_ms,
+            ),
+        ])
+    });
     options
         .sqlx_logging(false)
         .connect_timeout(CONNECT_TIMEOUT)
@@ -201,19 +256,44 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
 }
 
-/// Connects and migrates: what every command does first.
+/// Connects and migrates with the default [`SessionLimits`].
 pub async fn connect_and_migrate(url: &str) -> Result<DatabaseConnection, OpenError> {
-    let db = connect(url).await?;
-    migrate(&db).await?;
-    Ok(db)
+    connect_and_migrate_with(url, &SessionLimits::default()).await
+}
+
+/// Connects and migrates: what every command does first. The pool's sessions have `limits`;
+/// migrations run without them.
+pub async fn connect_and_migrate_with(
+    url: &str,
+    limits: &SessionLimits,
+) -> Result<DatabaseConnection, OpenError> {
+    prepare(url, false).await?;
+    migrate_then_open(url, limits).await
 }
 
 /// What `init` does: creates a missing PostgreSQL database, then connects and migrates.
-pub async fn create_and_migrate(url: &str) -> Result<(DatabaseConnection, Prepared), OpenError> {
+pub async fn create_and_migrate(
+    url: &str,
+    limits: &SessionLimits,
+) -> Result<(DatabaseConnection, Prepared), OpenError> {
     let prepared = prepare(url, true).await?;
-    let db = open_pool(url).await?;
-    migrate(&db).await?;
+    let db = migrate_then_open(url, limits).await?;
     Ok((db, prepared))
+}
+
+/// Migrates on a pool without session limits, then opens the pool with `limits` (one pool
+/// for both when there are no limits to leave out: SQLite, or limits of 0).
+async fn migrate_then_open(
+    url: &str,
+    limits: &SessionLimits,
+) -> Result<DatabaseConnection, OpenError> {
+    let unbounded = open_pool(url, &SessionLimits::NONE).await?;
+    migrate(&unbounded).await?;
+    if !is_postgres(url) || *limits == SessionLimits::NONE {
+        return Ok(unbounded);
+    }
+    let _ = unbounded.close().await;
+    open_pool(url, limits).await
 }
 
 /// Starts a transaction that will write: `BEGIN IMMEDIATE` on SQLite, plain `BEGIN` elsewhere.

@@ -27,6 +27,12 @@ pub mod code {
     pub const QUERY_TOO_DEEP: &str = "QUERY_TOO_DEEP";
     /// The query costs more than `SYNC_MAX_COMPLEXITY`.
     pub const QUERY_TOO_COMPLEX: &str = "QUERY_TOO_COMPLEX";
+    /// The query selects more fields, aliases or root fields than `SYNC_MAX_FIELDS`,
+    /// `SYNC_MAX_ALIASES` or `SYNC_MAX_ROOT_FIELDS` allow.
+    pub const QUERY_TOO_WIDE: &str = "QUERY_TOO_WIDE";
+    /// Too many requests of one API key at once or per second, or too many failed
+    /// authentications from one address (HTTP 429 with `Retry-After`).
+    pub const RATE_LIMITED: &str = "RATE_LIMITED";
     /// The request body is larger than `SYNC_MAX_BODY_BYTES`.
     pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
     /// The request ran longer than `SYNC_REQUEST_TIMEOUT_MS`.

@@ -64,7 +64,11 @@ fn parse_config(raw: &str) -> Result<Value, Error> {
 
 /// Creates a source.
 pub async fn create_source(config: &Config, args: CreateSourceArgs) -> anyhow::Result<()> {
-    let db = db::connect_and_migrate(config.database_url.expose_secret()).await?;
+    let db = db::connect_and_migrate_with(
+        config.database_url.expose_secret(),
+        &config.session_limits(),
+    )
+    .await?;
     let scope = tenants::scope_for_cli(&db, &args.tenant).await?;
     let new = NewSource {
         name: args.name,
@@ -84,7 +88,11 @@ pub async fn create_source(config: &Config, args: CreateSourceArgs) -> anyhow::R
 
 /// Creates a target.
 pub async fn create_target(config: &Config, args: CreateTargetArgs) -> anyhow::Result<()> {
-    let db = db::connect_and_migrate(config.database_url.expose_secret()).await?;
+    let db = db::connect_and_migrate_with(
+        config.database_url.expose_secret(),
+        &config.session_limits(),
+    )
+    .await?;
     let scope = tenants::scope_for_cli(&db, &args.tenant).await?;
     let new = NewTarget {
         name: args.name,

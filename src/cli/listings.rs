@@ -76,7 +76,11 @@ pub struct CleanupArgs {
 /// Imports files into a source, as one transaction.
 pub async fn import(config: &Config, args: ImportArgs) -> anyhow::Result<()> {
     let mut loaded = LoadedItems::read(&args.files)?;
-    let db = db::connect_and_migrate(config.database_url.expose_secret()).await?;
+    let db = db::connect_and_migrate_with(
+        config.database_url.expose_secret(),
+        &config.session_limits(),
+    )
+    .await?;
     let scope = tenants::scope_for_cli(&db, &args.tenant).await?;
     let source = sources::find_for_cli(&db, &scope, &args.source).await?;
     let items = std::mem::take(&mut loaded.items);
@@ -114,7 +118,11 @@ pub async fn import(config: &Config, args: ImportArgs) -> anyhow::Result<()> {
 
 /// Syncs a source into a target.
 pub async fn sync(config: &Config, args: SyncArgs) -> anyhow::Result<()> {
-    let db = db::connect_and_migrate(config.database_url.expose_secret()).await?;
+    let db = db::connect_and_migrate_with(
+        config.database_url.expose_secret(),
+        &config.session_limits(),
+    )
+    .await?;
     let scope = tenants::scope_for_cli(&db, &args.tenant).await?;
     let source = sources::find_for_cli(&db, &scope, &args.source).await?;
     let target = targets::find_for_cli(&db, &scope, &args.target).await?;
@@ -175,7 +183,11 @@ pub async fn sync(config: &Config, args: SyncArgs) -> anyhow::Result<()> {
 
 /// Deletes a tenant's old snapshots.
 pub async fn cleanup(config: &Config, args: CleanupArgs) -> anyhow::Result<()> {
-    let db = db::connect_and_migrate(config.database_url.expose_secret()).await?;
+    let db = db::connect_and_migrate_with(
+        config.database_url.expose_secret(),
+        &config.session_limits(),
+    )
+    .await?;
     let scope = tenants::scope_for_cli(&db, &args.tenant).await?;
     let report = snapshots::cleanup_snapshots(&db, &scope, args.days, args.dry_run).await?;
     output::print(

@@ -129,7 +129,11 @@ pub async fn migrate_json(config: &Config, args: MigrateJsonArgs) -> anyhow::Res
         discover::named(&args.paths)?
     };
     check_mode(args.mode, files.len())?;
-    let db = db::connect_and_migrate(config.database_url.expose_secret()).await?;
+    let db = db::connect_and_migrate_with(
+        config.database_url.expose_secret(),
+        &config.session_limits(),
+    )
+    .await?;
     let scope = tenants::scope_for_cli(&db, &args.tenant).await?;
     let source = sources::find_for_cli(&db, &scope, &args.source).await?;
     let migration = Migration {

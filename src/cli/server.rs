@@ -33,14 +33,17 @@ pub struct ExportSchemaArgs {
 
 /// Runs the server until Ctrl-C or SIGTERM.
 pub async fn serve(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
-    let db = db::connect_and_migrate(config.database_url.expose_secret())
-        .await
-        .with_context(|| {
-            format!(
-                "cannot open the database {}",
-                config.database_url.redacted()
-            )
-        })?;
+    let db = db::connect_and_migrate_with(
+        config.database_url.expose_secret(),
+        &config.session_limits(),
+    )
+    .await
+    .with_context(|| {
+        format!(
+            "cannot open the database {}",
+            config.database_url.redacted()
+        )
+    })?;
     let demo = if args.demo {
         Some(demo::seed_keeping_key(&db, Path::new(demo::DEMO_KEY_FILE)).await?)
     } else {

@@ -64,7 +64,11 @@ pub struct CreateApiKeyArgs {
 /// Running it again is harmless: an existing database, tenant and source are reused, and
 /// listings that did not change are left alone.
 pub async fn init(config: &Config, args: InitArgs) -> anyhow::Result<()> {
-    let (db, prepared) = db::create_and_migrate(config.database_url.expose_secret()).await?;
+    let (db, prepared) = db::create_and_migrate(
+        config.database_url.expose_secret(),
+        &config.session_limits(),
+    )
+    .await?;
     let url = config.database_url.redacted();
     match prepared {
         Prepared::Created => println!("database created and ready: {url}"),
@@ -174,7 +178,11 @@ async fn source_for_import(
 
 /// Creates a tenant with its first API key.
 pub async fn create_tenant(config: &Config, args: CreateTenantArgs) -> anyhow::Result<()> {
-    let db = db::connect_and_migrate(config.database_url.expose_secret()).await?;
+    let db = db::connect_and_migrate_with(
+        config.database_url.expose_secret(),
+        &config.session_limits(),
+    )
+    .await?;
     let created = tenants::create_tenant(
         &db,
         NewTenant {
@@ -201,7 +209,11 @@ pub async fn create_tenant(config: &Config, args: CreateTenantArgs) -> anyhow::R
 
 /// Creates an API key for a tenant.
 pub async fn create_api_key(config: &Config, args: CreateApiKeyArgs) -> anyhow::Result<()> {
-    let db = db::connect_and_migrate(config.database_url.expose_secret()).await?;
+    let db = db::connect_and_migrate_with(
+        config.database_url.expose_secret(),
+        &config.session_limits(),
+    )
+    .await?;
     let scope = tenants::scope_for_cli(&db, &args.tenant).await?;
     let scopes = if args.read_only {
         vec![ApiKeyScope::Read]

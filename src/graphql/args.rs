@@ -196,6 +196,15 @@ pub fn child_args(
     }))
 }
 
+/// The complexity of a connection field: 1 for the field itself (it is one more resolver and
+/// usually one more statement, whatever its page holds), plus the cost of what it selects
+/// times its page size ([`page_cost`]). Saturates rather than overflows.
+pub fn connection_cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
+    page_cost(first, last)
+        .saturating_mul(child_complexity)
+        .saturating_add(1)
+}
+
 /// What a page multiplies the cost of its selection by: its size, or the default size.
 /// Sizes past any sensible page limit are counted as that limit, so the resolver, not the
 /// cost check, tells the client its `first` is too large.

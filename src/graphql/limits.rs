@@ -10,7 +10,11 @@
 //!
 //! async-graphql's parser gives up on deep nesting with its own error (its recursion limit
 //! of 32 selection sets) before the depth limit can speak, so [`QueryLimits::check_nesting`]
-//! measures the nesting on the query text first, without parsing it.
+//! measures the nesting on the query text first, without parsing it. It counts the fields
+//! and aliases written there too: parsing costs as much as the text is long (seconds for a
+//! body of 50,000 aliases in a debug build), so a query already too wide on its text is
+//! refused before it is parsed; [`super::width`] measures the parsed document, fragments
+//! expanded, before it runs.
 
 mod nesting;
 
@@ -27,6 +31,7 @@ use async_graphql::{
     ValidationResult, Variables,
 };
 
+use super::width::WidthLimits;
 use super::{AppSchema, SchemaConfig, args, mutation, query};
 use crate::error::code;
 use nesting::Nesting;
@@ -38,6 +43,7 @@ const TOO_DEEP: &str = "Query is nested too deep.";
 /// The depth and complexity limits of the server, and the schema that measures a refused query.
 pub struct QueryLimits {
     max_depth: usize,
+    width: WidthLimits,
     measure: AppSchema,
 }
 
@@ -56,14 +62,18 @@ impl QueryLimits {
         .finish();
         Self {
             max_depth: config.max_depth,
+            width: config.width,
             measure,
         }
     }
 
     /// Refuses, before it is parsed, a query whose fields nest deeper than the limit (counted
-    /// on its text: the selection sets of its operations and fragments, not inline fragments).
+    /// on its text: the selection sets of its operations and fragments, not inline fragments),
+    /// or whose text alone has more fields or aliases than the width limits allow.
     pub fn check_nesting(&self, query: &str) -> Result<(), ServerError> {
         let nesting = Nesting::of(query);
+        self.width
+            .check_written(nesting.fields, nesting.aliases, nesting.named_spreads)?;
         if nesting.depth <= self.max_depth {
             return Ok(());
         }
@@ -115,8 +125,8 @@ fn too_complex(complexity: usize, limit: usize, unpaged: &[String]) -> ServerErr
     let page = args::page_cost(None, None);
     let mut message = format!(
         "Query is too complex: it costs {complexity}, more than the limit of {limit}. Each \
-         field costs 1, and a connection multiplies the cost of what it selects by its page \
-         size (`first` or `last`, else {page})."
+         field costs 1, and a connection costs 1 plus the cost of what it selects times its \
+         page size (`first` or `last`, else {page})."
     );
     if !unpaged.is_empty() {
         let names: Vec<String> = unpaged.iter().map(|path| format!("`{path}`")).collect();

@@ -24,6 +24,7 @@ pub mod sdl;
 pub mod shape;
 pub mod storable;
 pub mod types;
+pub mod width;
 
 use std::sync::Arc;
 
@@ -49,6 +50,8 @@ pub struct SchemaConfig {
     pub introspection: bool,
     /// Most items a list argument may hold.
     pub max_list_items: usize,
+    /// How many fields, aliases and root fields a request may select.
+    pub width: width::WidthLimits,
 }
 
 impl Default for SchemaConfig {
@@ -59,6 +62,7 @@ impl Default for SchemaConfig {
             max_complexity: 250_000,
             introspection: true,
             max_list_items: 1_000,
+            width: width::WidthLimits::default(),
         }
     }
 }
@@ -90,6 +94,7 @@ pub struct Api {
     schema: AppSchema,
     shape: Arc<SchemaShape>,
     max_list_items: usize,
+    width: width::WidthLimits,
 }
 
 impl Api {
@@ -105,10 +110,12 @@ impl Api {
             schema,
             shape: Arc::new(shape),
             max_list_items: config.max_list_items,
+            width: config.width,
         }
     }
 
-    /// Runs `request`: its literals checked and its omitted variables dropped as the spec's
+    /// Runs `request`: refused before anything runs when it is wider than the limits allow
+    /// ([`width`]), else its literals checked and its omitted variables dropped as the spec's
     /// input coercion says, then executed, then its fields ordered as the query selects them
     /// and failed fields nulled up to their nearest nullable parent.
     pub async fn execute(&self, mut request: Request) -> Response {
@@ -116,6 +123,11 @@ impl Api {
             // async-graphql answers the syntax error itself.
             return self.schema.execute(request).await;
         };
+        // First: every later pass (and async-graphql's validation) costs as much as the
+        // document is wide once its fragments are expanded.
+        if let Err(error) = self.width.check(parsed) {
+            return Response::from_errors(vec![error]);
+        }
         let mut document = parsed.clone();
         let operation_name = request.operation_name.clone();
         if let Some(operation) = conform::operation(&document, operation_name.as_deref()) {

@@ -60,7 +60,7 @@ impl QueryRoot {
     }
 
     /// Your sources, oldest first.
-    #[graphql(complexity = "crate::graphql::args::page_cost(first, last) * child_complexity")]
+    #[graphql(complexity = "crate::graphql::args::connection_cost(first, last, child_complexity)")]
     async fn sources(
         &self,
         ctx: &Context<'_>,
@@ -115,7 +115,7 @@ impl QueryRoot {
     }
 
     /// Your targets, oldest first.
-    #[graphql(complexity = "crate::graphql::args::page_cost(first, last) * child_complexity")]
+    #[graphql(complexity = "crate::graphql::args::connection_cost(first, last, child_complexity)")]
     async fn targets(
         &self,
         ctx: &Context<'_>,
@@ -155,7 +155,7 @@ impl QueryRoot {
     }
 
     /// Your syncs, oldest first, filtered by source, target, warnings, dry runs and dates.
-    #[graphql(complexity = "crate::graphql::args::page_cost(first, last) * child_complexity")]
+    #[graphql(complexity = "crate::graphql::args::connection_cost(first, last, child_complexity)")]
     async fn sync_logs(
         &self,
         ctx: &Context<'_>,
@@ -209,7 +209,7 @@ impl QueryRoot {
 
     /// Listings edited by hand on a target whose source changed since: each with the target
     /// version, the new source version and the version at the last sync. Oldest first.
-    #[graphql(complexity = "crate::graphql::args::page_cost(first, last) * child_complexity")]
+    #[graphql(complexity = "crate::graphql::args::connection_cost(first, last, child_complexity)")]
     async fn conflicts(
         &self,
         ctx: &Context<'_>,

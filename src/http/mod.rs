@@ -9,6 +9,7 @@
 mod cache;
 mod explain;
 pub mod observe;
+mod throttle;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -17,9 +18,11 @@ use std::time::Duration;
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
 
+use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::DefaultBodyLimit;
 use axum::extract::State;
+use axum::extract::connect_info::ConnectInfo;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware;
@@ -42,6 +45,7 @@ use crate::graphql::limits::QueryLimits;
 use crate::graphql::loaders::Loaders;
 use crate::graphql::persisted::{PersistedQueries, PersistedQueryError};
 use cache::{CacheKey, ResponseCache};
+use throttle::Throttle;
 
 /// The media type of GraphQL-over-HTTP responses.
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -66,6 +70,7 @@ struct Inner {
     limits: QueryLimits,
     max_body_bytes: usize,
     metrics: Option<crate::metrics::Metrics>,
+    throttle: Throttle,
 }
 
 impl AppState {
@@ -95,6 +100,7 @@ impl AppState {
                 limits: QueryLimits::new(&config.schema_config()),
                 max_body_bytes: config.max_body_bytes,
                 metrics: config.metrics.then(crate::metrics::Metrics::new),
+                throttle: Throttle::new(config),
             }),
         }
     }
@@ -436,6 +442,7 @@ fn builtin_code(message: &str, request_error: bool) -> &'static str {
 
 async fn graphql(
     State(state): State<AppState>,
+    client: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -488,6 +495,11 @@ async fn graphql(
             tracing::error!(cause = cause.as_deref(), "API key not checked: {err}");
             return failure_response(media, &err);
         }
+    };
+    let client = client.map(|Extension(ConnectInfo(address))| address.ip());
+    let _turn = match state.inner.throttle.admit(&auth.tenant, client).await {
+        Ok(turn) => turn,
+        Err(limited) => return limited.response(media),
     };
     let cache_key = match (&state.inner.cache, &auth.tenant) {
         // Admin requests are not cached: what they may see depends on the admin token too.

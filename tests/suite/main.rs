@@ -15,6 +15,7 @@ mod engine;
 mod errors;
 mod http;
 mod isolation;
+mod limits;
 mod malformed;
 mod migrate;
 mod migrations;

@@ -13,6 +13,11 @@ pub(super) struct Nesting {
     pub(super) depth: usize,
     /// Whether the query spreads named fragments (`...Name`).
     pub(super) named_spreads: bool,
+    /// Fields written in selection sets (each once, where it is written: a lower bound of
+    /// the fields once fragments are expanded, for a valid document).
+    pub(super) fields: usize,
+    /// Aliases written in selection sets, counted the same way.
+    pub(super) aliases: usize,
 }
 
 /// Where the scan is after `...`: an inline fragment's braces add no level of fields.
@@ -37,6 +42,9 @@ impl Nesting {
         let mut parens = 0usize;
         let mut spread = Spread::None;
         let mut named_spreads = false;
+        let mut fields = 0usize;
+        let mut aliases = 0usize;
+        let mut after_at = false;
         let mut i = 0;
         while i < bytes.len() {
             let b = bytes[i];
@@ -91,6 +99,7 @@ impl Nesting {
                     continue;
                 }
                 b'@' => {
+                    after_at = true;
                     if spread == Spread::Start {
                         spread = Spread::InlineHead;
                     }
@@ -102,6 +111,22 @@ impl Nesting {
                         i += 1;
                     }
                     let name = &bytes[start..i];
+                    // In a selection set, a name is a field, an alias (before `:`), a
+                    // directive (after `@`) or part of a fragment spread.
+                    if !braces.is_empty() && spread == Spread::None && !after_at {
+                        let mut next = i;
+                        while next < bytes.len()
+                            && matches!(bytes[next], b' ' | b'\t' | b'\n' | b'\r' | b',')
+                        {
+                            next += 1;
+                        }
+                        if bytes.get(next) == Some(&b':') {
+                            aliases += 1;
+                        } else {
+                            fields += 1;
+                        }
+                    }
+                    after_at = false;
                     spread = match spread {
                         Spread::Start if name == b"on" => Spread::On,
                         Spread::Start => {
@@ -125,6 +150,8 @@ impl Nesting {
         Self {
             depth: deepest,
             named_spreads,
+            fields,
+            aliases,
         }
     }
 }
@@ -159,9 +186,27 @@ mod tests {
             spread,
             Nesting {
                 depth: 2,
-                named_spreads: true
+                named_spreads: true,
+                fields: 2,
+                aliases: 0,
             }
         );
         assert!(!Nesting::of("{ a { ... on T { b } } }").named_spreads);
+    }
+
+    #[test]
+    fn fields_and_aliases_are_counted_on_the_text() {
+        let of = |q: &str| {
+            let n = Nesting::of(q);
+            (n.fields, n.aliases)
+        };
+        assert_eq!(of("{ a b: c(x: {y: z}) @include(if: $v) { d } }"), (3, 1));
+        assert_eq!(
+            of(
+                "query Q($v: Boolean = true) @dir { x: a ... on T @skip(if: $v) { b } ...F } fragment F on T { c }"
+            ),
+            (3, 1)
+        );
+        assert_eq!(of("{ a(s: \"b: c\") # d: e\n }"), (1, 0));
     }
 }

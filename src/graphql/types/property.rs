@@ -97,7 +97,7 @@ impl SourceProperty {
     }
 
     /// Versions this listing had before an import replaced them, oldest first.
-    #[graphql(complexity = "crate::graphql::args::page_cost(first, last) * child_complexity")]
+    #[graphql(complexity = "crate::graphql::args::connection_cost(first, last, child_complexity)")]
     async fn snapshots(
         &self,
         ctx: &Context<'_>,
@@ -117,7 +117,7 @@ impl SourceProperty {
     }
 
     /// The target listings synced from this listing, oldest first.
-    #[graphql(complexity = "crate::graphql::args::page_cost(first, last) * child_complexity")]
+    #[graphql(complexity = "crate::graphql::args::connection_cost(first, last, child_complexity)")]
     async fn target_properties(
         &self,
         ctx: &Context<'_>,
@@ -244,7 +244,7 @@ impl TargetProperty {
 
     /// Versions this listing had before a sync, a hand edit or a resolution replaced them,
     /// oldest first.
-    #[graphql(complexity = "crate::graphql::args::page_cost(first, last) * child_complexity")]
+    #[graphql(complexity = "crate::graphql::args::connection_cost(first, last, child_complexity)")]
     async fn snapshots(
         &self,
         ctx: &Context<'_>,

@@ -62,7 +62,7 @@ impl Source {
     /// The source's listings (removed ones included, with `removedAt` set), oldest first
     /// unless `orderBy` says otherwise. Filter by ids, state, date and values in the JSON.
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::graphql::args::page_cost(first, last) * child_complexity")]
+    #[graphql(complexity = "crate::graphql::args::connection_cost(first, last, child_complexity)")]
     async fn properties(
         &self,
         ctx: &Context<'_>,
@@ -105,7 +105,7 @@ impl Source {
     }
 
     /// The imports into this source, oldest first.
-    #[graphql(complexity = "crate::graphql::args::page_cost(first, last) * child_complexity")]
+    #[graphql(complexity = "crate::graphql::args::connection_cost(first, last, child_complexity)")]
     async fn import_runs(
         &self,
         ctx: &Context<'_>,

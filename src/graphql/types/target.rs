@@ -65,7 +65,7 @@ impl Target {
     /// The target's listings, oldest first unless `orderBy` says otherwise. Filter by ids,
     /// state (synced, modified by hand, in conflict, removed), date and values in the JSON.
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::graphql::args::page_cost(first, last) * child_complexity")]
+    #[graphql(complexity = "crate::graphql::args::connection_cost(first, last, child_complexity)")]
     async fn properties(
         &self,
         ctx: &Context<'_>,
@@ -108,7 +108,7 @@ impl Target {
     }
 
     /// The syncs into this target, oldest first.
-    #[graphql(complexity = "crate::graphql::args::page_cost(first, last) * child_complexity")]
+    #[graphql(complexity = "crate::graphql::args::connection_cost(first, last, child_complexity)")]
     async fn sync_logs(
         &self,
         ctx: &Context<'_>,

@@ -52,7 +52,7 @@ impl Tenant {
     }
 
     /// The tenant's API keys (never the keys themselves, only their prefixes).
-    #[graphql(complexity = "crate::graphql::args::page_cost(first, last) * child_complexity")]
+    #[graphql(complexity = "crate::graphql::args::connection_cost(first, last, child_complexity)")]
     async fn api_keys(
         &self,
         ctx: &Context<'_>,

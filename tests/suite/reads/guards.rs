@@ -120,7 +120,8 @@ async fn nesting_through_inline_fragments_past_the_recursion_limit_is_too_deep()
 async fn a_query_too_complex_is_refused_with_its_cost_and_the_limit() {
     let app = TestApp::spawn().await;
     let (_, key) = app.create_tenant("Acme").await;
-    // 500 sources x 500 listings x 500 snapshots x 2 fields is far past the default limit.
+    // 500 sources x 500 listings x 500 snapshots x 2 fields is far past the default limit:
+    // 1 + 500 x (1 + 1 + 500 x (1 + 1 + 500 x (1 + 2))).
     let body = app
         .graphql(
             &key,
@@ -132,8 +133,8 @@ async fn a_query_too_complex_is_refused_with_its_cost_and_the_limit() {
     assert_eq!(
         only_error(&body),
         json!({
-            "message": "Query is too complex: it costs 375250500, more than the limit of 250000. Each field costs 1, and a connection multiplies the cost of what it selects by its page size (`first` or `last`, else 100).",
-            "extensions": { "code": "QUERY_TOO_COMPLEX", "complexity": 375250500, "maxComplexity": 250000 },
+            "message": "Query is too complex: it costs 375501001, more than the limit of 250000. Each field costs 1, and a connection costs 1 plus the cost of what it selects times its page size (`first` or `last`, else 100).",
+            "extensions": { "code": "QUERY_TOO_COMPLEX", "complexity": 375501001, "maxComplexity": 250000 },
         })
     );
 }
@@ -142,7 +143,8 @@ async fn a_query_too_complex_is_refused_with_its_cost_and_the_limit() {
 async fn a_query_too_complex_names_the_connections_without_first_or_last() {
     let app = TestApp::spawn().await;
     let (_, key) = app.create_tenant("Acme").await;
-    // 30 sources x (1 + 100 listings x (1 + 100 x 2 + 2 x 2)): `$n` counts as given.
+    // 1 + 30 sources x (1 + 1 + 100 listings x (1 + (1 + 100 x 2) + (1 + 2 x 2))): `$n`
+    // counts as given.
     let body = app
         .graphql(
             &key,
@@ -153,8 +155,8 @@ async fn a_query_too_complex_names_the_connections_without_first_or_last() {
     assert_eq!(
         only_error(&body),
         json!({
-            "message": "Query is too complex: it costs 615030, more than the limit of 250000. Each field costs 1, and a connection multiplies the cost of what it selects by its page size (`first` or `last`, else 100). Without `first` or `last`, `sources.nodes.properties`, `sources.nodes.properties.nodes.snapshots` count as a page of 100: add `first` with the number of items you need.",
-            "extensions": { "code": "QUERY_TOO_COMPLEX", "complexity": 615030, "maxComplexity": 250000 },
+            "message": "Query is too complex: it costs 621061, more than the limit of 250000. Each field costs 1, and a connection costs 1 plus the cost of what it selects times its page size (`first` or `last`, else 100). Without `first` or `last`, `sources.nodes.properties`, `sources.nodes.properties.nodes.snapshots` count as a page of 100: add `first` with the number of items you need.",
+            "extensions": { "code": "QUERY_TOO_COMPLEX", "complexity": 621061, "maxComplexity": 250000 },
         })
     );
     // With `first` on them, the same selection passes.
