@@ -30,10 +30,23 @@ impl CacheKey {
         }
     }
 
-    fn size(&self) -> usize {
-        self.body.len() + std::mem::size_of::<Self>()
+    /// What an entry with this key and an answer of `answer` bytes holds in memory: both
+    /// byte strings (copied to allocations of their own size when kept, see
+    /// [`ResponseCache::put`]) and the bookkeeping around them.
+    fn entry_size(&self, answer: usize) -> usize {
+        self.body.len() + answer + ENTRY_OVERHEAD
     }
 }
+
+/// The memory an entry takes besides its two byte strings: the key behind its `Arc` (with
+/// the two counts), the map's slot (key pointer, answer handle, control byte), the queue's
+/// slot, and the allocator's headers of the three allocations.
+const ENTRY_OVERHEAD: usize = std::mem::size_of::<CacheKey>()
+    + 2 * std::mem::size_of::<usize>()
+    + std::mem::size_of::<(Arc<CacheKey>, Bytes)>()
+    + 1
+    + std::mem::size_of::<Arc<CacheKey>>()
+    + 3 * 16;
 
 #[derive(Default)]
 struct Entries {
@@ -77,8 +90,13 @@ impl ResponseCache {
 
     /// Keeps `answer` for `key`, forgetting the oldest entries to make room. An answer larger
     /// than a quarter of the capacity is not kept.
+    ///
+    /// Both byte strings are copied into allocations of exactly their length: the answer
+    /// comes from a `Vec` that grew by doubling (up to twice its length), and the key's body
+    /// is a slice of the whole request buffer. Kept as they came, they would hold up to twice
+    /// what the accounting counts, and the setting would not bound the memory.
     pub fn put(&self, key: CacheKey, answer: Bytes) {
-        let size = key.size() + answer.len();
+        let size = key.entry_size(answer.len());
         if size > self.capacity / 4 {
             return;
         }
@@ -91,11 +109,15 @@ impl ResponseCache {
                 break;
             };
             if let Some(answer) = entries.answers.remove(&oldest) {
-                entries.bytes -= oldest.size() + answer.len();
+                entries.bytes -= oldest.entry_size(answer.len());
                 entries.evictions += 1;
             }
         }
-        let key = Arc::new(key);
+        let key = Arc::new(CacheKey {
+            body: Bytes::copy_from_slice(&key.body),
+            ..key
+        });
+        let answer = Bytes::copy_from_slice(&answer);
         entries.order.push_back(key.clone());
         entries.answers.insert(key, answer);
         entries.bytes += size;
@@ -124,7 +146,7 @@ mod tests {
 
     #[test]
     fn the_oldest_entries_make_room() {
-        let entry = key(0).size() + 100;
+        let entry = key(0).entry_size(100);
         let cache = ResponseCache::new(entry * 4).unwrap();
         for version in 0..6 {
             cache.put(key(version), Bytes::from(vec![b'x'; 100]));
@@ -134,6 +156,35 @@ mod tests {
         assert!(cache.get(&key(2)).is_some());
         assert!(cache.get(&key(5)).is_some());
         assert!(cache.entries.lock().unwrap().bytes <= entry * 4);
+    }
+
+    /// The cache holds copies of exactly the counted size: neither the request buffer its
+    /// key's body was sliced from, nor the spare capacity of the answer's buffer.
+    #[test]
+    fn an_entry_holds_only_the_bytes_it_counts() {
+        let request = Bytes::from(vec![b' '; 1 << 20]);
+        let body = request.slice(0..30);
+        let mut buffer = Vec::with_capacity(1 << 20);
+        buffer.extend_from_slice(b"{\"data\":1}");
+        let answer = Bytes::from(buffer);
+        let cache = ResponseCache::new(10_000).unwrap();
+        cache.put(CacheKey::new(1, 1, body), answer.clone());
+        assert!(
+            request.is_unique(),
+            "the cache keeps the whole request buffer"
+        );
+        assert!(
+            answer.is_unique(),
+            "the cache keeps the answer's oversized buffer"
+        );
+        let stats = cache.stats();
+        assert_eq!(stats.bytes as usize, 30 + 10 + ENTRY_OVERHEAD);
+        assert_eq!(
+            cache
+                .get(&CacheKey::new(1, 1, request.slice(0..30)))
+                .as_deref(),
+            Some(&b"{\"data\":1}"[..])
+        );
     }
 
     #[test]
