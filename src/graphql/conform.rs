@@ -27,15 +27,25 @@ pub fn operation<'d>(
     document: &'d ExecutableDocument,
     operation_name: Option<&str>,
 ) -> Option<&'d OperationDefinition> {
+    named_operation(document, operation_name).map(|(_, operation)| operation)
+}
+
+/// The operation a request runs, with its name (the one asked for, or the only operation's
+/// own name); `None` when the name matches nothing or several operations leave it open.
+pub fn named_operation<'d>(
+    document: &'d ExecutableDocument,
+    operation_name: Option<&str>,
+) -> Option<(Option<&'d str>, &'d OperationDefinition)> {
     use async_graphql::parser::types::DocumentOperations;
     match (&document.operations, operation_name) {
-        (DocumentOperations::Single(operation), _) => Some(&operation.node),
-        (DocumentOperations::Multiple(operations), Some(name)) => {
-            operations.get(name).map(|op| &op.node)
-        }
-        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
-            operations.values().next().map(|op| &op.node)
-        }
+        (DocumentOperations::Single(operation), _) => Some((None, &operation.node)),
+        (DocumentOperations::Multiple(operations), Some(name)) => operations
+            .get_key_value(name)
+            .map(|(name, op)| (Some(name.as_str()), &op.node)),
+        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => operations
+            .iter()
+            .next()
+            .map(|(name, op)| (Some(name.as_str()), &op.node)),
         (DocumentOperations::Multiple(_), None) => None,
     }
 }

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::http::GraphiQLSource;
-use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
+use async_graphql::parser::types::{ExecutableDocument, OperationType};
 
 use axum::Extension;
 use axum::body::Bytes;
@@ -659,12 +659,8 @@ fn answer_response(
 
 /// Whether `document`'s operation (the one named, or the only one) is a query.
 fn is_query(document: &ExecutableDocument, operation_name: Option<&str>) -> bool {
-    let operation = match (&document.operations, operation_name) {
-        (DocumentOperations::Single(operation), _) => Some(operation),
-        (DocumentOperations::Multiple(operations), Some(name)) => operations.get(name),
-        (DocumentOperations::Multiple(_), None) => None,
-    };
-    operation.is_some_and(|op| op.node.ty == OperationType::Query)
+    crate::graphql::conform::operation(document, operation_name)
+        .is_some_and(|op| op.ty == OperationType::Query)
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 use std::time::Instant;
 
 use async_graphql::ServerError;
-use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql::parser::types::OperationType;
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
@@ -164,23 +164,13 @@ pub(super) fn note_operation(request: &mut async_graphql::Request) {
     let Ok(document) = request.parsed_query() else {
         return;
     };
-    let (name, operation) = match (&document.operations, requested) {
-        (DocumentOperations::Single(operation), name) => (name, operation),
-        (DocumentOperations::Multiple(operations), Some(name)) => {
-            let Some(operation) = operations.get(name.as_str()) else {
-                return;
-            };
-            (Some(name), operation)
-        }
-        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
-            let Some((name, operation)) = operations.iter().next() else {
-                return;
-            };
-            (Some(name.to_string()), operation)
-        }
-        (DocumentOperations::Multiple(_), None) => return,
+    let Some((own_name, operation)) =
+        crate::graphql::conform::named_operation(document, requested.as_deref())
+    else {
+        return;
     };
-    let kind = match operation.node.ty {
+    let name = requested.or_else(|| own_name.map(str::to_owned));
+    let kind = match operation.ty {
         OperationType::Query => "query",
         OperationType::Mutation => "mutation",
         OperationType::Subscription => "subscription",
