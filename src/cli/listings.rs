@@ -139,7 +139,7 @@ pub async fn sync(config: &Config, args: SyncArgs) -> anyhow::Result<()> {
     .await?;
     let duration_ms = (log.finished_at - log.started_at).num_milliseconds();
     let mut text = format!(
-        "{} `{}` → `{}`: {} created, {} updated, {} skipped, {} removed; conflicts: {} new, {} open; {} hand edits kept ({duration_ms} ms)",
+        "{} `{}` → `{}`: {} created, {} updated, {} skipped, {} removed; conflicts: {} new, {} open; {} hand edits kept, {} merged ({duration_ms} ms)",
         if log.dry_run { "would sync" } else { "synced" },
         source.name,
         target.name,
@@ -150,6 +150,7 @@ pub async fn sync(config: &Config, args: SyncArgs) -> anyhow::Result<()> {
         log.new_conflicts.unwrap_or_default(),
         log.open_conflicts.unwrap_or_default(),
         log.kept_edits.unwrap_or_default(),
+        log.merged,
     );
     for warning in log.warnings.as_array().into_iter().flatten() {
         text.push_str(&format!(
@@ -172,6 +173,7 @@ pub async fn sync(config: &Config, args: SyncArgs) -> anyhow::Result<()> {
             "newConflicts": log.new_conflicts,
             "openConflicts": log.open_conflicts,
             "keptEdits": log.kept_edits,
+            "merged": log.merged,
             "removed": log.removed,
             "warnings": log.warnings,
             "durationMs": duration_ms,

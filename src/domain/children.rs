@@ -280,15 +280,19 @@ impl<E: TenantOwned> PagePlan<'_, '_, E> {
         }
         let mut part = select.into_query();
         if query.skip_data {
-            let null_json = match backend {
-                DbBackend::Postgres => "'null'::jsonb",
-                _ => "'null'",
+            let json = |literal: &str| match backend {
+                DbBackend::Postgres => format!("'{literal}'::jsonb"),
+                _ => format!("'{literal}'"),
             };
             part.clear_selects();
             for column in <E::Column as sea_orm::Iterable>::iter() {
                 let name = sea_orm::IdenStatic::as_str(&column).to_owned();
+                // A target listing's `edited_paths` is read with its data (see `ChildArgs`):
+                // it is not in the covering page index either.
                 if name == "data" {
-                    part.expr_as(Expr::cust(null_json), Alias::new("data"));
+                    part.expr_as(Expr::cust(json("null")), Alias::new("data"));
+                } else if name == "edited_paths" {
+                    part.expr_as(Expr::cust(json("[]")), Alias::new("edited_paths"));
                 } else {
                     part.column((E::default(), column));
                 }
@@ -563,6 +567,7 @@ impl ChildRow for crate::entity::target_property::Model {
         resolution,
         resolved_at,
         resolved_by,
+        edited_paths,
     );
 
     fn id(&self) -> i64 {
@@ -617,7 +622,7 @@ pub struct ChildArgs {
     pub sort: Sort,
     /// Count all matching rows per parent.
     pub with_total: bool,
-    /// Read the listing JSON.
+    /// Read the listing JSON (and a target listing's edited paths).
     pub with_data: bool,
 }
 

@@ -3,6 +3,10 @@
 //! (`resolution`, `resolved_at`, `resolved_by`); one that replaces the listing's data also
 //! leaves a snapshot of the replaced version, one that keeps it (`KEEP_TARGET`, or the same
 //! data again) leaves none: a snapshot is a replaced version, never a copy.
+//!
+//! Each resolution also sets the listing's `edited_paths` to the fields where its data now
+//! differs from the source's (none after `ACCEPT_SOURCE`): the fields a later `MERGE` keeps as
+//! the person's. `MERGE` merges field by field (see [`merge`]).
 
 use std::collections::HashMap;
 
@@ -13,6 +17,7 @@ use serde_json::Value;
 use crate::domain::audit::Actor;
 use crate::domain::edits::{id_field_of, keep_id_field};
 use crate::domain::hashing::content_hash;
+use crate::domain::merge::{self, Choice, FieldDiff};
 use crate::domain::numbers;
 use crate::domain::pagination::{Page, PageLimits, PageRequest, paginate};
 use crate::domain::properties::{
@@ -35,6 +40,11 @@ pub enum Resolution {
     AcceptSource,
     /// Use the supplied (merged) data; it is protected like a hand edit.
     UseData,
+    /// Merge field by field (see `Conflict.fields`): the source's value where only the source
+    /// changed a field, the person's where only the person did, and the `choices` for fields
+    /// changed on both sides differently. The listing stays protected for the fields that keep
+    /// the person's values.
+    Merge,
 }
 
 impl Resolution {
@@ -44,6 +54,7 @@ impl Resolution {
             Self::KeepTarget => "keep_target",
             Self::AcceptSource => "accept_source",
             Self::UseData => "use_data",
+            Self::Merge => "merge",
         }
     }
 
@@ -53,6 +64,7 @@ impl Resolution {
             "keep_target" => Some(Self::KeepTarget),
             "accept_source" => Some(Self::AcceptSource),
             "use_data" => Some(Self::UseData),
+            "merge" => Some(Self::Merge),
             _ => None,
         }
     }
@@ -67,6 +79,8 @@ pub struct Conflict {
     pub source: Option<source_property::Model>,
     /// The data at the last sync, if retention kept it.
     pub base_data: Option<Value>,
+    /// The fields that differ between the base, the source and the target.
+    pub fields: Vec<FieldDiff>,
 }
 
 /// A page of the tenant's conflicts, oldest first.
@@ -92,25 +106,41 @@ pub async fn list_conflicts(
             .map(|s| (s.id, s))
             .collect();
     let mut base = data_at_last_sync_of(db, scope, &page.items).await?;
-    Ok(page.map(|target| Conflict {
-        source: target
+    Ok(page.map(|target| {
+        let source = target
             .source_property_id
-            .and_then(|id| sources.get(&id).cloned()),
-        base_data: base.remove(&target.id),
-        target,
+            .and_then(|id| sources.get(&id).cloned());
+        let base_data = base.remove(&target.id);
+        let fields = source.as_ref().map_or_else(Vec::new, |source| {
+            merge::three_way(base_data.as_ref(), &source.data, &target.data)
+        });
+        Conflict {
+            source,
+            base_data,
+            fields,
+            target,
+        }
     }))
 }
 
 /// Resolves the conflict of a target listing of the scope's tenant, on behalf of `actor`.
+/// `data` goes with `USE_DATA` only, `choices` with `MERGE` only.
 pub async fn resolve_conflict(
     db: &DatabaseConnection,
     scope: &TenantScope,
     id: TargetPropertyId,
     resolution: Resolution,
     data: Option<Value>,
+    choices: Vec<Choice>,
     actor: Actor,
 ) -> Result<target_property::Model, Error> {
     scope.require_write()?;
+    if resolution != Resolution::Merge && !choices.is_empty() {
+        return Err(Error::invalid(
+            "input.choices",
+            "is only accepted with MERGE",
+        ));
+    }
     let data = match (resolution, data) {
         (Resolution::UseData, Some(mut data)) if data.is_object() => {
             numbers::store_exactly(&mut data)
@@ -141,15 +171,35 @@ pub async fn resolve_conflict(
             current.external_id
         )));
     }
-    if let Some(data) = &data {
-        let id_field = id_field_of(&txn, scope, &current).await?;
-        keep_id_field("input.data", &id_field, &current, data.get(&id_field))?;
-    }
     let source = match current.source_property_id {
         Some(source_id) => {
             Some(get_source_property(&txn, scope, SourcePropertyId(source_id)).await?)
         }
         None => None,
+    };
+    let data = match (resolution, &source) {
+        (Resolution::Merge, Some(source)) => {
+            let base = data_at_last_sync_of(&txn, scope, std::slice::from_ref(&current))
+                .await?
+                .remove(&current.id);
+            let fields = merge::three_way(base.as_ref(), &source.data, &current.data);
+            Some(merge::merge(&current.data, &fields, &choices)?)
+        }
+        _ => data,
+    };
+    if let Some(data) = &data {
+        let input = match resolution {
+            Resolution::Merge => "input.choices",
+            _ => "input.data",
+        };
+        let id_field = id_field_of(&txn, scope, &current).await?;
+        keep_id_field(input, &id_field, &current, data.get(&id_field))?;
+    }
+    let no_source = || {
+        Error::Conflict(format!(
+            "listing `{}` has no source listing to accept or merge",
+            current.external_id
+        ))
     };
     let source_hash = source.as_ref().map(|s| s.content_hash.clone());
     let now = Utc::now();
@@ -160,15 +210,18 @@ pub async fn resolve_conflict(
     active.resolution = Set(Some(resolution.as_str().to_owned()));
     active.resolved_at = Set(Some(now));
     active.resolved_by = Set(Some(actor.label()));
+    // The fields that now hold the person's values: where the result differs from the source.
+    let edited = |result: &Value| match &source {
+        Some(source) => merge::paths_value(merge::paths_differing(&source.data, result)),
+        None => current.edited_paths.clone(),
+    };
     match resolution {
-        Resolution::KeepTarget => {}
+        Resolution::KeepTarget => {
+            active.edited_paths = Set(edited(&current.data));
+        }
         Resolution::AcceptSource => {
-            let source = source.ok_or_else(|| {
-                Error::Conflict(format!(
-                    "listing `{}` has no source listing to accept",
-                    current.external_id
-                ))
-            })?;
+            let source = source.clone().ok_or_else(no_source)?;
+            active.edited_paths = Set(merge::paths_value(Vec::new()));
             active.data = Set(source.data);
             active.content_hash = Set(source.content_hash);
             active.manually_modified = Set(false);
@@ -177,10 +230,24 @@ pub async fn resolve_conflict(
         }
         Resolution::UseData => {
             let data = data.unwrap_or_default();
+            active.edited_paths = Set(edited(&data));
             active.content_hash = Set(content_hash(&data));
             active.data = Set(data);
             active.manually_modified = Set(true);
             active.manual_changed_at = Set(Some(now));
+        }
+        Resolution::Merge => {
+            let (Some(data), Some(_)) = (data, &source) else {
+                return Err(no_source());
+            };
+            let paths = edited(&data);
+            let protected = paths.as_array().is_some_and(|p| !p.is_empty());
+            active.edited_paths = Set(paths);
+            active.content_hash = Set(content_hash(&data));
+            active.data = Set(data);
+            active.manually_modified = Set(protected);
+            active.manual_changed_at = Set(protected.then_some(now));
+            active.last_synced_at = Set(Some(now));
         }
     }
     let replaced = match &active.content_hash {

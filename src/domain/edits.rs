@@ -1,5 +1,6 @@
 //! Manual edits (rule 4): a JSON Merge Patch (RFC 7386) applied to a target listing, after a
-//! snapshot. The listing is then marked `manually_modified`, so no sync overwrites it.
+//! snapshot. The listing is then marked `manually_modified`, so no sync overwrites it, and
+//! the paths the patch touched join its `edited_paths` (see [`merge::patched_paths`]).
 //! The listing's id field (its source's `config.id_field`) is not editable: it is what ties
 //! the listing to its source listing and its `externalId`.
 
@@ -9,6 +10,7 @@ use serde_json::Value;
 
 use crate::domain::diff;
 use crate::domain::hashing::content_hash;
+use crate::domain::merge;
 use crate::domain::numbers;
 use crate::domain::properties::{get_source_property, get_target_property};
 use crate::domain::scope::TenantScope;
@@ -47,6 +49,8 @@ pub async fn update_target_property(
     }
     let mut data = current.data.clone();
     json_patch::merge(&mut data, &patch);
+    let mut edited = merge::stored_paths(&current.edited_paths);
+    edited.extend(merge::patched_paths(&patch, &current.data));
     let hash = content_hash(&data);
     if hash == current.content_hash {
         return Ok(current);
@@ -58,6 +62,7 @@ pub async fn update_target_property(
     active.content_hash = Set(hash);
     active.manually_modified = Set(true);
     active.manual_changed_at = Set(Some(now));
+    active.edited_paths = Set(merge::paths_value(edited));
     active.updated_at = Set(now);
     let updated = active.update(&txn).await?;
     txn.commit().await?;

@@ -6,7 +6,9 @@
 //! policy is `KEEP_TARGET`) and named in a warning; removed at the source → marked removed.
 //! The log counts conflicts three ways: `new_conflicts` (flagged by this sync),
 //! `open_conflicts` (flagged after it, for the pair) and `kept_edits` (hand edits the
-//! `KEEP_TARGET` policy kept without a flag).
+//! `KEEP_TARGET` policy kept without a flag). Under the `MERGE` policy a hand-edited listing
+//! whose source changed is merged field by field instead (see [`sync_merge`]), counted in
+//! `merged`, and flagged only when a field changed on both sides differently.
 //! Each rule is one SQL statement over the whole source, so the work stays in the database.
 //! The source and target locks (see [`sql::lock`]) keep two syncs of a pair, and an import
 //! into the source, from interleaving, also across server replicas.
@@ -24,6 +26,7 @@ use crate::domain::audit::Actor;
 use crate::domain::scope::TenantScope;
 use crate::domain::sources::get_source;
 use crate::domain::sql::{self, LockKind};
+use crate::domain::sync_merge::{self, MergePlan};
 use crate::domain::targets::{ConflictPolicy, get_target};
 use crate::domain::tenant_write::TenantWrite;
 use crate::entity::sync_log;
@@ -72,6 +75,8 @@ struct Counts {
     open_conflicts: i64,
     /// Hand edits over a changed source kept by the `KEEP_TARGET` policy, without a flag.
     kept_edits: i64,
+    /// Hand-edited listings merged field by field by the `MERGE` policy.
+    merged: i64,
     removed: i64,
 }
 
@@ -122,11 +127,23 @@ pub async fn sync_source_to_target(
     sql::refresh_statistics(&txn, "source_properties").await?;
     sql::refresh_statistics(&txn, "target_properties").await?;
     sql::prefer_set_joins(&txn).await?;
-    let counts = count(&txn, ids, policy).await?;
-    let warnings = conflict_warnings(&txn, ids, policy).await?;
+    let plan = match policy {
+        ConflictPolicy::Merge => {
+            let candidates = merge_candidates(&txn, ids).await?;
+            sync_merge::plan(&txn, scope, &candidates).await?
+        }
+        _ => MergePlan::default(),
+    };
+    let counts = count(&txn, ids, policy, plan.merged.len() as i64).await?;
+    let warnings = match policy {
+        ConflictPolicy::Merge => plan.warnings(),
+        _ => conflict_warnings(&txn, ids, policy).await?,
+    };
     let count_time = phase.elapsed() - lock_time;
     if !options.dry_run {
-        write(&txn, ids, policy, Utc::now()).await?;
+        let now = Utc::now();
+        write(&txn, ids, policy, &plan.conflict_ids(), now).await?;
+        sync_merge::write_merged(&txn, plan, now).await?;
     }
     let write_time = phase.elapsed() - lock_time - count_time;
     let log = sync_log::ActiveModel {
@@ -141,6 +158,7 @@ pub async fn sync_source_to_target(
         new_conflicts: Set(Some(counts.new_conflicts as i32)),
         open_conflicts: Set(Some(counts.open_conflicts as i32)),
         kept_edits: Set(Some(counts.kept_edits as i32)),
+        merged: Set(counts.merged as i32),
         removed: Set(counts.removed as i32),
         warnings: Set(serde_json::Value::Array(warnings)),
         actor: Set(options.actor.label()),
@@ -163,6 +181,7 @@ pub async fn sync_source_to_target(
         conflicts = counts.conflicts,
         new_conflicts = counts.new_conflicts,
         kept_edits = counts.kept_edits,
+        merged = counts.merged,
         lock_ms = millis(lock_time),
         count_ms = millis(count_time),
         write_ms = millis(write_time),
@@ -202,12 +221,30 @@ impl Ids {
     }
 }
 
+/// The hand-edited listings whose source changed and that are not flagged yet: what the
+/// `MERGE` policy merges or flags.
+async fn merge_candidates(txn: &DatabaseTransaction, ids: Ids) -> Result<Vec<i64>, Error> {
+    let sql = format!(
+        "SELECT tp.id AS id {PAIRS} \
+         AND sp.removed_at IS NULL AND tp.manually_modified AND {SOURCE_CHANGED} \
+         AND NOT tp.conflict ORDER BY tp.id"
+    );
+    let backend = txn.get_database_backend();
+    let rows = txn
+        .query_all_raw(sql::statement(backend, &sql, ids.pairs()))
+        .await?;
+    rows.into_iter()
+        .map(|row| Ok(row.try_get::<i64>("", "id")?))
+        .collect()
+}
+
 /// What the sync will do, counted in one statement: each listing's category, and whether it
-/// is flagged as a conflict already.
+/// is flagged as a conflict already. `merged` listings of a `MERGE` sync are not conflicts.
 async fn count(
     txn: &DatabaseTransaction,
     ids: Ids,
     policy: ConflictPolicy,
+    merged: i64,
 ) -> Result<Counts, Error> {
     let sql = format!(
         "SELECT category, flagged, COUNT(*) AS n FROM (SELECT CASE \
@@ -241,13 +278,19 @@ async fn count(
                 counts.conflicts += n;
                 match (flagged, policy) {
                     (true, _) => {}
-                    (false, ConflictPolicy::Flag) => counts.new_conflicts += n,
+                    (false, ConflictPolicy::Flag | ConflictPolicy::Merge) => {
+                        counts.new_conflicts += n;
+                    }
                     (false, ConflictPolicy::KeepTarget) => counts.kept_edits += n,
                 }
             }
             "removed" => counts.removed += n,
             _ => {}
         }
+    }
+    if policy == ConflictPolicy::Merge {
+        counts.merged = merged;
+        counts.new_conflicts -= merged;
     }
     counts.open_conflicts += counts.new_conflicts;
     Ok(counts)
@@ -274,6 +317,9 @@ async fn conflict_warnings(
         ConflictPolicy::KeepTarget => {
             "edited by hand on the target and changed at the source: kept the target version (policy KEEP_TARGET)"
         }
+        ConflictPolicy::Merge => {
+            "edited by hand on the target and changed at the source: merged field by field (policy MERGE)"
+        }
     };
     rows.into_iter()
         .map(|row| {
@@ -288,10 +334,12 @@ async fn conflict_warnings(
         .collect()
 }
 
+/// The set-based writes of a sync. `merge_conflicts`: under `MERGE`, the listings to flag.
 async fn write(
     txn: &DatabaseTransaction,
     ids: Ids,
     policy: ConflictPolicy,
+    merge_conflicts: &[i64],
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
     let backend = txn.get_database_backend();
@@ -358,15 +406,25 @@ async fn write(
     )
     .await?;
 
-    // 4. Flag hand-edited listings whose source changed (they point at that source listing).
-    if policy == ConflictPolicy::Flag {
+    // 4. Flag hand-edited listings whose source changed (they point at that source listing);
+    //    under `MERGE`, only those with a field changed on both sides differently.
+    let only = match policy {
+        ConflictPolicy::Flag => Some(String::new()),
+        ConflictPolicy::Merge if !merge_conflicts.is_empty() => Some(format!(
+            " AND target_properties.id IN ({})",
+            sql::placeholders(merge_conflicts.len())
+        )),
+        _ => None,
+    };
+    if let Some(only) = only {
         let mut values: Vec<Value> = vec![true.into(), now.into()];
         values.extend(ids.update_join());
+        values.extend(merge_conflicts.iter().map(|&id| Value::from(id)));
         run(
             format!(
                 "UPDATE target_properties SET conflict = ?, source_property_id = sp.id, updated_at = ? \
                  {UPDATE_JOIN} AND sp.removed_at IS NULL AND target_properties.manually_modified \
-                 AND {TARGET_CHANGED} AND NOT target_properties.conflict"
+                 AND {TARGET_CHANGED} AND NOT target_properties.conflict{only}"
             ),
             values,
         )

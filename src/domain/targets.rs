@@ -52,6 +52,11 @@ pub enum ConflictPolicy {
     Flag,
     /// Keep the hand edit without flagging; the source change is only logged as a warning.
     KeepTarget,
+    /// Merge field by field: the source's changes to fields the person did not edit are
+    /// applied, the person's edits are kept, and only a field changed on both sides
+    /// differently flags a conflict. E.g. a person fixed `title`, the scraper changed
+    /// `price`: the listing gets the new price and keeps the fixed title.
+    Merge,
 }
 
 impl ConflictPolicy {
@@ -60,6 +65,7 @@ impl ConflictPolicy {
         match self {
             Self::Flag => "flag",
             Self::KeepTarget => "keep_target",
+            Self::Merge => "merge",
         }
     }
 
@@ -67,6 +73,7 @@ impl ConflictPolicy {
     pub fn of(model: &target::Model) -> Self {
         match model.conflict_policy.as_str() {
             "keep_target" => Self::KeepTarget,
+            "merge" => Self::Merge,
             _ => Self::Flag,
         }
     }

@@ -31,6 +31,8 @@ pub struct Model {
     pub open_conflicts: Option<i32>,
     /// Hand edits kept by a `KEEP_TARGET` policy over a changed source (null on older logs).
     pub kept_edits: Option<i32>,
+    /// Hand-edited listings merged field by field (`MERGE` policy).
+    pub merged: i32,
     /// Listings marked removed.
     pub removed: i32,
     /// Warnings naming listings, a JSON array.

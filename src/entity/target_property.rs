@@ -44,6 +44,10 @@ pub struct Model {
     pub resolved_at: Option<DateTimeUtc>,
     /// Who resolved its last conflict (`api_key:<id>` or `cli`).
     pub resolved_by: Option<String>,
+    /// Dotted paths of the fields edited by hand (a sorted JSON array of strings): the values
+    /// a merge keeps as the person's.
+    #[sea_orm(column_type = "JsonBinary")]
+    pub edited_paths: Json,
 }
 
 /// Relations are followed by explicit scoped queries in the domain, not by joins.

@@ -192,7 +192,7 @@ pub fn child_args(
         filter,
         sort,
         with_total: ctx.look_ahead().field("totalCount").exists(),
-        with_data: selects_node_field(ctx, &["data", "field"]),
+        with_data: selects_node_field(ctx, &["data", "field", "editedPaths"]),
     }))
 }
 

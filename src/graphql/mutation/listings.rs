@@ -1,12 +1,13 @@
 //! `updateTargetProperty`, `resolveConflict`, `cleanupSnapshots`.
 
 use crate::graphql::json::Json;
-use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::domain::conflicts::{self, Resolution};
 use crate::domain::edits;
+use crate::domain::merge::{Choice, TakeKind};
 use crate::domain::snapshots;
 use crate::error::ApiResult;
 use crate::graphql::context;
@@ -32,17 +33,38 @@ pub struct UpdateTargetPropertyPayload {
     pub target_property: TargetProperty,
 }
 
+/// What to take for one field changed on both sides differently, in a `MERGE` resolution.
+/// E.g. `{ path: "price", take: SOURCE }` or `{ path: "address.city", take: VALUE, value: "Lyon" }`.
+#[derive(InputObject)]
+pub struct MergeChoiceInput {
+    /// Dotted path of the field, as `Conflict.fields` names it (`price`, `address.city`); it
+    /// must be a `BOTH_DIFFERENT` field.
+    pub path: String,
+    /// The source's value, the person's value, or `value`.
+    pub take: TakeKind,
+    /// The value to use, with `take: VALUE` only (`null` sets the field to JSON null). It is
+    /// checked as imported JSON is (no NUL character, numbers in range).
+    pub value: MaybeUndefined<Json<Value>>,
+}
+
 /// How to resolve one conflict.
 #[derive(InputObject)]
 pub struct ResolveConflictInput {
     /// Global id of the conflicting target listing.
     pub id: ID,
-    /// Keep the target version, accept the source version, or use `data`.
+    /// Keep the target version, accept the source version, use `data`, or merge field by
+    /// field with `choices`.
     pub resolution: Resolution,
     /// The merged listing, with `USE_DATA` only. It keeps the listing's id field (the
     /// source's `config.id_field`) at its value; another value, or none, is `BAD_USER_INPUT`
     /// naming it (`input.data.id`).
     pub data: Option<Json<Value>>,
+    /// With `MERGE` only: one choice for each field of `Conflict.fields` whose status is
+    /// `BOTH_DIFFERENT`, and none for other fields. A missing choice, or one for another path,
+    /// is `BAD_USER_INPUT` naming the path. E.g.
+    /// `resolveConflict(input: { id: "…", resolution: MERGE, choices: [{ path: "price", take: SOURCE }] })`.
+    #[graphql(default)]
+    pub choices: Vec<MergeChoiceInput>,
 }
 
 /// The resolved listing.
@@ -102,7 +124,9 @@ impl ListingMutation {
     /// (`lastResolution`). A resolution that replaces the listing's data keeps the replaced
     /// version as a snapshot; `KEEP_TARGET` (or the same data again) changes no data and leaves
     /// no snapshot. After `KEEP_TARGET` the listing stays protected until it is edited again or
-    /// resolved otherwise.
+    /// resolved otherwise. `MERGE` merges field by field (see `Conflict.fields`) with one
+    /// choice per `BOTH_DIFFERENT` field; the listing's `editedPaths` become the fields where
+    /// the result differs from the source, and it stays protected for those.
     async fn resolve_conflict(
         &self,
         ctx: &Context<'_>,
@@ -110,12 +134,32 @@ impl ListingMutation {
     ) -> async_graphql::Result<ResolveConflictPayload> {
         let scope = context::scope(ctx)?;
         let id = TargetPropertyId::from_global(&input.id, "input.id").api()?;
+        let choices = input
+            .choices
+            .into_iter()
+            .enumerate()
+            .map(|(index, choice)| {
+                let value = match choice.value {
+                    MaybeUndefined::Undefined => None,
+                    MaybeUndefined::Null => Some(Value::Null),
+                    MaybeUndefined::Value(value) => Some(value.0),
+                };
+                Choice::new(
+                    &format!("input.choices[{index}]"),
+                    choice.path,
+                    choice.take,
+                    value,
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .api()?;
         let model = conflicts::resolve_conflict(
             context::db(ctx),
             &scope,
             id,
             input.resolution,
             input.data.map(|d| d.0),
+            choices,
             context::actor(ctx),
         )
         .await

@@ -118,6 +118,11 @@ pub struct SyncLog {
     /// `KEEP_TARGET` (no conflict is raised; each is named in `warnings`). Null on logs
     /// written before this count was recorded.
     pub kept_edits: Option<i32>,
+    /// Hand-edited listings whose source changed that this sync merged field by field,
+    /// because the target's `conflictPolicy` is `MERGE` and no field changed on both sides
+    /// differently: the source's changes were applied and the person's edits kept. 0 on logs
+    /// written before merging existed.
+    pub merged: i32,
     /// Listings marked removed because the source removed them.
     pub removed: i32,
     /// One warning per listing that needs a person's attention.
@@ -168,6 +173,7 @@ impl From<sync_log::Model> for SyncLog {
             new_conflicts: model.new_conflicts,
             open_conflicts: model.open_conflicts,
             kept_edits: model.kept_edits,
+            merged: model.merged,
             removed: model.removed,
             warnings,
             actor: model.actor,
@@ -247,6 +253,7 @@ scalar_fields!(SyncLog {
     "newConflicts" => new_conflicts,
     "openConflicts" => open_conflicts,
     "keptEdits" => kept_edits,
+    "merged" => merged,
     "removed" => removed,
     "actor" => actor,
     "startedAt" => started_at,

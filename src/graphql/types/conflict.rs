@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::domain::conflicts::{self, Resolution};
+use crate::domain::merge::{FieldDiff, FieldStatus};
 use crate::graphql::connection::connection_types;
 use crate::graphql::fast::scalar_fields;
 use crate::graphql::types::{SourceProperty, TargetProperty};
@@ -31,6 +32,52 @@ pub struct Conflict {
     /// resolution (its content hash is the target listing's `baseHash`). Null only when
     /// retention (`cleanupSnapshots`) removed that version.
     pub base_data: Option<Json<Value>>,
+    /// The fields that differ between the base, the source and the target, in path order;
+    /// fields equal on all three are left out. Objects are compared key by key (`address.city`),
+    /// arrays and other values whole, all in canonical form (`1.0` equals `1`, key order does
+    /// not matter). When the base is gone (`baseData` null), every field where source and
+    /// target differ is `BOTH_DIFFERENT`. E.g. a person fixed the title and the scraper
+    /// changed the price: `[{ path: "price", status: SOURCE_ONLY }, { path: "title",
+    /// status: TARGET_ONLY }]`. Empty when the source listing is gone.
+    pub fields: Vec<ConflictField>,
+}
+
+/// One field of a conflict, in the three versions a merge compares. A JSON `null` and an
+/// absent field are different values: `sourcePresent` (and the others) say which it is.
+#[derive(Clone, Debug, SimpleObject)]
+pub struct ConflictField {
+    /// Dotted path of the field (`price`, `address.city`).
+    pub path: String,
+    /// Its value in the base (the source's version at the last sync); null when absent there
+    /// or when the base is gone.
+    pub base: Option<Json<Value>>,
+    /// The field is in the base (false when absent there or when the base is gone).
+    pub base_present: bool,
+    /// Its value at the source now; null when absent (see `sourcePresent`).
+    pub source: Option<Json<Value>>,
+    /// The field is in the source's data (possibly as `null`); false: the source removed it.
+    pub source_present: bool,
+    /// Its value on the target (the person's version); null when absent.
+    pub target: Option<Json<Value>>,
+    /// The field is in the target's data (possibly as `null`); false: the person removed it.
+    pub target_present: bool,
+    /// Which side changed it; `BOTH_DIFFERENT` fields need a choice in a `MERGE` resolution.
+    pub status: FieldStatus,
+}
+
+impl From<FieldDiff> for ConflictField {
+    fn from(field: FieldDiff) -> Self {
+        Self {
+            base_present: field.base.is_some(),
+            source_present: field.source.is_some(),
+            target_present: field.target.is_some(),
+            base: field.base.map(Json),
+            source: field.source.map(Json),
+            target: field.target.map(Json),
+            path: field.path,
+            status: field.status,
+        }
+    }
 }
 
 /// The record of a conflict resolution (`resolveConflict`), kept on the listing.
@@ -67,6 +114,11 @@ impl From<conflicts::Conflict> for Conflict {
             target_data: Json(conflict.target.data.clone()),
             source_data: conflict.source.as_ref().map(|s| Json(s.data.clone())),
             base_data: conflict.base_data.map(Json),
+            fields: conflict
+                .fields
+                .into_iter()
+                .map(ConflictField::from)
+                .collect(),
             source_property: conflict.source.map(SourceProperty::from),
             target_property: conflict.target.into(),
         }

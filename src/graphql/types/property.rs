@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::domain::json_path::JsonPath;
+use crate::domain::merge;
 use crate::entity::{source_property, target_property};
 use crate::error::ApiResult;
 use crate::graphql::args::child_args;
@@ -171,6 +172,12 @@ pub struct TargetProperty {
     /// resolved. A resolution that keeps the data (`KEEP_TARGET`) leaves no snapshot, so this
     /// is its record.
     pub last_resolution: Option<ResolutionRecord>,
+    /// Dotted paths of the fields edited by hand (`["address.city", "title"]`), sorted: the
+    /// paths each `updateTargetProperty` patch touched (a `null` that removes a field
+    /// included; an array is one path), added up since the listing last followed its source.
+    /// A conflict resolution sets them to the fields where the listing differs from the
+    /// source (none after `ACCEPT_SOURCE`); a `MERGE` keeps the person's values there.
+    pub edited_paths: Vec<String>,
     #[graphql(skip)]
     pub(crate) key: i64,
     #[graphql(skip)]
@@ -187,6 +194,7 @@ impl From<target_property::Model> for TargetProperty {
             source_key: model.source_property_id,
             target_id: GlobalId::new(TargetId::TYPE_NAME, model.target_id),
             external_id: model.external_id,
+            edited_paths: merge::stored_paths(&model.edited_paths),
             data: model.data,
             content_hash: model.content_hash,
             base_hash: model.base_hash,
@@ -300,4 +308,5 @@ scalar_fields!(TargetProperty {
     "createdAt" => created_at,
     "updatedAt" => updated_at,
     "targetId" => target_id,
+    "editedPaths" => edited_paths,
 });
