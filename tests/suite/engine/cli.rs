@@ -177,7 +177,7 @@ async fn import_sync_and_cleanup_from_the_command_line() {
             .split(" (")
             .next()
             .unwrap(),
-        "synced `Feed` → `Site`: 0 created, 0 updated, 3 skipped, 0 removed; conflicts: 0 new, 0 open; 0 hand edits kept"
+        "synced `Feed` → `Site`: 0 created, 0 updated, 3 skipped, 0 removed; conflicts: 0 new, 0 open; 0 hand edits kept, 0 merged"
     );
     let out = cli.run(&["sync", "acme", "Feed", "Nope"], None);
     assert_eq!(out.status.code(), Some(4));

@@ -225,7 +225,7 @@ async fn a_sync_counts_new_and_open_conflicts_and_kept_edits_apart() {
     let text = run(&["sync", "acme", "Feed", "Site"]);
     assert_eq!(
         text.split(" (").next().unwrap(),
-        "synced `Feed` → `Site`: 0 created, 0 updated, 1 skipped, 0 removed; conflicts: 0 new, 1 open; 1 hand edits kept"
+        "synced `Feed` → `Site`: 0 created, 0 updated, 1 skipped, 0 removed; conflicts: 0 new, 1 open; 1 hand edits kept, 0 merged"
     );
     let json: Value =
         serde_json::from_str(&run(&["sync", "acme", "Feed", "Site", "--json"])).unwrap();
