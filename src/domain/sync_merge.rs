@@ -56,7 +56,7 @@ impl MergePlan {
                     "targetPropertyId": TargetPropertyId(listing.id).to_global(),
                     "message": format!(
                         "edited by hand on the target and changed at the source, differently on both sides in {}: kept the target version and flagged a conflict (policy MERGE)",
-                        paths.join(", ")
+                        paths.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
                     ),
                 })
             })
