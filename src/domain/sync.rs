@@ -408,23 +408,28 @@ async fn write(
 
     // 4. Flag hand-edited listings whose source changed (they point at that source listing);
     //    under `MERGE`, only those with a field changed on both sides differently.
-    let only = match policy {
-        ConflictPolicy::Flag => Some(String::new()),
-        ConflictPolicy::Merge if !merge_conflicts.is_empty() => Some(format!(
-            " AND target_properties.id IN ({})",
-            sql::placeholders(merge_conflicts.len())
-        )),
-        _ => None,
+    let restrictions: Vec<&[i64]> = match policy {
+        ConflictPolicy::Flag => vec![&[]],
+        ConflictPolicy::Merge => merge_conflicts.chunks(sql::CHUNK_IDS).collect(),
+        ConflictPolicy::KeepTarget => Vec::new(),
     };
-    if let Some(only) = only {
+    for only in restrictions {
+        let only_sql = if only.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " AND target_properties.id IN ({})",
+                sql::placeholders(only.len())
+            )
+        };
         let mut values: Vec<Value> = vec![true.into(), now.into()];
         values.extend(ids.update_join());
-        values.extend(merge_conflicts.iter().map(|&id| Value::from(id)));
+        values.extend(only.iter().map(|&id| Value::from(id)));
         run(
             format!(
                 "UPDATE target_properties SET conflict = ?, source_property_id = sp.id, updated_at = ? \
                  {UPDATE_JOIN} AND sp.removed_at IS NULL AND target_properties.manually_modified \
-                 AND {TARGET_CHANGED} AND NOT target_properties.conflict{only}"
+                 AND {TARGET_CHANGED} AND NOT target_properties.conflict{only_sql}"
             ),
             values,
         )
