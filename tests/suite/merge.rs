@@ -466,3 +466,117 @@ async fn the_merge_policy_merges_at_sync_and_flags_only_overlapping_changes() {
     );
     assert_eq!(s.listing("a").await["data"]["title"], json!("Nice flat"));
 }
+
+#[tokio::test]
+async fn edits_add_up_their_paths_and_each_resolution_sets_them() {
+    let s = Setup::new().await;
+    s.import(
+        json!([{ "id": "a", "price": 1, "title": "t" }]),
+        "INCREMENTAL",
+    )
+    .await;
+    s.sync().await;
+    let id = s.listing_id("a").await;
+    s.edit(&id, json!({ "title": "mine" })).await;
+    s.edit(&id, json!({ "price": 5 })).await;
+    assert_eq!(
+        s.listing("a").await["editedPaths"],
+        json!(["price", "title"])
+    );
+
+    let resolve = |resolution: &'static str, data: Option<Value>| {
+        let s = &s;
+        let id = id.clone();
+        async move {
+            let body = s
+                .app
+                .graphql(
+                    &s.key,
+                    "mutation($id: ID!, $r: Resolution!, $data: JSON) { resolveConflict(input: { id: $id, resolution: $r, data: $data }) { targetProperty { editedPaths manuallyModified } } }",
+                    json!({ "id": id, "r": resolution, "data": data }),
+                )
+                .await;
+            body["data"]["resolveConflict"]["targetProperty"].clone()
+        }
+    };
+    // KEEP_TARGET: the person's whole difference from the source.
+    s.import(
+        json!([{ "id": "a", "price": 2, "title": "t" }]),
+        "INCREMENTAL",
+    )
+    .await;
+    s.merge_sync(false).await;
+    assert_eq!(
+        resolve("KEEP_TARGET", None).await,
+        json!({ "editedPaths": ["price", "title"], "manuallyModified": true })
+    );
+    // USE_DATA: where the data differs from the source.
+    s.import(
+        json!([{ "id": "a", "price": 3, "title": "t" }]),
+        "INCREMENTAL",
+    )
+    .await;
+    s.merge_sync(false).await;
+    assert_eq!(
+        resolve(
+            "USE_DATA",
+            Some(json!({ "id": "a", "price": 3, "title": "ours" }))
+        )
+        .await,
+        json!({ "editedPaths": ["title"], "manuallyModified": true })
+    );
+    // ACCEPT_SOURCE: none; the listing follows its source again.
+    s.import(
+        json!([{ "id": "a", "price": 4, "title": "t" }]),
+        "INCREMENTAL",
+    )
+    .await;
+    s.merge_sync(false).await;
+    assert_eq!(
+        resolve("ACCEPT_SOURCE", None).await,
+        json!({ "editedPaths": [], "manuallyModified": false })
+    );
+}
+
+#[tokio::test]
+async fn without_a_base_the_merge_policy_flags_every_difference() {
+    let s = Setup::new().await;
+    s.merge_policy().await;
+    s.import(
+        json!([{ "id": "a", "price": 1, "title": "t" }]),
+        "INCREMENTAL",
+    )
+    .await;
+    s.sync().await;
+    let id = s.listing_id("a").await;
+    s.edit(&id, json!({ "title": "mine" })).await;
+    s.import(
+        json!([{ "id": "a", "price": 2, "title": "t" }]),
+        "INCREMENTAL",
+    )
+    .await;
+    // Retention deletes the base: the source's old version and the edit's snapshot.
+    s.app
+        .data(
+            &s.key,
+            "mutation { cleanupSnapshots(input: { olderThanDays: 0 }) { sourceSnapshotsDeleted } }",
+            json!({}),
+        )
+        .await;
+    let log = s.merge_sync(false).await;
+    assert_eq!(
+        (&log["merged"], &log["newConflicts"]),
+        (&json!(0), &json!(1))
+    );
+    let conflicts = s.app.data(&s.key, FIELDS, json!({})).await["conflicts"].clone();
+    let fields = &conflicts["nodes"][0]["fields"];
+    assert_eq!(fields[0]["path"], "price");
+    assert_eq!(fields[1]["path"], "title");
+    assert_eq!(fields[0]["status"], "BOTH_DIFFERENT");
+    assert_eq!(fields[1]["status"], "BOTH_DIFFERENT");
+    assert_eq!(fields.as_array().unwrap().len(), 2);
+    assert_eq!(
+        s.listing("a").await["data"],
+        json!({ "id": "a", "price": 1, "title": "mine" })
+    );
+}
