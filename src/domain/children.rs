@@ -563,6 +563,7 @@ impl ChildRow for crate::entity::target_property::Model {
         resolution,
         resolved_at,
         resolved_by,
+        version,
     );
 
     fn id(&self) -> i64 {
@@ -603,6 +604,7 @@ id_ordered!(
     crate::entity::target_snapshot::Model,
     crate::entity::import_run::Model,
     crate::entity::sync_log::Model,
+    crate::entity::cleanup_run::Model,
 );
 
 /// What a nested connection asks for, beyond its parent: filters, order, paging, and which
