@@ -167,6 +167,8 @@ pub fn import_run_json(model: &import_run::Model) -> Value {
         "updated": model.updated,
         "unchanged": model.unchanged,
         "removed": model.removed,
+        "wouldRemove": model.would_remove,
+        "massRemovalRefused": model.mass_removal_refused,
         "warnings": model.warnings,
         "actor": model.actor,
         "startedAt": time(model.started_at),

@@ -17,6 +17,7 @@ pub mod listing_query;
 pub mod numbers;
 pub mod pagination;
 pub mod properties;
+pub mod removal_guard;
 pub mod scope;
 pub mod snapshots;
 pub mod sources;

@@ -21,20 +21,24 @@ use serde_json::json;
 use tracing::instrument;
 
 use crate::domain::audit::Actor;
+use crate::domain::removal_guard;
 use crate::domain::scope::TenantScope;
 use crate::domain::sources::get_source;
 use crate::domain::sql::{self, LockKind};
 use crate::domain::targets::{ConflictPolicy, get_target};
 use crate::domain::tenant_write::TenantWrite;
 use crate::entity::sync_log;
-use crate::error::Error;
-use crate::ids::{SourceId, TargetId, TargetPropertyId};
+use crate::error::{Error, MassRemoval};
+use crate::ids::{SourceId, SyncLogId, TargetId, TargetPropertyId};
 
 /// How to run a sync.
 #[derive(Clone, Debug)]
 pub struct SyncOptions {
     /// Count and report, write nothing but the sync log.
     pub dry_run: bool,
+    /// Let the sync remove more than the target's `config.max_removal_percent` of the live
+    /// target listings this source feeds (see [`removal_guard`]).
+    pub allow_mass_removal: bool,
     /// Who runs it.
     pub actor: Actor,
 }
@@ -122,10 +126,20 @@ pub async fn sync_source_to_target(
     sql::refresh_statistics(&txn, "source_properties").await?;
     sql::refresh_statistics(&txn, "target_properties").await?;
     sql::prefer_set_joins(&txn).await?;
-    let counts = count(&txn, ids, policy).await?;
-    let warnings = conflict_warnings(&txn, ids, policy).await?;
+    let mut counts = count(&txn, ids, policy).await?;
+    let mut warnings = conflict_warnings(&txn, ids, policy).await?;
+    let live = live_on_target(&txn, ids).await?;
+    let max_percent = removal_guard::max_removal_percent(&target.config);
+    let would_remove = u64::try_from(counts.removed).unwrap_or(0);
+    let refused =
+        !options.allow_mass_removal && removal_guard::refuses(would_remove, live, max_percent);
+    let would_remove_count = counts.removed;
     let count_time = phase.elapsed() - lock_time;
-    if !options.dry_run {
+    if refused && !options.dry_run {
+        // Nothing but the log: its counts are zero, `would_remove` says why.
+        counts = Counts::default();
+        warnings.clear();
+    } else if !options.dry_run {
         write(&txn, ids, policy, Utc::now()).await?;
     }
     let write_time = phase.elapsed() - lock_time - count_time;
@@ -142,6 +156,8 @@ pub async fn sync_source_to_target(
         open_conflicts: Set(Some(counts.open_conflicts as i32)),
         kept_edits: Set(Some(counts.kept_edits as i32)),
         removed: Set(counts.removed as i32),
+        would_remove: Set(Some(would_remove_count as i32)),
+        mass_removal_refused: Set(refused),
         warnings: Set(serde_json::Value::Array(warnings)),
         actor: Set(options.actor.label()),
         started_at: Set(started_at),
@@ -153,6 +169,16 @@ pub async fn sync_source_to_target(
     .insert(&txn)
     .await?;
     txn.commit().await?;
+    if refused && !options.dry_run {
+        return Err(Error::MassRemoval(Box::new(MassRemoval {
+            operation: "this sync",
+            owner: "target",
+            would_remove,
+            live,
+            max_percent,
+            record_id: SyncLogId(log.id).to_global(),
+        })));
+    }
     let duration = clock.elapsed();
     let millis = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
     tracing::info!(
@@ -253,6 +279,22 @@ async fn count(
     Ok(counts)
 }
 
+/// The target's live (not removed) listings that this source feeds: what the mass-removal
+/// guard measures a sync's removals against.
+async fn live_on_target(txn: &DatabaseTransaction, ids: Ids) -> Result<u64, Error> {
+    let sql =
+        format!("SELECT COUNT(*) AS n {PAIRS} AND tp.id IS NOT NULL AND tp.removed_at IS NULL");
+    let backend = txn.get_database_backend();
+    let row = txn
+        .query_one_raw(sql::statement(backend, &sql, ids.pairs()))
+        .await?;
+    let n: i64 = match row {
+        Some(row) => row.try_get("", "n")?,
+        None => 0,
+    };
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
 /// One warning for each hand-edited listing whose source changed.
 async fn conflict_warnings(
     txn: &DatabaseTransaction,
@@ -328,7 +370,7 @@ async fn write(
         format!(
             "UPDATE target_properties SET data = sp.data, content_hash = sp.content_hash, \
                base_hash = sp.content_hash, source_property_id = sp.id, removed_at = NULL, \
-               last_synced_at = ?, updated_at = ? \
+               last_synced_at = ?, updated_at = ?, version = target_properties.version + 1 \
              {UPDATE_JOIN} AND {to_update}"
         ),
         values,
@@ -364,7 +406,8 @@ async fn write(
         values.extend(ids.update_join());
         run(
             format!(
-                "UPDATE target_properties SET conflict = ?, source_property_id = sp.id, updated_at = ? \
+                "UPDATE target_properties SET conflict = ?, source_property_id = sp.id, updated_at = ?, \
+                   version = target_properties.version + 1 \
                  {UPDATE_JOIN} AND sp.removed_at IS NULL AND target_properties.manually_modified \
                  AND {TARGET_CHANGED} AND NOT target_properties.conflict"
             ),
@@ -378,7 +421,8 @@ async fn write(
     values.extend(ids.update_join());
     run(
         format!(
-            "UPDATE target_properties SET removed_at = ?, updated_at = ? \
+            "UPDATE target_properties SET removed_at = ?, updated_at = ?, \
+               version = target_properties.version + 1 \
              {UPDATE_JOIN} AND sp.removed_at IS NOT NULL AND target_properties.removed_at IS NULL"
         ),
         values,

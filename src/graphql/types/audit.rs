@@ -34,6 +34,14 @@ pub struct ImportRun {
     pub unchanged: i32,
     /// Listings marked removed (full imports).
     pub removed: i32,
+    /// Live listings a `FULL` import would mark removed, counted before the mass-removal guard
+    /// decides; null for incremental imports (and imports recorded before it was kept).
+    pub would_remove: Option<i32>,
+    /// The mass-removal guard refused this `FULL` import: it would have removed more than the
+    /// source's `config.max_removal_percent` of the live listings (or all of them), so nothing
+    /// was written but this record (its counts are 0; `wouldRemove` says how many). On a dry
+    /// run: the guard would refuse the same import without `allowMassRemoval`.
+    pub mass_removal_refused: bool,
     /// Warnings, a JSON array.
     pub warnings: Json<Value>,
     /// Who ran it: `api_key:<id>` or `cli`.
@@ -60,6 +68,8 @@ impl From<import_run::Model> for ImportRun {
             updated: model.updated,
             unchanged: model.unchanged,
             removed: model.removed,
+            would_remove: model.would_remove,
+            mass_removal_refused: model.mass_removal_refused,
             warnings: Json(model.warnings),
             actor: model.actor,
             duration_ms: (model.finished_at - model.started_at).num_milliseconds(),
@@ -120,6 +130,14 @@ pub struct SyncLog {
     pub kept_edits: Option<i32>,
     /// Listings marked removed because the source removed them.
     pub removed: i32,
+    /// Live target listings the sync would mark removed, counted before the mass-removal
+    /// guard decides; null on logs recorded before it was kept.
+    pub would_remove: Option<i32>,
+    /// The mass-removal guard refused this sync: it would have removed more than the target's
+    /// `config.max_removal_percent` of the live listings this source feeds it (or all of them),
+    /// so nothing was written but this log (its counts are 0). On a dry run: the guard would
+    /// refuse the same sync without `allowMassRemoval`.
+    pub mass_removal_refused: bool,
     /// One warning per listing that needs a person's attention.
     pub warnings: Vec<SyncWarning>,
     /// Who ran it: `api_key:<id>` or `cli`.
@@ -169,6 +187,8 @@ impl From<sync_log::Model> for SyncLog {
             open_conflicts: model.open_conflicts,
             kept_edits: model.kept_edits,
             removed: model.removed,
+            would_remove: model.would_remove,
+            mass_removal_refused: model.mass_removal_refused,
             warnings,
             actor: model.actor,
             duration_ms: (model.finished_at - model.started_at).num_milliseconds(),
@@ -229,6 +249,8 @@ scalar_fields!(ImportRun {
     "updated" => updated,
     "unchanged" => unchanged,
     "removed" => removed,
+    "wouldRemove" => would_remove,
+    "massRemovalRefused" => mass_removal_refused,
     "actor" => actor,
     "startedAt" => started_at,
     "finishedAt" => finished_at,
@@ -248,6 +270,8 @@ scalar_fields!(SyncLog {
     "openConflicts" => open_conflicts,
     "keptEdits" => kept_edits,
     "removed" => removed,
+    "wouldRemove" => would_remove,
+    "massRemovalRefused" => mass_removal_refused,
     "actor" => actor,
     "startedAt" => started_at,
     "finishedAt" => finished_at,
