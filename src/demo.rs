@@ -247,6 +247,7 @@ async fn seed_history(
             scope,
             TargetPropertyId(loft.id),
             json!({ "price": 1_190, "badge": "Price drop!" }),
+            None,
         )
         .await?;
     }

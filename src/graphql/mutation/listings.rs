@@ -23,6 +23,10 @@ pub struct UpdateTargetPropertyInput {
     /// changed or removed: a patch that tries is `BAD_USER_INPUT` naming it
     /// (`input.patch.id`); setting it to the value it has is allowed.
     pub patch: Json<Value>,
+    /// The listing's `version` you read (e.g. `3`): if it has changed since (another edit,
+    /// a sync), the edit is refused with `STALE_VERSION` and `extensions.currentVersion`, and
+    /// nothing changes. Without it the edit applies to whatever version is current.
+    pub expected_version: Option<i64>,
 }
 
 /// The edited listing.
@@ -43,6 +47,9 @@ pub struct ResolveConflictInput {
     /// source's `config.id_field`) at its value; another value, or none, is `BAD_USER_INPUT`
     /// naming it (`input.data.id`).
     pub data: Option<Json<Value>>,
+    /// The listing's `version` you read: if it has changed since, the resolution is refused
+    /// with `STALE_VERSION` and `extensions.currentVersion`, and nothing changes.
+    pub expected_version: Option<i64>,
 }
 
 /// The resolved listing.
@@ -90,9 +97,15 @@ impl ListingMutation {
     ) -> async_graphql::Result<UpdateTargetPropertyPayload> {
         let scope = context::scope(ctx)?;
         let id = TargetPropertyId::from_global(&input.id, "input.id").api()?;
-        let model = edits::update_target_property(context::db(ctx), &scope, id, input.patch.0)
-            .await
-            .api()?;
+        let model = edits::update_target_property(
+            context::db(ctx),
+            &scope,
+            id,
+            input.patch.0,
+            input.expected_version,
+        )
+        .await
+        .api()?;
         Ok(UpdateTargetPropertyPayload {
             target_property: model.into(),
         })
@@ -117,6 +130,7 @@ impl ListingMutation {
             input.resolution,
             input.data.map(|d| d.0),
             context::actor(ctx),
+            input.expected_version,
         )
         .await
         .api()?;
