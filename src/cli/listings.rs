@@ -212,7 +212,8 @@ pub async fn cleanup(config: &Config, args: CleanupArgs) -> anyhow::Result<()> {
     )
     .await?;
     let scope = tenants::scope_for_cli(&db, &args.tenant).await?;
-    let report = snapshots::cleanup_snapshots(&db, &scope, args.days, args.dry_run).await?;
+    let report =
+        snapshots::cleanup_snapshots(&db, &scope, args.days, args.dry_run, Actor::Cli).await?;
     output::print(
         args.json,
         &json!({
@@ -220,9 +221,11 @@ pub async fn cleanup(config: &Config, args: CleanupArgs) -> anyhow::Result<()> {
             "cutoff": report.cutoff.to_rfc3339(),
             "sourceSnapshotsDeleted": report.source_snapshots,
             "targetSnapshotsDeleted": report.target_snapshots,
+            "keptPinned": report.kept_pinned,
+            "cleanupRun": output::cleanup_run_json(&report.run),
         }),
         &format!(
-            "{} {} source and {} target snapshots older than {} days (before {})",
+            "{} {} source and {} target snapshots older than {} days (before {}); kept {} pinned",
             if report.dry_run {
                 "would delete"
             } else {
@@ -231,7 +234,8 @@ pub async fn cleanup(config: &Config, args: CleanupArgs) -> anyhow::Result<()> {
             report.source_snapshots,
             report.target_snapshots,
             args.days,
-            report.cutoff.to_rfc3339()
+            report.cutoff.to_rfc3339(),
+            report.kept_pinned,
         ),
     );
     Ok(())

@@ -10,7 +10,7 @@ use crate::domain::edits;
 use crate::domain::snapshots;
 use crate::error::ApiResult;
 use crate::graphql::context;
-use crate::graphql::types::TargetProperty;
+use crate::graphql::types::{CleanupRun, TargetProperty};
 use crate::ids::TargetPropertyId;
 
 /// A hand edit of a target listing.
@@ -79,8 +79,12 @@ pub struct CleanupSnapshotsPayload {
     pub source_snapshots_deleted: i64,
     /// Target snapshots deleted.
     pub target_snapshots_deleted: i64,
+    /// Snapshots older than the cutoff kept because they are pinned (`pinSnapshot`).
+    pub kept_pinned: i64,
     /// Nothing was deleted; the counts say what would be.
     pub dry_run: bool,
+    /// The audit record this cleanup left (also listed by `cleanupRuns`).
+    pub cleanup_run: CleanupRun,
 }
 
 #[derive(Default)]
@@ -139,7 +143,9 @@ impl ListingMutation {
         })
     }
 
-    /// Deletes your snapshots older than `olderThanDays` (default 30).
+    /// Deletes your snapshots older than `olderThanDays` (default 30), except pinned ones
+    /// (`pinSnapshot`), which it counts in `keptPinned`. Every cleanup, dry runs included,
+    /// leaves a record (`cleanupRun`, listed by `cleanupRuns`).
     async fn cleanup_snapshots(
         &self,
         ctx: &Context<'_>,
@@ -151,14 +157,17 @@ impl ListingMutation {
             &scope,
             i64::from(input.older_than_days),
             input.dry_run,
+            context::actor(ctx),
         )
         .await
         .api()?;
         Ok(CleanupSnapshotsPayload {
             cutoff: report.cutoff,
-            source_snapshots_deleted: report.source_snapshots as i64,
-            target_snapshots_deleted: report.target_snapshots as i64,
+            source_snapshots_deleted: report.run.source_snapshots_deleted,
+            target_snapshots_deleted: report.run.target_snapshots_deleted,
+            kept_pinned: report.run.kept_pinned,
             dry_run: report.dry_run,
+            cleanup_run: report.run.into(),
         })
     }
 }

@@ -6,12 +6,12 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::domain::import::ImportMode;
-use crate::entity::{import_run, sync_log};
+use crate::entity::{cleanup_run, import_run, sync_log};
 use crate::graphql::connection::connection_types;
 use crate::graphql::context;
 use crate::graphql::fast::scalar_fields;
 use crate::graphql::types::{Source, Target};
-use crate::ids::{ImportRunId, SourceId, SyncLogId, TargetId};
+use crate::ids::{CleanupRunId, ImportRunId, SourceId, SyncLogId, TargetId};
 
 /// The record of one import into a source.
 #[derive(Clone, Debug, SimpleObject)]
@@ -237,6 +237,56 @@ impl SyncLog {
     }
 }
 
+/// The record of one snapshot cleanup (`cleanupSnapshots` or the CLI's `cleanup`), dry runs
+/// included: what it deleted, what it kept because it is pinned, and who ran it.
+#[derive(Clone, Debug, SimpleObject)]
+pub struct CleanupRun {
+    /// Opaque global id.
+    #[graphql(owned)]
+    pub id: ID,
+    /// The age limit asked for: snapshots older than this many days.
+    pub older_than_days: i32,
+    /// Snapshots created before this instant were deleted, unless pinned.
+    pub cutoff: DateTime<Utc>,
+    /// A dry run: nothing was deleted; the counts say what would have been.
+    pub dry_run: bool,
+    /// Source snapshots deleted (or, in a dry run, that would be).
+    pub source_snapshots_deleted: i64,
+    /// Target snapshots deleted (or, in a dry run, that would be).
+    pub target_snapshots_deleted: i64,
+    /// Snapshots older than the cutoff kept because they are pinned (`pinSnapshot`).
+    pub kept_pinned: i64,
+    /// Who ran it: `api_key:<id>` or `cli`.
+    pub actor: String,
+    /// When it started.
+    pub started_at: DateTime<Utc>,
+    /// When it finished.
+    pub finished_at: DateTime<Utc>,
+}
+
+impl From<cleanup_run::Model> for CleanupRun {
+    fn from(model: cleanup_run::Model) -> Self {
+        Self {
+            id: ID(CleanupRunId(model.id).to_global()),
+            older_than_days: model.older_than_days,
+            cutoff: model.cutoff,
+            dry_run: model.dry_run,
+            source_snapshots_deleted: model.source_snapshots_deleted,
+            target_snapshots_deleted: model.target_snapshots_deleted,
+            kept_pinned: model.kept_pinned,
+            actor: model.actor,
+            started_at: model.started_at,
+            finished_at: model.finished_at,
+        }
+    }
+}
+
+connection_types!(
+    CleanupRunConnection,
+    CleanupRunEdge,
+    CleanupRun,
+    "cleanup runs"
+);
 connection_types!(ImportRunConnection, ImportRunEdge, ImportRun, "import runs");
 connection_types!(SyncLogConnection, SyncLogEdge, SyncLog, "sync logs");
 
@@ -255,6 +305,19 @@ scalar_fields!(ImportRun {
     "startedAt" => started_at,
     "finishedAt" => finished_at,
     "durationMs" => duration_ms,
+});
+
+scalar_fields!(CleanupRun {
+    "id" => id,
+    "olderThanDays" => older_than_days,
+    "cutoff" => cutoff,
+    "dryRun" => dry_run,
+    "sourceSnapshotsDeleted" => source_snapshots_deleted,
+    "targetSnapshotsDeleted" => target_snapshots_deleted,
+    "keptPinned" => kept_pinned,
+    "actor" => actor,
+    "startedAt" => started_at,
+    "finishedAt" => finished_at,
 });
 
 scalar_fields!(SyncLog {
