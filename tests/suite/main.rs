@@ -17,6 +17,7 @@ mod http;
 mod isolation;
 mod limits;
 mod malformed;
+mod mass_removal;
 mod migrate;
 mod migrations;
 mod numbers;
