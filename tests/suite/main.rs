@@ -26,4 +26,5 @@ mod outage;
 mod pagination;
 mod reads;
 mod schema;
+mod snapshot_history;
 mod versions;
