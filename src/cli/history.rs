@@ -9,8 +9,10 @@ use crate::cli::output;
 use crate::config::Config;
 use crate::db;
 use crate::domain::history::{self, PinnedSnapshot, RestoredListing, SnapshotRef};
+use crate::domain::scope::TenantScope;
 use crate::domain::tenants;
 use crate::ids::{SourcePropertyId, TargetPropertyId};
+use sea_orm::DatabaseConnection;
 
 /// Arguments of `restore-snapshot`.
 #[derive(Args, Debug)]
@@ -44,15 +46,25 @@ pub struct PinSnapshotArgs {
     pub(super) json: bool,
 }
 
-/// Makes a snapshot's data current again.
-pub async fn restore_snapshot(config: &Config, args: RestoreSnapshotArgs) -> anyhow::Result<()> {
+/// The database, the tenant's scope and the snapshot a command names.
+async fn open(
+    config: &Config,
+    tenant: &str,
+    snapshot: &str,
+) -> anyhow::Result<(DatabaseConnection, TenantScope, SnapshotRef)> {
     let db = db::connect_and_migrate_with(
         config.database_url.expose_secret(),
         &config.session_limits(),
     )
     .await?;
-    let scope = tenants::scope_for_cli(&db, &args.tenant).await?;
-    let snapshot = SnapshotRef::from_global(&args.snapshot, "SNAPSHOT")?;
+    let scope = tenants::scope_for_cli(&db, tenant).await?;
+    let snapshot = SnapshotRef::from_global(snapshot, "SNAPSHOT")?;
+    Ok((db, scope, snapshot))
+}
+
+/// Makes a snapshot's data current again.
+pub async fn restore_snapshot(config: &Config, args: RestoreSnapshotArgs) -> anyhow::Result<()> {
+    let (db, scope, snapshot) = open(config, &args.tenant, &args.snapshot).await?;
     let restore = history::restore_snapshot(&db, &scope, snapshot, args.expected_version).await?;
     let (listing, text_listing) = match &restore.listing {
         RestoredListing::Source(model) => (
@@ -96,13 +108,7 @@ pub async fn restore_snapshot(config: &Config, args: RestoreSnapshotArgs) -> any
 
 /// Pins or unpins a snapshot.
 pub async fn pin_snapshot(config: &Config, args: PinSnapshotArgs) -> anyhow::Result<()> {
-    let db = db::connect_and_migrate_with(
-        config.database_url.expose_secret(),
-        &config.session_limits(),
-    )
-    .await?;
-    let scope = tenants::scope_for_cli(&db, &args.tenant).await?;
-    let snapshot = SnapshotRef::from_global(&args.snapshot, "SNAPSHOT")?;
+    let (db, scope, snapshot) = open(config, &args.tenant, &args.snapshot).await?;
     let pinned = history::pin_snapshot(&db, &scope, snapshot, !args.unpin).await?;
     let (key, pinned) = match pinned {
         PinnedSnapshot::Source(model) => ("sourceSnapshot", model.pinned),

@@ -22,7 +22,7 @@ use sea_orm::{
 use serde_json::Value;
 use tracing::{Span, instrument};
 
-use crate::domain::audit::Actor;
+use crate::domain::audit::{self, Actor};
 use crate::domain::listing::{Listing, SeenIds, check_items};
 use crate::domain::removal_guard;
 use crate::domain::scope::TenantScope;
@@ -319,8 +319,7 @@ impl ImportSession {
 
     /// The import run of this import, with `counts`, finished now.
     fn run_record(&self, counts: ImportCounts, guard: Guarded) -> import_run::ActiveModel {
-        let finished_at =
-            self.started_at + chrono::Duration::from_std(self.clock.elapsed()).unwrap_or_default();
+        let finished_at = audit::finished_at(self.started_at, self.clock);
         import_run::ActiveModel {
             tenant_id: Set(self.scope.tenant_id().0),
             source_id: Set(self.source.id),

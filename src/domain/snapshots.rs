@@ -10,7 +10,7 @@ use sea_orm::{
 use serde_json::Value;
 use tracing::instrument;
 
-use crate::domain::audit::Actor;
+use crate::domain::audit::{self, Actor};
 use crate::domain::children::{ChildArgs, ChildPage, ChildQuery, pages_under_parents};
 use crate::domain::pagination::{Page, PageLimits, PageRequest, paginate};
 use crate::domain::scope::{TenantOwned, TenantScope};
@@ -213,9 +213,7 @@ pub async fn cleanup_snapshots(
         kept_pinned: Set(count(kept_pinned)),
         actor: Set(actor.label()),
         started_at: Set(started_at),
-        finished_at: Set(
-            started_at + chrono::Duration::from_std(clock.elapsed()).unwrap_or_default()
-        ),
+        finished_at: Set(audit::finished_at(started_at, clock)),
         ..Default::default()
     }
     .insert(&txn)

@@ -20,7 +20,7 @@ use sea_orm::{
 use serde_json::json;
 use tracing::instrument;
 
-use crate::domain::audit::Actor;
+use crate::domain::audit::{self, Actor};
 use crate::domain::removal_guard;
 use crate::domain::scope::TenantScope;
 use crate::domain::sources::get_source;
@@ -161,9 +161,7 @@ pub async fn sync_source_to_target(
         warnings: Set(serde_json::Value::Array(warnings)),
         actor: Set(options.actor.label()),
         started_at: Set(started_at),
-        finished_at: Set(
-            started_at + chrono::Duration::from_std(clock.elapsed()).unwrap_or_default()
-        ),
+        finished_at: Set(audit::finished_at(started_at, clock)),
         ..Default::default()
     }
     .insert(&txn)

@@ -25,17 +25,25 @@ async fn restore(s: &Setup, id: &Value, version: Option<i64>) -> Value {
         .await
 }
 
-/// The snapshots of the target listing `external_id`: `[{ id reason data pinned }]`.
-async fn target_snapshots(s: &Setup, external_id: &str) -> Vec<Value> {
+/// The snapshots of the listing `external_id` of the target (`side` "target") or the source
+/// (`side` "source"): `[{ id reason data pinned }]`.
+async fn snapshots_of(s: &Setup, side: &str, external_id: &str) -> Vec<Value> {
+    let id = if side == "target" {
+        &s.target
+    } else {
+        &s.source
+    };
     let data = s
         .app
         .data(
             &s.key,
-            "query($t: ID!) { target(id: $t) { properties(first: 50) { nodes { externalId snapshots { nodes { id reason data pinned } } } } } }",
-            json!({ "t": s.target }),
+            &format!(
+                "query($id: ID!) {{ {side}(id: $id) {{ properties(first: 50) {{ nodes {{ externalId snapshots {{ nodes {{ id reason data pinned }} }} }} }} }} }}"
+            ),
+            json!({ "id": id }),
         )
         .await;
-    data["target"]["properties"]["nodes"]
+    data[side]["properties"]["nodes"]
         .as_array()
         .unwrap()
         .iter()
@@ -44,23 +52,12 @@ async fn target_snapshots(s: &Setup, external_id: &str) -> Vec<Value> {
         .unwrap_or_default()
 }
 
-/// The snapshots of the source listing `external_id`: `[{ id reason data pinned }]`.
+async fn target_snapshots(s: &Setup, external_id: &str) -> Vec<Value> {
+    snapshots_of(s, "target", external_id).await
+}
+
 async fn source_snapshots(s: &Setup, external_id: &str) -> Vec<Value> {
-    let data = s
-        .app
-        .data(
-            &s.key,
-            "query($s: ID!) { source(id: $s) { properties(first: 50) { nodes { externalId snapshots { nodes { id reason data pinned } } } } } }",
-            json!({ "s": s.source }),
-        )
-        .await;
-    data["source"]["properties"]["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|n| n["externalId"] == external_id)
-        .map(|n| n["snapshots"]["nodes"].as_array().unwrap().clone())
-        .unwrap_or_default()
+    snapshots_of(s, "source", external_id).await
 }
 
 #[tokio::test]
