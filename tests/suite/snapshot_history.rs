@@ -396,6 +396,57 @@ async fn the_cli_restores_pins_and_records_its_cleanups() {
         "{stderr}"
     );
 
+    // A target snapshot: a hand edit, guarded by --expected-version (exit code 5 when stale).
+    cli.json(&["create-target", "acme", "Site", "--json"]);
+    cli.json(&["sync", "acme", "Feed", "Site", "--json"]);
+    let body = cli
+        .graphql(
+            &key,
+            "{ targets(first: 1) { nodes { properties(first: 1) { nodes { id } } } } }",
+        )
+        .await;
+    let listing = body["data"]["targets"]["nodes"][0]["properties"]["nodes"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let body = cli
+        .graphql(
+            &key,
+            &format!(
+                "mutation {{ updateTargetProperty(input: {{ id: \"{listing}\", patch: {{ price: 5 }} }}) {{ targetProperty {{ version snapshots(first: 1) {{ nodes {{ id }} }} }} }} }}"
+            ),
+        )
+        .await;
+    let edited = &body["data"]["updateTargetProperty"]["targetProperty"];
+    assert_eq!(edited["version"], 2, "{body}");
+    let target_snapshot = edited["snapshots"]["nodes"][0]["id"].as_str().unwrap();
+    let stderr = cli.fails(
+        &[
+            "restore-snapshot",
+            "acme",
+            target_snapshot,
+            "--expected-version",
+            "1",
+        ],
+        5,
+    );
+    assert!(
+        stderr.contains("target listing `a` is at version 2, not the expected version 1"),
+        "{stderr}"
+    );
+    let restored = cli.json(&[
+        "restore-snapshot",
+        "acme",
+        target_snapshot,
+        "--expected-version",
+        "2",
+        "--json",
+    ]);
+    assert_eq!(
+        restored,
+        json!({ "restored": true, "targetProperty": { "id": listing, "externalId": "a", "version": 3 } })
+    );
+
     let pinned = cli.json(&["pin-snapshot", "acme", &snapshot, "--json"]);
     assert_eq!(
         pinned,
