@@ -7,6 +7,10 @@
 //! included, leaves an `import_runs` row. Work is set-based: a few statements per thousand
 //! listings, no statement per listing.
 //!
+//! A `FULL` import that would remove more than the source's `config.max_removal_percent` of
+//! its live listings, or all of them, is refused (see [`removal_guard`]): rolled back, it
+//! leaves only its import run.
+//!
 //! [`ImportSession`] takes a large import in parts (a file streamed in batches) inside one
 //! transaction; [`import_listings`] is the one-call form.
 

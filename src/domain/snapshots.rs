@@ -1,4 +1,5 @@
-//! Snapshots (every replaced version of a listing) and their retention (rule 6).
+//! Snapshots (every replaced version of a listing) and their retention (rule 6): a cleanup
+//! deletes old snapshots except pinned ones, and records what it did in `cleanup_runs`.
 
 use std::collections::HashMap;
 

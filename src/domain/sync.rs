@@ -7,6 +7,9 @@
 //! The log counts conflicts three ways: `new_conflicts` (flagged by this sync),
 //! `open_conflicts` (flagged after it, for the pair) and `kept_edits` (hand edits the
 //! `KEEP_TARGET` policy kept without a flag).
+//! Every statement that changes a target listing increments its `version`. A sync that would
+//! mark more than the target's `config.max_removal_percent` of the live listings this source
+//! feeds it removed, or all of them, is refused (see [`removal_guard`]) and writes only its log.
 //! Each rule is one SQL statement over the whole source, so the work stays in the database.
 //! The source and target locks (see [`sql::lock`]) keep two syncs of a pair, and an import
 //! into the source, from interleaving, also across server replicas.
