@@ -781,6 +781,7 @@ async fn ours_import(env: &Env, items: Vec<Json>, mode: ImportMode) -> Res<[i32;
         ImportOptions {
             mode,
             dry_run: false,
+            allow_mass_removal: true,
             actor: Actor::Cli,
         },
     )
@@ -796,6 +797,7 @@ async fn ours_sync(env: &Env) -> Res<[i32; 5]> {
         TargetId(env.target),
         SyncOptions {
             dry_run: false,
+            allow_mass_removal: true,
             actor: Actor::Cli,
         },
     )

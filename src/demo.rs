@@ -213,6 +213,7 @@ async fn seed_history(
             ImportOptions {
                 mode: ImportMode::Full,
                 dry_run: false,
+                allow_mass_removal: false,
                 actor: Actor::Cli,
             },
         )
@@ -225,6 +226,7 @@ async fn seed_history(
             target,
             SyncOptions {
                 dry_run: false,
+                allow_mass_removal: false,
                 actor: Actor::Cli,
             },
         )
@@ -245,6 +247,7 @@ async fn seed_history(
             scope,
             TargetPropertyId(loft.id),
             json!({ "price": 1_190, "badge": "Price drop!" }),
+            None,
         )
         .await?;
     }

@@ -43,6 +43,64 @@ pub mod code {
     pub const UNSUPPORTED_MEDIA_TYPE: &str = "UNSUPPORTED_MEDIA_TYPE";
     /// The `Accept` header allows no media type the server answers in (HTTP 406).
     pub const NOT_ACCEPTABLE: &str = "NOT_ACCEPTABLE";
+    /// A `FULL` import or a sync would remove more live listings than the source's or
+    /// target's `config.max_removal_percent` allows (or all of them); `allowMassRemoval: true`
+    /// lets it through.
+    pub const MASS_REMOVAL: &str = "MASS_REMOVAL";
+    /// The listing changed since the version the caller read (`expectedVersion`);
+    /// `extensions.currentVersion` says the version it has now.
+    pub const STALE_VERSION: &str = "STALE_VERSION";
+}
+
+/// What the mass-removal guard refused (see [`Error::MassRemoval`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MassRemoval {
+    /// What was refused, e.g. `this FULL import` or `this sync`.
+    pub operation: &'static str,
+    /// Whose `config.max_removal_percent` applies: `source` or `target`.
+    pub owner: &'static str,
+    /// Live listings it would mark removed.
+    pub would_remove: u64,
+    /// Live (not removed) listings before it.
+    pub live: u64,
+    /// The limit, a percentage of `live`.
+    pub max_percent: u64,
+    /// Global id of the record the refused run left (an import run or a sync log).
+    pub record_id: String,
+}
+
+impl MassRemoval {
+    /// `would_remove` as a whole percentage of `live`, rounded down.
+    pub fn percent(&self) -> u64 {
+        (self.would_remove * 100)
+            .checked_div(self.live)
+            .unwrap_or(0)
+    }
+}
+
+impl std::fmt::Display for MassRemoval {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Self {
+            operation,
+            owner,
+            would_remove,
+            live,
+            max_percent,
+            ..
+        } = self;
+        let why = if would_remove == live {
+            "every one of them".to_owned()
+        } else {
+            format!("more than the {owner}'s max_removal_percent of {max_percent}")
+        };
+        write!(
+            f,
+            "{operation} would remove {would_remove} of {live} live listings ({}%), {why}; \
+             nothing was changed. If that is intended, pass allowMassRemoval: true \
+             (CLI: --allow-mass-removal), or raise the {owner}'s config.max_removal_percent",
+            self.percent()
+        )
+    }
 }
 
 /// Everything a domain operation can fail with.
@@ -73,6 +131,23 @@ pub enum Error {
     /// Valid credentials without the needed scope.
     #[error("{0}")]
     Forbidden(String),
+    /// The mass-removal guard refused a `FULL` import or a sync.
+    #[error("{0}")]
+    MassRemoval(Box<MassRemoval>),
+    /// The caller's `expectedVersion` is not the listing's version.
+    #[error(
+        "{entity} `{id}` is at version {current}, not the expected version {expected}: it changed since you read it; reload it and apply your change again"
+    )]
+    StaleVersion {
+        /// The kind of object, e.g. `TargetProperty`.
+        entity: &'static str,
+        /// Its external id.
+        id: String,
+        /// The version the caller expected.
+        expected: i64,
+        /// The version it has.
+        current: i64,
+    },
     /// The database cannot be reached or has no connection to spare: nothing the caller sent
     /// is wrong, and the same request may succeed a moment later.
     #[error("the database is unavailable; retry shortly")]
@@ -118,6 +193,8 @@ impl Error {
             Self::Forbidden(_) => code::FORBIDDEN,
             Self::Unavailable(_) => code::SERVICE_UNAVAILABLE,
             Self::Internal(_) => code::INTERNAL,
+            Self::MassRemoval(_) => code::MASS_REMOVAL,
+            Self::StaleVersion { .. } => code::STALE_VERSION,
         }
     }
 
@@ -128,7 +205,8 @@ impl Error {
             Self::Unavailable(_) => 7,
             Self::InvalidInput { .. } => 3,
             Self::NotFound { .. } => 4,
-            Self::Conflict(_) => 5,
+            Self::Conflict(_) | Self::StaleVersion { .. } => 5,
+            Self::MassRemoval(_) => 8,
             Self::Unauthenticated(_) | Self::Forbidden(_) => 6,
         }
     }
@@ -188,8 +266,21 @@ impl ErrorExtensions for Error {
         }
         async_graphql::Error::new(self.to_string()).extend_with(|_, ext| {
             ext.set("code", self.code());
-            if let Self::InvalidInput { field, .. } = self {
-                ext.set("field", field.as_str());
+            match self {
+                Self::InvalidInput { field, .. } => ext.set("field", field.as_str()),
+                Self::MassRemoval(refused) => {
+                    ext.set("wouldRemove", refused.would_remove);
+                    ext.set("liveListings", refused.live);
+                    ext.set("maxRemovalPercent", refused.max_percent);
+                    ext.set("recordId", refused.record_id.as_str());
+                }
+                Self::StaleVersion {
+                    expected, current, ..
+                } => {
+                    ext.set("expectedVersion", *expected);
+                    ext.set("currentVersion", *current);
+                }
+                _ => {}
             }
         })
     }

@@ -69,6 +69,8 @@ id_type! {
     ImportRunId => "ImportRun",
     /// A sync log.
     SyncLogId => "SyncLog",
+    /// The record of a snapshot cleanup.
+    CleanupRunId => "CleanupRun",
 }
 
 /// Encodes `Type:id` as an opaque global id.

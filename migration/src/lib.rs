@@ -14,6 +14,7 @@ mod m20261125_000006_tenant_data_version;
 mod m20261125_000007_covering_listing_indexes;
 mod m20261202_000008_conflict_counts_and_resolutions;
 mod m20261202_000009_exact_number_hashes;
+mod m20261202_000010_versions_pins_cleanup_runs;
 mod m20261202_000011_field_level_merge;
 mod tables;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000007_covering_listing_indexes::Migration),
             Box::new(m20261202_000008_conflict_counts_and_resolutions::Migration),
             Box::new(m20261202_000009_exact_number_hashes::Migration),
+            Box::new(m20261202_000010_versions_pins_cleanup_runs::Migration),
             Box::new(m20261202_000011_field_level_merge::Migration),
         ]
     }

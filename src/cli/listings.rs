@@ -34,6 +34,11 @@ pub struct ImportArgs {
     /// Check and count only; write nothing but the import run.
     #[arg(long)]
     dry_run: bool,
+    /// With `--mode full`: let the import remove more than the source's
+    /// `config.max_removal_percent` (default 20) of its live listings, or all of them.
+    /// Without it such an import is refused (exit code 8) and writes only its import run.
+    #[arg(long)]
+    allow_mass_removal: bool,
     /// Print one JSON object, as GraphQL's `importProperties` answers: `importRun` (and
     /// `listings`, how many were read).
     #[arg(long)]
@@ -52,6 +57,11 @@ pub struct SyncArgs {
     /// Count and report only; write nothing but the sync log.
     #[arg(long)]
     dry_run: bool,
+    /// Let the sync remove more than the target's `config.max_removal_percent` (default 20)
+    /// of the live listings this source feeds it, or all of them. Without it such a sync is
+    /// refused (exit code 8) and writes only its sync log.
+    #[arg(long)]
+    allow_mass_removal: bool,
     /// Print one JSON object, as GraphQL's `syncSource` answers: `syncLog`.
     #[arg(long)]
     pub(super) json: bool,
@@ -95,6 +105,7 @@ pub async fn import(config: &Config, args: ImportArgs) -> anyhow::Result<()> {
         ImportOptions {
             mode: args.mode,
             dry_run: args.dry_run,
+            allow_mass_removal: args.allow_mass_removal,
             actor: Actor::Cli,
         },
     )
@@ -105,13 +116,17 @@ pub async fn import(config: &Config, args: ImportArgs) -> anyhow::Result<()> {
     } else {
         "imported"
     };
+    let mut text = format!(
+        "{verb} {count} listings into `{}`: {} created, {} updated, {} unchanged, {} removed ({duration_ms} ms)",
+        source.name, run.created, run.updated, run.unchanged, run.removed
+    );
+    if run.mass_removal_refused {
+        text.push_str("\nwarning: the mass-removal guard would refuse this import without --allow-mass-removal");
+    }
     output::print(
         args.json,
         &json!({ "importRun": output::import_run_json(&run), "listings": count }),
-        &format!(
-            "{verb} {count} listings into `{}`: {} created, {} updated, {} unchanged, {} removed ({duration_ms} ms)",
-            source.name, run.created, run.updated, run.unchanged, run.removed
-        ),
+        &text,
     );
     Ok(())
 }
@@ -133,6 +148,7 @@ pub async fn sync(config: &Config, args: SyncArgs) -> anyhow::Result<()> {
         TargetId(target.id),
         SyncOptions {
             dry_run: args.dry_run,
+            allow_mass_removal: args.allow_mass_removal,
             actor: Actor::Cli,
         },
     )
@@ -152,6 +168,11 @@ pub async fn sync(config: &Config, args: SyncArgs) -> anyhow::Result<()> {
         log.kept_edits.unwrap_or_default(),
         log.merged,
     );
+    if log.mass_removal_refused {
+        text.push_str(
+            "\nwarning: the mass-removal guard would refuse this sync without --allow-mass-removal",
+        );
+    }
     for warning in log.warnings.as_array().into_iter().flatten() {
         text.push_str(&format!(
             "\nwarning: listing `{}`: {}",
@@ -175,6 +196,8 @@ pub async fn sync(config: &Config, args: SyncArgs) -> anyhow::Result<()> {
             "keptEdits": log.kept_edits,
             "merged": log.merged,
             "removed": log.removed,
+            "wouldRemove": log.would_remove,
+            "massRemovalRefused": log.mass_removal_refused,
             "warnings": log.warnings,
             "durationMs": duration_ms,
         } }),
@@ -191,7 +214,8 @@ pub async fn cleanup(config: &Config, args: CleanupArgs) -> anyhow::Result<()> {
     )
     .await?;
     let scope = tenants::scope_for_cli(&db, &args.tenant).await?;
-    let report = snapshots::cleanup_snapshots(&db, &scope, args.days, args.dry_run).await?;
+    let report =
+        snapshots::cleanup_snapshots(&db, &scope, args.days, args.dry_run, Actor::Cli).await?;
     output::print(
         args.json,
         &json!({
@@ -199,9 +223,11 @@ pub async fn cleanup(config: &Config, args: CleanupArgs) -> anyhow::Result<()> {
             "cutoff": report.cutoff.to_rfc3339(),
             "sourceSnapshotsDeleted": report.source_snapshots,
             "targetSnapshotsDeleted": report.target_snapshots,
+            "keptPinned": report.kept_pinned,
+            "cleanupRun": output::cleanup_run_json(&report.run),
         }),
         &format!(
-            "{} {} source and {} target snapshots older than {} days (before {})",
+            "{} {} source and {} target snapshots older than {} days (before {}); kept {} pinned",
             if report.dry_run {
                 "would delete"
             } else {
@@ -210,7 +236,8 @@ pub async fn cleanup(config: &Config, args: CleanupArgs) -> anyhow::Result<()> {
             report.source_snapshots,
             report.target_snapshots,
             args.days,
-            report.cutoff.to_rfc3339()
+            report.cutoff.to_rfc3339(),
+            report.kept_pinned,
         ),
     );
     Ok(())

@@ -59,6 +59,10 @@ pub struct MigrateJsonArgs {
     /// exactly one file).
     #[arg(long, value_enum, default_value = "incremental")]
     mode: ImportMode,
+    /// With `--mode full`: let the file remove more than the source's
+    /// `config.max_removal_percent` (default 20) of its live listings, or all of them.
+    #[arg(long)]
+    allow_mass_removal: bool,
     /// Print one JSON report at the end instead of the table (progress goes to stderr).
     #[arg(long)]
     pub(super) json: bool,
@@ -76,6 +80,8 @@ pub struct Migration<'a> {
     pub mode: ImportMode,
     /// Count only.
     pub dry_run: bool,
+    /// Let a `FULL` import pass the mass-removal guard.
+    pub allow_mass_removal: bool,
     /// One JSON report instead of the table.
     pub json: bool,
 }
@@ -142,6 +148,7 @@ pub async fn migrate_json(config: &Config, args: MigrateJsonArgs) -> anyhow::Res
         files,
         mode: args.mode,
         dry_run: args.dry_run,
+        allow_mass_removal: args.allow_mass_removal,
         json: args.json,
     };
     run(&db, migration).await
@@ -173,6 +180,7 @@ pub async fn run(db: &DatabaseConnection, migration: Migration<'_>) -> anyhow::R
     let options = ImportOptions {
         mode: migration.mode,
         dry_run: migration.dry_run,
+        allow_mass_removal: migration.allow_mass_removal,
         actor: Actor::Cli,
     };
     let mut progress = Progress::new(&migration.files, mode);

@@ -1,11 +1,14 @@
 //! The command line: one module per command group, each thin over [`crate::domain`].
 //!
 //! Exit codes: 0 success, 1 internal or I/O failure, 2 usage error (from clap),
-//! 3 invalid input, 4 not found, 5 conflict, 6 unauthenticated or forbidden.
+//! 3 invalid input, 4 not found, 5 conflict (also a stale `--expected-version`),
+//! 6 unauthenticated or forbidden, 7 database unavailable, 8 refused by the mass-removal
+//! guard (`--allow-mass-removal` lets it through).
 
 mod catalog;
 mod discover;
 mod files;
+mod history;
 mod listings;
 mod migrate;
 mod output;
@@ -51,8 +54,12 @@ enum Command {
     MigrateJson(migrate::MigrateJsonArgs),
     /// Sync a source's listings into a target.
     Sync(listings::SyncArgs),
-    /// Delete a tenant's snapshots older than N days (default 30).
+    /// Delete a tenant's unpinned snapshots older than N days (default 30).
     Cleanup(listings::CleanupArgs),
+    /// Make a snapshot's data current again on its listing (a hand edit on a target).
+    RestoreSnapshot(history::RestoreSnapshotArgs),
+    /// Pin a snapshot so cleanup keeps it whatever its age (or unpin it).
+    PinSnapshot(history::PinSnapshotArgs),
     /// Start the GraphQL server (GraphiQL at /graphql).
     Serve(server::ServeArgs),
     /// Print the GraphQL schema (SDL) the server serves, or write it to a file.
@@ -138,6 +145,8 @@ impl Command {
             Self::MigrateJson(args) => args.json,
             Self::Sync(args) => args.json,
             Self::Cleanup(args) => args.json,
+            Self::RestoreSnapshot(args) => args.json,
+            Self::PinSnapshot(args) => args.json,
             Self::Init(_) | Self::Serve(_) | Self::ExportSchema(_) => false,
         }
     }
@@ -155,6 +164,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::MigrateJson(args) => migrate::migrate_json(&config, args).await,
         Command::Sync(args) => listings::sync(&config, args).await,
         Command::Cleanup(args) => listings::cleanup(&config, args).await,
+        Command::RestoreSnapshot(args) => history::restore_snapshot(&config, args).await,
+        Command::PinSnapshot(args) => history::pin_snapshot(&config, args).await,
         Command::Serve(args) => server::serve(&config, args).await,
         Command::ExportSchema(args) => server::export_schema(args).await,
     }

@@ -14,9 +14,9 @@ use crate::domain::api_keys::ApiKeyScope;
 use crate::domain::import::ImportMode;
 use crate::domain::sources::SourceKind;
 use crate::domain::targets::{ConflictPolicy, TargetKind};
-use crate::entity::{api_key, import_run, source, target, tenant};
+use crate::entity::{api_key, cleanup_run, import_run, source, target, tenant};
 use crate::error::{Error, code};
-use crate::ids::{ApiKeyId, ImportRunId, SourceId, TargetId, TenantId};
+use crate::ids::{ApiKeyId, CleanupRunId, ImportRunId, SourceId, TargetId, TenantId};
 
 /// Prints `json` as one line when `as_json`, else the human `text`. A closed stdout (`| head`)
 /// is not an error worth a panic.
@@ -167,11 +167,29 @@ pub fn import_run_json(model: &import_run::Model) -> Value {
         "updated": model.updated,
         "unchanged": model.unchanged,
         "removed": model.removed,
+        "wouldRemove": model.would_remove,
+        "massRemovalRefused": model.mass_removal_refused,
         "warnings": model.warnings,
         "actor": model.actor,
         "startedAt": time(model.started_at),
         "finishedAt": time(model.finished_at),
         "durationMs": (model.finished_at - model.started_at).num_milliseconds(),
+    })
+}
+
+/// A cleanup record as GraphQL's `CleanupRun` answers it.
+pub fn cleanup_run_json(model: &cleanup_run::Model) -> Value {
+    json!({
+        "id": CleanupRunId(model.id).to_global(),
+        "olderThanDays": model.older_than_days,
+        "cutoff": time(model.cutoff),
+        "dryRun": model.dry_run,
+        "sourceSnapshotsDeleted": model.source_snapshots_deleted,
+        "targetSnapshotsDeleted": model.target_snapshots_deleted,
+        "keptPinned": model.kept_pinned,
+        "actor": model.actor,
+        "startedAt": time(model.started_at),
+        "finishedAt": time(model.finished_at),
     })
 }
 

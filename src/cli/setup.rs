@@ -92,6 +92,7 @@ pub async fn init(config: &Config, args: InitArgs) -> anyhow::Result<()> {
             files,
             mode: ImportMode::Incremental,
             dry_run: false,
+            allow_mass_removal: false,
             json: false,
         },
     )

@@ -31,6 +31,15 @@ impl Actor {
     }
 }
 
+/// When an operation that started at `started_at` and has been timed by `clock` since
+/// finishes: now, on the monotonic clock (the wall clock may step meanwhile).
+pub fn finished_at(
+    started_at: chrono::DateTime<chrono::Utc>,
+    clock: std::time::Instant,
+) -> chrono::DateTime<chrono::Utc> {
+    started_at + chrono::Duration::from_std(clock.elapsed()).unwrap_or_default()
+}
+
 /// A page of a source's import runs, oldest first.
 pub async fn list_import_runs(
     db: &DatabaseConnection,

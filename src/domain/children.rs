@@ -567,6 +567,7 @@ impl ChildRow for crate::entity::target_property::Model {
         resolution,
         resolved_at,
         resolved_by,
+        version,
         edited_paths,
     );
 
@@ -608,6 +609,7 @@ id_ordered!(
     crate::entity::target_snapshot::Model,
     crate::entity::import_run::Model,
     crate::entity::sync_log::Model,
+    crate::entity::cleanup_run::Model,
 );
 
 /// What a nested connection asks for, beyond its parent: filters, order, paging, and which

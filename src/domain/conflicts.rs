@@ -11,21 +11,18 @@
 use std::collections::HashMap;
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, QueryFilter, Set};
+use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter, Set};
 use serde_json::Value;
 
 use crate::domain::audit::Actor;
-use crate::domain::edits::{id_field_of, keep_id_field};
+use crate::domain::edits::{id_field_of, keep_id_field, locked_target_property, save_next_version};
 use crate::domain::hashing::content_hash;
 use crate::domain::merge::{self, Choice, FieldDiff};
 use crate::domain::numbers;
 use crate::domain::pagination::{Page, PageLimits, PageRequest, paginate};
-use crate::domain::properties::{
-    get_source_property, get_target_property, source_properties_by_ids,
-};
+use crate::domain::properties::{get_source_property, source_properties_by_ids};
 use crate::domain::scope::TenantScope;
 use crate::domain::snapshots::{SnapshotReason, data_at_last_sync_of, snapshot_target_property};
-use crate::domain::sql::{self, LockKind};
 use crate::domain::tenant_write::TenantWrite;
 use crate::entity::{source_property, target_property};
 use crate::error::Error;
@@ -124,7 +121,8 @@ pub async fn list_conflicts(
 }
 
 /// Resolves the conflict of a target listing of the scope's tenant, on behalf of `actor`.
-/// `data` goes with `USE_DATA` only, `choices` with `MERGE` only.
+/// `data` goes with `USE_DATA` only, `choices` with `MERGE` only. With `expected_version`, a
+/// listing at another version is refused with [`Error::StaleVersion`].
 pub async fn resolve_conflict(
     db: &DatabaseConnection,
     scope: &TenantScope,
@@ -133,6 +131,7 @@ pub async fn resolve_conflict(
     data: Option<Value>,
     choices: Vec<Choice>,
     actor: Actor,
+    expected_version: Option<i64>,
 ) -> Result<target_property::Model, Error> {
     scope.require_write()?;
     if resolution != Resolution::Merge && !choices.is_empty() {
@@ -162,9 +161,7 @@ pub async fn resolve_conflict(
         (_, None) => None,
     };
     let txn = TenantWrite::begin(db, scope.tenant_id()).await?;
-    let current = get_target_property(&txn, scope, id).await?;
-    sql::lock(&txn, LockKind::Target, current.target_id).await?;
-    let current = get_target_property(&txn, scope, id).await?;
+    let current = locked_target_property(&txn, scope, id, expected_version).await?;
     if !current.conflict {
         return Err(Error::Conflict(format!(
             "listing `{}` has no conflict to resolve",
@@ -257,7 +254,7 @@ pub async fn resolve_conflict(
     if replaced {
         snapshot_target_property(&txn, &current, SnapshotReason::Resolve, now).await?;
     }
-    let resolved = active.update(&txn).await?;
+    let resolved = save_next_version(&txn, scope, &current, active).await?;
     txn.commit().await?;
     Ok(resolved)
 }

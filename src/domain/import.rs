@@ -7,6 +7,10 @@
 //! included, leaves an `import_runs` row. Work is set-based: a few statements per thousand
 //! listings, no statement per listing.
 //!
+//! A `FULL` import that would remove more than the source's `config.max_removal_percent` of
+//! its live listings, or all of them, is refused (see [`removal_guard`]): rolled back, it
+//! leaves only its import run.
+//!
 //! [`ImportSession`] takes a large import in parts (a file streamed in batches) inside one
 //! transaction; [`import_listings`] is the one-call form.
 
@@ -17,20 +21,21 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, QueryFilter, QuerySelect, Set,
+    EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set,
 };
 use serde_json::Value;
 use tracing::{Span, instrument};
 
-use crate::domain::audit::Actor;
+use crate::domain::audit::{self, Actor};
 use crate::domain::listing::{Listing, SeenIds, check_items};
+use crate::domain::removal_guard;
 use crate::domain::scope::TenantScope;
 use crate::domain::sources::get_source;
 use crate::domain::sql::{self, CHUNK_IDS, CHUNK_ROWS, LockKind};
 use crate::domain::tenant_write::TenantWrite;
 use crate::entity::{import_run, source, source_property};
-use crate::error::Error;
-use crate::ids::SourceId;
+use crate::error::{Error, MassRemoval};
+use crate::ids::{ImportRunId, SourceId};
 
 /// Items handled per part by [`import_listings`]: bounds the memory of lookups and statements.
 const PART_ITEMS: usize = 10_000;
@@ -70,6 +75,9 @@ pub struct ImportOptions {
     pub mode: ImportMode,
     /// Check and count, write nothing but the import run.
     pub dry_run: bool,
+    /// Let a `FULL` import remove more than the source's `config.max_removal_percent` of its
+    /// live listings (see [`removal_guard`]).
+    pub allow_mass_removal: bool,
     /// Who runs it.
     pub actor: Actor,
 }
@@ -111,6 +119,8 @@ pub async fn import_listings(
 /// One import in progress: its transaction, the source lock, and what it has seen.
 /// Dropping a session without [`ImportSession::finish`] rolls everything back.
 pub struct ImportSession {
+    /// The pool, for the record of a refused import (written after the rollback).
+    db: DatabaseConnection,
     txn: TenantWrite,
     scope: TenantScope,
     source: source::Model,
@@ -120,6 +130,8 @@ pub struct ImportSession {
     seen_external: SeenIds,
     /// Stored listings the import listed (for `FULL` removals).
     seen_ids: HashSet<i64>,
+    /// The source's live listings when a `FULL` import began (for the mass-removal guard).
+    live_before: u64,
     next_index: usize,
     counts: ImportCounts,
     started_at: DateTime<Utc>,
@@ -177,7 +189,18 @@ impl ImportSession {
         let txn = TenantWrite::begin(db, scope.tenant_id()).await?;
         sql::lock(&txn, LockKind::Source, source.id).await?;
         sql::refresh_statistics(&txn, "source_properties").await?;
+        let live_before = if options.mode == ImportMode::Full {
+            scope
+                .select::<source_property::Entity>()
+                .filter(source_property::Column::SourceId.eq(source.id))
+                .filter(source_property::Column::RemovedAt.is_null())
+                .count(&*txn)
+                .await?
+        } else {
+            0
+        };
         Ok(Self {
+            db: db.clone(),
             txn,
             scope: *scope,
             source,
@@ -185,6 +208,7 @@ impl ImportSession {
             options,
             seen_external: SeenIds::default(),
             seen_ids: HashSet::new(),
+            live_before,
             next_index: 0,
             counts: ImportCounts::default(),
             started_at,
@@ -239,36 +263,31 @@ impl ImportSession {
         Ok(())
     }
 
-    /// Marks what a `FULL` import lacked, writes the import run, and commits.
+    /// Marks what a `FULL` import lacked, writes the import run, and commits. A `FULL` import
+    /// the mass-removal guard refuses is rolled back instead, and leaves only its import run
+    /// (counts zero, `mass_removal_refused` set): the error names that run.
     pub async fn finish(mut self) -> Result<import_run::Model, Error> {
         let finishing = Instant::now();
+        let mut guard = Guarded::default();
         if self.options.mode == ImportMode::Full {
             let removed = self.missing_ids().await?;
             self.counts.removed = removed.len();
+            guard.would_remove = Some(removed.len() as i32);
+            guard.refused = !self.options.allow_mass_removal
+                && removal_guard::refuses(
+                    removed.len() as u64,
+                    self.live_before,
+                    removal_guard::max_removal_percent(&self.source.config),
+                );
+            if guard.refused && !self.options.dry_run {
+                return Err(self.refuse(removed.len() as u64).await);
+            }
             if !self.options.dry_run {
                 mark_removed(&self.txn, &self.scope, &removed, Utc::now()).await?;
             }
         }
         let counts = self.counts;
-        let finished_at =
-            self.started_at + chrono::Duration::from_std(self.clock.elapsed()).unwrap_or_default();
-        let run = import_run::ActiveModel {
-            tenant_id: Set(self.scope.tenant_id().0),
-            source_id: Set(self.source.id),
-            mode: Set(self.options.mode.as_str().to_owned()),
-            dry_run: Set(self.options.dry_run),
-            created: Set(counts.created as i32),
-            updated: Set(counts.updated as i32),
-            unchanged: Set(counts.unchanged as i32),
-            removed: Set(counts.removed as i32),
-            warnings: Set(Value::Array(Vec::new())),
-            actor: Set(self.options.actor.label()),
-            started_at: Set(self.started_at),
-            finished_at: Set(finished_at),
-            ..Default::default()
-        }
-        .insert(&self.txn)
-        .await?;
+        let run = self.run_record(counts, guard).insert(&self.txn).await?;
         let (span, phases, items) = (self.span.clone(), self.phases, self.next_index);
         self.txn.commit().await?;
         let duration = self.clock.elapsed();
@@ -300,6 +319,63 @@ impl ImportSession {
             });
         });
         Ok(run)
+    }
+
+    /// The import run of this import, with `counts`, finished now.
+    fn run_record(&self, counts: ImportCounts, guard: Guarded) -> import_run::ActiveModel {
+        let finished_at = audit::finished_at(self.started_at, self.clock);
+        import_run::ActiveModel {
+            tenant_id: Set(self.scope.tenant_id().0),
+            source_id: Set(self.source.id),
+            mode: Set(self.options.mode.as_str().to_owned()),
+            dry_run: Set(self.options.dry_run),
+            created: Set(counts.created as i32),
+            updated: Set(counts.updated as i32),
+            unchanged: Set(counts.unchanged as i32),
+            removed: Set(counts.removed as i32),
+            warnings: Set(Value::Array(Vec::new())),
+            actor: Set(self.options.actor.label()),
+            started_at: Set(self.started_at),
+            finished_at: Set(finished_at),
+            would_remove: Set(guard.would_remove),
+            mass_removal_refused: Set(guard.refused),
+            ..Default::default()
+        }
+    }
+
+    /// Rolls the import back and records it as refused by the mass-removal guard, in a
+    /// transaction of its own; the error to return names the record.
+    async fn refuse(self, would_remove: u64) -> Error {
+        let record = self.run_record(
+            ImportCounts::default(),
+            Guarded {
+                would_remove: i32::try_from(would_remove).ok(),
+                refused: true,
+            },
+        );
+        let refused = MassRemoval {
+            operation: "this FULL import",
+            owner: "source",
+            would_remove,
+            live: self.live_before,
+            max_percent: removal_guard::max_removal_percent(&self.source.config),
+            record_id: String::new(),
+        };
+        let Self { db, txn, scope, .. } = self;
+        let recorded = async {
+            txn.rollback().await?;
+            let write = TenantWrite::begin(&db, scope.tenant_id()).await?;
+            let run = record.insert(&write).await?;
+            write.commit().await?;
+            Ok::<_, Error>(run)
+        };
+        match recorded.await {
+            Ok(run) => Error::MassRemoval(Box::new(MassRemoval {
+                record_id: ImportRunId(run.id).to_global(),
+                ..refused
+            })),
+            Err(err) => err,
+        }
     }
 
     /// The stored listings with the part's ids, looked up in chunks.
@@ -392,6 +468,15 @@ impl ImportSession {
         missing.sort_unstable();
         Ok(missing)
     }
+}
+
+/// What the mass-removal guard made of a run.
+#[derive(Clone, Copy, Debug, Default)]
+struct Guarded {
+    /// Listings a `FULL` import would mark removed.
+    would_remove: Option<i32>,
+    /// The guard refuses it (or, in a dry run, would).
+    refused: bool,
 }
 
 /// What the import knows of a stored listing.

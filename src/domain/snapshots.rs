@@ -1,20 +1,24 @@
-//! Snapshots (every replaced version of a listing) and their retention (rule 6).
+//! Snapshots (every replaced version of a listing) and their retention (rule 6): a cleanup
+//! deletes old snapshots except pinned ones, and records what it did in `cleanup_runs`.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 use serde_json::Value;
 use tracing::instrument;
 
+use crate::domain::audit::{self, Actor};
 use crate::domain::children::{ChildArgs, ChildPage, ChildQuery, pages_under_parents};
 use crate::domain::pagination::{Page, PageLimits, PageRequest, paginate};
 use crate::domain::scope::{TenantOwned, TenantScope};
 use crate::domain::tenant_write::TenantWrite;
-use crate::entity::{source_property, source_snapshot, target_property, target_snapshot};
+use crate::entity::{
+    cleanup_run, source_property, source_snapshot, target_property, target_snapshot,
+};
 use crate::error::Error;
 use crate::ids::{SourcePropertyId, TargetPropertyId};
 
@@ -110,19 +114,24 @@ pub async fn list_target_snapshots(
 }
 
 /// What a cleanup deleted (or, in a dry run, would delete).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct CleanupReport {
-    /// Snapshots older than this were deleted.
+    /// Snapshots older than this were deleted (unless pinned).
     pub cutoff: DateTime<Utc>,
     /// Source snapshots deleted.
     pub source_snapshots: u64,
     /// Target snapshots deleted.
     pub target_snapshots: u64,
+    /// Snapshots older than the cutoff kept because they are pinned.
+    pub kept_pinned: u64,
     /// Nothing was deleted; the counts say what would be.
     pub dry_run: bool,
+    /// The audit record of this cleanup.
+    pub run: cleanup_run::Model,
 }
 
-/// Deletes the tenant's snapshots older than `older_than_days` days.
+/// Deletes the tenant's unpinned snapshots older than `older_than_days` days, on behalf of
+/// `actor`. Every cleanup, dry runs included, leaves a `cleanup_runs` record with its counts.
 #[instrument(name = "cleanup", skip_all, fields(
     tenant = scope.tenant_id().0,
     older_than_days = older_than_days,
@@ -133,64 +142,121 @@ pub async fn cleanup_snapshots(
     scope: &TenantScope,
     older_than_days: i64,
     dry_run: bool,
+    actor: Actor,
 ) -> Result<CleanupReport, Error> {
     scope.require_write()?;
-    if !(0..=36_500).contains(&older_than_days) {
-        return Err(Error::invalid(
-            "input.olderThanDays",
-            "must be between 0 and 36500 days",
-        ));
+    let Ok(days) = i32::try_from(older_than_days) else {
+        return Err(days_out_of_range());
+    };
+    if !(0..=36_500).contains(&days) {
+        return Err(days_out_of_range());
     }
+    let started_at = Utc::now();
     let clock = std::time::Instant::now();
-    let cutoff = Utc::now() - Duration::days(older_than_days);
-    let source = scope
-        .select::<source_snapshot::Entity>()
-        .filter(source_snapshot::Column::CreatedAt.lt(cutoff));
-    let target = scope
-        .select::<target_snapshot::Entity>()
-        .filter(target_snapshot::Column::CreatedAt.lt(cutoff));
-    if dry_run {
-        let report = CleanupReport {
-            cutoff,
-            source_snapshots: source.count(db).await?,
-            target_snapshots: target.count(db).await?,
-            dry_run,
-        };
-        log_cleanup(&report, clock.elapsed());
-        return Ok(report);
-    }
-    let txn = TenantWrite::begin(db, scope.tenant_id()).await?;
+    let cutoff = started_at - Duration::days(older_than_days);
     let tenant = scope.tenant_id().0;
-    let source_snapshots = source_snapshot::Entity::delete_many()
-        .filter(source_snapshot::Column::TenantId.eq(tenant))
-        .filter(source_snapshot::Column::CreatedAt.lt(cutoff))
-        .exec(&txn)
+    let txn = TenantWrite::begin(db, scope.tenant_id()).await?;
+    let old_source = || {
+        scope
+            .select::<source_snapshot::Entity>()
+            .filter(source_snapshot::Column::CreatedAt.lt(cutoff))
+    };
+    let old_target = || {
+        scope
+            .select::<target_snapshot::Entity>()
+            .filter(target_snapshot::Column::CreatedAt.lt(cutoff))
+    };
+    let kept_pinned = old_source()
+        .filter(source_snapshot::Column::Pinned.eq(true))
+        .count(&txn)
         .await?
-        .rows_affected;
-    let target_snapshots = target_snapshot::Entity::delete_many()
-        .filter(target_snapshot::Column::TenantId.eq(tenant))
-        .filter(target_snapshot::Column::CreatedAt.lt(cutoff))
-        .exec(&txn)
-        .await?
-        .rows_affected;
+        + old_target()
+            .filter(target_snapshot::Column::Pinned.eq(true))
+            .count(&txn)
+            .await?;
+    let (source_snapshots, target_snapshots) = if dry_run {
+        (
+            old_source()
+                .filter(source_snapshot::Column::Pinned.eq(false))
+                .count(&txn)
+                .await?,
+            old_target()
+                .filter(target_snapshot::Column::Pinned.eq(false))
+                .count(&txn)
+                .await?,
+        )
+    } else {
+        (
+            source_snapshot::Entity::delete_many()
+                .filter(source_snapshot::Column::TenantId.eq(tenant))
+                .filter(source_snapshot::Column::CreatedAt.lt(cutoff))
+                .filter(source_snapshot::Column::Pinned.eq(false))
+                .exec(&txn)
+                .await?
+                .rows_affected,
+            target_snapshot::Entity::delete_many()
+                .filter(target_snapshot::Column::TenantId.eq(tenant))
+                .filter(target_snapshot::Column::CreatedAt.lt(cutoff))
+                .filter(target_snapshot::Column::Pinned.eq(false))
+                .exec(&txn)
+                .await?
+                .rows_affected,
+        )
+    };
+    let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    let run = cleanup_run::ActiveModel {
+        tenant_id: Set(tenant),
+        older_than_days: Set(days),
+        cutoff: Set(cutoff),
+        dry_run: Set(dry_run),
+        source_snapshots_deleted: Set(count(source_snapshots)),
+        target_snapshots_deleted: Set(count(target_snapshots)),
+        kept_pinned: Set(count(kept_pinned)),
+        actor: Set(actor.label()),
+        started_at: Set(started_at),
+        finished_at: Set(audit::finished_at(started_at, clock)),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
     txn.commit().await?;
     let report = CleanupReport {
         cutoff,
         source_snapshots,
         target_snapshots,
+        kept_pinned,
         dry_run,
+        run,
     };
     log_cleanup(&report, clock.elapsed());
-    crate::telemetry::with_metrics(|metrics| {
-        metrics.snapshots_removed(source_snapshots, target_snapshots);
-    });
+    if !dry_run {
+        crate::telemetry::with_metrics(|metrics| {
+            metrics.snapshots_removed(source_snapshots, target_snapshots);
+        });
+    }
     Ok(report)
+}
+
+fn days_out_of_range() -> Error {
+    Error::invalid("input.olderThanDays", "must be between 0 and 36500 days")
+}
+
+/// A page of the tenant's cleanup records, oldest first.
+pub async fn list_cleanup_runs(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
+    request: PageRequest,
+    limits: PageLimits,
+) -> Result<Page<cleanup_run::Model>, Error> {
+    let select = scope.select::<cleanup_run::Entity>();
+    paginate(db, select, cleanup_run::Column::Id, request, limits).await
 }
 
 fn log_cleanup(report: &CleanupReport, duration: std::time::Duration) {
     tracing::info!(
         source_snapshots = report.source_snapshots,
         target_snapshots = report.target_snapshots,
+        kept_pinned = report.kept_pinned,
         cutoff = %report.cutoff.to_rfc3339(),
         duration_ms = duration.as_secs_f64() * 1000.0,
         "cleanup finished"

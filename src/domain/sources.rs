@@ -8,7 +8,7 @@ use crate::domain::list_filter::CatalogFilter;
 use crate::domain::pagination::{Page, PageLimits, PageRequest, paginate};
 use crate::domain::scope::TenantScope;
 use crate::domain::tenant_write::TenantWrite;
-use crate::domain::validate;
+use crate::domain::{removal_guard, validate};
 use crate::entity::source;
 use crate::error::Error;
 use crate::ids::SourceId;
@@ -82,6 +82,7 @@ fn validate_config(config: Value) -> Result<Value, Error> {
             ));
         }
     }
+    removal_guard::validate_config(&config)?;
     Ok(config)
 }
 

@@ -9,6 +9,9 @@
 //! `KEEP_TARGET` policy kept without a flag). Under the `MERGE` policy a hand-edited listing
 //! whose source changed is merged field by field instead (see [`sync_merge`]), counted in
 //! `merged`, and flagged only when a field changed on both sides differently.
+//! Every statement that changes a target listing increments its `version`. A sync that would
+//! mark more than the target's `config.max_removal_percent` of the live listings this source
+//! feeds it removed, or all of them, is refused (see [`removal_guard`]) and writes only its log.
 //! Each rule is one SQL statement over the whole source, so the work stays in the database.
 //! The source and target locks (see [`sql::lock`]) keep two syncs of a pair, and an import
 //! into the source, from interleaving, also across server replicas.
@@ -22,7 +25,8 @@ use sea_orm::{
 use serde_json::json;
 use tracing::instrument;
 
-use crate::domain::audit::Actor;
+use crate::domain::audit::{self, Actor};
+use crate::domain::removal_guard;
 use crate::domain::scope::TenantScope;
 use crate::domain::sources::get_source;
 use crate::domain::sql::{self, LockKind};
@@ -30,14 +34,17 @@ use crate::domain::sync_merge::{self, MergePlan};
 use crate::domain::targets::{ConflictPolicy, get_target};
 use crate::domain::tenant_write::TenantWrite;
 use crate::entity::sync_log;
-use crate::error::Error;
-use crate::ids::{SourceId, TargetId, TargetPropertyId};
+use crate::error::{Error, MassRemoval};
+use crate::ids::{SourceId, SyncLogId, TargetId, TargetPropertyId};
 
 /// How to run a sync.
 #[derive(Clone, Debug)]
 pub struct SyncOptions {
     /// Count and report, write nothing but the sync log.
     pub dry_run: bool,
+    /// Let the sync remove more than the target's `config.max_removal_percent` of the live
+    /// target listings this source feeds (see [`removal_guard`]).
+    pub allow_mass_removal: bool,
     /// Who runs it.
     pub actor: Actor,
 }
@@ -134,13 +141,23 @@ pub async fn sync_source_to_target(
         }
         _ => MergePlan::default(),
     };
-    let counts = count(&txn, ids, policy, plan.merged.len() as i64).await?;
-    let warnings = match policy {
+    let mut counts = count(&txn, ids, policy, plan.merged.len() as i64).await?;
+    let mut warnings = match policy {
         ConflictPolicy::Merge => plan.warnings(),
         _ => conflict_warnings(&txn, ids, policy).await?,
     };
+    let live = live_on_target(&txn, ids).await?;
+    let max_percent = removal_guard::max_removal_percent(&target.config);
+    let would_remove = u64::try_from(counts.removed).unwrap_or(0);
+    let refused =
+        !options.allow_mass_removal && removal_guard::refuses(would_remove, live, max_percent);
+    let would_remove_count = counts.removed;
     let count_time = phase.elapsed() - lock_time;
-    if !options.dry_run {
+    if refused && !options.dry_run {
+        // Nothing but the log: its counts are zero, `would_remove` says why.
+        counts = Counts::default();
+        warnings.clear();
+    } else if !options.dry_run {
         let now = Utc::now();
         write(&txn, ids, policy, &plan.conflict_ids(), now).await?;
         sync_merge::write_merged(&txn, plan, now).await?;
@@ -160,17 +177,27 @@ pub async fn sync_source_to_target(
         kept_edits: Set(Some(counts.kept_edits as i32)),
         merged: Set(counts.merged as i32),
         removed: Set(counts.removed as i32),
+        would_remove: Set(Some(would_remove_count as i32)),
+        mass_removal_refused: Set(refused),
         warnings: Set(serde_json::Value::Array(warnings)),
         actor: Set(options.actor.label()),
         started_at: Set(started_at),
-        finished_at: Set(
-            started_at + chrono::Duration::from_std(clock.elapsed()).unwrap_or_default()
-        ),
+        finished_at: Set(audit::finished_at(started_at, clock)),
         ..Default::default()
     }
     .insert(&txn)
     .await?;
     txn.commit().await?;
+    if refused && !options.dry_run {
+        return Err(Error::MassRemoval(Box::new(MassRemoval {
+            operation: "this sync",
+            owner: "target",
+            would_remove,
+            live,
+            max_percent,
+            record_id: SyncLogId(log.id).to_global(),
+        })));
+    }
     let duration = clock.elapsed();
     let millis = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
     tracing::info!(
@@ -296,6 +323,22 @@ async fn count(
     Ok(counts)
 }
 
+/// The target's live (not removed) listings that this source feeds: what the mass-removal
+/// guard measures a sync's removals against.
+async fn live_on_target(txn: &DatabaseTransaction, ids: Ids) -> Result<u64, Error> {
+    let sql =
+        format!("SELECT COUNT(*) AS n {PAIRS} AND tp.id IS NOT NULL AND tp.removed_at IS NULL");
+    let backend = txn.get_database_backend();
+    let row = txn
+        .query_one_raw(sql::statement(backend, &sql, ids.pairs()))
+        .await?;
+    let n: i64 = match row {
+        Some(row) => row.try_get("", "n")?,
+        None => 0,
+    };
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
 /// One warning for each hand-edited listing whose source changed.
 async fn conflict_warnings(
     txn: &DatabaseTransaction,
@@ -376,7 +419,7 @@ async fn write(
         format!(
             "UPDATE target_properties SET data = sp.data, content_hash = sp.content_hash, \
                base_hash = sp.content_hash, source_property_id = sp.id, removed_at = NULL, \
-               last_synced_at = ?, updated_at = ? \
+               last_synced_at = ?, updated_at = ?, version = target_properties.version + 1 \
              {UPDATE_JOIN} AND {to_update}"
         ),
         values,
@@ -427,7 +470,8 @@ async fn write(
         values.extend(only.iter().map(|&id| Value::from(id)));
         run(
             format!(
-                "UPDATE target_properties SET conflict = ?, source_property_id = sp.id, updated_at = ? \
+                "UPDATE target_properties SET conflict = ?, source_property_id = sp.id, updated_at = ?, \
+                   version = target_properties.version + 1 \
                  {UPDATE_JOIN} AND sp.removed_at IS NULL AND target_properties.manually_modified \
                  AND {TARGET_CHANGED} AND NOT target_properties.conflict{only_sql}"
             ),
@@ -441,7 +485,8 @@ async fn write(
     values.extend(ids.update_join());
     run(
         format!(
-            "UPDATE target_properties SET removed_at = ?, updated_at = ? \
+            "UPDATE target_properties SET removed_at = ?, updated_at = ?, \
+               version = target_properties.version + 1 \
              {UPDATE_JOIN} AND sp.removed_at IS NOT NULL AND target_properties.removed_at IS NULL"
         ),
         values,

@@ -135,6 +135,7 @@ pub(crate) async fn write_merged<C: ConnectionTrait>(
         let edited = merge::paths_differing(&source.data, &data);
         let protected = !edited.is_empty();
         let manual_changed_at = current.manual_changed_at;
+        let version = current.version + 1;
         let mut active: target_property::ActiveModel = current.into();
         active.data = Set(data);
         active.content_hash = Set(hash);
@@ -146,6 +147,7 @@ pub(crate) async fn write_merged<C: ConnectionTrait>(
         active.removed_at = Set(None);
         active.last_synced_at = Set(Some(now));
         active.updated_at = Set(now);
+        active.version = Set(version);
         active.update(conn).await?;
     }
     Ok(())

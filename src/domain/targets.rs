@@ -8,7 +8,7 @@ use crate::domain::list_filter::CatalogFilter;
 use crate::domain::pagination::{Page, PageLimits, PageRequest, paginate};
 use crate::domain::scope::TenantScope;
 use crate::domain::tenant_write::TenantWrite;
-use crate::domain::validate;
+use crate::domain::{removal_guard, validate};
 use crate::entity::target;
 use crate::error::Error;
 use crate::ids::TargetId;
@@ -110,7 +110,9 @@ pub struct TargetPatch {
 }
 
 fn validate_config(config: Value) -> Result<Value, Error> {
-    validate::object("input.config", config)
+    let config = validate::object("input.config", config)?;
+    removal_guard::validate_config(&config)?;
+    Ok(config)
 }
 
 fn duplicate_name(name: &str) -> impl FnOnce() -> String + '_ {

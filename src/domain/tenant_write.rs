@@ -50,6 +50,14 @@ impl TenantWrite {
     }
 }
 
+impl TenantWrite {
+    /// Undoes the write now (dropping it does too, but later): the version stays.
+    pub async fn rollback(self) -> Result<(), Error> {
+        self.txn.rollback().await?;
+        Ok(())
+    }
+}
+
 impl Deref for TenantWrite {
     type Target = DatabaseTransaction;
 

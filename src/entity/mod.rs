@@ -2,6 +2,7 @@
 //! [`crate::domain`], API shapes in [`crate::graphql::types`].
 
 pub mod api_key;
+pub mod cleanup_run;
 pub mod import_run;
 pub mod source;
 pub mod source_property;
@@ -33,6 +34,7 @@ macro_rules! tenant_owned {
 
 tenant_owned!(
     api_key => "ApiKey",
+    cleanup_run => "CleanupRun",
     import_run => "ImportRun",
     source => "Source",
     source_property => "SourceProperty",

@@ -44,6 +44,10 @@ pub struct Model {
     pub started_at: DateTimeUtc,
     /// End.
     pub finished_at: DateTimeUtc,
+    /// Listings the run would mark removed (null on records written before this was kept).
+    pub would_remove: Option<i32>,
+    /// The mass-removal guard refused the run (in a dry run: would have refused it).
+    pub mass_removal_refused: bool,
 }
 
 /// Relations are followed by explicit scoped queries in the domain, not by joins.

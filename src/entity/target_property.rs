@@ -44,6 +44,9 @@ pub struct Model {
     pub resolved_at: Option<DateTimeUtc>,
     /// Who resolved its last conflict (`api_key:<id>` or `cli`).
     pub resolved_by: Option<String>,
+    /// Increments on every change of the row (hand edit, sync, removal, conflict flag or
+    /// resolution); starts at 1.
+    pub version: i64,
     /// Dotted paths of the fields edited by hand (a sorted JSON array of strings): the values
     /// a merge keeps as the person's.
     #[sea_orm(column_type = "JsonBinary")]

@@ -22,6 +22,8 @@ pub struct Model {
     pub reason: String,
     /// When.
     pub created_at: DateTimeUtc,
+    /// Kept by cleanup whatever its age.
+    pub pinned: bool,
 }
 
 /// Relations are followed by explicit scoped queries in the domain, not by joins.

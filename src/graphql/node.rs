@@ -8,18 +8,18 @@ use sea_orm::{DatabaseConnection, EntityTrait, ModelTrait};
 use crate::domain::scope::{TenantOwned, TenantScope};
 use crate::domain::tenants;
 use crate::entity::{
-    api_key, import_run, source, source_property, source_snapshot, sync_log, target,
+    api_key, cleanup_run, import_run, source, source_property, source_snapshot, sync_log, target,
     target_property, target_snapshot,
 };
 use crate::error::{ApiResult, Error};
 use crate::graphql::context;
 use crate::graphql::types::{
-    ApiKey, ImportRun, Source, SourceProperty, SourceSnapshot, SyncLog, Target, TargetProperty,
-    TargetSnapshot, Tenant,
+    ApiKey, CleanupRun, ImportRun, Source, SourceProperty, SourceSnapshot, SyncLog, Target,
+    TargetProperty, TargetSnapshot, Tenant,
 };
 use crate::ids::{
-    self, ApiKeyId, ImportRunId, SourceId, SourcePropertyId, SourceSnapshotId, SyncLogId, TargetId,
-    TargetPropertyId, TargetSnapshotId, TenantId,
+    self, ApiKeyId, CleanupRunId, ImportRunId, SourceId, SourcePropertyId, SourceSnapshotId,
+    SyncLogId, TargetId, TargetPropertyId, TargetSnapshotId, TenantId,
 };
 
 /// An object with a stable, opaque global id that `node(id)` can fetch again.
@@ -46,6 +46,8 @@ pub enum Node {
     ImportRun(ImportRun),
     /// A sync log.
     SyncLog(SyncLog),
+    /// The record of a snapshot cleanup.
+    CleanupRun(CleanupRun),
 }
 
 /// Fetches the object named by a global id within the caller's tenant; `None` when it does not
@@ -132,6 +134,7 @@ pub async fn resolve_nodes(
             TargetSnapshotId::TYPE_NAME => fetch!(target_snapshot, TargetSnapshot),
             ImportRunId::TYPE_NAME => fetch!(import_run, ImportRun),
             SyncLogId::TYPE_NAME => fetch!(sync_log, SyncLog),
+            CleanupRunId::TYPE_NAME => fetch!(cleanup_run, CleanupRun),
             _ => Ok(()),
         };
         loaded.api()?;

@@ -7,14 +7,14 @@ use crate::domain::list_filter::{CatalogFilter, DateRange, SyncLogFilter};
 use crate::domain::sources::SourceKind;
 use crate::domain::targets::TargetKind;
 
-use crate::domain::{audit, conflicts, sources, targets, tenants};
+use crate::domain::{audit, conflicts, snapshots, sources, targets, tenants};
 use crate::error::ApiResult;
 use crate::graphql::connection::page_request_for;
 use crate::graphql::context;
 use crate::graphql::node::{Node, resolve_node, resolve_nodes};
 use crate::graphql::types::{
-    ConflictConnection, Source, SourceConnection, SyncLogConnection, Target, TargetConnection,
-    Tenant,
+    CleanupRunConnection, ConflictConnection, Source, SourceConnection, SyncLogConnection, Target,
+    TargetConnection, Tenant,
 };
 use crate::ids::{SourceId, TargetId};
 
@@ -205,6 +205,31 @@ impl QueryRoot {
         .await
         .api()?;
         Ok(SyncLogConnection::from_page(page, |m| m.id))
+    }
+
+    /// Your snapshot cleanups (`cleanupSnapshots` and the CLI's `cleanup`, dry runs included),
+    /// oldest first: each with what it deleted, what it kept because it is pinned, and who ran
+    /// it. E.g. `cleanupRuns(last: 1) { nodes { dryRun keptPinned actor } }`.
+    #[graphql(complexity = "crate::graphql::args::connection_cost(first, last, child_complexity)")]
+    async fn cleanup_runs(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Return the first N cleanup runs.")] first: Option<i32>,
+        #[graphql(desc = "Return cleanup runs after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last N cleanup runs.")] last: Option<i32>,
+        #[graphql(desc = "Return cleanup runs before this cursor.")] before: Option<String>,
+    ) -> async_graphql::Result<CleanupRunConnection> {
+        let scope = context::scope(ctx)?;
+        let request = page_request_for(ctx, first, after, last, before).api()?;
+        let page = snapshots::list_cleanup_runs(
+            context::db(ctx),
+            &scope,
+            request,
+            context::page_limits(ctx),
+        )
+        .await
+        .api()?;
+        Ok(CleanupRunConnection::from_page(page, |m| m.id))
     }
 
     /// Listings edited by hand on a target whose source changed since: each with the target

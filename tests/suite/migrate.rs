@@ -501,7 +501,7 @@ async fn exit_codes() {
     assert_eq!(m.listing_count().await, 0);
     assert_eq!(code(&["a.json"]).0, 0);
     // One file, full: what it lacks is removed.
-    let (c, report) = m.report(&["b.ndjson", "--mode", "full"]);
+    let (c, report) = m.report(&["b.ndjson", "--mode", "full", "--allow-mass-removal"]);
     assert_eq!(c, 0);
     assert_eq!(report["mode"], "FULL");
     assert_eq!(counts(&report["totals"]), [1, 0, 0, 1, 2, 0]);

@@ -420,9 +420,9 @@ async fn the_migration_rehashes_rows_with_big_integers_and_leaves_the_others() {
     .await;
     let old_targets = target_hashes(db).await;
 
-    // Migration 9 again (and the ones after it).
-    let after_8 = (Migrator::migrations().len() - 8) as u32;
-    Migrator::down(db, Some(after_8)).await.unwrap();
+    // Migration 9 again (and those after it).
+    let from_nine = u32::try_from(Migrator::migrations().len() - 8).unwrap();
+    Migrator::down(db, Some(from_nine)).await.unwrap();
     Migrator::up(db, None).await.unwrap();
 
     for table in tables {

@@ -11,7 +11,7 @@ use crate::domain::merge::{Choice, TakeKind};
 use crate::domain::snapshots;
 use crate::error::ApiResult;
 use crate::graphql::context;
-use crate::graphql::types::TargetProperty;
+use crate::graphql::types::{CleanupRun, TargetProperty};
 use crate::ids::TargetPropertyId;
 
 /// A hand edit of a target listing.
@@ -24,6 +24,10 @@ pub struct UpdateTargetPropertyInput {
     /// changed or removed: a patch that tries is `BAD_USER_INPUT` naming it
     /// (`input.patch.id`); setting it to the value it has is allowed.
     pub patch: Json<Value>,
+    /// The listing's `version` you read (e.g. `3`): if it has changed since (another edit,
+    /// a sync), the edit is refused with `STALE_VERSION` and `extensions.currentVersion`, and
+    /// nothing changes. Without it the edit applies to whatever version is current.
+    pub expected_version: Option<i64>,
 }
 
 /// The edited listing.
@@ -59,6 +63,9 @@ pub struct ResolveConflictInput {
     /// source's `config.id_field`) at its value; another value, or none, is `BAD_USER_INPUT`
     /// naming it (`input.data.id`).
     pub data: Option<Json<Value>>,
+    /// The listing's `version` you read: if it has changed since, the resolution is refused
+    /// with `STALE_VERSION` and `extensions.currentVersion`, and nothing changes.
+    pub expected_version: Option<i64>,
     /// With `MERGE` only: one choice for each field of `Conflict.fields` whose status is
     /// `BOTH_DIFFERENT`, and none for other fields. A missing choice, or one for another path,
     /// is `BAD_USER_INPUT` naming the path. E.g.
@@ -94,8 +101,12 @@ pub struct CleanupSnapshotsPayload {
     pub source_snapshots_deleted: i64,
     /// Target snapshots deleted.
     pub target_snapshots_deleted: i64,
+    /// Snapshots older than the cutoff kept because they are pinned (`pinSnapshot`).
+    pub kept_pinned: i64,
     /// Nothing was deleted; the counts say what would be.
     pub dry_run: bool,
+    /// The audit record this cleanup left (also listed by `cleanupRuns`).
+    pub cleanup_run: CleanupRun,
 }
 
 #[derive(Default)]
@@ -112,9 +123,15 @@ impl ListingMutation {
     ) -> async_graphql::Result<UpdateTargetPropertyPayload> {
         let scope = context::scope(ctx)?;
         let id = TargetPropertyId::from_global(&input.id, "input.id").api()?;
-        let model = edits::update_target_property(context::db(ctx), &scope, id, input.patch.0)
-            .await
-            .api()?;
+        let model = edits::update_target_property(
+            context::db(ctx),
+            &scope,
+            id,
+            input.patch.0,
+            input.expected_version,
+        )
+        .await
+        .api()?;
         Ok(UpdateTargetPropertyPayload {
             target_property: model.into(),
         })
@@ -161,6 +178,7 @@ impl ListingMutation {
             input.data.map(|d| d.0),
             choices,
             context::actor(ctx),
+            input.expected_version,
         )
         .await
         .api()?;
@@ -169,7 +187,9 @@ impl ListingMutation {
         })
     }
 
-    /// Deletes your snapshots older than `olderThanDays` (default 30).
+    /// Deletes your snapshots older than `olderThanDays` (default 30), except pinned ones
+    /// (`pinSnapshot`), which it counts in `keptPinned`. Every cleanup, dry runs included,
+    /// leaves a record (`cleanupRun`, listed by `cleanupRuns`).
     async fn cleanup_snapshots(
         &self,
         ctx: &Context<'_>,
@@ -181,14 +201,17 @@ impl ListingMutation {
             &scope,
             i64::from(input.older_than_days),
             input.dry_run,
+            context::actor(ctx),
         )
         .await
         .api()?;
         Ok(CleanupSnapshotsPayload {
             cutoff: report.cutoff,
-            source_snapshots_deleted: report.source_snapshots as i64,
-            target_snapshots_deleted: report.target_snapshots as i64,
+            source_snapshots_deleted: report.run.source_snapshots_deleted,
+            target_snapshots_deleted: report.run.target_snapshots_deleted,
+            kept_pinned: report.run.kept_pinned,
             dry_run: report.dry_run,
+            cleanup_run: report.run.into(),
         })
     }
 }

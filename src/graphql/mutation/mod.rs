@@ -2,6 +2,7 @@
 //! returns a payload object, so fields can be added to either without breaking clients.
 
 mod api_keys;
+mod history;
 mod listings;
 mod sources;
 mod sync;
@@ -20,4 +21,5 @@ pub struct MutationRoot(
     targets::TargetMutation,
     sync::SyncMutation,
     listings::ListingMutation,
+    history::HistoryMutation,
 );

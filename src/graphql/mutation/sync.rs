@@ -23,9 +23,18 @@ pub struct ImportPropertiesInput {
     /// `INCREMENTAL` (default) adds and changes; `FULL` also marks listings the batch lacks as removed.
     #[graphql(default)]
     pub mode: ImportMode,
-    /// Check and count only: nothing is written but the import run.
+    /// Check and count only: nothing is written but the import run. A `FULL` dry run also
+    /// says what it would remove (`importRun.wouldRemove`) and whether the mass-removal guard
+    /// would refuse it (`importRun.massRemovalRefused`).
     #[graphql(default)]
     pub dry_run: bool,
+    /// Let a `FULL` import mark more than the source's `config.max_removal_percent` (default
+    /// 20) of its live listings removed, or all of them. Without it such an import is refused
+    /// with `MASS_REMOVAL` (e.g. `this FULL import would remove 120 of 150 live listings
+    /// (80%)…`), and writes nothing but its import run (`massRemovalRefused: true`, counts 0),
+    /// whose id is in `extensions.recordId`.
+    #[graphql(default)]
+    pub allow_mass_removal: bool,
 }
 
 /// What an import did.
@@ -45,6 +54,12 @@ pub struct SyncSourceInput {
     /// Count and report only: nothing is written but the sync log.
     #[graphql(default)]
     pub dry_run: bool,
+    /// Let the sync mark more than the target's `config.max_removal_percent` (default 20) of
+    /// the live target listings this source feeds removed, or all of them. Without it such a
+    /// sync is refused with `MASS_REMOVAL` and writes nothing but its sync log
+    /// (`massRemovalRefused: true`, counts 0).
+    #[graphql(default)]
+    pub allow_mass_removal: bool,
 }
 
 /// What a sync did.
@@ -80,6 +95,7 @@ impl SyncMutation {
             ImportOptions {
                 mode: input.mode,
                 dry_run: input.dry_run,
+                allow_mass_removal: input.allow_mass_removal,
                 actor: context::actor(ctx),
             },
         )
@@ -108,6 +124,7 @@ impl SyncMutation {
             target_id,
             SyncOptions {
                 dry_run: input.dry_run,
+                allow_mass_removal: input.allow_mass_removal,
                 actor: context::actor(ctx),
             },
         )

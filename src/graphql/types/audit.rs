@@ -6,12 +6,12 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::domain::import::ImportMode;
-use crate::entity::{import_run, sync_log};
+use crate::entity::{cleanup_run, import_run, sync_log};
 use crate::graphql::connection::connection_types;
 use crate::graphql::context;
 use crate::graphql::fast::scalar_fields;
 use crate::graphql::types::{Source, Target};
-use crate::ids::{ImportRunId, SourceId, SyncLogId, TargetId};
+use crate::ids::{CleanupRunId, ImportRunId, SourceId, SyncLogId, TargetId};
 
 /// The record of one import into a source.
 #[derive(Clone, Debug, SimpleObject)]
@@ -34,6 +34,14 @@ pub struct ImportRun {
     pub unchanged: i32,
     /// Listings marked removed (full imports).
     pub removed: i32,
+    /// Live listings a `FULL` import would mark removed, counted before the mass-removal guard
+    /// decides; null for incremental imports (and imports recorded before it was kept).
+    pub would_remove: Option<i32>,
+    /// The mass-removal guard refused this `FULL` import: it would have removed more than the
+    /// source's `config.max_removal_percent` of the live listings (or all of them), so nothing
+    /// was written but this record (its counts are 0; `wouldRemove` says how many). On a dry
+    /// run: the guard would refuse the same import without `allowMassRemoval`.
+    pub mass_removal_refused: bool,
     /// Warnings, a JSON array.
     pub warnings: Json<Value>,
     /// Who ran it: `api_key:<id>` or `cli`.
@@ -60,6 +68,8 @@ impl From<import_run::Model> for ImportRun {
             updated: model.updated,
             unchanged: model.unchanged,
             removed: model.removed,
+            would_remove: model.would_remove,
+            mass_removal_refused: model.mass_removal_refused,
             warnings: Json(model.warnings),
             actor: model.actor,
             duration_ms: (model.finished_at - model.started_at).num_milliseconds(),
@@ -125,6 +135,14 @@ pub struct SyncLog {
     pub merged: i32,
     /// Listings marked removed because the source removed them.
     pub removed: i32,
+    /// Live target listings the sync would mark removed, counted before the mass-removal
+    /// guard decides; null on logs recorded before it was kept.
+    pub would_remove: Option<i32>,
+    /// The mass-removal guard refused this sync: it would have removed more than the target's
+    /// `config.max_removal_percent` of the live listings this source feeds it (or all of them),
+    /// so nothing was written but this log (its counts are 0). On a dry run: the guard would
+    /// refuse the same sync without `allowMassRemoval`.
+    pub mass_removal_refused: bool,
     /// One warning per listing that needs a person's attention.
     pub warnings: Vec<SyncWarning>,
     /// Who ran it: `api_key:<id>` or `cli`.
@@ -175,6 +193,8 @@ impl From<sync_log::Model> for SyncLog {
             kept_edits: model.kept_edits,
             merged: model.merged,
             removed: model.removed,
+            would_remove: model.would_remove,
+            mass_removal_refused: model.mass_removal_refused,
             warnings,
             actor: model.actor,
             duration_ms: (model.finished_at - model.started_at).num_milliseconds(),
@@ -223,6 +243,56 @@ impl SyncLog {
     }
 }
 
+/// The record of one snapshot cleanup (`cleanupSnapshots` or the CLI's `cleanup`), dry runs
+/// included: what it deleted, what it kept because it is pinned, and who ran it.
+#[derive(Clone, Debug, SimpleObject)]
+pub struct CleanupRun {
+    /// Opaque global id.
+    #[graphql(owned)]
+    pub id: ID,
+    /// The age limit asked for: snapshots older than this many days.
+    pub older_than_days: i32,
+    /// Snapshots created before this instant were deleted, unless pinned.
+    pub cutoff: DateTime<Utc>,
+    /// A dry run: nothing was deleted; the counts say what would have been.
+    pub dry_run: bool,
+    /// Source snapshots deleted (or, in a dry run, that would be).
+    pub source_snapshots_deleted: i64,
+    /// Target snapshots deleted (or, in a dry run, that would be).
+    pub target_snapshots_deleted: i64,
+    /// Snapshots older than the cutoff kept because they are pinned (`pinSnapshot`).
+    pub kept_pinned: i64,
+    /// Who ran it: `api_key:<id>` or `cli`.
+    pub actor: String,
+    /// When it started.
+    pub started_at: DateTime<Utc>,
+    /// When it finished.
+    pub finished_at: DateTime<Utc>,
+}
+
+impl From<cleanup_run::Model> for CleanupRun {
+    fn from(model: cleanup_run::Model) -> Self {
+        Self {
+            id: ID(CleanupRunId(model.id).to_global()),
+            older_than_days: model.older_than_days,
+            cutoff: model.cutoff,
+            dry_run: model.dry_run,
+            source_snapshots_deleted: model.source_snapshots_deleted,
+            target_snapshots_deleted: model.target_snapshots_deleted,
+            kept_pinned: model.kept_pinned,
+            actor: model.actor,
+            started_at: model.started_at,
+            finished_at: model.finished_at,
+        }
+    }
+}
+
+connection_types!(
+    CleanupRunConnection,
+    CleanupRunEdge,
+    CleanupRun,
+    "cleanup runs"
+);
 connection_types!(ImportRunConnection, ImportRunEdge, ImportRun, "import runs");
 connection_types!(SyncLogConnection, SyncLogEdge, SyncLog, "sync logs");
 
@@ -235,10 +305,25 @@ scalar_fields!(ImportRun {
     "updated" => updated,
     "unchanged" => unchanged,
     "removed" => removed,
+    "wouldRemove" => would_remove,
+    "massRemovalRefused" => mass_removal_refused,
     "actor" => actor,
     "startedAt" => started_at,
     "finishedAt" => finished_at,
     "durationMs" => duration_ms,
+});
+
+scalar_fields!(CleanupRun {
+    "id" => id,
+    "olderThanDays" => older_than_days,
+    "cutoff" => cutoff,
+    "dryRun" => dry_run,
+    "sourceSnapshotsDeleted" => source_snapshots_deleted,
+    "targetSnapshotsDeleted" => target_snapshots_deleted,
+    "keptPinned" => kept_pinned,
+    "actor" => actor,
+    "startedAt" => started_at,
+    "finishedAt" => finished_at,
 });
 
 scalar_fields!(SyncLog {
@@ -255,6 +340,8 @@ scalar_fields!(SyncLog {
     "keptEdits" => kept_edits,
     "merged" => merged,
     "removed" => removed,
+    "wouldRemove" => would_remove,
+    "massRemovalRefused" => mass_removal_refused,
     "actor" => actor,
     "startedAt" => started_at,
     "finishedAt" => finished_at,

@@ -11,7 +11,10 @@ mod target;
 mod tenant;
 
 pub use api_key::{ApiKey, ApiKeyConnection, ApiKeyEdge};
-pub use audit::{ImportRun, ImportRunConnection, SyncLog, SyncLogConnection, SyncWarning};
+pub use audit::{
+    CleanupRun, CleanupRunConnection, ImportRun, ImportRunConnection, SyncLog, SyncLogConnection,
+    SyncWarning,
+};
 pub use conflict::{Conflict, ConflictConnection, ResolutionRecord};
 pub use property::{
     SourceProperty, SourcePropertyConnection, TargetProperty, TargetPropertyConnection,

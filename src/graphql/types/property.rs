@@ -172,6 +172,12 @@ pub struct TargetProperty {
     /// resolved. A resolution that keeps the data (`KEEP_TARGET`) leaves no snapshot, so this
     /// is its record.
     pub last_resolution: Option<ResolutionRecord>,
+    /// Increases by one on every change of the listing: a hand edit, a sync update, a removal
+    /// mark, a conflict flag or resolution, a restored snapshot. Send the version you read as
+    /// `expectedVersion` to `updateTargetProperty`, `resolveConflict` or `restoreSnapshot`:
+    /// if someone changed the listing since, you get `STALE_VERSION` (with
+    /// `extensions.currentVersion`) instead of overwriting their change. Starts at 1.
+    pub version: i64,
     /// Dotted paths of the fields edited by hand (`["address.city", "title"]`), sorted: the
     /// paths each `updateTargetProperty` patch touched (a `null` that removes a field
     /// included; an array is one path), added up since the listing last followed its source.
@@ -205,6 +211,7 @@ impl From<target_property::Model> for TargetProperty {
             last_synced_at: model.last_synced_at,
             created_at: model.created_at,
             updated_at: model.updated_at,
+            version: model.version,
             last_resolution: ResolutionRecord::of(
                 model.resolution.as_deref(),
                 model.resolved_at,
@@ -308,5 +315,6 @@ scalar_fields!(TargetProperty {
     "createdAt" => created_at,
     "updatedAt" => updated_at,
     "targetId" => target_id,
+    "version" => version,
     "editedPaths" => edited_paths,
 });

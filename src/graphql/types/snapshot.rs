@@ -55,6 +55,9 @@ pub struct SourceSnapshot {
     pub reason: SnapshotReason,
     /// When it was replaced.
     pub created_at: DateTime<Utc>,
+    /// Kept by every cleanup whatever its age (`pinSnapshot`); `cleanupSnapshots` counts it in
+    /// `keptPinned` once it is older than the cutoff.
+    pub pinned: bool,
     #[graphql(skip)]
     pub(crate) key: (i64, i64),
 }
@@ -68,6 +71,7 @@ impl From<source_snapshot::Model> for SourceSnapshot {
             data: Json(model.data),
             content_hash: model.content_hash,
             created_at: model.created_at,
+            pinned: model.pinned,
         }
     }
 }
@@ -87,6 +91,9 @@ pub struct TargetSnapshot {
     pub reason: SnapshotReason,
     /// When it was replaced.
     pub created_at: DateTime<Utc>,
+    /// Kept by every cleanup whatever its age (`pinSnapshot`); `cleanupSnapshots` counts it in
+    /// `keptPinned` once it is older than the cutoff.
+    pub pinned: bool,
     #[graphql(skip)]
     pub(crate) key: (i64, i64),
 }
@@ -100,6 +107,7 @@ impl From<target_snapshot::Model> for TargetSnapshot {
             data: Json(model.data),
             content_hash: model.content_hash,
             created_at: model.created_at,
+            pinned: model.pinned,
         }
     }
 }
@@ -166,6 +174,7 @@ scalar_fields!(SourceSnapshot {
     "contentHash" => content_hash,
     "reason" => reason,
     "createdAt" => created_at,
+    "pinned" => pinned,
 });
 
 scalar_fields!(TargetSnapshot {
@@ -173,4 +182,5 @@ scalar_fields!(TargetSnapshot {
     "contentHash" => content_hash,
     "reason" => reason,
     "createdAt" => created_at,
+    "pinned" => pinned,
 });

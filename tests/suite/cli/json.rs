@@ -107,8 +107,10 @@ async fn every_json_output_is_what_graphql_shows_for_the_same_object() {
     assert_eq!(
         keys,
         [
+            "cleanupRun",
             "cutoff",
             "dryRun",
+            "keptPinned",
             "sourceSnapshotsDeleted",
             "targetSnapshotsDeleted"
         ]

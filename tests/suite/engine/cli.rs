@@ -135,7 +135,16 @@ async fn import_sync_and_cleanup_from_the_command_line() {
         [&json!(0), &json!(1), &json!(2), &json!(1), &json!(true)]
     );
     let run = cli.json(
-        &["import", "acme", "Feed", "-", "--mode", "full", "--json"],
+        &[
+            "import",
+            "acme",
+            "Feed",
+            "-",
+            "--mode",
+            "full",
+            "--allow-mass-removal",
+            "--json",
+        ],
         Some(stdin),
     )["importRun"]
         .clone();

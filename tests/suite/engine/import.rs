@@ -83,6 +83,17 @@ async fn a_bad_item_at_index_700_of_1000_leaves_no_trace() {
 #[tokio::test]
 async fn full_mode_removes_what_the_batch_lacks_and_brings_it_back() {
     let s = Setup::new().await;
+    // Removals of 2 of 3 listings: past the mass-removal guard's default limit (its own tests
+    // are in mass_removal.rs), so this source and target allow any share but all.
+    s.app
+        .data(
+            &s.key,
+            "mutation($s: ID!, $t: ID!) { \
+               updateSource(input: { id: $s, config: { max_removal_percent: 100 } }) { source { id } } \
+               updateTarget(input: { id: $t, config: { max_removal_percent: 100 } }) { target { id } } }",
+            json!({ "s": s.source, "t": s.target }),
+        )
+        .await;
     let all = json!([{ "id": 1 }, { "id": 2 }, { "id": 3 }]);
     assert_eq!(s.import(all.clone(), "FULL").await, [3, 0, 0, 0]);
     // Incremental never removes.
