@@ -14,6 +14,8 @@ mod m20261125_000006_tenant_data_version;
 mod m20261125_000007_covering_listing_indexes;
 mod m20261202_000008_conflict_counts_and_resolutions;
 mod m20261202_000009_exact_number_hashes;
+mod m20261202_000012_idempotency_keys;
+mod m20261202_000013_api_key_limits;
 mod tables;
 
 /// The application's content hash (one source file, compiled into both crates), for the
@@ -37,6 +39,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000007_covering_listing_indexes::Migration),
             Box::new(m20261202_000008_conflict_counts_and_resolutions::Migration),
             Box::new(m20261202_000009_exact_number_hashes::Migration),
+            Box::new(m20261202_000012_idempotency_keys::Migration),
+            Box::new(m20261202_000013_api_key_limits::Migration),
         ]
     }
 }

@@ -18,7 +18,7 @@ use crate::domain::pagination::{Page, PageLimits, PageRequest, paginate};
 use crate::domain::properties::{
     get_source_property, get_target_property, source_properties_by_ids,
 };
-use crate::domain::scope::TenantScope;
+use crate::domain::scope::{Permission, TenantScope};
 use crate::domain::snapshots::{SnapshotReason, data_at_last_sync_of, snapshot_target_property};
 use crate::domain::sql::{self, LockKind};
 use crate::domain::tenant_write::TenantWrite;
@@ -110,7 +110,7 @@ pub async fn resolve_conflict(
     data: Option<Value>,
     actor: Actor,
 ) -> Result<target_property::Model, Error> {
-    scope.require_write()?;
+    scope.require(Permission::Edit)?;
     let data = match (resolution, data) {
         (Resolution::UseData, Some(mut data)) if data.is_object() => {
             numbers::store_exactly(&mut data)

@@ -11,7 +11,7 @@ use crate::domain::diff;
 use crate::domain::hashing::content_hash;
 use crate::domain::numbers;
 use crate::domain::properties::{get_source_property, get_target_property};
-use crate::domain::scope::TenantScope;
+use crate::domain::scope::{Permission, TenantScope};
 use crate::domain::snapshots::{SnapshotReason, snapshot_target_property};
 use crate::domain::sql::{self, LockKind};
 use crate::domain::tenant_write::TenantWrite;
@@ -27,7 +27,7 @@ pub async fn update_target_property(
     id: TargetPropertyId,
     patch: Value,
 ) -> Result<target_property::Model, Error> {
-    scope.require_write()?;
+    scope.require(Permission::Edit)?;
     if !patch.is_object() {
         return Err(Error::invalid(
             "input.patch",

@@ -24,7 +24,7 @@ use tracing::{Span, instrument};
 
 use crate::domain::audit::Actor;
 use crate::domain::listing::{Listing, SeenIds, check_items};
-use crate::domain::scope::TenantScope;
+use crate::domain::scope::{Permission, TenantScope};
 use crate::domain::sources::get_source;
 use crate::domain::sql::{self, CHUNK_IDS, CHUNK_ROWS, LockKind};
 use crate::domain::tenant_write::TenantWrite;
@@ -158,7 +158,7 @@ impl ImportSession {
         source_id: SourceId,
         options: ImportOptions,
     ) -> Result<Self, Error> {
-        scope.require_write()?;
+        scope.require(Permission::Import)?;
         let started_at = Utc::now();
         let clock = Instant::now();
         let source = get_source(db, scope, source_id).await?;
@@ -179,7 +179,7 @@ impl ImportSession {
         sql::refresh_statistics(&txn, "source_properties").await?;
         Ok(Self {
             txn,
-            scope: *scope,
+            scope: scope.clone(),
             source,
             id_field,
             options,

@@ -12,7 +12,7 @@ use tracing::instrument;
 
 use crate::domain::children::{ChildArgs, ChildPage, ChildQuery, pages_under_parents};
 use crate::domain::pagination::{Page, PageLimits, PageRequest, paginate};
-use crate::domain::scope::{TenantOwned, TenantScope};
+use crate::domain::scope::{Permission, TenantOwned, TenantScope};
 use crate::domain::tenant_write::TenantWrite;
 use crate::entity::{source_property, source_snapshot, target_property, target_snapshot};
 use crate::error::Error;
@@ -134,7 +134,10 @@ pub async fn cleanup_snapshots(
     older_than_days: i64,
     dry_run: bool,
 ) -> Result<CleanupReport, Error> {
-    scope.require_write()?;
+    scope.require_unlimited(
+        Permission::Admin,
+        "cleaning up every snapshot of the tenant",
+    )?;
     if !(0..=36_500).contains(&older_than_days) {
         return Err(Error::invalid(
             "input.olderThanDays",

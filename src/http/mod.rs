@@ -566,7 +566,7 @@ async fn graphql(
     if let TenantAuth::Granted(authenticated) = &auth.tenant {
         request = request.data(Loaders::new(
             &state.inner.db,
-            authenticated.scope,
+            authenticated.scope.clone(),
             state.inner.page_limits,
         ));
     }
