@@ -9,6 +9,7 @@ pub mod conflicts;
 pub mod diff;
 pub mod edits;
 pub mod hashing;
+pub mod idempotency;
 pub mod import;
 pub mod json_path;
 pub mod list_filter;

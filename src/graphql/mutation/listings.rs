@@ -7,9 +7,12 @@ use serde_json::Value;
 
 use crate::domain::conflicts::{self, Resolution};
 use crate::domain::edits;
+use crate::domain::idempotency::once;
+use crate::domain::scope::Permission;
 use crate::domain::snapshots;
 use crate::error::ApiResult;
 use crate::graphql::context;
+use crate::graphql::idempotency::keyed;
 use crate::graphql::types::TargetProperty;
 use crate::ids::TargetPropertyId;
 
@@ -23,6 +26,12 @@ pub struct UpdateTargetPropertyInput {
     /// changed or removed: a patch that tries is `BAD_USER_INPUT` naming it
     /// (`input.patch.id`); setting it to the value it has is allowed.
     pub patch: Json<Value>,
+    /// Send the same key again to retry safely: a repeat with the same input returns the
+    /// first answer without doing the work again; the same key with another input is
+    /// `IDEMPOTENCY_KEY_REUSED`. 1 to 255 visible ASCII characters, e.g. a UUID
+    /// `"9b2f6c1e-5d7a-4e0b-8f3a-2c1d4e5f6a7b"`; kept 24 hours (`SYNC_IDEMPOTENCY_KEY_HOURS`),
+    /// per tenant and mutation. The `Idempotency-Key` HTTP header does the same.
+    pub idempotency_key: Option<String>,
 }
 
 /// The edited listing.
@@ -43,6 +52,12 @@ pub struct ResolveConflictInput {
     /// source's `config.id_field`) at its value; another value, or none, is `BAD_USER_INPUT`
     /// naming it (`input.data.id`).
     pub data: Option<Json<Value>>,
+    /// Send the same key again to retry safely: a repeat with the same input returns the
+    /// first answer without doing the work again; the same key with another input is
+    /// `IDEMPOTENCY_KEY_REUSED`. 1 to 255 visible ASCII characters, e.g. a UUID
+    /// `"9b2f6c1e-5d7a-4e0b-8f3a-2c1d4e5f6a7b"`; kept 24 hours (`SYNC_IDEMPOTENCY_KEY_HOURS`),
+    /// per tenant and mutation. The `Idempotency-Key` HTTP header does the same.
+    pub idempotency_key: Option<String>,
 }
 
 /// The resolved listing.
@@ -89,10 +104,12 @@ impl ListingMutation {
         input: UpdateTargetPropertyInput,
     ) -> async_graphql::Result<UpdateTargetPropertyPayload> {
         let scope = context::scope(ctx)?;
+        let key = input.idempotency_key.as_deref();
+        let keyed = keyed(ctx, "updateTargetProperty", Permission::Edit, &input, key)?;
         let id = TargetPropertyId::from_global(&input.id, "input.id").api()?;
-        let model = edits::update_target_property(context::db(ctx), &scope, id, input.patch.0)
-            .await
-            .api()?;
+        let db = context::db(ctx);
+        let edit = edits::update_target_property(db, &scope, id, input.patch.0);
+        let model = once(db, &scope, keyed, edit).await.api()?;
         Ok(UpdateTargetPropertyPayload {
             target_property: model.into(),
         })
@@ -109,17 +126,19 @@ impl ListingMutation {
         input: ResolveConflictInput,
     ) -> async_graphql::Result<ResolveConflictPayload> {
         let scope = context::scope(ctx)?;
+        let key = input.idempotency_key.as_deref();
+        let keyed = keyed(ctx, "resolveConflict", Permission::Edit, &input, key)?;
         let id = TargetPropertyId::from_global(&input.id, "input.id").api()?;
-        let model = conflicts::resolve_conflict(
-            context::db(ctx),
+        let db = context::db(ctx);
+        let resolve = conflicts::resolve_conflict(
+            db,
             &scope,
             id,
             input.resolution,
             input.data.map(|d| d.0),
             context::actor(ctx),
-        )
-        .await
-        .api()?;
+        );
+        let model = once(db, &scope, keyed, resolve).await.api()?;
         Ok(ResolveConflictPayload {
             target_property: model.into(),
         })
