@@ -14,6 +14,7 @@ mod conformance;
 mod engine;
 mod errors;
 mod http;
+mod idempotency;
 mod isolation;
 mod limits;
 mod malformed;
