@@ -147,7 +147,8 @@ pub async fn resolve_conflict(
     }
     let source = match current.source_property_id {
         Some(source_id) => {
-            Some(get_source_property(&txn, scope, SourcePropertyId(source_id)).await?)
+            let whole = scope.whole_tenant();
+            Some(get_source_property(&txn, &whole, SourcePropertyId(source_id)).await?)
         }
         None => None,
     };

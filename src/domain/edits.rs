@@ -97,6 +97,7 @@ pub(crate) async fn id_field_of<C: ConnectionTrait>(
     let Some(source_property) = listing.source_property_id else {
         return Ok("id".to_owned());
     };
+    let scope = &scope.whole_tenant();
     let source_property =
         get_source_property(conn, scope, SourcePropertyId(source_property)).await?;
     let source = scope

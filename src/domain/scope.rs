@@ -172,6 +172,17 @@ impl TenantScope {
         }
     }
 
+    /// The same tenant and permissions without object limits: for reading the source side of
+    /// a target listing the scope sees (its id field, the source version a resolution takes),
+    /// which belongs to the listing whichever sources the key may see. Never for answers.
+    pub(crate) fn whole_tenant(&self) -> Self {
+        Self {
+            sources: None,
+            targets: None,
+            ..self.clone()
+        }
+    }
+
     /// What the scope may change.
     pub fn permissions(&self) -> Permissions {
         self.permissions

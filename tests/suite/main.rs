@@ -26,3 +26,4 @@ mod outage;
 mod pagination;
 mod reads;
 mod schema;
+mod scopes;
