@@ -2,6 +2,14 @@
 //! ([`crate::domain::api_keys::authenticate`]) or a tenant named on the CLI
 //! ([`crate::domain::tenants::scope_for_cli`]); every domain function takes one, and every
 //! read goes through [`TenantScope::select`], so no query can forget the tenant filter.
+//!
+//! A scope also carries what its key may change ([`Permission`], checked by every domain
+//! write with [`TenantScope::require`] before it reads anything) and the sources and targets
+//! the key is limited to, which [`TenantScope::select`] applies to every entity through
+//! [`TenantOwned::limited_by`]: rows out of the limits are left out of every read, so they
+//! behave like another tenant's (`NOT_FOUND`). A new write names its permission in one line,
+//! `scope.require(Permission::Edit)?`; a new entity declares its limit where it is registered
+//! (`crate::entity`'s `tenant_owned!`).
 
 use std::sync::Arc;
 
