@@ -200,6 +200,12 @@ pub struct ServerConfig {
     #[arg(long, env = "SYNC_RESPONSE_CACHE_MB", default_value_t = 64)]
     pub response_cache_mb: usize,
 
+    /// Hours an idempotency key is kept (at least 24): a mutation repeated with its key
+    /// within them returns its first answer; expired keys are deleted by the tenant's next
+    /// keyed mutation.
+    #[arg(long, env = "SYNC_IDEMPOTENCY_KEY_HOURS", default_value_t = 24, value_parser = clap::value_parser!(u32).range(24..))]
+    pub idempotency_key_hours: u32,
+
     /// Serve Prometheus metrics at `GET /metrics`.
     #[arg(long, env = "SYNC_METRICS", default_value_t = false, action = clap::ArgAction::Set)]
     pub metrics: bool,
@@ -218,7 +224,7 @@ impl ServerConfig {
             max_complexity: self.max_complexity,
             introspection: self.introspection,
             max_list_items: self.max_list_items,
-
+            idempotency_key_hours: self.idempotency_key_hours,
             width: crate::graphql::width::WidthLimits {
                 max_fields: self.max_fields,
                 max_aliases: self.max_aliases,

@@ -69,6 +69,7 @@ async fn seed_with(db: &DatabaseConnection, key_file: Option<&Path>) -> Result<D
                 NewApiKey {
                     name: "serve --demo".into(),
                     scopes: vec![ApiKeyScope::Read, ApiKeyScope::Write],
+                    ..NewApiKey::default()
                 },
             )
             .await?

@@ -39,6 +39,9 @@ pub mod code {
     pub const TIMEOUT: &str = "TIMEOUT";
     /// An automatic persisted query's hash is unknown: send the query with it once.
     pub const PERSISTED_QUERY_NOT_FOUND: &str = "PERSISTED_QUERY_NOT_FOUND";
+    /// An idempotency key sent again with a different input (a `CONFLICT`): use a new key
+    /// for a new request.
+    pub const IDEMPOTENCY_KEY_REUSED: &str = "IDEMPOTENCY_KEY_REUSED";
     /// A POST body sent without `Content-Type: application/json` (HTTP 415).
     pub const UNSUPPORTED_MEDIA_TYPE: &str = "UNSUPPORTED_MEDIA_TYPE";
     /// The `Accept` header allows no media type the server answers in (HTTP 406).
@@ -125,6 +128,9 @@ pub enum Error {
     /// The operation clashes with existing data.
     #[error("{0}")]
     Conflict(String),
+    /// An idempotency key already used with another input (a kind of conflict).
+    #[error("{0}")]
+    IdempotencyKeyReused(String),
     /// No valid credentials.
     #[error("{0}")]
     Unauthenticated(String),
@@ -189,6 +195,7 @@ impl Error {
             Self::NotFound { .. } => code::NOT_FOUND,
             Self::InvalidInput { .. } => code::BAD_USER_INPUT,
             Self::Conflict(_) => code::CONFLICT,
+            Self::IdempotencyKeyReused(_) => code::IDEMPOTENCY_KEY_REUSED,
             Self::Unauthenticated(_) => code::UNAUTHENTICATED,
             Self::Forbidden(_) => code::FORBIDDEN,
             Self::Unavailable(_) => code::SERVICE_UNAVAILABLE,
@@ -205,7 +212,7 @@ impl Error {
             Self::Unavailable(_) => 7,
             Self::InvalidInput { .. } => 3,
             Self::NotFound { .. } => 4,
-            Self::Conflict(_) | Self::StaleVersion { .. } => 5,
+            Self::Conflict(_) | Self::StaleVersion { .. } | Self::IdempotencyKeyReused(_) => 5,
             Self::MassRemoval(_) => 8,
             Self::Unauthenticated(_) | Self::Forbidden(_) => 6,
         }

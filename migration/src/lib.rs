@@ -16,6 +16,8 @@ mod m20261202_000008_conflict_counts_and_resolutions;
 mod m20261202_000009_exact_number_hashes;
 mod m20261202_000010_versions_pins_cleanup_runs;
 mod m20261202_000011_field_level_merge;
+mod m20261202_000012_idempotency_keys;
+mod m20261202_000013_api_key_limits;
 mod tables;
 
 /// The application's content hash (one source file, compiled into both crates), for the
@@ -41,6 +43,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000009_exact_number_hashes::Migration),
             Box::new(m20261202_000010_versions_pins_cleanup_runs::Migration),
             Box::new(m20261202_000011_field_level_merge::Migration),
+            Box::new(m20261202_000012_idempotency_keys::Migration),
+            Box::new(m20261202_000013_api_key_limits::Migration),
         ]
     }
 }

@@ -10,7 +10,6 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use crate::db::OpenError;
-use crate::domain::api_keys::ApiKeyScope;
 use crate::domain::import::ImportMode;
 use crate::domain::sources::SourceKind;
 use crate::domain::targets::{ConflictPolicy, TargetKind};
@@ -119,12 +118,30 @@ pub fn tenant_json(model: &tenant::Model) -> Value {
 
 /// An `ApiKey` with the fields GraphQL names so (never the key itself).
 pub fn api_key_json(model: &api_key::Model) -> Value {
-    let scopes: Vec<Value> = ApiKeyScope::of(model).iter().map(enum_name).collect();
+    // As stored, upper-cased as GraphQL names them: printing needs no judgement of them.
+    let scopes: Vec<Value> = model
+        .scopes
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| Value::String(s.as_str().unwrap_or_default().to_uppercase()))
+        .collect();
+    let ids = |column: &Option<Value>, global: fn(i64) -> String| {
+        column.as_ref().and_then(Value::as_array).map(|ids| {
+            ids.iter()
+                .filter_map(Value::as_i64)
+                .map(global)
+                .collect::<Vec<_>>()
+        })
+    };
     json!({
         "id": ApiKeyId(model.id).to_global(),
         "name": model.name,
         "prefix": model.prefix,
         "scopes": scopes,
+        "sourceIds": ids(&model.source_ids, |id| SourceId(id).to_global()),
+        "targetIds": ids(&model.target_ids, |id| TargetId(id).to_global()),
+        "expiresAt": model.expires_at.map(time),
         "createdAt": time(model.created_at),
     })
 }

@@ -3,6 +3,7 @@
 use secrecy::ExposeSecret as _;
 use std::path::PathBuf;
 
+use chrono::{DateTime, Utc};
 use clap::Args;
 use sea_orm::DatabaseConnection;
 use serde_json::json;
@@ -14,10 +15,11 @@ use crate::domain::api_keys::{self, ApiKeyScope, NewApiKey};
 use crate::domain::import::ImportMode;
 use crate::domain::scope::TenantScope;
 use crate::domain::sources::{self, NewSource, SourceKind};
+use crate::domain::targets;
 use crate::domain::tenants::{self, NewTenant};
 use crate::entity::source;
 use crate::error::Error;
-use crate::ids::{ApiKeyId, SourceId, TenantId};
+use crate::ids::{ApiKeyId, SourceId, TargetId, TenantId};
 
 /// Arguments of `init`.
 #[derive(Args, Debug)]
@@ -52,12 +54,49 @@ pub struct CreateApiKeyArgs {
     /// What the key is for.
     #[arg(long, default_value = "cli")]
     name: String,
-    /// Make a read-only key (queries only).
-    #[arg(long)]
+    /// Make a read-only key (queries only); the same as `--scope read`.
+    #[arg(long, conflicts_with = "scope")]
     read_only: bool,
+    /// A scope the key gets (repeat for several): read, import, sync, edit, admin, or write
+    /// (all changes). Default: read and write. `read` is always granted.
+    #[arg(long = "scope", value_enum, value_name = "SCOPE")]
+    scope: Vec<CliScope>,
+    /// Limit the key to this source (its name, global id or numeric id; repeat for several).
+    #[arg(long = "source", value_name = "SOURCE")]
+    source: Vec<String>,
+    /// Limit the key to this target (its name, global id or numeric id; repeat for several).
+    #[arg(long = "target", value_name = "TARGET")]
+    target: Vec<String>,
+    /// When the key stops authenticating, RFC 3339 (e.g. `2027-01-31T00:00:00Z`).
+    #[arg(long, value_name = "TIME")]
+    expires_at: Option<DateTime<Utc>>,
     /// Print one JSON object, as GraphQL's `createApiKey` answers: `apiKey`, `key`.
     #[arg(long)]
     pub(super) json: bool,
+}
+
+/// A scope as `--scope` spells it.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum CliScope {
+    Read,
+    Import,
+    Sync,
+    Edit,
+    Admin,
+    Write,
+}
+
+impl From<CliScope> for ApiKeyScope {
+    fn from(scope: CliScope) -> Self {
+        match scope {
+            CliScope::Read => Self::Read,
+            CliScope::Import => Self::Import,
+            CliScope::Sync => Self::Sync,
+            CliScope::Edit => Self::Edit,
+            CliScope::Admin => Self::Admin,
+            CliScope::Write => Self::Write,
+        }
+    }
 }
 
 /// Creates or migrates the database; with `--import`, then imports a folder of files.
@@ -218,15 +257,32 @@ pub async fn create_api_key(config: &Config, args: CreateApiKeyArgs) -> anyhow::
     let scope = tenants::scope_for_cli(&db, &args.tenant).await?;
     let scopes = if args.read_only {
         vec![ApiKeyScope::Read]
-    } else {
+    } else if args.scope.is_empty() {
         vec![ApiKeyScope::Read, ApiKeyScope::Write]
+    } else {
+        args.scope.into_iter().map(ApiKeyScope::from).collect()
     };
+    let mut source_ids = Vec::new();
+    for reference in &args.source {
+        source_ids.push(SourceId(
+            sources::find_for_cli(&db, &scope, reference).await?.id,
+        ));
+    }
+    let mut target_ids = Vec::new();
+    for reference in &args.target {
+        target_ids.push(TargetId(
+            targets::find_for_cli(&db, &scope, reference).await?.id,
+        ));
+    }
     let created = api_keys::create_api_key(
         &db,
         &scope,
         NewApiKey {
             name: args.name,
             scopes,
+            source_ids,
+            target_ids,
+            expires_at: args.expires_at,
         },
     )
     .await?;

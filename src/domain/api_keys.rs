@@ -2,7 +2,7 @@
 //! with a short visible prefix; resolving a key into a [`TenantScope`] is the HTTP door's
 //! authentication.
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
@@ -12,12 +12,12 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::domain::pagination::{Page, PageLimits, PageRequest, paginate};
-use crate::domain::scope::{Access, TenantScope};
+use crate::domain::scope::{ObjectLimit, Permission, Permissions, TenantScope};
 use crate::domain::tenant_write::TenantWrite;
 use crate::domain::validate;
-use crate::entity::api_key;
+use crate::entity::{api_key, source, target};
 use crate::error::Error;
-use crate::ids::{ApiKeyId, TenantId};
+use crate::ids::{ApiKeyId, SourceId, TargetId, TenantId};
 
 /// Every key starts with this, so a leaked one is easy to recognise.
 const KEY_PREFIX: &str = "smk_";
@@ -26,53 +26,145 @@ const VISIBLE_PREFIX_LEN: usize = 12;
 /// `last_used_at` is refreshed at most this often, to keep reads free of writes.
 const LAST_USED_RESOLUTION_SECS: i64 = 60;
 
-/// What a key allows.
+/// What a key allows. Every key may read (within its object limits); the other scopes each
+/// allow one kind of change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, async_graphql::Enum)]
 pub enum ApiKeyScope {
-    /// Queries.
+    /// Queries, within the key's sources and targets. Always granted.
     Read,
-    /// Mutations.
+    /// `importProperties` into the key's sources.
+    Import,
+    /// `syncSource` between the key's sources and targets.
+    Sync,
+    /// Hand edits of target listings, resolving conflicts, restoring and pinning snapshots.
+    Edit,
+    /// Creating, changing and deleting sources and targets, managing API keys, cleaning up
+    /// snapshots.
+    Admin,
+    /// Every change: `IMPORT`, `SYNC`, `EDIT` and `ADMIN` (what keys made before the finer
+    /// scopes existed hold).
     Write,
 }
 
 impl ApiKeyScope {
+    /// The value stored in `api_keys.scopes`.
     fn as_str(self) -> &'static str {
         match self {
             Self::Read => "read",
+            Self::Import => "import",
+            Self::Sync => "sync",
+            Self::Edit => "edit",
+            Self::Admin => "admin",
             Self::Write => "write",
         }
     }
 
     fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "read" => Some(Self::Read),
-            "write" => Some(Self::Write),
-            _ => None,
+        [
+            Self::Read,
+            Self::Import,
+            Self::Sync,
+            Self::Edit,
+            Self::Admin,
+            Self::Write,
+        ]
+        .into_iter()
+        .find(|scope| scope.as_str() == raw)
+    }
+
+    /// The permissions the scope grants.
+    pub fn permissions(self) -> Permissions {
+        match self {
+            Self::Read => Permissions::default(),
+            Self::Import => Permissions::from_iter([Permission::Import]),
+            Self::Sync => Permissions::from_iter([Permission::Sync]),
+            Self::Edit => Permissions::from_iter([Permission::Edit]),
+            Self::Admin => Permissions::from_iter([Permission::Admin]),
+            Self::Write => Permissions::all(),
         }
     }
 
-    /// The scopes stored in a key's row.
-    pub fn of(model: &api_key::Model) -> Vec<Self> {
-        model
+    /// The scopes stored in a key's row; a value this version does not know is an error,
+    /// never a guess.
+    pub fn of(model: &api_key::Model) -> Result<Vec<Self>, Error> {
+        let broken = |what: String| {
+            Error::Internal(sea_orm::DbErr::Custom(format!(
+                "API key `{}` has {what} in api_keys.scopes",
+                model.prefix
+            )))
+        };
+        let items = model
             .scopes
             .as_array()
-            .map(|items| {
-                items
-                    .iter()
-                    .filter_map(|s| s.as_str().and_then(Self::parse))
-                    .collect()
+            .ok_or_else(|| broken(format!("`{}`, not an array", model.scopes)))?;
+        items
+            .iter()
+            .map(|item| {
+                item.as_str()
+                    .and_then(Self::parse)
+                    .ok_or_else(|| broken(format!("the unknown scope {item}")))
             })
-            .unwrap_or_default()
+            .collect()
     }
 }
 
+/// The ids stored in a limit column (`None`: all).
+fn stored_ids(model: &api_key::Model, column: &Option<Value>) -> Result<ObjectLimit, Error> {
+    let Some(column) = column else {
+        return Ok(None);
+    };
+    let ids = column.as_array().and_then(|items| {
+        items
+            .iter()
+            .map(Value::as_i64)
+            .collect::<Option<Vec<i64>>>()
+    });
+    match ids {
+        Some(ids) => Ok(Some(ids.into())),
+        None => Err(Error::Internal(sea_orm::DbErr::Custom(format!(
+            "API key `{}` has `{column}` as an object limit, not an array of ids",
+            model.prefix
+        )))),
+    }
+}
+
+/// The sources and targets a key is limited to, as stored.
+pub fn limits_of(model: &api_key::Model) -> Result<(ObjectLimit, ObjectLimit), Error> {
+    Ok((
+        stored_ids(model, &model.source_ids)?,
+        stored_ids(model, &model.target_ids)?,
+    ))
+}
+
+/// The scope a key's row grants.
+fn scope_of(model: &api_key::Model) -> Result<TenantScope, Error> {
+    let permissions = ApiKeyScope::of(model)?
+        .into_iter()
+        .map(ApiKeyScope::permissions)
+        .collect();
+    let (sources, targets) = limits_of(model)?;
+    Ok(TenantScope::limited(
+        TenantId(model.tenant_id),
+        permissions,
+        sources,
+        targets,
+        model.expires_at,
+    ))
+}
+
 /// What a new key needs.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct NewApiKey {
     /// What the key is for.
     pub name: String,
     /// What it allows; `READ` is always included.
     pub scopes: Vec<ApiKeyScope>,
+    /// The only sources it may see and change; empty for all.
+    pub source_ids: Vec<SourceId>,
+    /// The only targets it may see and change; empty for all.
+    pub target_ids: Vec<TargetId>,
+    /// When it stops authenticating; `None` for never.
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// A key just created: its row and the plain key, which is never shown again.
@@ -85,7 +177,7 @@ pub struct CreatedApiKey {
 }
 
 /// The tenant scope and key behind an authenticated request.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Authenticated {
     /// The key's tenant and access.
     pub scope: TenantScope,
@@ -114,7 +206,8 @@ fn generate_key() -> Result<String, Error> {
     Ok(format!("{KEY_PREFIX}{}", hex::encode(bytes)))
 }
 
-/// Inserts a key for the scope's tenant on `conn` (a transaction or the pool).
+/// Inserts a key for the scope's tenant on `conn` (a transaction or the pool). Its limits
+/// must already be checked ([`create_api_key`] does).
 pub(crate) async fn insert_api_key<C: ConnectionTrait>(
     conn: &C,
     scope: &TenantScope,
@@ -122,9 +215,12 @@ pub(crate) async fn insert_api_key<C: ConnectionTrait>(
 ) -> Result<CreatedApiKey, Error> {
     let name = validate::name("input.name", &new.name)?;
     let mut scopes = vec![ApiKeyScope::Read];
-    if new.scopes.contains(&ApiKeyScope::Write) {
-        scopes.push(ApiKeyScope::Write);
+    for scope in new.scopes {
+        if !scopes.contains(&scope) {
+            scopes.push(scope);
+        }
     }
+    let ids = |ids: Vec<i64>| (!ids.is_empty()).then(|| Value::from(ids));
     let key = generate_key()?;
     let model = api_key::ActiveModel {
         tenant_id: Set(scope.tenant_id().0),
@@ -137,6 +233,9 @@ pub(crate) async fn insert_api_key<C: ConnectionTrait>(
         created_at: Set(Utc::now()),
         last_used_at: Set(None),
         revoked_at: Set(None),
+        source_ids: Set(ids(new.source_ids.iter().map(|id| id.0).collect())),
+        target_ids: Set(ids(new.target_ids.iter().map(|id| id.0).collect())),
+        expires_at: Set(new.expires_at),
         ..Default::default()
     }
     .insert(conn)
@@ -144,13 +243,74 @@ pub(crate) async fn insert_api_key<C: ConnectionTrait>(
     Ok(CreatedApiKey { model, key })
 }
 
-/// Creates an API key for the scope's tenant.
+/// Checks a new key's limits: its sources and targets exist and the creator sees them
+/// (`NOT_FOUND` naming the entry otherwise), its expiry lies ahead, and it allows nothing the
+/// creator's scope does not (`FORBIDDEN`).
+async fn check_new_key(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
+    new: &NewApiKey,
+) -> Result<(), Error> {
+    let sources: Vec<i64> = new.source_ids.iter().map(|id| id.0).collect();
+    let found = scope.get_many::<source::Entity, _>(db, &sources).await?;
+    if let Some((i, id)) = new
+        .source_ids
+        .iter()
+        .enumerate()
+        .find(|(_, id)| !found.iter().any(|m| m.id == id.0))
+    {
+        return Err(Error::not_found(
+            "Source",
+            format!("{} (input.sourceIds[{i}])", id.to_global()),
+        ));
+    }
+    let targets: Vec<i64> = new.target_ids.iter().map(|id| id.0).collect();
+    let found = scope.get_many::<target::Entity, _>(db, &targets).await?;
+    if let Some((i, id)) = new
+        .target_ids
+        .iter()
+        .enumerate()
+        .find(|(_, id)| !found.iter().any(|m| m.id == id.0))
+    {
+        return Err(Error::not_found(
+            "Target",
+            format!("{} (input.targetIds[{i}])", id.to_global()),
+        ));
+    }
+    if let Some(at) = new.expires_at
+        && at <= Utc::now()
+    {
+        return Err(Error::invalid(
+            "input.expiresAt",
+            format!("{} is not in the future", at.to_rfc3339()),
+        ));
+    }
+    let permissions: Permissions = new.scopes.iter().map(|s| s.permissions()).collect();
+    let limit = |ids: Vec<i64>| (!ids.is_empty()).then(|| ids.into());
+    if !scope.covers(
+        permissions,
+        &limit(sources),
+        &limit(targets),
+        new.expires_at,
+    ) {
+        return Err(Error::Forbidden(
+            "a key cannot make a key with more rights than its own: more scopes, more sources \
+             or targets, or a later expiry"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Creates an API key for the scope's tenant (needs `ADMIN`, and gives no more than the
+/// creator has).
 pub async fn create_api_key(
     db: &DatabaseConnection,
     scope: &TenantScope,
     new: NewApiKey,
 ) -> Result<CreatedApiKey, Error> {
-    scope.require_write()?;
+    scope.require(Permission::Admin)?;
+    check_new_key(db, scope, &new).await?;
     let txn = TenantWrite::begin(db, scope.tenant_id()).await?;
     let created = insert_api_key(&txn, scope, new).await?;
     txn.commit().await?;
@@ -163,8 +323,20 @@ pub async fn revoke_api_key(
     scope: &TenantScope,
     id: ApiKeyId,
 ) -> Result<api_key::Model, Error> {
-    scope.require_write()?;
+    scope.require(Permission::Admin)?;
     let model = get_api_key(db, scope, id).await?;
+    let theirs = scope_of(&model)?;
+    if !scope.covers(
+        theirs.permissions(),
+        theirs.source_limit(),
+        theirs.target_limit(),
+        model.expires_at,
+    ) {
+        return Err(Error::Forbidden(format!(
+            "API key `{}` has rights this key lacks; revoke it with a key that has them all",
+            model.prefix
+        )));
+    }
     if model.revoked_at.is_some() {
         return Ok(model);
     }
@@ -196,7 +368,8 @@ pub async fn list_api_keys(
     paginate(db, select, api_key::Column::Id, request, limits).await
 }
 
-/// Resolves a presented key into its tenant scope; unknown and revoked keys are refused.
+/// Resolves a presented key into its tenant scope; unknown, revoked and expired keys are
+/// refused.
 pub async fn authenticate(db: &DatabaseConnection, key: &str) -> Result<Authenticated, Error> {
     // The tenant's data version comes with the key, in the same statement.
     let select = api_key::Entity::find()
@@ -220,12 +393,15 @@ pub async fn authenticate(db: &DatabaseConnection, key: &str) -> Result<Authenti
             model.prefix
         )));
     }
-    let access = if ApiKeyScope::of(&model).contains(&ApiKeyScope::Write) {
-        Access::ReadWrite
-    } else {
-        Access::ReadOnly
-    };
     let now = Utc::now();
+    if let Some(expired) = model.expires_at.filter(|at| *at <= now) {
+        return Err(Error::Unauthenticated(format!(
+            "API key `{}` expired at {}",
+            model.prefix,
+            expired.to_rfc3339()
+        )));
+    }
+    let scope = scope_of(&model)?;
     if model
         .last_used_at
         .is_none_or(|t| now - t > Duration::seconds(LAST_USED_RESOLUTION_SECS))
@@ -252,7 +428,7 @@ pub async fn authenticate(db: &DatabaseConnection, key: &str) -> Result<Authenti
         }
     }
     Ok(Authenticated {
-        scope: TenantScope::new(TenantId(model.tenant_id), access),
+        scope,
         key_id: ApiKeyId(model.id),
         data_version,
     })

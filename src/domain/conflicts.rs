@@ -21,7 +21,7 @@ use crate::domain::merge::{self, Choice, FieldDiff};
 use crate::domain::numbers;
 use crate::domain::pagination::{Page, PageLimits, PageRequest, paginate};
 use crate::domain::properties::{get_source_property, source_properties_by_ids};
-use crate::domain::scope::TenantScope;
+use crate::domain::scope::{Permission, TenantScope};
 use crate::domain::snapshots::{SnapshotReason, data_at_last_sync_of, snapshot_target_property};
 use crate::domain::tenant_write::TenantWrite;
 use crate::entity::{source_property, target_property};
@@ -133,7 +133,7 @@ pub async fn resolve_conflict(
     actor: Actor,
     expected_version: Option<i64>,
 ) -> Result<target_property::Model, Error> {
-    scope.require_write()?;
+    scope.require(Permission::Edit)?;
     if resolution != Resolution::Merge && !choices.is_empty() {
         return Err(Error::invalid(
             "input.choices",
@@ -170,7 +170,8 @@ pub async fn resolve_conflict(
     }
     let source = match current.source_property_id {
         Some(source_id) => {
-            Some(get_source_property(&txn, scope, SourcePropertyId(source_id)).await?)
+            let whole = scope.whole_tenant();
+            Some(get_source_property(&txn, &whole, SourcePropertyId(source_id)).await?)
         }
         None => None,
     };

@@ -18,7 +18,7 @@ use crate::domain::hashing::content_hash;
 use crate::domain::merge;
 use crate::domain::numbers;
 use crate::domain::properties::{get_source_property, get_target_property};
-use crate::domain::scope::TenantScope;
+use crate::domain::scope::{Permission, TenantScope};
 use crate::domain::snapshots::{SnapshotReason, snapshot_target_property};
 use crate::domain::sql::{self, LockKind};
 use crate::domain::tenant_write::TenantWrite;
@@ -36,7 +36,7 @@ pub async fn update_target_property(
     patch: Value,
     expected_version: Option<i64>,
 ) -> Result<target_property::Model, Error> {
-    scope.require_write()?;
+    scope.require(Permission::Edit)?;
     if !patch.is_object() {
         return Err(Error::invalid(
             "input.patch",
@@ -187,6 +187,7 @@ pub(crate) async fn id_field_of<C: ConnectionTrait>(
     let Some(source_property) = listing.source_property_id else {
         return Ok("id".to_owned());
     };
+    let scope = &scope.whole_tenant();
     let source_property =
         get_source_property(conn, scope, SourcePropertyId(source_property)).await?;
     let source = scope

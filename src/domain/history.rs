@@ -16,7 +16,7 @@ use crate::domain::edits::{self, change_by_hand, locked_target_property};
 use crate::domain::hashing::content_hash;
 use crate::domain::merge;
 use crate::domain::properties::get_source_property;
-use crate::domain::scope::TenantScope;
+use crate::domain::scope::{Permission, TenantScope};
 use crate::domain::snapshots::SnapshotReason;
 use crate::domain::sql::{self, LockKind};
 use crate::domain::tenant_write::TenantWrite;
@@ -78,7 +78,7 @@ pub async fn restore_snapshot(
     snapshot: SnapshotRef,
     expected_version: Option<i64>,
 ) -> Result<Restore, Error> {
-    scope.require_write()?;
+    scope.require(Permission::Edit)?;
     match snapshot {
         SnapshotRef::Target(id) => restore_target(db, scope, id, expected_version).await,
         SnapshotRef::Source(id) => {
@@ -196,7 +196,7 @@ pub async fn pin_snapshot(
     snapshot: SnapshotRef,
     pinned: bool,
 ) -> Result<PinnedSnapshot, Error> {
-    scope.require_write()?;
+    scope.require(Permission::Edit)?;
     let txn = TenantWrite::begin(db, scope.tenant_id()).await?;
     let tenant = scope.tenant_id().0;
     let result = match snapshot {

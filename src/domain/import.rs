@@ -29,7 +29,7 @@ use tracing::{Span, instrument};
 use crate::domain::audit::{self, Actor};
 use crate::domain::listing::{Listing, SeenIds, check_items};
 use crate::domain::removal_guard;
-use crate::domain::scope::TenantScope;
+use crate::domain::scope::{Permission, TenantScope};
 use crate::domain::sources::get_source;
 use crate::domain::sql::{self, CHUNK_IDS, CHUNK_ROWS, LockKind};
 use crate::domain::tenant_write::TenantWrite;
@@ -170,7 +170,7 @@ impl ImportSession {
         source_id: SourceId,
         options: ImportOptions,
     ) -> Result<Self, Error> {
-        scope.require_write()?;
+        scope.require(Permission::Import)?;
         let started_at = Utc::now();
         let clock = Instant::now();
         let source = get_source(db, scope, source_id).await?;
@@ -202,7 +202,7 @@ impl ImportSession {
         Ok(Self {
             db: db.clone(),
             txn,
-            scope: *scope,
+            scope: scope.clone(),
             source,
             id_field,
             options,

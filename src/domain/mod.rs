@@ -10,6 +10,7 @@ pub mod diff;
 pub mod edits;
 pub mod hashing;
 pub mod history;
+pub mod idempotency;
 pub mod import;
 pub mod json_path;
 pub mod list_filter;

@@ -14,7 +14,7 @@ use tracing::instrument;
 use crate::domain::audit::{self, Actor};
 use crate::domain::children::{ChildArgs, ChildPage, ChildQuery, pages_under_parents};
 use crate::domain::pagination::{Page, PageLimits, PageRequest, paginate};
-use crate::domain::scope::{TenantOwned, TenantScope};
+use crate::domain::scope::{Permission, TenantOwned, TenantScope};
 use crate::domain::tenant_write::TenantWrite;
 use crate::entity::{
     cleanup_run, source_property, source_snapshot, target_property, target_snapshot,
@@ -144,7 +144,10 @@ pub async fn cleanup_snapshots(
     dry_run: bool,
     actor: Actor,
 ) -> Result<CleanupReport, Error> {
-    scope.require_write()?;
+    scope.require_unlimited(
+        Permission::Admin,
+        "cleaning up every snapshot of the tenant",
+    )?;
     let Ok(days) = i32::try_from(older_than_days) else {
         return Err(days_out_of_range());
     };

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::domain::list_filter::CatalogFilter;
 use crate::domain::pagination::{Page, PageLimits, PageRequest, paginate};
-use crate::domain::scope::TenantScope;
+use crate::domain::scope::{Permission, TenantScope};
 use crate::domain::tenant_write::TenantWrite;
 use crate::domain::{removal_guard, validate};
 use crate::entity::source;
@@ -96,7 +96,7 @@ pub async fn create_source(
     scope: &TenantScope,
     new: NewSource,
 ) -> Result<source::Model, Error> {
-    scope.require_write()?;
+    scope.require_unlimited(Permission::Admin, "creating a source")?;
     let name = validate::name("input.name", &new.name)?;
     let config = validate_config(new.config)?;
     let now = Utc::now();
@@ -125,7 +125,7 @@ pub async fn update_source(
     id: SourceId,
     patch: SourcePatch,
 ) -> Result<source::Model, Error> {
-    scope.require_write()?;
+    scope.require(Permission::Admin)?;
     let model = get_source(db, scope, id).await?;
     let mut active: source::ActiveModel = model.into();
     let mut name = String::new();
@@ -158,7 +158,7 @@ pub async fn delete_source(
     scope: &TenantScope,
     id: SourceId,
 ) -> Result<SourceId, Error> {
-    scope.require_write()?;
+    scope.require(Permission::Admin)?;
     let model = get_source(db, scope, id).await?;
     let txn = TenantWrite::begin(db, scope.tenant_id()).await?;
     model.delete(&txn).await?;

@@ -27,7 +27,7 @@ use tracing::instrument;
 
 use crate::domain::audit::{self, Actor};
 use crate::domain::removal_guard;
-use crate::domain::scope::TenantScope;
+use crate::domain::scope::{Permission, TenantScope};
 use crate::domain::sources::get_source;
 use crate::domain::sql::{self, LockKind};
 use crate::domain::sync_merge::{self, MergePlan};
@@ -101,7 +101,7 @@ pub async fn sync_source_to_target(
     target_id: TargetId,
     options: SyncOptions,
 ) -> Result<sync_log::Model, Error> {
-    scope.require_write()?;
+    scope.require(Permission::Sync)?;
     let started_at = Utc::now();
     let clock = Instant::now();
     let source = get_source(db, scope, source_id).await?;

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::domain::list_filter::CatalogFilter;
 use crate::domain::pagination::{Page, PageLimits, PageRequest, paginate};
-use crate::domain::scope::TenantScope;
+use crate::domain::scope::{Permission, TenantScope};
 use crate::domain::tenant_write::TenantWrite;
 use crate::domain::{removal_guard, validate};
 use crate::entity::target;
@@ -125,7 +125,7 @@ pub async fn create_target(
     scope: &TenantScope,
     new: NewTarget,
 ) -> Result<target::Model, Error> {
-    scope.require_write()?;
+    scope.require_unlimited(Permission::Admin, "creating a target")?;
     let name = validate::name("input.name", &new.name)?;
     let config = validate_config(new.config)?;
     let now = Utc::now();
@@ -155,7 +155,7 @@ pub async fn update_target(
     id: TargetId,
     patch: TargetPatch,
 ) -> Result<target::Model, Error> {
-    scope.require_write()?;
+    scope.require(Permission::Admin)?;
     let model = get_target(db, scope, id).await?;
     let mut active: target::ActiveModel = model.into();
     let mut name = String::new();
@@ -191,7 +191,7 @@ pub async fn delete_target(
     scope: &TenantScope,
     id: TargetId,
 ) -> Result<TargetId, Error> {
-    scope.require_write()?;
+    scope.require(Permission::Admin)?;
     let model = get_target(db, scope, id).await?;
     let txn = TenantWrite::begin(db, scope.tenant_id()).await?;
     model.delete(&txn).await?;

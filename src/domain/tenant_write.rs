@@ -14,6 +14,7 @@ use sea_orm::{
 };
 
 use crate::db;
+use crate::domain::idempotency;
 use crate::entity::tenant;
 use crate::error::Error;
 use crate::ids::TenantId;
@@ -23,19 +24,32 @@ use crate::ids::TenantId;
 pub struct TenantWrite {
     txn: DatabaseTransaction,
     tenant: TenantId,
+    /// It stores an idempotency key ([`idempotency::once`]), which commits it.
+    holds_key: bool,
 }
 
 impl TenantWrite {
-    /// Begins a write (see [`db::begin_write`]) on `tenant`'s data.
+    /// Begins a write (see [`db::begin_write`]) on `tenant`'s data. Inside
+    /// [`idempotency::once`], the first write also stores the request's idempotency key.
     pub async fn begin(db: &DatabaseConnection, tenant: TenantId) -> Result<Self, DbErr> {
-        Ok(Self {
+        let mut write = Self {
             txn: db::begin_write(db).await?,
             tenant,
-        })
+            holds_key: false,
+        };
+        write.holds_key = idempotency::claim_in(&write, tenant).await?;
+        Ok(write)
     }
 
-    /// Marks the tenant's data changed and commits.
-    pub async fn commit(self) -> Result<(), Error> {
+    /// Marks the tenant's data changed and commits. A write that stores an idempotency key is
+    /// handed to [`idempotency::once`] instead, which stores the answer in it and commits.
+    pub async fn commit(mut self) -> Result<(), Error> {
+        if std::mem::take(&mut self.holds_key) {
+            match idempotency::hold(self) {
+                None => return Ok(()),
+                Some(write) => self = write,
+            }
+        }
         let version = Alias::new("data_version");
         self.txn
             .execute(

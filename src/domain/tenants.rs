@@ -5,7 +5,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, Qu
 
 use crate::db;
 use crate::domain::api_keys::{self, ApiKeyScope, CreatedApiKey, NewApiKey};
-use crate::domain::scope::{Access, TenantScope};
+use crate::domain::scope::TenantScope;
 use crate::domain::validate;
 use crate::entity::tenant;
 use crate::error::Error;
@@ -87,13 +87,14 @@ pub async fn create_tenant(
     .insert(&txn)
     .await
     .map_err(|e| Error::on_unique(e, || format!("a tenant with slug `{slug}` already exists")))?;
-    let scope = TenantScope::new(TenantId(tenant.id), Access::ReadWrite);
+    let scope = TenantScope::full(TenantId(tenant.id));
     let api_key = api_keys::insert_api_key(
         &txn,
         &scope,
         NewApiKey {
             name: "default".into(),
             scopes: vec![ApiKeyScope::Read, ApiKeyScope::Write],
+            ..NewApiKey::default()
         },
     )
     .await?;
@@ -157,7 +158,7 @@ pub async fn find_by_name(
 /// A read-write scope for a tenant named on the command line (the operator owns the database).
 pub async fn scope_for_cli(db: &DatabaseConnection, reference: &str) -> Result<TenantScope, Error> {
     let tenant = find_for_cli(db, reference).await?;
-    Ok(TenantScope::new(TenantId(tenant.id), Access::ReadWrite))
+    Ok(TenantScope::full(TenantId(tenant.id)))
 }
 
 #[cfg(test)]

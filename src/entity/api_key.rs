@@ -27,6 +27,14 @@ pub struct Model {
     pub last_used_at: Option<DateTimeUtc>,
     /// Set once revoked; a revoked key never authenticates again.
     pub revoked_at: Option<DateTimeUtc>,
+    /// The sources the key is limited to, a JSON array of ids; NULL for all.
+    #[sea_orm(column_type = "JsonBinary", nullable)]
+    pub source_ids: Option<Json>,
+    /// The targets the key is limited to, a JSON array of ids; NULL for all.
+    #[sea_orm(column_type = "JsonBinary", nullable)]
+    pub target_ids: Option<Json>,
+    /// When the key stops authenticating; NULL for never.
+    pub expires_at: Option<DateTimeUtc>,
 }
 
 /// Relations are followed by explicit scoped queries in the domain, not by joins.

@@ -3,6 +3,7 @@
 
 pub mod api_key;
 pub mod cleanup_run;
+pub mod idempotency_key;
 pub mod import_run;
 pub mod source;
 pub mod source_property;
@@ -14,11 +15,19 @@ pub mod target_snapshot;
 pub mod tenant;
 
 /// Implements [`crate::domain::scope::TenantOwned`] for an entity with a `tenant_id` column.
+/// `by Kind(column, ..)` names how a key's object limits apply to its rows
+/// ([`crate::domain::scope::LimitedBy`]).
 macro_rules! tenant_owned {
-    ($($module:ident => $type_name:literal),+ $(,)?) => {
+    ($($module:ident => $type_name:literal $(by $limit:ident($($col:ident),+))?),+ $(,)?) => {
         $(
             impl crate::domain::scope::TenantOwned for $module::Entity {
                 const TYPE_NAME: &'static str = $type_name;
+
+                $(
+                    fn limited_by() -> crate::domain::scope::LimitedBy<Self::Column> {
+                        crate::domain::scope::LimitedBy::$limit($($module::Column::$col),+)
+                    }
+                )?
 
                 fn tenant_column() -> Self::Column {
                     $module::Column::TenantId
@@ -35,12 +44,13 @@ macro_rules! tenant_owned {
 tenant_owned!(
     api_key => "ApiKey",
     cleanup_run => "CleanupRun",
-    import_run => "ImportRun",
-    source => "Source",
-    source_property => "SourceProperty",
-    source_snapshot => "SourceSnapshot",
-    sync_log => "SyncLog",
-    target => "Target",
-    target_property => "TargetProperty",
-    target_snapshot => "TargetSnapshot",
+    idempotency_key => "IdempotencyKey",
+    import_run => "ImportRun" by Source(SourceId),
+    source => "Source" by Source(Id),
+    source_property => "SourceProperty" by Source(SourceId),
+    source_snapshot => "SourceSnapshot" by SourceListing(SourcePropertyId),
+    sync_log => "SyncLog" by SourceAndTarget(SourceId, TargetId),
+    target => "Target" by Target(Id),
+    target_property => "TargetProperty" by Target(TargetId),
+    target_snapshot => "TargetSnapshot" by TargetListing(TargetPropertyId),
 );

@@ -47,7 +47,7 @@ pub enum AdminAuth {
 pub fn scope(ctx: &Context<'_>) -> async_graphql::Result<TenantScope> {
     let auth = ctx.data_opt::<RequestAuth>();
     match auth.map(|a| &a.tenant) {
-        Some(TenantAuth::Granted(authenticated)) => Ok(authenticated.scope),
+        Some(TenantAuth::Granted(authenticated)) => Ok(authenticated.scope.clone()),
         Some(TenantAuth::Refused(reason)) => Err(Error::Unauthenticated(reason.clone()).extend()),
         _ => Err(Error::Unauthenticated(
             "an API key is required: send it in the `X-API-Key` header (or `Authorization: Bearer`)"

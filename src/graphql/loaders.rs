@@ -308,18 +308,18 @@ impl Loaders {
             )
         }
         Self {
-            source_replacements: replacements(db, scope),
-            target_replacements: replacements(db, scope),
-            source_properties: by_id(db, scope),
-            sources: by_id(db, scope),
-            targets: by_id(db, scope),
-            source_property_pages: pages(db, scope, limits),
-            target_property_pages: pages(db, scope, limits),
-            target_properties_of_source: pages(db, scope, limits),
-            source_snapshot_pages: pages(db, scope, limits),
-            target_snapshot_pages: pages(db, scope, limits),
-            import_run_pages: pages(db, scope, limits),
-            sync_log_pages: pages(db, scope, limits),
+            source_replacements: replacements(db, scope.clone()),
+            target_replacements: replacements(db, scope.clone()),
+            source_properties: by_id(db, scope.clone()),
+            sources: by_id(db, scope.clone()),
+            targets: by_id(db, scope.clone()),
+            source_property_pages: pages(db, scope.clone(), limits),
+            target_property_pages: pages(db, scope.clone(), limits),
+            target_properties_of_source: pages(db, scope.clone(), limits),
+            source_snapshot_pages: pages(db, scope.clone(), limits),
+            target_snapshot_pages: pages(db, scope.clone(), limits),
+            import_run_pages: pages(db, scope.clone(), limits),
+            sync_log_pages: pages(db, scope.clone(), limits),
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod conform;
 pub mod connection;
 pub mod context;
 pub mod fast;
+pub mod idempotency;
 pub mod input_errors;
 pub mod invalid_input;
 pub mod json;
@@ -52,6 +53,8 @@ pub struct SchemaConfig {
     pub max_list_items: usize,
     /// How many fields, aliases and root fields a request may select.
     pub width: width::WidthLimits,
+    /// How many hours idempotency keys are kept.
+    pub idempotency_key_hours: u32,
 }
 
 impl Default for SchemaConfig {
@@ -63,6 +66,7 @@ impl Default for SchemaConfig {
             introspection: true,
             max_list_items: 1_000,
             width: width::WidthLimits::default(),
+            idempotency_key_hours: crate::domain::idempotency::DEFAULT_KEY_HOURS,
         }
     }
 }
@@ -77,6 +81,7 @@ pub fn build_schema(db: DatabaseConnection, config: SchemaConfig) -> AppSchema {
     )
     .data(db)
     .data(config.page_limits)
+    .data(idempotency::KeyHours(config.idempotency_key_hours))
     .limit_depth(config.max_depth)
     .limit_complexity(config.max_complexity);
     if !config.introspection {
@@ -112,6 +117,14 @@ impl Api {
             max_list_items: config.max_list_items,
             width: config.width,
         }
+    }
+
+    /// Checks a request sent with the `Idempotency-Key` header ([`idempotency::check_header`]).
+    pub fn check_idempotency_header(
+        &self,
+        request: &mut Request,
+    ) -> Result<(), async_graphql::ServerError> {
+        idempotency::check_header(&self.shape, request)
     }
 
     /// Runs `request`: refused before anything runs when it is wider than the limits allow

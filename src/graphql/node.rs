@@ -120,7 +120,7 @@ pub async fn resolve_nodes(
                     let tenant = tenants::viewer(db, &scope).await.api()?;
                     found.insert(
                         (type_name.to_owned(), own.0),
-                        Node::Tenant(Tenant::new(tenant, scope)),
+                        Node::Tenant(Tenant::new(tenant, scope.clone())),
                     );
                 }
                 Ok(())

@@ -39,11 +39,11 @@ use crate::config::ServerConfig;
 use crate::db;
 use crate::domain::api_keys;
 use crate::error::{Error, code};
-use crate::graphql::Api;
 use crate::graphql::context::{AdminAuth, RequestAuth, TenantAuth};
 use crate::graphql::limits::QueryLimits;
 use crate::graphql::loaders::Loaders;
 use crate::graphql::persisted::{PersistedQueries, PersistedQueryError};
+use crate::graphql::{Api, idempotency};
 use cache::{CacheKey, ResponseCache};
 use throttle::Throttle;
 
@@ -155,6 +155,7 @@ fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
                 header::AUTHORIZATION,
                 HeaderName::from_static("x-api-key"),
                 HeaderName::from_static("x-admin-token"),
+                HeaderName::from_static(idempotency::HEADER),
             ])
             .expose_headers([observe::REQUEST_ID])
             .max_age(Duration::from_secs(3600)),
@@ -563,10 +564,17 @@ async fn graphql(
             .parsed_query()
             .is_ok_and(|document| is_query(document, operation_name.as_deref()))
     });
+    if let Some(key) = headers.get(idempotency::HEADER) {
+        if let Err(error) = state.inner.api.check_idempotency_header(&mut request) {
+            return request_error_response(media, error);
+        }
+        let key = key.to_str().unwrap_or("\u{fffd}").trim().to_owned();
+        request = request.data(idempotency::HeaderKey(key));
+    }
     if let TenantAuth::Granted(authenticated) = &auth.tenant {
         request = request.data(Loaders::new(
             &state.inner.db,
-            authenticated.scope,
+            authenticated.scope.clone(),
             state.inner.page_limits,
         ));
     }

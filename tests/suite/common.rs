@@ -131,6 +131,7 @@ pub fn test_config() -> ServerConfig {
         response_cache_mb: 0,
         metrics: false,
         metrics_bind: None,
+        idempotency_key_hours: 24,
     }
 }
 

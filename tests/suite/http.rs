@@ -542,13 +542,13 @@ async fn a_wrong_enum_value_in_variables_names_the_variable() {
     assert_bad_input(&reply.json(), "$input.mode");
     let reply = send(
         "mutation($scopes: [ApiKeyScope!]!) { createApiKey(input: { name: \"k\", scopes: $scopes }) { key } }",
-        json!({ "scopes": ["READ", "ADMIN"] }),
+        json!({ "scopes": ["READ", "ROOT"] }),
     )
     .await;
     assert_bad_input(&reply.json(), "$scopes[1]");
     // A wrong value written in the query names the argument.
     let reply = send(
-        "mutation { createApiKey(input: { name: \"k\", scopes: [READ, ADMIN] }) { key } }",
+        "mutation { createApiKey(input: { name: \"k\", scopes: [READ, ROOT] }) { key } }",
         json!({}),
     )
     .await;

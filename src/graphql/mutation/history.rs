@@ -3,8 +3,11 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 
 use crate::domain::history::{self, PinnedSnapshot, RestoredListing, SnapshotRef};
+use crate::domain::idempotency::once;
+use crate::domain::scope::Permission;
 use crate::error::ApiResult;
 use crate::graphql::context;
+use crate::graphql::idempotency::keyed;
 use crate::graphql::types::{SourceProperty, SourceSnapshot, TargetProperty, TargetSnapshot};
 
 /// A snapshot to make current again.
@@ -17,6 +20,12 @@ pub struct RestoreSnapshotInput {
     /// changes. Source listings have no version: with a `SourceSnapshot` it is
     /// `BAD_USER_INPUT`.
     pub expected_version: Option<i64>,
+    /// Send the same key again to retry safely: a repeat with the same input returns the
+    /// first answer without restoring again; the same key with another input is
+    /// `IDEMPOTENCY_KEY_REUSED`. 1 to 255 visible ASCII characters, e.g. a UUID; kept 24 hours
+    /// (`SYNC_IDEMPOTENCY_KEY_HOURS`), per tenant and mutation. The `Idempotency-Key` HTTP
+    /// header does the same.
+    pub idempotency_key: Option<String>,
 }
 
 /// The listing after a restore.
@@ -67,11 +76,12 @@ impl HistoryMutation {
         input: RestoreSnapshotInput,
     ) -> async_graphql::Result<RestoreSnapshotPayload> {
         let scope = context::scope(ctx)?;
+        let key = input.idempotency_key.as_deref();
+        let keyed = keyed(ctx, "restoreSnapshot", Permission::Edit, &input, key)?;
         let snapshot = SnapshotRef::from_global(&input.id, "input.id").api()?;
-        let restore =
-            history::restore_snapshot(context::db(ctx), &scope, snapshot, input.expected_version)
-                .await
-                .api()?;
+        let db = context::db(ctx);
+        let work = history::restore_snapshot(db, &scope, snapshot, input.expected_version);
+        let restore = once(db, &scope, keyed, work).await.api()?;
         let (source_property, target_property) = match restore.listing {
             RestoredListing::Source(model) => (Some(model.into()), None),
             RestoredListing::Target(model) => (None, Some(model.into())),

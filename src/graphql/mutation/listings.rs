@@ -7,10 +7,13 @@ use serde_json::Value;
 
 use crate::domain::conflicts::{self, Resolution};
 use crate::domain::edits;
+use crate::domain::idempotency::once;
 use crate::domain::merge::{Choice, TakeKind};
+use crate::domain::scope::Permission;
 use crate::domain::snapshots;
 use crate::error::ApiResult;
 use crate::graphql::context;
+use crate::graphql::idempotency::keyed;
 use crate::graphql::types::{CleanupRun, TargetProperty};
 use crate::ids::TargetPropertyId;
 
@@ -28,6 +31,12 @@ pub struct UpdateTargetPropertyInput {
     /// a sync), the edit is refused with `STALE_VERSION` and `extensions.currentVersion`, and
     /// nothing changes. Without it the edit applies to whatever version is current.
     pub expected_version: Option<i64>,
+    /// Send the same key again to retry safely: a repeat with the same input returns the
+    /// first answer without doing the work again; the same key with another input is
+    /// `IDEMPOTENCY_KEY_REUSED`. 1 to 255 visible ASCII characters, e.g. a UUID
+    /// `"9b2f6c1e-5d7a-4e0b-8f3a-2c1d4e5f6a7b"`; kept 24 hours (`SYNC_IDEMPOTENCY_KEY_HOURS`),
+    /// per tenant and mutation. The `Idempotency-Key` HTTP header does the same.
+    pub idempotency_key: Option<String>,
 }
 
 /// The edited listing.
@@ -72,6 +81,12 @@ pub struct ResolveConflictInput {
     /// `resolveConflict(input: { id: "…", resolution: MERGE, choices: [{ path: "price", take: SOURCE }] })`.
     #[graphql(default)]
     pub choices: Vec<MergeChoiceInput>,
+    /// Send the same key again to retry safely: a repeat with the same input returns the
+    /// first answer without doing the work again; the same key with another input is
+    /// `IDEMPOTENCY_KEY_REUSED`. 1 to 255 visible ASCII characters, e.g. a UUID
+    /// `"9b2f6c1e-5d7a-4e0b-8f3a-2c1d4e5f6a7b"`; kept 24 hours (`SYNC_IDEMPOTENCY_KEY_HOURS`),
+    /// per tenant and mutation. The `Idempotency-Key` HTTP header does the same.
+    pub idempotency_key: Option<String>,
 }
 
 /// The resolved listing.
@@ -122,16 +137,13 @@ impl ListingMutation {
         input: UpdateTargetPropertyInput,
     ) -> async_graphql::Result<UpdateTargetPropertyPayload> {
         let scope = context::scope(ctx)?;
+        let key = input.idempotency_key.as_deref();
+        let keyed = keyed(ctx, "updateTargetProperty", Permission::Edit, &input, key)?;
         let id = TargetPropertyId::from_global(&input.id, "input.id").api()?;
-        let model = edits::update_target_property(
-            context::db(ctx),
-            &scope,
-            id,
-            input.patch.0,
-            input.expected_version,
-        )
-        .await
-        .api()?;
+        let db = context::db(ctx);
+        let edit =
+            edits::update_target_property(db, &scope, id, input.patch.0, input.expected_version);
+        let model = once(db, &scope, keyed, edit).await.api()?;
         Ok(UpdateTargetPropertyPayload {
             target_property: model.into(),
         })
@@ -150,6 +162,8 @@ impl ListingMutation {
         input: ResolveConflictInput,
     ) -> async_graphql::Result<ResolveConflictPayload> {
         let scope = context::scope(ctx)?;
+        let key = input.idempotency_key.as_deref();
+        let keyed = keyed(ctx, "resolveConflict", Permission::Edit, &input, key)?;
         let id = TargetPropertyId::from_global(&input.id, "input.id").api()?;
         let choices = input
             .choices
@@ -170,8 +184,9 @@ impl ListingMutation {
             })
             .collect::<Result<Vec<_>, _>>()
             .api()?;
-        let model = conflicts::resolve_conflict(
-            context::db(ctx),
+        let db = context::db(ctx);
+        let resolve = conflicts::resolve_conflict(
+            db,
             &scope,
             id,
             input.resolution,
@@ -179,9 +194,8 @@ impl ListingMutation {
             choices,
             context::actor(ctx),
             input.expected_version,
-        )
-        .await
-        .api()?;
+        );
+        let model = once(db, &scope, keyed, resolve).await.api()?;
         Ok(ResolveConflictPayload {
             target_property: model.into(),
         })

@@ -4,11 +4,14 @@ use crate::graphql::json::Json;
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use serde_json::Value;
 
+use crate::domain::idempotency::once;
 use crate::domain::import::{self, ImportMode, ImportOptions};
 use crate::domain::listing::items_of;
+use crate::domain::scope::Permission;
 use crate::domain::sync::{self, SyncOptions};
 use crate::error::ApiResult;
 use crate::graphql::context;
+use crate::graphql::idempotency::keyed;
 use crate::graphql::types::{ImportRun, SyncLog};
 use crate::ids::{SourceId, TargetId};
 
@@ -35,6 +38,12 @@ pub struct ImportPropertiesInput {
     /// whose id is in `extensions.recordId`.
     #[graphql(default)]
     pub allow_mass_removal: bool,
+    /// Send the same key again to retry safely: a repeat with the same input returns the
+    /// first answer without doing the work again; the same key with another input is
+    /// `IDEMPOTENCY_KEY_REUSED`. 1 to 255 visible ASCII characters, e.g. a UUID
+    /// `"9b2f6c1e-5d7a-4e0b-8f3a-2c1d4e5f6a7b"`; kept 24 hours (`SYNC_IDEMPOTENCY_KEY_HOURS`),
+    /// per tenant and mutation. The `Idempotency-Key` HTTP header does the same.
+    pub idempotency_key: Option<String>,
 }
 
 /// What an import did.
@@ -60,6 +69,12 @@ pub struct SyncSourceInput {
     /// (`massRemovalRefused: true`, counts 0).
     #[graphql(default)]
     pub allow_mass_removal: bool,
+    /// Send the same key again to retry safely: a repeat with the same input returns the
+    /// first answer without doing the work again; the same key with another input is
+    /// `IDEMPOTENCY_KEY_REUSED`. 1 to 255 visible ASCII characters, e.g. a UUID
+    /// `"9b2f6c1e-5d7a-4e0b-8f3a-2c1d4e5f6a7b"`; kept 24 hours (`SYNC_IDEMPOTENCY_KEY_HOURS`),
+    /// per tenant and mutation. The `Idempotency-Key` HTTP header does the same.
+    pub idempotency_key: Option<String>,
 }
 
 /// What a sync did.
@@ -84,10 +99,13 @@ impl SyncMutation {
         input: ImportPropertiesInput,
     ) -> async_graphql::Result<ImportPropertiesPayload> {
         let scope = context::scope(ctx)?;
+        let key = input.idempotency_key.as_deref();
+        let keyed = keyed(ctx, "importProperties", Permission::Import, &input, key)?;
         let source_id = SourceId::from_global(&input.source_id, "input.sourceId").api()?;
         let label = |i: usize| format!("input.items[{i}]");
-        let run = import::import_listings(
-            context::db(ctx),
+        let db = context::db(ctx);
+        let import = import::import_listings(
+            db,
             &scope,
             source_id,
             items_of(input.items.0),
@@ -98,9 +116,8 @@ impl SyncMutation {
                 allow_mass_removal: input.allow_mass_removal,
                 actor: context::actor(ctx),
             },
-        )
-        .await
-        .api()?;
+        );
+        let run = once(db, &scope, keyed, import).await.api()?;
         Ok(ImportPropertiesPayload {
             import_run: run.into(),
         })
@@ -115,10 +132,13 @@ impl SyncMutation {
         input: SyncSourceInput,
     ) -> async_graphql::Result<SyncSourcePayload> {
         let scope = context::scope(ctx)?;
+        let key = input.idempotency_key.as_deref();
+        let keyed = keyed(ctx, "syncSource", Permission::Sync, &input, key)?;
         let source_id = SourceId::from_global(&input.source_id, "input.sourceId").api()?;
         let target_id = TargetId::from_global(&input.target_id, "input.targetId").api()?;
-        let log = sync::sync_source_to_target(
-            context::db(ctx),
+        let db = context::db(ctx);
+        let sync = sync::sync_source_to_target(
+            db,
             &scope,
             source_id,
             target_id,
@@ -127,9 +147,8 @@ impl SyncMutation {
                 allow_mass_removal: input.allow_mass_removal,
                 actor: context::actor(ctx),
             },
-        )
-        .await
-        .api()?;
+        );
+        let log = once(db, &scope, keyed, sync).await.api()?;
         Ok(SyncSourcePayload {
             sync_log: log.into(),
         })
