@@ -43,6 +43,9 @@ pub mod code {
     pub const UNSUPPORTED_MEDIA_TYPE: &str = "UNSUPPORTED_MEDIA_TYPE";
     /// The `Accept` header allows no media type the server answers in (HTTP 406).
     pub const NOT_ACCEPTABLE: &str = "NOT_ACCEPTABLE";
+    /// A mutation (or subscription) sent with `GET`, which runs only queries (HTTP 405 with
+    /// `Allow: POST`).
+    pub const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";
 }
 
 /// Everything a domain operation can fail with.
