@@ -14,6 +14,7 @@ mod conformance;
 mod engine;
 mod errors;
 mod http;
+mod http_get;
 mod isolation;
 mod limits;
 mod malformed;
