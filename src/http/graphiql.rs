@@ -217,6 +217,7 @@ fn page(graphiql_version: &str, paths: &HashMap<&str, String>, demo_key: Option<
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Sync Manager GraphiQL</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="{graphiql_css}">
 <link rel="stylesheet" href="{page_css}">
 <script type="application/json" id="sync-manager-graphiql">{settings}</script>

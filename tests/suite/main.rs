@@ -7,6 +7,7 @@
 mod common;
 
 mod auth;
+mod browser;
 mod catalog;
 mod cli;
 mod coercion;
