@@ -50,6 +50,8 @@ fn main() {
         Ok(code) => code,
         Err(why) => {
             println!("cargo::warning=GraphiQL's files are not embedded: {why}");
+            // Also notice `node_modules` coming back whole (moved or copied in, older files).
+            println!("cargo::rerun-if-changed=graphiql");
             format!("const BUNDLE: Result<Bundle, &str> = Err({why:?});\n")
         }
     };
