@@ -160,9 +160,10 @@ impl Graphiql {
 }
 
 /// The policy of the real page: everything from this origin, nothing from elsewhere. GraphiQL
-/// needs `'unsafe-inline'` styles (its components and CodeMirror set `style` attributes and
-/// insert `<style>` elements) and `data:` fonts and images (inlined in its CSS); scripts
-/// stay `'self'`. Subscriptions connect to `ws(s)://` of the same host.
+/// needs `'unsafe-inline'` styles (its dialogs lock scrolling by inserting a `<style>`
+/// element, react-remove-scroll's, which takes a nonce only from a bundler) and `data:`
+/// fonts and images (inlined in its CSS); scripts stay `'self'`. Subscriptions connect to
+/// `ws(s)://` of the same host.
 fn content_security_policy(host: Option<&str>) -> String {
     let mut connect = String::from("'self'");
     if let Some(host) = host {
