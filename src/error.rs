@@ -53,6 +53,9 @@ pub mod code {
     /// The listing changed since the version the caller read (`expectedVersion`);
     /// `extensions.currentVersion` says the version it has now.
     pub const STALE_VERSION: &str = "STALE_VERSION";
+    /// A mutation (or subscription) sent with `GET`, which runs only queries (HTTP 405 with
+    /// `Allow: POST`).
+    pub const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";
 }
 
 /// What the mass-removal guard refused (see [`Error::MassRemoval`]).

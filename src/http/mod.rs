@@ -1,4 +1,5 @@
-//! The HTTP door: `POST /graphql` (GraphQL over HTTP), GraphiQL on `GET /graphql`, and
+//! The HTTP door: GraphQL over HTTP on `POST /graphql` and `GET /graphql` (queries only),
+//! GraphiQL on `GET /graphql` for a browser (its files under `/graphiql/`), and
 //! `GET /health`, `/livez`, `/readyz`, and `GET /metrics` when metrics are on.
 //!
 //! The handler authenticates once (API key → tenant scope, admin token → admin access),
@@ -8,6 +9,8 @@
 
 mod cache;
 mod explain;
+mod get;
+mod graphiql;
 pub mod observe;
 mod throttle;
 
@@ -15,18 +18,18 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_graphql::http::GraphiQLSource;
-use async_graphql::parser::types::{ExecutableDocument, OperationType};
+use async_graphql::parser::types::OperationType;
 
 use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::DefaultBodyLimit;
+use axum::extract::RawQuery;
 use axum::extract::State;
 use axum::extract::connect_info::ConnectInfo;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use sea_orm::DatabaseConnection;
@@ -45,6 +48,8 @@ use crate::graphql::loaders::Loaders;
 use crate::graphql::persisted::{PersistedQueries, PersistedQueryError};
 use crate::graphql::{Api, idempotency};
 use cache::{CacheKey, ResponseCache};
+use get::GetParams;
+use graphiql::Graphiql;
 use throttle::Throttle;
 
 /// The media type of GraphQL-over-HTTP responses.
@@ -62,7 +67,7 @@ struct Inner {
     api: Api,
     db: DatabaseConnection,
     admin_token: Option<SecretString>,
-    graphiql: String,
+    graphiql: Graphiql,
     page_limits: crate::domain::pagination::PageLimits,
     timeout: Duration,
     persisted: PersistedQueries,
@@ -78,12 +83,6 @@ impl AppState {
     /// its headers (the `serve --demo` experience).
     pub fn new(db: DatabaseConnection, config: &ServerConfig, graphiql_key: Option<&str>) -> Self {
         let api = Api::new(db.clone(), config.schema_config());
-        let mut graphiql = GraphiQLSource::build()
-            .endpoint("/graphql")
-            .title("Sync Manager GraphiQL");
-        if let Some(key) = graphiql_key {
-            graphiql = graphiql.header("X-API-Key", key);
-        }
         Self {
             inner: Arc::new(Inner {
                 api,
@@ -92,7 +91,7 @@ impl AppState {
                     .admin_token
                     .clone()
                     .filter(|t| !t.expose_secret().is_empty()),
-                graphiql: graphiql.finish(),
+                graphiql: Graphiql::new(graphiql_key),
                 page_limits: config.page_limits(),
                 timeout: Duration::from_millis(config.request_timeout_ms.max(1)),
                 persisted: PersistedQueries::new(config.apq_cache_size),
@@ -109,7 +108,9 @@ impl AppState {
 /// The router with every route and layer.
 pub fn router(state: AppState, config: &ServerConfig) -> Router {
     let mut router = Router::new()
-        .route("/graphql", get(graphiql).post(graphql))
+        .route("/graphql", get(graphql_get).post(graphql_post))
+        .route("/graphiql/licenses.txt", get(graphiql::licenses))
+        .route("/graphiql/{hash}/{name}", get(graphiql::asset))
         .route("/health", get(health))
         .route("/livez", get(livez))
         .route("/readyz", get(readyz));
@@ -224,10 +225,6 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = terminate => {},
     }
-}
-
-async fn graphiql(State(state): State<AppState>) -> Html<String> {
-    Html(state.inner.graphiql.clone())
 }
 
 /// How long a health probe waits for the database: an orchestrator's probe must get an answer
@@ -441,21 +438,66 @@ fn builtin_code(message: &str, request_error: bool) -> &'static str {
     }
 }
 
-async fn graphql(
+/// How a GraphQL request arrived: a POST may run any operation, a GET only queries.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Verb {
+    Post,
+    Get,
+}
+
+/// `GET /graphql`: GraphiQL for a browser (no `query` parameter, `Accept` naming
+/// `text/html`), otherwise the request in the URL's parameters, answered
+/// `Cache-Control: private, no-store`.
+async fn graphql_get(
+    State(state): State<AppState>,
+    client: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let params = GetParams::parse(raw.as_deref());
+    if params.as_ref().is_ok_and(|p| !p.has_query()) && get::accepts_html(&headers) {
+        return state.inner.graphiql.page_response(&headers);
+    }
+    let mut response = match negotiate(&headers) {
+        None => not_acceptable(),
+        Some(media) => match params.and_then(GetParams::into_body) {
+            Err(message) => error_response(
+                StatusCode::BAD_REQUEST,
+                media,
+                code::BAD_USER_INPUT,
+                message,
+            ),
+            Ok(body) => execute(&state, client, &headers, media, body, Verb::Get).await,
+        },
+    };
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    response
+}
+
+/// The `406` answer to an `Accept` header that allows none of our media types.
+fn not_acceptable() -> Response {
+    error_response(
+        StatusCode::NOT_ACCEPTABLE,
+        APPLICATION_JSON,
+        code::NOT_ACCEPTABLE,
+        format!(
+            "cannot answer in any type the Accept header allows; use {GRAPHQL_RESPONSE_JSON} or {APPLICATION_JSON}"
+        ),
+    )
+}
+
+/// `POST /graphql`: the request is the JSON body.
+async fn graphql_post(
     State(state): State<AppState>,
     client: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let Some(media) = negotiate(&headers) else {
-        return error_response(
-            StatusCode::NOT_ACCEPTABLE,
-            APPLICATION_JSON,
-            code::NOT_ACCEPTABLE,
-            format!(
-                "cannot answer in any type the Accept header allows; use {GRAPHQL_RESPONSE_JSON} or {APPLICATION_JSON}"
-            ),
-        );
+        return not_acceptable();
     };
     let content_type = headers
         .get(header::CONTENT_TYPE)
@@ -489,7 +531,19 @@ async fn graphql(
             return error_response(status, media, code::BAD_USER_INPUT, rejection.body_text());
         }
     };
-    let auth = match authenticate(&state, &headers).await {
+    execute(&state, client, &headers, media, body, Verb::Post).await
+}
+
+/// Runs the GraphQL request in `body` (JSON), whichever way it came, and answers in `media`.
+async fn execute(
+    state: &AppState,
+    client: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: &HeaderMap,
+    media: &'static str,
+    body: Bytes,
+    verb: Verb,
+) -> Response {
+    let auth = match authenticate(state, headers).await {
         Ok(auth) => auth,
         Err(err) => {
             let cause = std::error::Error::source(&err).map(ToString::to_string);
@@ -557,13 +611,17 @@ async fn graphql(
     }
     observe::note_operation(&mut request);
     // Parsed once here (execution reuses the document) to tell a query, whose answer may be
-    // kept, from a mutation, which must run every time.
+    // kept, from a mutation, which must run every time (and never over GET).
     let operation_name = request.operation_name.clone();
-    let query_key = cache_key.filter(|_| {
-        request
-            .parsed_query()
-            .is_ok_and(|document| is_query(document, operation_name.as_deref()))
+    let operation_type = request.parsed_query().ok().and_then(|document| {
+        crate::graphql::conform::operation(document, operation_name.as_deref()).map(|op| op.ty)
     });
+    if verb == Verb::Get
+        && let Some(ty) = operation_type.filter(|ty| *ty != OperationType::Query)
+    {
+        return method_not_allowed(media, ty);
+    }
+    let query_key = cache_key.filter(|_| operation_type == Some(OperationType::Query));
     if let Some(key) = headers.get(idempotency::HEADER) {
         if let Err(error) = state.inner.api.check_idempotency_header(&mut request) {
             return request_error_response(media, error);
@@ -596,7 +654,7 @@ async fn graphql(
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
     if request_error {
-        explain::explain_request_errors(&state, &body, &mut response.errors).await;
+        explain::explain_request_errors(state, &body, &mut response.errors).await;
     }
     for err in &mut response.errors {
         let code = builtin_code(&err.message, request_error);
@@ -665,10 +723,24 @@ fn answer_response(
     response
 }
 
-/// Whether `document`'s operation (the one named, or the only one) is a query.
-fn is_query(document: &ExecutableDocument, operation_name: Option<&str>) -> bool {
-    crate::graphql::conform::operation(document, operation_name)
-        .is_some_and(|op| op.ty == OperationType::Query)
+/// The `405` answer to a mutation or subscription sent with GET.
+fn method_not_allowed(media: &'static str, ty: OperationType) -> Response {
+    let message = match ty {
+        OperationType::Subscription => {
+            "a subscription cannot run over GET: subscribe over WebSocket at /graphql/ws"
+        }
+        _ => "a mutation cannot be sent with GET, which runs only queries: send it with POST",
+    };
+    let mut response = error_response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        media,
+        code::METHOD_NOT_ALLOWED,
+        message.into(),
+    );
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("POST"));
+    response
 }
 
 #[cfg(test)]

@@ -122,7 +122,13 @@ async fn get_graphql_serves_graphiql_with_the_demo_key() {
     let (_, key) = app.create_tenant("Demo").await;
 
     let with_key = Server::start(&app, Some(&key)).await;
-    let reply = Reply::of(with_key.client.get(with_key.url("/graphql"))).await;
+    let reply = Reply::of(
+        with_key
+            .client
+            .get(with_key.url("/graphql"))
+            .header(ACCEPT, "text/html"),
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::OK);
     assert!(
         reply.content_type.starts_with("text/html"),
@@ -135,7 +141,13 @@ async fn get_graphql_serves_graphiql_with_the_demo_key() {
     assert!(reply.text.contains("X-API-Key"));
 
     let without = Server::start(&app, None).await;
-    let reply = Reply::of(without.client.get(without.url("/graphql"))).await;
+    let reply = Reply::of(
+        without
+            .client
+            .get(without.url("/graphql"))
+            .header(ACCEPT, "text/html"),
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::OK);
     assert!(reply.text.to_lowercase().contains("graphiql"));
     assert!(!reply.text.contains(&key));

@@ -7,6 +7,7 @@
 mod common;
 
 mod auth;
+mod browser;
 mod catalog;
 mod cli;
 mod coercion;
@@ -14,6 +15,7 @@ mod conformance;
 mod engine;
 mod errors;
 mod http;
+mod http_get;
 mod idempotency;
 mod isolation;
 mod limits;

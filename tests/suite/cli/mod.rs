@@ -571,6 +571,7 @@ async fn serve_demo_prints_a_key_that_graphiql_already_has() {
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
     let page = client
         .get(format!("{}/graphql", served.base))
+        .header("accept", "text/html")
         .send()
         .await
         .unwrap()
