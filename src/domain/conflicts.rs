@@ -24,6 +24,7 @@ use crate::domain::sql::{self, LockKind};
 use crate::domain::tenant_write::TenantWrite;
 use crate::entity::{source_property, target_property};
 use crate::error::Error;
+use crate::events::{ChangeCause, ChangeKind};
 use crate::ids::{SourcePropertyId, TargetPropertyId};
 
 /// How to resolve a conflict.
@@ -192,5 +193,12 @@ pub async fn resolve_conflict(
     }
     let resolved = active.update(&txn).await?;
     txn.commit().await?;
+    crate::events::listing_changed(
+        db,
+        &resolved,
+        ChangeKind::Resolved,
+        ChangeCause::ConflictResolution,
+    )
+    .await;
     Ok(resolved)
 }

@@ -17,6 +17,7 @@ use crate::domain::sql::{self, LockKind};
 use crate::domain::tenant_write::TenantWrite;
 use crate::entity::{source, target_property};
 use crate::error::Error;
+use crate::events::{ChangeCause, ChangeKind};
 use crate::ids::{SourcePropertyId, TargetPropertyId};
 
 /// Applies `patch` to a target listing of the scope's tenant. A patch that changes nothing
@@ -61,6 +62,8 @@ pub async fn update_target_property(
     active.updated_at = Set(now);
     let updated = active.update(&txn).await?;
     txn.commit().await?;
+    crate::events::listing_changed(db, &updated, ChangeKind::Updated, ChangeCause::ManualEdit)
+        .await;
     Ok(updated)
 }
 

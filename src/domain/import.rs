@@ -127,6 +127,8 @@ pub struct ImportSession {
     phases: Phases,
     /// The `import` span: the parts and the end of the import are logged in it.
     span: Span,
+    /// Where progress events are published (outside the transaction).
+    db: DatabaseConnection,
 }
 
 /// Time spent in each phase of an import, over all its parts.
@@ -191,6 +193,7 @@ impl ImportSession {
             clock,
             phases: Phases::default(),
             span: Span::current(),
+            db: db.clone(),
         })
     }
 
@@ -236,6 +239,14 @@ impl ImportSession {
         self.phases.check += checked;
         self.phases.load += loaded - checked;
         self.phases.write += written - loaded;
+        crate::events::import_progress(
+            &self.db,
+            &self.scope,
+            self.source.id,
+            self.next_index,
+            self.counts,
+        )
+        .await;
         Ok(())
     }
 
@@ -299,6 +310,7 @@ impl ImportSession {
                 duration,
             });
         });
+        crate::events::import_finished(&self.db, &run).await;
         Ok(run)
     }
 

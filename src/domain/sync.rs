@@ -21,6 +21,7 @@ use serde_json::json;
 use tracing::instrument;
 
 use crate::domain::audit::Actor;
+use crate::domain::changes;
 use crate::domain::scope::TenantScope;
 use crate::domain::sources::get_source;
 use crate::domain::sql::{self, LockKind};
@@ -28,6 +29,7 @@ use crate::domain::targets::{ConflictPolicy, get_target};
 use crate::domain::tenant_write::TenantWrite;
 use crate::entity::sync_log;
 use crate::error::Error;
+use crate::events::{Progress, RunPhase};
 use crate::ids::{SourceId, TargetId, TargetPropertyId};
 
 /// How to run a sync.
@@ -73,6 +75,31 @@ struct Counts {
     /// Hand edits over a changed source kept by the `KEEP_TARGET` policy, without a flag.
     kept_edits: i64,
     removed: i64,
+}
+
+impl Counts {
+    /// The progress event of `phase`: none written when it starts, all once it writes.
+    fn progress(&self, phase: RunPhase) -> Progress {
+        let n = |count: i64| u64::try_from(count).unwrap_or(0);
+        let total = n(self.created + self.updated + self.skipped + self.conflicts + self.removed);
+        let done = |count: i64| {
+            if phase == RunPhase::Started {
+                0
+            } else {
+                n(count)
+            }
+        };
+        Progress {
+            phase,
+            processed: done(total as i64),
+            total: Some(total),
+            created: done(self.created),
+            updated: done(self.updated),
+            unchanged: done(self.skipped),
+            conflicts: done(self.conflicts),
+            removed: done(self.removed),
+        }
+    }
 }
 
 /// Syncs every listing of a source into a target of the scope's tenant.
@@ -125,9 +152,27 @@ pub async fn sync_source_to_target(
     let counts = count(&txn, ids, policy).await?;
     let warnings = conflict_warnings(&txn, ids, policy).await?;
     let count_time = phase.elapsed() - lock_time;
+    let progress = |phase| counts.progress(phase);
+    crate::events::sync_progress(
+        db,
+        ids.tenant,
+        (ids.source, ids.target),
+        progress(RunPhase::Started),
+    )
+    .await;
+    let mut changed = Vec::new();
     if !options.dry_run {
-        write(&txn, ids, policy, Utc::now()).await?;
+        let now = Utc::now();
+        write(&txn, ids, policy, now).await?;
+        changed = changes::written_by_sync(&txn, ids.tenant, ids.target, now).await?;
     }
+    crate::events::sync_progress(
+        db,
+        ids.tenant,
+        (ids.source, ids.target),
+        progress(RunPhase::Writing),
+    )
+    .await;
     let write_time = phase.elapsed() - lock_time - count_time;
     let log = sync_log::ActiveModel {
         tenant_id: Set(ids.tenant),
@@ -182,6 +227,7 @@ pub async fn sync_source_to_target(
             duration,
         });
     });
+    crate::events::sync_finished(db, &log, changed).await;
     Ok(log)
 }
 
