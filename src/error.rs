@@ -43,6 +43,9 @@ pub mod code {
     pub const UNSUPPORTED_MEDIA_TYPE: &str = "UNSUPPORTED_MEDIA_TYPE";
     /// The `Accept` header allows no media type the server answers in (HTTP 406).
     pub const NOT_ACCEPTABLE: &str = "NOT_ACCEPTABLE";
+    /// A subscription's client read its events too slowly and fell behind: the subscription
+    /// was ended; subscribe again.
+    pub const SUBSCRIBER_TOO_SLOW: &str = "SUBSCRIBER_TOO_SLOW";
 }
 
 /// Everything a domain operation can fail with.

@@ -33,6 +33,10 @@ pub struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "parsed once at start-up: the server's settings are the large variant"
+)]
 enum Command {
     /// Create the database if needed (a SQLite file, or a PostgreSQL database) and bring its
     /// schema up to date.

@@ -118,6 +118,7 @@ pub struct Progress {
 /// What became of a target listing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, async_graphql::Enum)]
 #[serde(rename_all = "snake_case")]
+#[graphql(name = "ListingChangeKind")]
 pub enum ChangeKind {
     /// Created by a sync.
     Created,
@@ -134,6 +135,7 @@ pub enum ChangeKind {
 /// What made a change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, async_graphql::Enum)]
 #[serde(rename_all = "snake_case")]
+#[graphql(name = "ListingChangeCause")]
 pub enum ChangeCause {
     /// A sync (its sync log is given).
     Sync,

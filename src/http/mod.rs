@@ -10,6 +10,7 @@ mod cache;
 mod explain;
 pub mod observe;
 mod throttle;
+pub mod ws;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -71,6 +72,9 @@ struct Inner {
     max_body_bytes: usize,
     metrics: Option<crate::metrics::Metrics>,
     throttle: Throttle,
+    events: crate::events::hub::EventHub,
+    ws: ws::WsSettings,
+    key_subscriptions: ws::KeySubscriptions,
 }
 
 impl AppState {
@@ -78,6 +82,7 @@ impl AppState {
     /// its headers (the `serve --demo` experience).
     pub fn new(db: DatabaseConnection, config: &ServerConfig, graphiql_key: Option<&str>) -> Self {
         let api = Api::new(db.clone(), config.schema_config());
+        let events = crate::events::hub::EventHub::start(&db);
         let mut graphiql = GraphiQLSource::build()
             .endpoint("/graphql")
             .title("Sync Manager GraphiQL");
@@ -101,6 +106,9 @@ impl AppState {
                 max_body_bytes: config.max_body_bytes,
                 metrics: config.metrics.then(crate::metrics::Metrics::new),
                 throttle: Throttle::new(config),
+                events,
+                ws: ws::WsSettings::of(config),
+                key_subscriptions: ws::KeySubscriptions::default(),
             }),
         }
     }
@@ -110,6 +118,7 @@ impl AppState {
 pub fn router(state: AppState, config: &ServerConfig) -> Router {
     let mut router = Router::new()
         .route("/graphql", get(graphiql).post(graphql))
+        .route("/graphql/ws", get(ws::graphql_ws))
         .route("/health", get(health))
         .route("/livez", get(livez))
         .route("/readyz", get(readyz));

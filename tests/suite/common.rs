@@ -131,6 +131,12 @@ pub fn test_config() -> ServerConfig {
         response_cache_mb: 0,
         metrics: false,
         metrics_bind: None,
+        ws_ping_secs: 15,
+        ws_init_timeout_secs: 10,
+        ws_auth_recheck_secs: 2,
+        ws_max_subscriptions_per_connection: 25,
+        ws_max_subscriptions_per_key: 100,
+        ws_send_buffer: 256,
     }
 }
 
