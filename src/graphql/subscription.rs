@@ -130,7 +130,7 @@ pub struct ListingChange {
 #[derive(Default)]
 pub struct SubscriptionRoot;
 
-#[Subscription]
+#[Subscription(name = "Subscription")]
 impl SubscriptionRoot {
     /// Progress of the imports into a source, while they run: a `WRITING` event per part,
     /// then a `FINISHED` event with the committed `importRun`. The subscription stays open
