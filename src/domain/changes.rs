@@ -23,7 +23,8 @@ pub async fn written_by_sync(
     target: i64,
     now: DateTime<Utc>,
 ) -> Result<Vec<(i64, ChangeKind)>, Error> {
-    let rows: Vec<(i64, bool, bool, bool)> = target_property::Entity::find()
+    // `removed_at = now` is NULL for a listing that is not removed.
+    let rows: Vec<(i64, bool, Option<bool>, bool)> = target_property::Entity::find()
         .select_only()
         .column(target_property::Column::Id)
         .column_as(target_property::Column::CreatedAt.eq(now), "created")
@@ -41,7 +42,7 @@ pub async fn written_by_sync(
         .map(|(id, created, removed, conflict)| {
             let kind = if created {
                 ChangeKind::Created
-            } else if removed {
+            } else if removed == Some(true) {
                 ChangeKind::Removed
             } else if conflict {
                 ChangeKind::Conflict

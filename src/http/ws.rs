@@ -150,10 +150,15 @@ enum End {
     TooSlow,
 }
 
+/// A close frame; its reason cut to the 123 bytes a close frame may carry.
 fn close_message(code: u16, reason: &str) -> Message {
+    let mut end = reason.len().min(123);
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
     Message::Close(Some(CloseFrame {
         code,
-        reason: reason.into(),
+        reason: reason[..end].into(),
     }))
 }
 
@@ -325,7 +330,7 @@ impl Connection {
         let Some(key) = key_of(payload.as_ref()) else {
             return Err(End::Close(
                 4403,
-                "Forbidden: send the API key in connection_init's payload as {\"X-API-Key\": \"…\"}"
+                "Forbidden: no API key in connection_init's payload ({\"X-API-Key\": \"…\"})"
                     .into(),
             ));
         };

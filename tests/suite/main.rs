@@ -25,3 +25,4 @@ mod outage;
 mod pagination;
 mod reads;
 mod schema;
+mod subscriptions;
