@@ -285,8 +285,27 @@ impl Connection {
 
     /// Queues a protocol message.
     fn send(&self, message: Value) -> Result<(), End> {
+        self.send_text(message.to_string())
+    }
+
+    /// Queues a message of subscription `id` whose payload is `payload` serialized as it is
+    /// (a `Value` would sort the fields of an answer, which must come in query order).
+    fn send_payload(
+        &self,
+        kind: &str,
+        id: &str,
+        payload: &impl serde::Serialize,
+    ) -> Result<(), End> {
+        let payload = serde_json::to_string(payload).unwrap_or_else(|_| "null".into());
+        let id = Value::from(id);
+        self.send_text(format!(
+            r#"{{"type":"{kind}","id":{id},"payload":{payload}}}"#
+        ))
+    }
+
+    fn send_text(&self, text: String) -> Result<(), End> {
         self.out
-            .try_send(Message::Text(message.to_string().into()))
+            .try_send(Message::Text(text.into()))
             .map_err(|err| match err {
                 mpsc::error::TrySendError::Full(_) => End::TooSlow,
                 mpsc::error::TrySendError::Closed(_) => End::Gone,
@@ -389,8 +408,7 @@ impl Connection {
         };
         crate::graphql::json::exact_numbers(&mut request.variables);
         if let Err(error) = self.state.inner.limits.check_nesting(&request.query) {
-            return self
-                .send(json!({ "type": "error", "id": id, "payload": [coded(error, true)] }));
+            return self.send_payload("error", &id, &[coded(error, true)]);
         }
         let answers = self
             .state
@@ -447,10 +465,9 @@ impl Connection {
             if let Some(operation) = self.operations.remove(&id) {
                 operation.abort.abort();
             }
-            return self.send(json!({ "type": "error", "id": id, "payload": answer.errors }));
+            return self.send_payload("error", &id, &answer.errors);
         }
-        let payload = serde_json::to_value(&answer).unwrap_or(Value::Null);
-        self.send(json!({ "type": "next", "id": id, "payload": payload }))
+        self.send_payload("next", &id, &answer)
     }
 
     /// Closes the connection (4403) once its key is no longer valid.
