@@ -78,21 +78,22 @@ struct Counts {
 }
 
 impl Counts {
-    /// The progress event of `phase`: none written when it starts, all once it writes.
+    /// The progress event of `phase`: nothing done yet when it starts, everything once it
+    /// writes.
     fn progress(&self, phase: RunPhase) -> Progress {
-        let n = |count: i64| u64::try_from(count).unwrap_or(0);
-        let total = n(self.created + self.updated + self.skipped + self.conflicts + self.removed);
+        let started = phase == RunPhase::Started;
         let done = |count: i64| {
-            if phase == RunPhase::Started {
+            if started {
                 0
             } else {
-                n(count)
+                u64::try_from(count).unwrap_or(0)
             }
         };
+        let total = self.created + self.updated + self.skipped + self.conflicts + self.removed;
         Progress {
             phase,
-            processed: done(total as i64),
-            total: Some(total),
+            processed: done(total),
+            total: Some(u64::try_from(total).unwrap_or(0)),
             created: done(self.created),
             updated: done(self.updated),
             unchanged: done(self.skipped),

@@ -2,7 +2,7 @@
 //! subscribe to.
 //!
 //! On PostgreSQL a task holds a `LISTEN` on [`super::CHANNEL`] (sqlx's `PgListener`, on a
-//! connection of its own made from the pool SeaORM wraps) and forwards each notification to the
+//! connection of its own, made with the options of the pool SeaORM wraps) and forwards each notification to the
 //! hub's subscribers; it reconnects when the connection drops (events sent while it was down are
 //! lost, as PostgreSQL does not keep them) and stops with the last clone of the hub. On SQLite
 //! the hub is an in-process channel shared by every pool on the same database file.
@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
-use sea_orm::sqlx::postgres::PgListener;
+use sea_orm::sqlx::postgres::{PgListener, PgPoolOptions};
 use sea_orm::{DatabaseBackend, DatabaseConnection};
 use tokio::sync::{broadcast, oneshot, watch};
 
@@ -85,7 +85,12 @@ impl EventHub {
         let (ready_tx, ready) = watch::channel(false);
         let (stop, stopped) = oneshot::channel();
         if db.get_database_backend() == DatabaseBackend::Postgres {
-            let pool = db.get_postgres_connection_pool().clone();
+            // A pool of one of its own: a `PgListener` keeps its connection for good, which
+            // must not take a place of the pool that serves requests.
+            let options = db.get_postgres_connection_pool().connect_options();
+            let pool = PgPoolOptions::new()
+                .max_connections(1)
+                .connect_lazy_with((*options).clone());
             let forward = sender.clone();
             tokio::spawn(async move {
                 tokio::select! {
