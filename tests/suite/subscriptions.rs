@@ -725,6 +725,69 @@ async fn a_sync_on_one_server_is_seen_on_another_in_order_exactly_once() {
     );
 }
 
+/// The process ids of the `LISTEN` connections open on `live`'s database.
+async fn listeners(live: &Live) -> Vec<i32> {
+    use sea_orm::{ConnectionTrait, Statement};
+    let rows = live
+        .app
+        .db
+        .query_all_raw(Statement::from_string(
+            live.app.db.get_database_backend(),
+            "SELECT pid FROM pg_stat_activity \
+             WHERE datname = current_database() AND query ILIKE 'LISTEN%'",
+        ))
+        .await
+        .expect("pg_stat_activity");
+    rows.iter()
+        .map(|row| row.try_get::<i32>("", "pid").expect("pid"))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_listener_whose_connection_drops_reconnects() {
+    if !on_postgres() {
+        return;
+    }
+    let live = Live::start().await;
+    let other = replica(&live).await;
+    let mut socket = connect(other).await;
+    init(&mut socket, &live.key).await;
+    subscribe(&mut socket, "s", SYNC_PROGRESS, live.pair()).await;
+    let before = listeners(&live).await;
+    assert_eq!(before.len(), 2);
+    {
+        use sea_orm::{ConnectionTrait, Statement};
+        live.app
+            .db
+            .execute_raw(Statement::from_string(
+                live.app.db.get_database_backend(),
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE datname = current_database() AND query ILIKE 'LISTEN%'",
+            ))
+            .await
+            .expect("terminate the listeners");
+    }
+    // Both servers listen again (they reconnect on their own; nothing here makes them).
+    let mut polls = 0;
+    while listeners(&live)
+        .await
+        .iter()
+        .filter(|pid| !before.contains(pid))
+        .count()
+        < 2
+    {
+        polls += 1;
+        assert!(polls < 2_000, "the listeners did not come back");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    live.import(json!({ "id": "a" })).await;
+    live.sync().await;
+    assert_eq!(
+        event(&mut socket, "s", "syncProgress").await["phase"],
+        "STARTED"
+    );
+}
+
 #[tokio::test]
 async fn a_sync_run_from_the_cli_sends_progress() {
     if !on_postgres() {
