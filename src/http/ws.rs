@@ -128,9 +128,11 @@ pub fn upgrade(state: AppState, ws: WebSocketUpgrade) -> HttpResponse {
     let max_message = state.inner.max_body_bytes;
     let ws = ws.protocols([PROTOCOL]).max_message_size(max_message);
     let offered = ws.selected_protocol().is_some();
+    // The upgrade request's id (its `X-Request-Id`): every error of the connection carries it.
+    let request_id = crate::telemetry::request_id();
     ws.on_upgrade(move |socket| async move {
         if offered {
-            serve(state, socket).await;
+            serve(state, socket, request_id).await;
         } else {
             let mut socket = socket;
             let _ = socket
@@ -197,6 +199,8 @@ struct Connection {
     state: AppState,
     settings: WsSettings,
     out: mpsc::Sender<Message>,
+    /// The id of the upgrade request, as `extensions.requestId` of every error.
+    request_id: Option<String>,
     key: Option<(String, Authenticated)>,
     session: Option<Arc<Data>>,
     operations: HashMap<String, Operation>,
@@ -204,7 +208,7 @@ struct Connection {
     streams: SelectAll<BoxStream<'static, (String, Option<Response>)>>,
 }
 
-async fn serve(state: AppState, socket: WebSocket) {
+async fn serve(state: AppState, socket: WebSocket, request_id: Option<String>) {
     let settings = state.inner.ws;
     let (mut sink, mut incoming) = socket.split();
     let (out, mut outgoing) = mpsc::channel::<Message>(settings.send_buffer);
@@ -221,6 +225,7 @@ async fn serve(state: AppState, socket: WebSocket) {
         state,
         settings,
         out,
+        request_id,
         key: None,
         session: None,
         operations: HashMap::new(),
@@ -408,7 +413,7 @@ impl Connection {
         };
         crate::graphql::json::exact_numbers(&mut request.variables);
         if let Err(error) = self.state.inner.limits.check_nesting(&request.query) {
-            return self.send_payload("error", &id, &[coded(error, true)]);
+            return self.send_payload("error", &id, &[self.coded(error, true)]);
         }
         let answers = self
             .state
@@ -437,11 +442,30 @@ impl Connection {
 
     /// An `error` message refusing subscription `id`.
     fn refuse(&self, id: &str, code: &str, message: String) -> Result<(), End> {
-        self.send(json!({
-            "type": "error",
-            "id": id,
-            "payload": [{ "message": message, "extensions": { "code": code } }],
-        }))
+        let mut error = async_graphql::ServerError::new(message, None);
+        error
+            .extensions
+            .get_or_insert_with(Default::default)
+            .set("code", code);
+        self.send_payload("error", id, &[self.coded(error, true)])
+    }
+
+    /// `error` with its `extensions.code` set, as the HTTP answers have it, and the
+    /// connection's `extensions.requestId`.
+    fn coded(
+        &self,
+        mut error: async_graphql::ServerError,
+        request_error: bool,
+    ) -> async_graphql::ServerError {
+        let code = super::builtin_code(&error.message, request_error);
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", code);
+        }
+        if let Some(id) = &self.request_id {
+            extensions.set("requestId", id.as_str());
+        }
+        error
     }
 
     /// Sends an answer of subscription `id` (`None`: it has ended).
@@ -459,7 +483,7 @@ impl Connection {
         let request_error = answer.data == async_graphql::Value::Null && !answer.errors.is_empty();
         answer.errors = std::mem::take(&mut answer.errors)
             .into_iter()
-            .map(|error| coded(error, request_error))
+            .map(|error| self.coded(error, request_error))
             .collect();
         if first && request_error {
             if let Some(operation) = self.operations.remove(&id) {
@@ -531,14 +555,4 @@ async fn authenticate(state: &AppState, key: &str) -> Result<Authenticated, End>
             ))
         }
     }
-}
-
-/// `error` with its `extensions.code` set, as the HTTP answers have it.
-fn coded(mut error: async_graphql::ServerError, request_error: bool) -> async_graphql::ServerError {
-    let code = super::builtin_code(&error.message, request_error);
-    let extensions = error.extensions.get_or_insert_with(Default::default);
-    if extensions.get("code").is_none() {
-        extensions.set("code", code);
-    }
-    error
 }

@@ -230,6 +230,12 @@ async fn error_code_of(socket: &mut Socket, id: &str) -> String {
         [&json!("error"), &json!(id)],
         "expected an error of {id}: {message}"
     );
+    assert!(
+        message["payload"][0]["extensions"]["requestId"]
+            .as_str()
+            .is_some_and(|id| !id.is_empty()),
+        "no request id: {message}"
+    );
     message["payload"][0]["extensions"]["code"]
         .as_str()
         .unwrap_or_else(|| panic!("no code: {message}"))
