@@ -14,16 +14,19 @@
 //! Close codes, as the protocol defines them: 4400 a message that is not the protocol's,
 //! 4401 `subscribe` before `connection_ack`, 4403 a refused key, 4408 no `connection_init`
 //! in time, 4409 a subscription id already in use, 4429 a second `connection_init`, 1011 the
-//! database could not check the key.
+//! database could not check the key, 1013 too many refused keys from one address.
 
 use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_graphql::futures_util::stream::{self, AbortHandle, Abortable, BoxStream, SelectAll};
 use async_graphql::futures_util::{SinkExt, StreamExt};
 use async_graphql::{Data, Response};
+use axum::Extension;
 use axum::extract::State;
+use axum::extract::connect_info::ConnectInfo;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::response::Response as HttpResponse;
 use serde::Deserialize;
@@ -116,15 +119,21 @@ impl Drop for KeySlot {
 /// `GET /graphql/ws`: a WebSocket upgrade to `graphql-transport-ws`.
 pub(super) async fn graphql_ws(
     State(state): State<AppState>,
+    client: Option<Extension<ConnectInfo<SocketAddr>>>,
     ws: WebSocketUpgrade,
 ) -> HttpResponse {
-    upgrade(state, ws)
+    upgrade(
+        state,
+        ws,
+        client.map(|Extension(ConnectInfo(address))| address.ip()),
+    )
 }
 
 /// Answers a WebSocket upgrade request with the `graphql-transport-ws` protocol (for
-/// `GET /graphql` as well as `/graphql/ws`). A client that does not offer the subprotocol is
-/// closed with 4406, as graphql-ws servers do.
-pub fn upgrade(state: AppState, ws: WebSocketUpgrade) -> HttpResponse {
+/// `GET /graphql` as well as `/graphql/ws`); `client` is the caller's address, for the limit
+/// on failed authentications. A client that does not offer the subprotocol is closed with
+/// 4406, as graphql-ws servers do.
+pub fn upgrade(state: AppState, ws: WebSocketUpgrade, client: Option<IpAddr>) -> HttpResponse {
     let max_message = state.inner.max_body_bytes;
     let ws = ws.protocols([PROTOCOL]).max_message_size(max_message);
     let offered = ws.selected_protocol().is_some();
@@ -132,7 +141,7 @@ pub fn upgrade(state: AppState, ws: WebSocketUpgrade) -> HttpResponse {
     let request_id = crate::telemetry::request_id();
     ws.on_upgrade(move |socket| async move {
         if offered {
-            serve(state, socket, request_id).await;
+            serve(state, socket, request_id, client).await;
         } else {
             let mut socket = socket;
             let _ = socket
@@ -201,6 +210,8 @@ struct Connection {
     out: mpsc::Sender<Message>,
     /// The id of the upgrade request, as `extensions.requestId` of every error.
     request_id: Option<String>,
+    /// The client's address.
+    client: Option<IpAddr>,
     key: Option<(String, Authenticated)>,
     session: Option<Arc<Data>>,
     operations: HashMap<String, Operation>,
@@ -208,7 +219,12 @@ struct Connection {
     streams: SelectAll<BoxStream<'static, (String, Option<Response>)>>,
 }
 
-async fn serve(state: AppState, socket: WebSocket, request_id: Option<String>) {
+async fn serve(
+    state: AppState,
+    socket: WebSocket,
+    request_id: Option<String>,
+    client: Option<IpAddr>,
+) {
     let settings = state.inner.ws;
     let (mut sink, mut incoming) = socket.split();
     let (out, mut outgoing) = mpsc::channel::<Message>(settings.send_buffer);
@@ -226,6 +242,7 @@ async fn serve(state: AppState, socket: WebSocket, request_id: Option<String>) {
         settings,
         out,
         request_id,
+        client,
         key: None,
         session: None,
         operations: HashMap::new(),
@@ -358,7 +375,7 @@ impl Connection {
                     .into(),
             ));
         };
-        let authenticated = authenticate(&self.state, &key).await?;
+        let authenticated = authenticate(&self.state, &key, self.client).await?;
         let state = &self.state.inner;
         let mut session = Data::default();
         session.insert(RequestAuth {
@@ -539,12 +556,24 @@ fn key_of(payload: Option<&Value>) -> Option<String> {
         .then(|| token.trim().to_owned())
 }
 
-/// The key's identity, or the end of the connection: 4403 for a refused key, 1011 when the
-/// database could not check it.
-async fn authenticate(state: &AppState, key: &str) -> Result<Authenticated, End> {
+/// The key's identity, or the end of the connection: 4403 for a refused key (1013 once
+/// `client` has sent more refused keys than `SYNC_AUTH_FAILURES_PER_MINUTE`, as over HTTP),
+/// 1011 when the database could not check it.
+async fn authenticate(
+    state: &AppState,
+    key: &str,
+    client: Option<IpAddr>,
+) -> Result<Authenticated, End> {
     match api_keys::authenticate(&state.inner.db, key).await {
         Ok(authenticated) => Ok(authenticated),
         Err(Error::Unauthenticated(reason)) => {
+            let refused = TenantAuth::Refused(reason.clone());
+            if state.inner.throttle.admit(&refused, client).await.is_err() {
+                return Err(End::Close(
+                    1013,
+                    "too many failed authentications from this address; retry later".into(),
+                ));
+            }
             Err(End::Close(4403, format!("Forbidden: {reason}")))
         }
         Err(err) => {

@@ -598,6 +598,24 @@ async fn protocol_violations_and_refused_keys_close_the_socket() {
 }
 
 #[tokio::test]
+async fn refused_keys_from_one_address_are_limited_as_over_http() {
+    let mut config = test_config();
+    config.auth_failures_per_minute = 1;
+    let live = Live::start_with(config).await;
+    let bad_init = json!({ "type": "connection_init", "payload": { "X-API-Key": "sm_nope" } });
+    let mut socket = connect(live.address).await;
+    send(&mut socket, bad_init.clone()).await;
+    assert_eq!(close_code(&mut socket).await, 4403);
+    let mut socket = connect(live.address).await;
+    send(&mut socket, bad_init).await;
+    assert_eq!(close_code(&mut socket).await, 1013);
+    // A valid key still opens.
+    let mut socket = live.connect().await;
+    send(&mut socket, json!({ "type": "ping" })).await;
+    assert_eq!(recv(&mut socket).await, json!({ "type": "pong" }));
+}
+
+#[tokio::test]
 async fn a_key_revoked_while_connected_ends_its_subscriptions() {
     let mut config = test_config();
     config.ws_auth_recheck_secs = 1;
