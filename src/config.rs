@@ -213,6 +213,39 @@ pub struct ServerConfig {
     /// Serve `GET /metrics` on this address instead of the API's (with `SYNC_METRICS=true`).
     #[arg(long, env = "SYNC_METRICS_BIND")]
     pub metrics_bind: Option<SocketAddr>,
+
+    /// Seconds between the server's keep-alive `ping` messages on a subscription WebSocket;
+    /// 0 sends none.
+    #[arg(long, env = "SYNC_WS_PING_SECS", default_value_t = 15)]
+    pub ws_ping_secs: u64,
+
+    /// Seconds a WebSocket may take to send `connection_init` before it is closed (4408).
+    #[arg(long, env = "SYNC_WS_INIT_TIMEOUT_SECS", default_value_t = 10)]
+    pub ws_init_timeout_secs: u64,
+
+    /// Seconds between checks that a WebSocket's API key is still valid; a revoked key's
+    /// connection is closed (4403) at the next check.
+    #[arg(long, env = "SYNC_WS_AUTH_RECHECK_SECS", default_value_t = 2)]
+    pub ws_auth_recheck_secs: u64,
+
+    /// Subscriptions one WebSocket connection may run at once; one more is refused with an
+    /// `error` message (`RATE_LIMITED`).
+    #[arg(
+        long,
+        env = "SYNC_WS_MAX_SUBSCRIPTIONS_PER_CONNECTION",
+        default_value_t = 25
+    )]
+    pub ws_max_subscriptions_per_connection: usize,
+
+    /// Subscriptions one API key may run at once over all its connections to this server;
+    /// one more is refused with an `error` message (`RATE_LIMITED`).
+    #[arg(long, env = "SYNC_WS_MAX_SUBSCRIPTIONS_PER_KEY", default_value_t = 100)]
+    pub ws_max_subscriptions_per_key: usize,
+
+    /// Messages waiting to be sent on one WebSocket; a client that reads so slowly that more
+    /// pile up is disconnected (nothing is buffered without bound).
+    #[arg(long, env = "SYNC_WS_SEND_BUFFER", default_value_t = 256)]
+    pub ws_send_buffer: usize,
 }
 
 impl ServerConfig {

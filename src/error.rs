@@ -56,6 +56,9 @@ pub mod code {
     /// A mutation (or subscription) sent with `GET`, which runs only queries (HTTP 405 with
     /// `Allow: POST`).
     pub const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";
+    /// A subscription's client read its events too slowly and fell behind: the subscription
+    /// was ended; subscribe again.
+    pub const SUBSCRIBER_TOO_SLOW: &str = "SUBSCRIBER_TOO_SLOW";
 }
 
 /// What the mass-removal guard refused (see [`Error::MassRemoval`]).

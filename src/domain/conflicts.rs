@@ -26,6 +26,7 @@ use crate::domain::snapshots::{SnapshotReason, data_at_last_sync_of, snapshot_ta
 use crate::domain::tenant_write::TenantWrite;
 use crate::entity::{source_property, target_property};
 use crate::error::Error;
+use crate::events::{ChangeCause, ChangeKind};
 use crate::ids::{SourcePropertyId, TargetPropertyId};
 
 /// How to resolve a conflict.
@@ -256,6 +257,11 @@ pub async fn resolve_conflict(
         snapshot_target_property(&txn, &current, SnapshotReason::Resolve, now).await?;
     }
     let resolved = save_next_version(&txn, scope, &current, active).await?;
+    txn.publish_after_commit([crate::events::listing_changed(
+        &resolved,
+        ChangeKind::Resolved,
+        ChangeCause::ConflictResolution,
+    )]);
     txn.commit().await?;
     Ok(resolved)
 }

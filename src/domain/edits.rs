@@ -24,6 +24,7 @@ use crate::domain::sql::{self, LockKind};
 use crate::domain::tenant_write::TenantWrite;
 use crate::entity::{source, target_property};
 use crate::error::Error;
+use crate::events::{ChangeCause, ChangeKind};
 use crate::ids::{SourcePropertyId, TargetPropertyId};
 
 /// Applies `patch` to a target listing of the scope's tenant. A patch that changes nothing
@@ -124,9 +125,13 @@ pub(crate) async fn change_by_hand(
     active.manual_changed_at = Set(Some(now));
     active.edited_paths = Set(merge::paths_value(edited));
     active.updated_at = Set(now);
-    save_next_version(txn, scope, &current, active)
-        .await
-        .map(Some)
+    let saved = save_next_version(txn, scope, &current, active).await?;
+    txn.publish_after_commit([crate::events::listing_changed(
+        &saved,
+        ChangeKind::Updated,
+        ChangeCause::ManualEdit,
+    )]);
+    Ok(Some(saved))
 }
 
 /// Saves `changed` (read as `current`) as the listing's next version: a compare-and-set on

@@ -119,7 +119,8 @@ pub async fn import_listings(
 /// One import in progress: its transaction, the source lock, and what it has seen.
 /// Dropping a session without [`ImportSession::finish`] rolls everything back.
 pub struct ImportSession {
-    /// The pool, for the record of a refused import (written after the rollback).
+    /// The pool, for the record of a refused import (written after the rollback) and the
+    /// progress events (published outside the transaction).
     db: DatabaseConnection,
     txn: TenantWrite,
     scope: TenantScope,
@@ -260,6 +261,14 @@ impl ImportSession {
         self.phases.check += checked;
         self.phases.load += loaded - checked;
         self.phases.write += written - loaded;
+        crate::events::import_progress(
+            &self.db,
+            &self.scope,
+            self.source.id,
+            self.next_index,
+            self.counts,
+        )
+        .await;
         Ok(())
     }
 
@@ -289,6 +298,8 @@ impl ImportSession {
         let counts = self.counts;
         let run = self.run_record(counts, guard).insert(&self.txn).await?;
         let (span, phases, items) = (self.span.clone(), self.phases, self.next_index);
+        self.txn
+            .publish_after_commit([crate::events::import_finished(&run)]);
         self.txn.commit().await?;
         let duration = self.clock.elapsed();
         tracing::info!(

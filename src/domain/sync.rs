@@ -26,6 +26,7 @@ use serde_json::json;
 use tracing::instrument;
 
 use crate::domain::audit::{self, Actor};
+use crate::domain::changes;
 use crate::domain::removal_guard;
 use crate::domain::scope::{Permission, TenantScope};
 use crate::domain::sources::get_source;
@@ -35,6 +36,7 @@ use crate::domain::targets::{ConflictPolicy, get_target};
 use crate::domain::tenant_write::TenantWrite;
 use crate::entity::sync_log;
 use crate::error::{Error, MassRemoval};
+use crate::events::{Progress, RunPhase};
 use crate::ids::{SourceId, SyncLogId, TargetId, TargetPropertyId};
 
 /// How to run a sync.
@@ -85,6 +87,32 @@ struct Counts {
     /// Hand-edited listings merged field by field by the `MERGE` policy.
     merged: i64,
     removed: i64,
+}
+
+impl Counts {
+    /// The progress event of `phase`: nothing done yet when it starts, everything once it
+    /// writes.
+    fn progress(&self, phase: RunPhase) -> Progress {
+        let started = phase == RunPhase::Started;
+        let done = |count: i64| {
+            if started {
+                0
+            } else {
+                u64::try_from(count).unwrap_or(0)
+            }
+        };
+        let total = self.created + self.updated + self.skipped + self.conflicts + self.removed;
+        Progress {
+            phase,
+            processed: done(total),
+            total: Some(u64::try_from(total).unwrap_or(0)),
+            created: done(self.created),
+            updated: done(self.updated),
+            unchanged: done(self.skipped),
+            conflicts: done(self.conflicts),
+            removed: done(self.removed),
+        }
+    }
 }
 
 /// Syncs every listing of a source into a target of the scope's tenant.
@@ -153,6 +181,14 @@ pub async fn sync_source_to_target(
         !options.allow_mass_removal && removal_guard::refuses(would_remove, live, max_percent);
     let would_remove_count = counts.removed;
     let count_time = phase.elapsed() - lock_time;
+    crate::events::sync_progress(
+        db,
+        ids.tenant,
+        (ids.source, ids.target),
+        counts.progress(RunPhase::Started),
+    )
+    .await;
+    let mut changed = Vec::new();
     if refused && !options.dry_run {
         // Nothing but the log: its counts are zero, `would_remove` says why.
         counts = Counts::default();
@@ -161,7 +197,15 @@ pub async fn sync_source_to_target(
         let now = Utc::now();
         write(&txn, ids, policy, &plan.conflict_ids(), now).await?;
         sync_merge::write_merged(&txn, plan, now).await?;
+        changed = changes::written_by_sync(&txn, ids.tenant, ids.target, now).await?;
     }
+    crate::events::sync_progress(
+        db,
+        ids.tenant,
+        (ids.source, ids.target),
+        counts.progress(RunPhase::Writing),
+    )
+    .await;
     let write_time = phase.elapsed() - lock_time - count_time;
     let log = sync_log::ActiveModel {
         tenant_id: Set(ids.tenant),
@@ -187,6 +231,7 @@ pub async fn sync_source_to_target(
     }
     .insert(&txn)
     .await?;
+    txn.publish_after_commit(crate::events::sync_finished(&log, changed));
     txn.commit().await?;
     if refused && !options.dry_run {
         return Err(Error::MassRemoval(Box::new(MassRemoval {

@@ -17,6 +17,7 @@ use crate::db;
 use crate::domain::idempotency;
 use crate::entity::tenant;
 use crate::error::Error;
+use crate::events::Event;
 use crate::ids::TenantId;
 
 /// A write transaction on `tenant`'s data; use it wherever a connection goes. Dropped without
@@ -26,6 +27,11 @@ pub struct TenantWrite {
     tenant: TenantId,
     /// It stores an idempotency key ([`idempotency::once`]), which commits it.
     holds_key: bool,
+    /// Where the events go once the write commits.
+    db: DatabaseConnection,
+    /// Events of what the write changed, published only once it has committed (never for a
+    /// write rolled back).
+    events: std::sync::Mutex<Vec<Event>>,
 }
 
 impl TenantWrite {
@@ -36,6 +42,8 @@ impl TenantWrite {
             txn: db::begin_write(db).await?,
             tenant,
             holds_key: false,
+            db: db.clone(),
+            events: std::sync::Mutex::default(),
         };
         write.holds_key = idempotency::claim_in(&write, tenant).await?;
         Ok(write)
@@ -60,7 +68,20 @@ impl TenantWrite {
             )
             .await?;
         self.txn.commit().await?;
+        let events = std::mem::take(&mut *self.events.lock().unwrap_or_else(|e| e.into_inner()));
+        for event in events {
+            crate::events::publish(&self.db, event).await;
+        }
         Ok(())
+    }
+
+    /// Publishes `events` (see [`crate::events`]) once this write has committed: subscribers
+    /// hear of a change only when it is there to be read, and never of one rolled back.
+    pub fn publish_after_commit(&self, events: impl IntoIterator<Item = Event>) {
+        self.events
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(events);
     }
 }
 

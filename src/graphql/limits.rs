@@ -27,8 +27,7 @@ use async_graphql::extensions::{
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::registry::{MetaTypeName, Registry};
 use async_graphql::{
-    EmptySubscription, ErrorExtensionValues, Request, Schema, ServerError, ServerResult,
-    ValidationResult, Variables,
+    ErrorExtensionValues, Request, Schema, ServerError, ServerResult, ValidationResult, Variables,
 };
 
 use super::width::WidthLimits;
@@ -53,7 +52,7 @@ impl QueryLimits {
         let measure = Schema::build(
             query::QueryRoot,
             mutation::MutationRoot::default(),
-            EmptySubscription,
+            crate::graphql::subscription::SubscriptionRoot,
         )
         .extension(Measure {
             max_depth: config.max_depth,

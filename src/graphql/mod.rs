@@ -24,19 +24,21 @@ pub mod query;
 pub mod sdl;
 pub mod shape;
 pub mod storable;
+pub mod subscription;
 pub mod types;
 pub mod width;
 
 use std::sync::Arc;
 
-use async_graphql::{EmptySubscription, Request, Response, Schema};
+use async_graphql::{Request, Response, Schema};
 use sea_orm::DatabaseConnection;
 
 use crate::domain::pagination::PageLimits;
 use shape::SchemaShape;
 
 /// The schema type the server executes.
-pub type AppSchema = Schema<query::QueryRoot, mutation::MutationRoot, EmptySubscription>;
+pub type AppSchema =
+    Schema<query::QueryRoot, mutation::MutationRoot, subscription::SubscriptionRoot>;
 
 /// What the schema needs beyond the database.
 #[derive(Clone, Copy, Debug)]
@@ -77,7 +79,7 @@ pub fn build_schema(db: DatabaseConnection, config: SchemaConfig) -> AppSchema {
     let mut builder = Schema::build(
         query::QueryRoot,
         mutation::MutationRoot::default(),
-        EmptySubscription,
+        subscription::SubscriptionRoot,
     )
     .data(db)
     .data(config.page_limits)
@@ -131,15 +133,29 @@ impl Api {
     /// ([`width`]), else its literals checked and its omitted variables dropped as the spec's
     /// input coercion says, then executed, then its fields ordered as the query selects them
     /// and failed fields nulled up to their nearest nullable parent.
-    pub async fn execute(&self, mut request: Request) -> Response {
+    pub async fn execute(&self, request: Request) -> Response {
+        match self.prepare(request) {
+            Err(refused) => *refused,
+            Ok(Prepared::AsIs(request)) => self.schema.execute(request).await,
+            Ok(Prepared::Shaped(request, shaping)) => {
+                let mut response = self.schema.execute(request).await;
+                shaping.apply(&mut response, &self.shape);
+                response
+            }
+        }
+    }
+
+    /// The checks and input coercion of [`Api::execute`], before a request runs: the
+    /// request to run and how to shape its answers, or the answer refusing it.
+    fn prepare(&self, mut request: Request) -> Result<Prepared, Box<Response>> {
         let Ok(parsed) = request.parsed_query() else {
             // async-graphql answers the syntax error itself.
-            return self.schema.execute(request).await;
+            return Ok(Prepared::AsIs(request));
         };
         // First: every later pass (and async-graphql's validation) costs as much as the
         // document is wide once its fragments are expanded.
         if let Err(error) = self.width.check(parsed) {
-            return Response::from_errors(vec![error]);
+            return Err(Box::new(Response::from_errors(vec![error])));
         }
         let mut document = parsed.clone();
         let operation_name = request.operation_name.clone();
@@ -149,7 +165,7 @@ impl Api {
                 .values()
                 .map(|f| &f.node.selection_set.node);
             if let Err(error) = storable::refuse_nul(operation, fragments, &request.variables) {
-                return Response::from_errors(vec![error]);
+                return Err(Box::new(Response::from_errors(vec![error])));
             }
         }
         if let Err(errors) = coercion::prepare(
@@ -159,16 +175,46 @@ impl Api {
             &mut request.variables,
             operation_name.as_deref(),
         ) {
-            return Response::from_errors(errors);
+            return Err(Box::new(Response::from_errors(errors)));
         }
         let Some(operation) = conform::operation(&document, operation_name.as_deref()) else {
-            return self.schema.execute(request).await;
+            return Ok(Prepared::AsIs(request));
         };
         let variables = conform::directive_variables(&document, operation, &request.variables);
         request.set_parsed_query(document.clone());
-        let mut response = self.schema.execute(request).await;
-        input_errors::name_argument_errors(&mut response, &document);
-        conform::conform(&mut response, &self.shape, &document, operation, &variables);
-        response
+        Ok(Prepared::Shaped(
+            request,
+            Box::new(Shaping {
+                document,
+                operation_name,
+                variables,
+            }),
+        ))
+    }
+}
+
+/// A request that passed [`Api::prepare`].
+enum Prepared {
+    /// Run as it is (async-graphql answers what is wrong with it).
+    AsIs(Request),
+    /// Run, then shape each answer.
+    Shaped(Request, Box<Shaping>),
+}
+
+/// What shaping an answer as the query selects it needs.
+struct Shaping {
+    document: async_graphql::parser::types::ExecutableDocument,
+    operation_name: Option<String>,
+    variables: std::collections::HashMap<async_graphql::Name, async_graphql::Value>,
+}
+
+impl Shaping {
+    /// Names the arguments of input errors, orders fields as selected and nulls failed ones.
+    fn apply(&self, response: &mut Response, shape: &SchemaShape) {
+        input_errors::name_argument_errors(response, &self.document);
+        if let Some(operation) = conform::operation(&self.document, self.operation_name.as_deref())
+        {
+            conform::conform(response, shape, &self.document, operation, &self.variables);
+        }
     }
 }

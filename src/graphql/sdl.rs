@@ -18,7 +18,7 @@ mod values;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use async_graphql::{EmptySubscription, Schema};
+use async_graphql::Schema;
 use introspection::{Answer, Directive, FullType, InputValue, IntrospectionSchema, Kind};
 
 use super::{mutation, query};
@@ -53,7 +53,7 @@ pub async fn schema_sdl() -> Result<String, SdlError> {
     let schema = Schema::build(
         query::QueryRoot,
         mutation::MutationRoot::default(),
-        EmptySubscription,
+        super::subscription::SubscriptionRoot,
     )
     .finish();
     let response = schema.execute(INTROSPECTION_QUERY).await;

@@ -13,6 +13,7 @@ mod get;
 mod graphiql;
 pub mod observe;
 mod throttle;
+pub mod ws;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -47,6 +48,8 @@ use crate::graphql::limits::QueryLimits;
 use crate::graphql::loaders::Loaders;
 use crate::graphql::persisted::{PersistedQueries, PersistedQueryError};
 use crate::graphql::{Api, idempotency};
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use cache::{CacheKey, ResponseCache};
 use get::GetParams;
 use graphiql::Graphiql;
@@ -76,6 +79,9 @@ struct Inner {
     max_body_bytes: usize,
     metrics: Option<crate::metrics::Metrics>,
     throttle: Throttle,
+    events: crate::events::hub::EventHub,
+    ws: ws::WsSettings,
+    key_subscriptions: ws::KeySubscriptions,
 }
 
 impl AppState {
@@ -83,6 +89,7 @@ impl AppState {
     /// its headers (the `serve --demo` experience).
     pub fn new(db: DatabaseConnection, config: &ServerConfig, graphiql_key: Option<&str>) -> Self {
         let api = Api::new(db.clone(), config.schema_config());
+        let events = crate::events::hub::EventHub::start(&db);
         Self {
             inner: Arc::new(Inner {
                 api,
@@ -100,6 +107,9 @@ impl AppState {
                 max_body_bytes: config.max_body_bytes,
                 metrics: config.metrics.then(crate::metrics::Metrics::new),
                 throttle: Throttle::new(config),
+                events,
+                ws: ws::WsSettings::of(config),
+                key_subscriptions: ws::KeySubscriptions::default(),
             }),
         }
     }
@@ -111,6 +121,7 @@ pub fn router(state: AppState, config: &ServerConfig) -> Router {
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/graphiql/licenses.txt", get(graphiql::licenses))
         .route("/graphiql/{hash}/{name}", get(graphiql::asset))
+        .route("/graphql/ws", get(ws::graphql_ws))
         .route("/health", get(health))
         .route("/livez", get(livez))
         .route("/readyz", get(readyz));
@@ -445,15 +456,22 @@ enum Verb {
     Get,
 }
 
-/// `GET /graphql`: GraphiQL for a browser (no `query` parameter, `Accept` naming
+/// `GET /graphql`: a WebSocket upgrade for subscriptions (as `/graphql/ws`), GraphiQL for a
+/// browser (no `query` parameter, `Accept` naming
 /// `text/html`), otherwise the request in the URL's parameters, answered
 /// `Cache-Control: private, no-store`.
 async fn graphql_get(
     State(state): State<AppState>,
     client: Option<Extension<ConnectInfo<SocketAddr>>>,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
+    // A WebSocket upgrade on `/graphql` is a subscription connection, as on `/graphql/ws`.
+    if let Ok(upgrade) = upgrade {
+        let address = client.map(|Extension(ConnectInfo(address))| address.ip());
+        return ws::upgrade(state, upgrade, address);
+    }
     let params = GetParams::parse(raw.as_deref());
     if params.as_ref().is_ok_and(|p| !p.has_query()) && get::accepts_html(&headers) {
         return state.inner.graphiql.page_response(&headers);

@@ -132,6 +132,12 @@ pub fn test_config() -> ServerConfig {
         metrics: false,
         metrics_bind: None,
         idempotency_key_hours: 24,
+        ws_ping_secs: 15,
+        ws_init_timeout_secs: 10,
+        ws_auth_recheck_secs: 2,
+        ws_max_subscriptions_per_connection: 25,
+        ws_max_subscriptions_per_key: 100,
+        ws_send_buffer: 256,
     }
 }
 

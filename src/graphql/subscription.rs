@@ -1,0 +1,436 @@
+//! The `Subscription` root: `importProgress`, `syncProgress` and `listingChanges`, served
+//! over WebSocket (see `crate::http::ws`), and [`Api::execute_stream`], which gives a
+//! subscription the same checks and shaping as a query.
+//!
+//! Each subscription takes a receiver of the server's [`EventHub`] *before* it checks its
+//! arguments against the database, so no event committed after the subscribe message was
+//! handled is missed; then it keeps the caller's tenant's events about its source or target and
+//! fetches what the event only names (the import run, the sync log, the listings).
+
+use std::sync::Arc;
+
+use async_graphql::futures_util::stream::{self, BoxStream, Stream, StreamExt};
+use async_graphql::{
+    Context, Data, ErrorExtensions, ID, Request, Response, SimpleObject, Subscription,
+};
+use chrono::{DateTime, Utc};
+use sea_orm::DatabaseConnection;
+use tokio::sync::broadcast::{self, error::RecvError};
+
+use crate::domain::changes;
+use crate::domain::scope::TenantScope;
+use crate::domain::sources::get_source;
+use crate::domain::targets::get_target;
+use crate::error::{ApiResult, Error, code};
+use crate::events::hub::EventHub;
+use crate::events::{ChangeCause, ChangeKind, Event, EventBody, Progress, RunPhase};
+use crate::graphql::types::{ImportRun, SyncLog, TargetProperty};
+use crate::graphql::{Api, Prepared, context};
+use crate::ids::{ImportRunId, SourceId, SyncLogId, TargetId, TargetPropertyId};
+
+impl Api {
+    /// Runs a subscription with the connection's `session` data: the checks and input
+    /// coercion of [`Api::execute`] first, then each event shaped as its query selects.
+    pub fn execute_stream(
+        &self,
+        request: Request,
+        session: Arc<Data>,
+    ) -> BoxStream<'static, Response> {
+        match self.prepare(request) {
+            Err(refused) => stream::once(async move { *refused }).boxed(),
+            Ok(Prepared::AsIs(request)) => self
+                .schema
+                .execute_stream_with_session_data(request, session),
+            Ok(Prepared::Shaped(request, shaping)) => {
+                let shape = self.shape.clone();
+                self.schema
+                    .execute_stream_with_session_data(request, session)
+                    .map(move |mut response| {
+                        shaping.apply(&mut response, &shape);
+                        response
+                    })
+                    .boxed()
+            }
+        }
+    }
+}
+
+/// Progress of an import into a source.
+#[derive(Clone, Debug, SimpleObject)]
+pub struct ImportProgress {
+    /// Global id of the source.
+    pub source_id: ID,
+    /// `WRITING` after each part of the import (a GraphQL import is one part per 10,000
+    /// listings, a CLI import one per batch), `FINISHED` once committed.
+    pub phase: RunPhase,
+    /// Listings handled so far.
+    pub processed: i32,
+    /// Listings in the whole import: known when it has finished.
+    pub total: Option<i32>,
+    /// Listings created so far.
+    pub created: i32,
+    /// Listings updated so far.
+    pub updated: i32,
+    /// Listings left as they were so far.
+    pub unchanged: i32,
+    /// Listings marked removed (a `FULL` import, known when it finishes).
+    pub removed: i32,
+    /// The finished import's record, on the `FINISHED` event only.
+    pub import_run: Option<ImportRun>,
+}
+
+/// Progress of a sync of a source into a target.
+#[derive(Clone, Debug, SimpleObject)]
+pub struct SyncProgress {
+    /// Global id of the source.
+    pub source_id: ID,
+    /// Global id of the target.
+    pub target_id: ID,
+    /// `STARTED` once the sync holds its locks and has counted what it will do (`total`),
+    /// `WRITING` when its changes are written (not committed yet), `FINISHED` once committed.
+    pub phase: RunPhase,
+    /// Listings handled so far.
+    pub processed: i32,
+    /// Source listings the sync handles.
+    pub total: Option<i32>,
+    /// Listings created so far.
+    pub created: i32,
+    /// Listings updated so far.
+    pub updated: i32,
+    /// Listings skipped (unchanged since the last sync) so far.
+    pub skipped: i32,
+    /// Hand-edited listings whose source changed, so far.
+    pub conflicts: i32,
+    /// Listings marked removed so far.
+    pub removed: i32,
+    /// The finished sync's record, on the `FINISHED` event only.
+    pub sync_log: Option<SyncLog>,
+}
+
+/// One committed change of one target listing.
+#[derive(Clone, Debug, SimpleObject)]
+pub struct ListingChange {
+    /// Global id of the target listing (a `TargetProperty`).
+    pub listing_id: ID,
+    /// The listing's external id.
+    pub external_id: String,
+    /// What became of it.
+    pub kind: ChangeKind,
+    /// What made the change.
+    pub cause: ChangeCause,
+    /// When the change was committed.
+    pub at: DateTime<Utc>,
+    /// The sync that made it (when `cause` is `SYNC` and the event is live, not replayed).
+    pub sync_log: Option<SyncLog>,
+    /// The listing as it is when the event is sent (its latest data).
+    pub listing: TargetProperty,
+}
+
+/// The root of subscriptions.
+#[derive(Default)]
+pub struct SubscriptionRoot;
+
+#[Subscription(name = "Subscription")]
+impl SubscriptionRoot {
+    /// Progress of the imports into a source, while they run: a `WRITING` event per part,
+    /// then a `FINISHED` event with the committed `importRun`. The subscription stays open
+    /// for the next imports until the client completes it. An import that fails sends no
+    /// `FINISHED` event (nothing of it was committed).
+    /// Example: `subscription { importProgress(sourceId: "U291cmNlOjE=") { phase processed importRun { created } } }`
+    async fn import_progress(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global id of the source, e.g. `U291cmNlOjE=`.")] source_id: ID,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<ImportProgress>> + use<>>
+    {
+        let (events, db, scope) = subscribe(ctx)?;
+        let source = SourceId::from_global(&source_id, "sourceId").api()?;
+        get_source(&db, &scope, source).await.api()?;
+        Ok(
+            tenant_events(events, scope.clone()).filter_map(move |event| {
+                let db = db.clone();
+                let scope = scope.clone();
+                async move {
+                    let event = match event {
+                        Ok(event) => event,
+                        Err(err) => return Some(Err(err)),
+                    };
+                    let EventBody::Import {
+                        source: of,
+                        progress,
+                        run,
+                    } = &event.body
+                    else {
+                        return None;
+                    };
+                    if *of != source.0 {
+                        return None;
+                    }
+                    let import_run = match run {
+                        Some(run) => {
+                            match changes::import_run(&db, &scope, ImportRunId(*run)).await {
+                                Ok(run) => Some(ImportRun::from(run)),
+                                Err(err) => return Some(Err(err.extend())),
+                            }
+                        }
+                        None => None,
+                    };
+                    Some(Ok(ImportProgress {
+                        source_id: ID(source.to_global()),
+                        phase: progress.phase,
+                        processed: int(progress.processed),
+                        total: progress.total.map(int),
+                        created: int(progress.created),
+                        updated: int(progress.updated),
+                        unchanged: int(progress.unchanged),
+                        removed: int(progress.removed),
+                        import_run,
+                    }))
+                }
+            }),
+        )
+    }
+
+    /// Progress of the syncs of a source into a target, while they run: `STARTED` (with
+    /// `total`), `WRITING`, then `FINISHED` with the committed `syncLog`. Syncs run by the API
+    /// and by the CLI both send them. The subscription stays open for the next syncs until the
+    /// client completes it.
+    /// Example: `subscription { syncProgress(sourceId: "U291cmNlOjE=", targetId: "VGFyZ2V0OjE=") { phase total syncLog { created updated } } }`
+    async fn sync_progress(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global id of the source.")] source_id: ID,
+        #[graphql(desc = "Global id of the target.")] target_id: ID,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<SyncProgress>> + use<>>
+    {
+        let (events, db, scope) = subscribe(ctx)?;
+        let source = SourceId::from_global(&source_id, "sourceId").api()?;
+        let target = TargetId::from_global(&target_id, "targetId").api()?;
+        get_source(&db, &scope, source).await.api()?;
+        get_target(&db, &scope, target).await.api()?;
+        Ok(
+            tenant_events(events, scope.clone()).filter_map(move |event| {
+                let db = db.clone();
+                let scope = scope.clone();
+                async move {
+                    let event = match event {
+                        Ok(event) => event,
+                        Err(err) => return Some(Err(err)),
+                    };
+                    let EventBody::Sync {
+                        source: from,
+                        target: to,
+                        progress,
+                        log,
+                    } = &event.body
+                    else {
+                        return None;
+                    };
+                    if (*from, *to) != (source.0, target.0) {
+                        return None;
+                    }
+                    let sync_log = match log {
+                        Some(log) => match changes::sync_log(&db, &scope, SyncLogId(*log)).await {
+                            Ok(log) => Some(log),
+                            Err(err) => return Some(Err(err.extend())),
+                        },
+                        None => None,
+                    };
+                    Some(Ok(sync_progress(source, target, progress, sync_log)))
+                }
+            }),
+        )
+    }
+
+    /// The changes of a target's listings, one event per listing created, updated, removed,
+    /// put in conflict or resolved, sent after the change is committed (a rolled-back change
+    /// sends nothing), with the sync log or the kind of hand change that made it.
+    ///
+    /// With `since`, the changes after that time are replayed first, then live events follow:
+    /// one event per listing changed after `since`, oldest first, naming its latest change only
+    /// (as the listing's timestamps tell it; a replayed event names no sync log). A change
+    /// committed while the replay is read may be sent twice.
+    /// Example: `subscription { listingChanges(targetId: "VGFyZ2V0OjE=", since: "2026-01-01T00:00:00Z") { kind externalId listing { data } } }`
+    async fn listing_changes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global id of the target.")] target_id: ID,
+        #[graphql(
+            desc = "Replay the changes after this time (RFC 3339) before the live ones, e.g. `2026-01-01T00:00:00Z`."
+        )]
+        since: Option<DateTime<Utc>>,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<ListingChange>> + use<>>
+    {
+        let (events, db, scope) = subscribe(ctx)?;
+        let target = TargetId::from_global(&target_id, "targetId").api()?;
+        get_target(&db, &scope, target).await.api()?;
+        let replayed = match since {
+            Some(since) => changes::changes_since(&db, &scope, target, since)
+                .await
+                .api()?
+                .into_iter()
+                .map(|change| {
+                    Ok(listing_change(
+                        change.listing,
+                        change.kind,
+                        change.cause,
+                        None,
+                    ))
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        let live = tenant_events(events, scope.clone())
+            .filter_map(move |event| {
+                let db = db.clone();
+                let scope = scope.clone();
+                async move {
+                    let event = match event {
+                        Ok(event) => event,
+                        Err(err) => return Some(vec![Err(err)]),
+                    };
+                    let EventBody::Listings {
+                        target: of,
+                        cause,
+                        log,
+                        changes: changed,
+                        ..
+                    } = &event.body
+                    else {
+                        return None;
+                    };
+                    if *of != target.0 {
+                        return None;
+                    }
+                    Some(listing_changes(&db, &scope, *cause, *log, changed).await)
+                }
+            })
+            .flat_map(stream::iter);
+        Ok(stream::iter(replayed).chain(live))
+    }
+}
+
+/// The connection's receiver of events, database and tenant scope. The receiver is taken
+/// first, before anything awaits.
+fn subscribe(
+    ctx: &Context<'_>,
+) -> async_graphql::Result<(
+    broadcast::Receiver<Arc<Event>>,
+    DatabaseConnection,
+    TenantScope,
+)> {
+    let scope = context::scope(ctx)?;
+    let hub = ctx.data::<EventHub>().map_err(|_| {
+        Error::invalid(
+            "subscription",
+            "subscriptions are served over WebSocket, at `/graphql/ws`",
+        )
+        .extend()
+    })?;
+    Ok((hub.subscribe(), context::db(ctx).clone(), scope))
+}
+
+/// The events of the scope's tenant; ends with an error when the subscriber fell so far behind
+/// that events were lost.
+fn tenant_events(
+    receiver: broadcast::Receiver<Arc<Event>>,
+    scope: TenantScope,
+) -> impl Stream<Item = async_graphql::Result<Arc<Event>>> {
+    let tenant = scope.tenant_id().0;
+    stream::unfold(Some(receiver), move |receiver| async move {
+        let mut receiver = receiver?;
+        loop {
+            match receiver.recv().await {
+                Ok(event) if event.tenant == tenant => return Some((Ok(event), Some(receiver))),
+                Ok(_) => {}
+                Err(RecvError::Lagged(missed)) => return Some((Err(too_slow(missed)), None)),
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    })
+}
+
+/// The error that ends a subscription whose client read too slowly.
+fn too_slow(missed: u64) -> async_graphql::Error {
+    async_graphql::Error::new(format!(
+        "this subscription fell {missed} events behind and was ended; subscribe again (with `since` for listing changes)"
+    ))
+    .extend_with(|_, ext| ext.set("code", code::SUBSCRIBER_TOO_SLOW))
+}
+
+fn sync_progress(
+    source: SourceId,
+    target: TargetId,
+    progress: &Progress,
+    log: Option<crate::entity::sync_log::Model>,
+) -> SyncProgress {
+    SyncProgress {
+        source_id: ID(source.to_global()),
+        target_id: ID(target.to_global()),
+        phase: progress.phase,
+        processed: int(progress.processed),
+        total: progress.total.map(int),
+        created: int(progress.created),
+        updated: int(progress.updated),
+        skipped: int(progress.unchanged),
+        conflicts: int(progress.conflicts),
+        removed: int(progress.removed),
+        sync_log: log.map(SyncLog::from),
+    }
+}
+
+/// The events of one notification of listing changes, in its order.
+async fn listing_changes(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
+    cause: ChangeCause,
+    log: Option<i64>,
+    changed: &[(i64, ChangeKind)],
+) -> Vec<async_graphql::Result<ListingChange>> {
+    let ids: Vec<i64> = changed.iter().map(|(id, _)| *id).collect();
+    let listings = match changes::listings_by_ids(db, scope, &ids).await {
+        Ok(listings) => listings,
+        Err(err) => return vec![Err(err.extend())],
+    };
+    let sync_log = match log {
+        Some(log) => match changes::sync_log(db, scope, SyncLogId(log)).await {
+            Ok(log) => Some(SyncLog::from(log)),
+            Err(err) => return vec![Err(err.extend())],
+        },
+        None => None,
+    };
+    let mut by_id: std::collections::HashMap<i64, _> = listings
+        .into_iter()
+        .map(|listing| (listing.id, listing))
+        .collect();
+    changed
+        .iter()
+        // A listing deleted since (its target or source deleted) has nothing left to show.
+        .filter_map(|(id, kind)| {
+            let listing = by_id.remove(id)?;
+            Some(Ok(listing_change(listing, *kind, cause, sync_log.clone())))
+        })
+        .collect()
+}
+
+fn listing_change(
+    listing: crate::entity::target_property::Model,
+    kind: ChangeKind,
+    cause: ChangeCause,
+    sync_log: Option<SyncLog>,
+) -> ListingChange {
+    ListingChange {
+        listing_id: ID(TargetPropertyId(listing.id).to_global()),
+        external_id: listing.external_id.clone(),
+        kind,
+        cause,
+        at: listing.updated_at,
+        sync_log,
+        listing: TargetProperty::from(listing),
+    }
+}
+
+/// A count as a GraphQL `Int` (32-bit), saturated.
+fn int(count: u64) -> i32 {
+    i32::try_from(count).unwrap_or(i32::MAX)
+}
