@@ -22,8 +22,9 @@ type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 /// How long a test waits for a message before it fails rather than hangs (not a timing check).
 const PATIENCE: Duration = Duration::from_secs(20);
 
-const IMPORT: &str = "mutation($s: ID!, $items: JSON!, $mode: ImportMode) { importProperties(input: { sourceId: $s, items: $items, mode: $mode }) { importRun { id created } } }";
-const SYNC: &str = "mutation($s: ID!, $t: ID!) { syncSource(input: { sourceId: $s, targetId: $t }) { syncLog { id created updated conflicts removed } } }";
+// Removals here are meant: the mass-removal guard lets them through.
+const IMPORT: &str = "mutation($s: ID!, $items: JSON!, $mode: ImportMode) { importProperties(input: { sourceId: $s, items: $items, mode: $mode, allowMassRemoval: true }) { importRun { id created } } }";
+const SYNC: &str = "mutation($s: ID!, $t: ID!) { syncSource(input: { sourceId: $s, targetId: $t, allowMassRemoval: true }) { syncLog { id created updated conflicts removed } } }";
 const SYNC_PROGRESS: &str = "subscription($s: ID!, $t: ID!) { syncProgress(sourceId: $s, targetId: $t) { sourceId targetId phase processed total created updated skipped conflicts removed syncLog { id created actor } } }";
 const LISTING_CHANGES: &str = "subscription($t: ID!, $since: DateTime) { listingChanges(targetId: $t, since: $since) { listingId externalId kind cause syncLog { id } listing { id data } } }";
 
