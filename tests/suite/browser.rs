@@ -1,8 +1,9 @@
 //! GraphiQL in a real browser: the `sync-manager serve --demo` binary, and headless Chromium
 //! driven over chromedriver (WebDriver) with every host but 127.0.0.1 unresolvable. The
 //! editor renders, a typed query runs and shows data, the docs pane lists `Query`, every file
-//! the page loaded came from the server's origin with a 200, and a screenshot is written to
-//! `target/graphiql.png`.
+//! the page loaded came from the server's origin with a 200, a `syncProgress` subscription run
+//! from the editor shows the `FINISHED` event of a sync (run by the CLI on PostgreSQL), and a
+//! screenshot is written to `target/graphiql.png`.
 //!
 //! Runs when `CHROMIUM` (the browser) and `CHROMEDRIVER` (its driver) name the programs, as
 //! `.ci/run` sets them after installing Debian's `chromium` and `chromium-driver`; without them
@@ -71,11 +72,16 @@ async fn connect(chromium: &str, port: u16) -> Client {
     panic!("no WebDriver session from {url}: {last_error:?}");
 }
 
-/// Runs `script` in the page until it returns a string containing `wanted` (a bounded number
-/// of tries); returns the last string it returned.
+/// Runs `script` in the page until it returns a string containing `wanted` (for up to 15 s);
+/// returns the last string it returned.
 async fn text_of(client: &Client, script: &str, wanted: &str) -> String {
+    text_within(client, script, wanted, 150).await
+}
+
+/// As [`text_of`], for up to `tries` tenths of a second.
+async fn text_within(client: &Client, script: &str, wanted: &str, tries: usize) -> String {
     let mut text = String::new();
-    for _ in 0..150 {
+    for _ in 0..tries {
         text = match client.execute(script, vec![]).await {
             Ok(Value::String(text)) => text,
             Ok(other) => other.to_string(),
@@ -116,7 +122,13 @@ async fn graphiql_runs_a_query_in_headless_chromium_without_the_network() {
             .unwrap_or_else(|e| panic!("cannot start {chromedriver}: {e}")),
     );
     let client = connect(&chromium, port).await;
-    let outcome = check_graphiql(&client, &served.base).await;
+    let mut outcome = check_graphiql(&client, &served.base).await;
+    if outcome.is_ok() {
+        outcome = check_subscription(&client, &cli, &served.base).await;
+    }
+    if outcome.is_ok() {
+        outcome = screenshot(&client).await;
+    }
     let _ = client.close().await;
     if let Err(failure) = outcome {
         panic!("{failure}");
@@ -243,10 +255,79 @@ async fn check_graphiql(client: &Client, base: &str) -> Result<(), String> {
         }
     }
 
+    Ok(())
+}
+
+/// GraphiQL runs a subscription over WebSocket: `syncProgress` of the demo's source and target
+/// shows the `FINISHED` event of a sync run meanwhile: from the CLI (another process) on
+/// PostgreSQL, whose events reach the server through `NOTIFY`; over the API on SQLite, where a
+/// CLI run reaches no server (see the README).
+async fn check_subscription(client: &Client, cli: &Cli, base: &str) -> Result<(), String> {
+    let subscription = r#"subscription { syncProgress(sourceId: "U291cmNlOjE", targetId: "VGFyZ2V0OjE") { phase processed total syncLog { actor } } }"#;
+    client
+        .execute(
+            "document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror.setValue(arguments[0]);",
+            vec![json!(subscription)],
+        )
+        .await
+        .map_err(|e| format!("put the subscription in the editor: {e}"))?;
+    client
+        .find(Locator::Css(".graphiql-execute-button"))
+        .await
+        .map_err(|e| format!("the run button: {e}"))?
+        .click()
+        .await
+        .map_err(|e| format!("click the run button: {e}"))?;
+    let on_postgres = cli.url.starts_with("postgres");
+    let key = std::fs::read_to_string(cli.dir.join("sync-manager-demo.key"))
+        .map_err(|e| format!("the demo key: {e}"))?;
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let read_pane =
+        "const r = document.querySelector('.graphiql-response'); return r ? r.innerText : '';";
+    let mut pane = String::new();
+    // The subscription starts once its socket is acknowledged: sync until an event shows.
+    for _ in 0..20 {
+        if on_postgres {
+            let output = cli.run(&["sync", "demo", "Nightly portal scrape", "Agency website"]);
+            if !output.status.success() {
+                return Err(format!(
+                    "the CLI sync failed: {}",
+                    String::from_utf8_lossy(&output.stderr)
+                ));
+            }
+        } else {
+            http.post(format!("{base}/graphql"))
+                .header("x-api-key", key.trim())
+                .json(&json!({ "query": "mutation { syncSource(input: { sourceId: \"U291cmNlOjE\", targetId: \"VGFyZ2V0OjE\" }) { syncLog { id } } }" }))
+                .send()
+                .await
+                .map_err(|e| format!("the API sync: {e}"))?;
+        }
+        pane = text_within(client, read_pane, "FINISHED", 20).await;
+        if pane.contains("FINISHED") {
+            break;
+        }
+    }
+    let actor = if on_postgres {
+        "\"actor\": \"cli\""
+    } else {
+        "\"actor\": \"api_key:"
+    };
+    if !(pane.contains("\"phase\": \"FINISHED\"") && pane.contains(actor)) {
+        return Err(format!("the subscription shows {pane:?}"));
+    }
+    Ok(())
+}
+
+/// Writes what the browser shows to `target/graphiql.png`.
+async fn screenshot(client: &Client) -> Result<(), String> {
     let png = client
         .screenshot()
         .await
-        .map_err(fail("take a screenshot"))?;
+        .map_err(|e| format!("take a screenshot: {e}"))?;
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/target/graphiql.png");
     std::fs::write(path, png).map_err(|e| format!("write {path}: {e}"))?;
     eprintln!("screenshot of GraphiQL: {path}");

@@ -39,22 +39,47 @@
     return wsClients[key];
   }
 
-  function isSubscription(params, options) {
-    var document = options && options.documentAST;
-    if (!document) {
-      return /^\s*subscription\b/.test(params.query || '');
+  // The type of each operation in `text`, in order: `{ name, type }`, read at the top level
+  // (outside braces, strings and comments), so that it is the text being sent that decides.
+  function operationsOf(text) {
+    var operations = [];
+    var depth = 0;
+    // After `query`, `mutation`, `subscription` or `fragment`, the next `{` opens its body.
+    var named = false;
+    var re = /#[^\n]*|"""[\s\S]*?"""|"(?:\\.|[^"\\])*"|[{}]|(?<![$\w])(query|mutation|subscription|fragment)\b\s*([_A-Za-z][_0-9A-Za-z]*)?/g;
+    var match;
+    while ((match = re.exec(text || ''))) {
+      var token = match[0];
+      if (token === '{') {
+        if (depth === 0 && !named) {
+          operations.push({ name: null, type: 'query' });
+        }
+        named = false;
+        depth += 1;
+      } else if (token === '}') {
+        depth -= 1;
+      } else if (depth === 0 && match[1]) {
+        named = true;
+        if (match[1] !== 'fragment') {
+          operations.push({ name: match[2] || null, type: match[1] });
+        }
+      }
     }
-    var operations = document.definitions.filter(function (d) {
-      return d.kind === 'OperationDefinition';
-    });
-    var chosen = operations.filter(function (d) {
-      return !params.operationName || (d.name && d.name.value === params.operationName);
+    return operations;
+  }
+
+  // GraphiQL's parsed document can lag behind the editor's text (it is parsed after a
+  // pause), so the operation is read from the text itself.
+  function isSubscription(params) {
+    var operations = operationsOf(params.query);
+    var chosen = operations.filter(function (op) {
+      return !params.operationName || op.name === params.operationName;
     })[0];
-    return Boolean(chosen) && chosen.operation === 'subscription';
+    return Boolean(chosen) && chosen.type === 'subscription';
   }
 
   function fetcher(params, options) {
-    if (!isSubscription(params, options)) {
+    if (!isSubscription(params)) {
       return http(params, options);
     }
     var client = wsClientFor(apiKey(options && options.headers));
