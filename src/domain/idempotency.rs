@@ -343,12 +343,18 @@ async fn store_answer(
             idempotency_key::Column::Result,
             sea_orm::sea_query::Expr::value(record.clone()),
         )
-        .filter(idempotency_key::Column::TenantId.eq(scope.tenant_id().0))
-        .filter(idempotency_key::Column::Operation.eq(request.operation))
-        .filter(idempotency_key::Column::Key.eq(request.key.as_str()))
+        .filter(key_row(scope, request))
         .exec(write)
         .await?;
     Ok(())
+}
+
+/// The row of `request`'s key.
+fn key_row(scope: &TenantScope, request: &KeyedRequest) -> sea_orm::Condition {
+    sea_orm::Condition::all()
+        .add(idempotency_key::Column::TenantId.eq(scope.tenant_id().0))
+        .add(idempotency_key::Column::Operation.eq(request.operation))
+        .add(idempotency_key::Column::Key.eq(request.key.as_str()))
 }
 
 /// Deletes the key's row again, inside the write that claimed it.
@@ -358,9 +364,7 @@ async fn release(
     request: &KeyedRequest,
 ) -> Result<(), Error> {
     idempotency_key::Entity::delete_many()
-        .filter(idempotency_key::Column::TenantId.eq(scope.tenant_id().0))
-        .filter(idempotency_key::Column::Operation.eq(request.operation))
-        .filter(idempotency_key::Column::Key.eq(request.key.as_str()))
+        .filter(key_row(scope, request))
         .exec(write)
         .await?;
     Ok(())
