@@ -32,4 +32,5 @@ mod reads;
 mod schema;
 mod scopes;
 mod snapshot_history;
+mod stored_enums;
 mod versions;
