@@ -28,8 +28,9 @@ use crate::entity::{source_property, target_property};
 use crate::error::Error;
 use crate::ids::{SourcePropertyId, TargetPropertyId};
 
-/// How to resolve a conflict, stored in `target_properties.resolution` as its `string_value`;
-/// a stored value this version does not know fails the read (an internal error), never a guess.
+/// How to resolve a conflict.
+// Stored in `target_properties.resolution` as the `string_value`; a stored value this version
+// does not know fails the read (an internal error), never a guess.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum Resolution {

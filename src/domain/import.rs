@@ -42,8 +42,9 @@ use crate::ids::{ImportRunId, SourceId};
 /// Items handled per part by [`import_listings`]: bounds the memory of lookups and statements.
 const PART_ITEMS: usize = 10_000;
 
-/// Whether a batch is the whole scrape, stored in `import_runs.mode` as its `string_value`; a
-/// stored value this version does not know fails the read (an internal error), never a guess.
+/// Whether a batch is the whole scrape.
+// Stored in `import_runs.mode` as the `string_value`; a stored value this version does not
+// know fails the read (an internal error), never a guess.
 #[derive(
     Clone,
     Copy,

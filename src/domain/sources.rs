@@ -13,8 +13,9 @@ use crate::entity::source;
 use crate::error::Error;
 use crate::ids::SourceId;
 
-/// How a source's listings arrive, stored in `sources.kind` as its `string_value`; a stored
-/// value this version does not know fails the read (an internal error), never a guess.
+/// How a source's listings arrive.
+// Stored in `sources.kind` as the `string_value`; a stored value this version does not know
+// fails the read (an internal error), never a guess.
 #[derive(
     Clone,
     Copy,

@@ -13,8 +13,9 @@ use crate::entity::target;
 use crate::error::Error;
 use crate::ids::TargetId;
 
-/// What a target is, stored in `targets.kind` as its `string_value`; a stored value this
-/// version does not know fails the read (an internal error), never a guess.
+/// What a target is.
+// Stored in `targets.kind` as the `string_value`; a stored value this version does not know
+// fails the read (an internal error), never a guess.
 #[derive(
     Clone,
     Copy,
@@ -39,9 +40,9 @@ pub enum TargetKind {
     Other,
 }
 
-/// What a sync does with a target listing edited by hand when its source listing changes,
-/// stored in `targets.conflict_policy` as its `string_value`; a stored value this version does
-/// not know fails the read (an internal error), never a guess.
+/// What a sync does with a target listing edited by hand when its source listing changes.
+// Stored in `targets.conflict_policy` as the `string_value`; a stored value this version does
+// not know fails the read (an internal error), never a guess.
 #[derive(
     Clone,
     Copy,
