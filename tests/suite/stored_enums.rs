@@ -143,3 +143,48 @@ async fn an_unknown_import_mode_is_an_internal_error() {
         .await;
     assert_internal(&body, "partial");
 }
+
+/// The one text `sql` selects.
+async fn text(s: &Setup, sql: &str) -> String {
+    let db = &s.app.db;
+    let row = db
+        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get_by_index(0).unwrap()
+}
+
+#[tokio::test]
+async fn enums_are_written_as_the_text_stored_before_they_were_typed() {
+    let s = Setup::new().await;
+    s.import(json!([{ "id": "a", "price": 1 }]), "FULL").await;
+    s.import(json!([{ "id": "a", "price": 2 }]), "INCREMENTAL")
+        .await;
+    s.sync().await;
+    s.import(json!([{ "id": "a", "price": 3 }]), "INCREMENTAL")
+        .await;
+    s.sync().await;
+    assert_eq!(text(&s, "SELECT kind FROM sources").await, "json");
+    assert_eq!(text(&s, "SELECT kind FROM targets").await, "website");
+    assert_eq!(
+        text(&s, "SELECT conflict_policy FROM targets").await,
+        "flag"
+    );
+    assert_eq!(
+        text(&s, "SELECT mode FROM import_runs ORDER BY id LIMIT 1").await,
+        "full"
+    );
+    assert_eq!(
+        text(&s, "SELECT mode FROM import_runs ORDER BY id DESC LIMIT 1").await,
+        "incremental"
+    );
+    assert_eq!(
+        text(&s, "SELECT DISTINCT reason FROM source_snapshots").await,
+        "import"
+    );
+    assert_eq!(
+        text(&s, "SELECT DISTINCT reason FROM target_snapshots").await,
+        "sync"
+    );
+}
