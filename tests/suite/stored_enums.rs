@@ -188,3 +188,19 @@ async fn enums_are_written_as_the_text_stored_before_they_were_typed() {
         "sync"
     );
 }
+
+#[tokio::test]
+async fn an_unknown_resolution_is_an_internal_error() {
+    let s = Setup::new().await;
+    s.import(json!([{ "id": "a", "price": 1 }]), "INCREMENTAL")
+        .await;
+    s.sync().await;
+    let query = "query($t: ID!) { target(id: $t) { properties(first: 5) { nodes { lastResolution { resolution } } } } }";
+    let body = s.app.data(&s.key, query, json!({ "t": s.target })).await;
+    assert!(body["target"]["properties"]["nodes"][0]["lastResolution"].is_null());
+
+    // Every read of the row reads the column, whether or not `resolved_at` is set.
+    raw(&s, "UPDATE target_properties SET resolution = 'coin_flip'").await;
+    let body = s.app.graphql(&s.key, query, json!({ "t": s.target })).await;
+    assert_internal(&body, "coin_flip");
+}
