@@ -274,3 +274,43 @@ impl ServerConfig {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    /// Both settings groups, parsed from flags as the binary does.
+    #[derive(Parser, Debug)]
+    struct Both {
+        #[command(flatten)]
+        config: Config,
+        #[command(flatten)]
+        server: ServerConfig,
+    }
+
+    #[test]
+    fn debug_output_shows_neither_the_admin_token_nor_the_database_password() {
+        let both = Both::try_parse_from([
+            "sync-manager",
+            "--admin-token",
+            "s3cret-admin-token",
+            "--database-url",
+            "postgres://app:db-pa55word@db.internal/sync",
+        ])
+        .unwrap();
+        assert_eq!(
+            both.server
+                .admin_token
+                .as_ref()
+                .map(|t| t.expose_secret().to_owned()),
+            Some("s3cret-admin-token".to_owned())
+        );
+        let printed = format!("{both:?}");
+        assert!(!printed.contains("s3cret-admin-token"), "{printed}");
+        assert!(!printed.contains("db-pa55word"), "{printed}");
+        assert!(printed.contains("admin_token: Some(SecretBox"), "{printed}");
+        assert!(printed.contains("db.internal"), "{printed}");
+    }
+}

@@ -81,29 +81,17 @@ pub fn encode_global(type_name: &str, id: i64) -> String {
 /// Base64url of `prefix:id`, built on the stack: pages write one per row, so this avoids
 /// the formatting machinery and an intermediate string.
 pub fn encode_pair(prefix: &str, id: i64) -> String {
-    let mut digits = [0u8; 20];
-    let mut start = digits.len();
-    let mut rest = id.unsigned_abs();
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
+    let mut digits = itoa::Buffer::new();
+    let digits = digits.format(id).as_bytes();
     let mut raw = [0u8; 96];
-    let sign: &[u8] = if id < 0 { b"-" } else { b"" };
-    let parts = [prefix.as_bytes(), b":", sign, &digits[start..]];
-    let len: usize = parts.iter().map(|p| p.len()).sum();
+    let len = prefix.len() + 1 + digits.len();
     if len > raw.len() {
         return URL_SAFE_NO_PAD.encode(format!("{prefix}:{id}"));
     }
-    let mut at = 0;
-    for part in parts {
-        raw[at..at + part.len()].copy_from_slice(part);
-        at += part.len();
-    }
+    let (head, tail) = raw.split_at_mut(prefix.len());
+    head.copy_from_slice(prefix.as_bytes());
+    tail[0] = b':';
+    tail[1..=digits.len()].copy_from_slice(digits);
     URL_SAFE_NO_PAD.encode(&raw[..len])
 }
 

@@ -87,10 +87,10 @@ pub struct CacheStats {
 }
 
 /// What an import did, for its metrics.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct ImportFigures {
     /// `incremental` or `full`.
-    pub mode: &'static str,
+    pub mode: String,
     /// Nothing was written.
     pub dry_run: bool,
     /// Listings created, updated, unchanged and marked removed.

@@ -11,8 +11,6 @@ use serde_json::{Value, json};
 
 use crate::db::OpenError;
 use crate::domain::import::ImportMode;
-use crate::domain::sources::SourceKind;
-use crate::domain::targets::{ConflictPolicy, TargetKind};
 use crate::entity::{api_key, cleanup_run, import_run, source, target, tenant};
 use crate::error::{Error, code};
 use crate::ids::{ApiKeyId, CleanupRunId, ImportRunId, SourceId, TargetId, TenantId};
@@ -151,7 +149,7 @@ pub fn source_json(model: &source::Model) -> Value {
     json!({
         "id": SourceId(model.id).to_global(),
         "name": model.name,
-        "kind": enum_name(&SourceKind::of(model)),
+        "kind": enum_name(&model.kind),
         "active": model.active,
         "config": model.config,
         "createdAt": time(model.created_at),
@@ -164,10 +162,10 @@ pub fn target_json(model: &target::Model) -> Value {
     json!({
         "id": TargetId(model.id).to_global(),
         "name": model.name,
-        "kind": enum_name(&TargetKind::of(model)),
+        "kind": enum_name(&model.kind),
         "active": model.active,
         "config": model.config,
-        "conflictPolicy": enum_name(&ConflictPolicy::of(model)),
+        "conflictPolicy": enum_name(&model.conflict_policy),
         "createdAt": time(model.created_at),
         "updatedAt": time(model.updated_at),
     })
@@ -178,7 +176,7 @@ pub fn import_run_json(model: &import_run::Model) -> Value {
     json!({
         "id": ImportRunId(model.id).to_global(),
         "sourceId": SourceId(model.source_id).to_global(),
-        "mode": enum_name(&ImportMode::of(model)),
+        "mode": enum_name(&model.mode),
         "dryRun": model.dry_run,
         "created": model.created,
         "updated": model.updated,

@@ -5,8 +5,9 @@
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    FromQueryResult, QueryFilter, QuerySelect, QueryTrait, Set,
+    ActiveEnum, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
+    DeriveActiveEnum, EntityTrait, EnumIter, FromQueryResult, QueryFilter, QuerySelect, QueryTrait,
+    Set,
 };
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -28,50 +29,33 @@ const LAST_USED_RESOLUTION_SECS: i64 = 60;
 
 /// What a key allows. Every key may read (within its object limits); the other scopes each
 /// allow one kind of change.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, async_graphql::Enum)]
+// Each scope is stored in the `api_keys.scopes` JSON array as its `string_value`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum ApiKeyScope {
     /// Queries, within the key's sources and targets. Always granted.
+    #[sea_orm(string_value = "read")]
     Read,
     /// `importProperties` into the key's sources.
+    #[sea_orm(string_value = "import")]
     Import,
     /// `syncSource` between the key's sources and targets.
+    #[sea_orm(string_value = "sync")]
     Sync,
     /// Hand edits of target listings, resolving conflicts, restoring and pinning snapshots.
+    #[sea_orm(string_value = "edit")]
     Edit,
     /// Creating, changing and deleting sources and targets, managing API keys, cleaning up
     /// snapshots.
+    #[sea_orm(string_value = "admin")]
     Admin,
     /// Every change: `IMPORT`, `SYNC`, `EDIT` and `ADMIN` (what keys made before the finer
     /// scopes existed hold).
+    #[sea_orm(string_value = "write")]
     Write,
 }
 
 impl ApiKeyScope {
-    /// The value stored in `api_keys.scopes`.
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Read => "read",
-            Self::Import => "import",
-            Self::Sync => "sync",
-            Self::Edit => "edit",
-            Self::Admin => "admin",
-            Self::Write => "write",
-        }
-    }
-
-    fn parse(raw: &str) -> Option<Self> {
-        [
-            Self::Read,
-            Self::Import,
-            Self::Sync,
-            Self::Edit,
-            Self::Admin,
-            Self::Write,
-        ]
-        .into_iter()
-        .find(|scope| scope.as_str() == raw)
-    }
-
     /// The permissions the scope grants.
     pub fn permissions(self) -> Permissions {
         match self {
@@ -101,7 +85,7 @@ impl ApiKeyScope {
             .iter()
             .map(|item| {
                 item.as_str()
-                    .and_then(Self::parse)
+                    .and_then(|raw| Self::try_from_value(&raw.to_owned()).ok())
                     .ok_or_else(|| broken(format!("the unknown scope {item}")))
             })
             .collect()
@@ -228,7 +212,7 @@ pub(crate) async fn insert_api_key<C: ConnectionTrait>(
         prefix: Set(key[..VISIBLE_PREFIX_LEN].to_owned()),
         key_hash: Set(hash_key(&key)),
         scopes: Set(Value::from(
-            scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+            scopes.iter().map(ActiveEnum::to_value).collect::<Vec<_>>(),
         )),
         created_at: Set(Utc::now()),
         last_used_at: Set(None),

@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 
 use chrono::Utc;
-use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter, Set};
+use sea_orm::{ColumnTrait, DatabaseConnection, DeriveActiveEnum, EnumIter, QueryFilter, Set};
 use serde_json::Value;
 
 use crate::domain::audit::Actor;
@@ -30,42 +30,26 @@ use crate::events::{ChangeCause, ChangeKind};
 use crate::ids::{SourcePropertyId, TargetPropertyId};
 
 /// How to resolve a conflict.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, async_graphql::Enum)]
+// Stored in `target_properties.resolution` as the `string_value`; a stored value this version
+// does not know fails the read (an internal error), never a guess.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum Resolution {
     /// Keep the hand-edited version; it stays protected from later syncs.
+    #[sea_orm(string_value = "keep_target")]
     KeepTarget,
     /// Take the source's version; the listing follows the source again.
+    #[sea_orm(string_value = "accept_source")]
     AcceptSource,
     /// Use the supplied (merged) data; it is protected like a hand edit.
+    #[sea_orm(string_value = "use_data")]
     UseData,
     /// Merge field by field (see `Conflict.fields`): the source's value where only the source
     /// changed a field, the person's where only the person did, and the `choices` for fields
     /// changed on both sides differently. The listing stays protected for the fields that keep
     /// the person's values.
+    #[sea_orm(string_value = "merge")]
     Merge,
-}
-
-impl Resolution {
-    /// The stored form.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::KeepTarget => "keep_target",
-            Self::AcceptSource => "accept_source",
-            Self::UseData => "use_data",
-            Self::Merge => "merge",
-        }
-    }
-
-    /// Reads the stored form.
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "keep_target" => Some(Self::KeepTarget),
-            "accept_source" => Some(Self::AcceptSource),
-            "use_data" => Some(Self::UseData),
-            "merge" => Some(Self::Merge),
-            _ => None,
-        }
-    }
 }
 
 /// One conflict: the target listing with the versions a person compares.
@@ -206,7 +190,7 @@ pub async fn resolve_conflict(
     active.conflict = Set(false);
     active.updated_at = Set(now);
     active.base_hash = Set(source_hash.or(current.base_hash.clone()));
-    active.resolution = Set(Some(resolution.as_str().to_owned()));
+    active.resolution = Set(Some(resolution));
     active.resolved_at = Set(Some(now));
     active.resolved_by = Set(Some(actor.label()));
     // The fields that now hold the person's values: where the result differs from the source.

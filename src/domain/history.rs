@@ -161,7 +161,7 @@ async fn restore_source(
         source_property_id: Set(current.id),
         data: Set(current.data.clone()),
         content_hash: Set(current.content_hash.clone()),
-        reason: Set(SnapshotReason::Restore.as_str().to_owned()),
+        reason: Set(SnapshotReason::Restore),
         created_at: Set(now),
         pinned: Set(false),
         ..Default::default()

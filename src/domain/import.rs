@@ -20,8 +20,9 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set,
+    ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, DeriveActiveEnum, EntityTrait, EnumIter, PaginatorTrait, QueryFilter,
+    QuerySelect, Set,
 };
 use serde_json::Value;
 use tracing::{Span, instrument};
@@ -30,6 +31,7 @@ use crate::domain::audit::{self, Actor};
 use crate::domain::listing::{Listing, SeenIds, check_items};
 use crate::domain::removal_guard;
 use crate::domain::scope::{Permission, TenantScope};
+use crate::domain::snapshots::SnapshotReason;
 use crate::domain::sources::get_source;
 use crate::domain::sql::{self, CHUNK_IDS, CHUNK_ROWS, LockKind};
 use crate::domain::tenant_write::TenantWrite;
@@ -41,31 +43,29 @@ use crate::ids::{ImportRunId, SourceId};
 const PART_ITEMS: usize = 10_000;
 
 /// Whether a batch is the whole scrape.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, async_graphql::Enum, clap::ValueEnum)]
+// Stored in `import_runs.mode` as the `string_value`; a stored value this version does not
+// know fails the read (an internal error), never a guess.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    EnumIter,
+    DeriveActiveEnum,
+    async_graphql::Enum,
+    clap::ValueEnum,
+)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum ImportMode {
     /// The batch adds and changes listings; listings it lacks stay as they are.
     #[default]
+    #[sea_orm(string_value = "incremental")]
     Incremental,
     /// The batch is the whole scrape: listings it lacks are marked removed.
+    #[sea_orm(string_value = "full")]
     Full,
-}
-
-impl ImportMode {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Incremental => "incremental",
-            Self::Full => "full",
-        }
-    }
-
-    /// The mode stored in a row.
-    pub fn of(model: &import_run::Model) -> Self {
-        if model.mode == "full" {
-            Self::Full
-        } else {
-            Self::Incremental
-        }
-    }
 }
 
 /// How to run an import.
@@ -162,7 +162,7 @@ impl ImportSession {
     #[instrument(name = "import", skip_all, fields(
         tenant = scope.tenant_id().0,
         source = source_id.0,
-        mode = options.mode.as_str(),
+        mode = options.mode.to_value(),
         dry_run = options.dry_run,
     ))]
     pub async fn begin(
@@ -316,7 +316,7 @@ impl ImportSession {
             duration_ms = millis(duration),
             "import committed"
         );
-        let mode = self.options.mode.as_str();
+        let mode = self.options.mode.to_value();
         let dry_run = self.options.dry_run;
         crate::telemetry::with_metrics(|metrics| {
             metrics.import(crate::metrics::ImportFigures {
@@ -338,7 +338,7 @@ impl ImportSession {
         import_run::ActiveModel {
             tenant_id: Set(self.scope.tenant_id().0),
             source_id: Set(self.source.id),
-            mode: Set(self.options.mode.as_str().to_owned()),
+            mode: Set(self.options.mode),
             dry_run: Set(self.options.dry_run),
             created: Set(counts.created as i32),
             updated: Set(counts.updated as i32),
@@ -524,7 +524,7 @@ async fn write(
              WHERE tenant_id = ? AND id IN ({})",
             sql::placeholders(chunk.len())
         );
-        let mut values = vec!["import".into(), now.into(), tenant_id.into()];
+        let mut values = vec![SnapshotReason::Import.into(), now.into(), tenant_id.into()];
         values.extend(chunk.iter().map(|id| (*id).into()));
         txn.execute_raw(sql::statement(backend, &sql, values))
             .await?;

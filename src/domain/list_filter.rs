@@ -3,6 +3,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
 
+use crate::domain::sources::SourceKind;
+use crate::domain::targets::TargetKind;
 use crate::entity::{source, sync_log, target};
 use crate::ids::{SourceId, TargetId};
 
@@ -28,18 +30,18 @@ impl DateRange {
     }
 }
 
-/// Filters of `sources` and `targets`.
+/// Filters of `sources` (`K` is [`SourceKind`]) and `targets` (`K` is [`TargetKind`]).
 #[derive(Clone, Debug, Default)]
-pub struct CatalogFilter {
-    /// Only this kind (stored form, e.g. `scraped`).
-    pub kind: Option<&'static str>,
+pub struct CatalogFilter<K> {
+    /// Only this kind.
+    pub kind: Option<K>,
     /// Only active or only inactive ones.
     pub active: Option<bool>,
     /// Created within this window.
     pub created: DateRange,
 }
 
-impl CatalogFilter {
+impl CatalogFilter<SourceKind> {
     /// Applies the filter to a select of sources.
     pub fn sources(&self, select: Select<source::Entity>) -> Select<source::Entity> {
         let mut select = self.created.apply(select, source::Column::CreatedAt);
@@ -51,7 +53,9 @@ impl CatalogFilter {
         }
         select
     }
+}
 
+impl CatalogFilter<TargetKind> {
     /// Applies the filter to a select of targets.
     pub fn targets(&self, select: Select<target::Entity>) -> Select<target::Entity> {
         let mut select = self.created.apply(select, target::Column::CreatedAt);

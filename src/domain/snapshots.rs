@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DeriveActiveEnum,
+    EntityTrait, EnumIter, PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 use serde_json::Value;
 use tracing::instrument;
@@ -26,42 +26,26 @@ use crate::ids::{SourcePropertyId, TargetPropertyId};
 pub const DEFAULT_RETENTION_DAYS: i64 = 30;
 
 /// Why a version was replaced.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, async_graphql::Enum)]
+// Stored in `source_snapshots.reason` and `target_snapshots.reason` as the `string_value`; a
+// stored value this version does not know fails the read (an internal error), never a guess.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum SnapshotReason {
     /// An import brought a new version of the source listing.
+    #[sea_orm(string_value = "import")]
     Import,
     /// A sync brought the source's version to the target.
+    #[sea_orm(string_value = "sync")]
     Sync,
     /// A person edited the target listing.
+    #[sea_orm(string_value = "manual_edit")]
     ManualEdit,
     /// A conflict was resolved.
+    #[sea_orm(string_value = "resolve")]
     Resolve,
     /// An older version was restored.
+    #[sea_orm(string_value = "restore")]
     Restore,
-}
-
-impl SnapshotReason {
-    /// The stored form.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Import => "import",
-            Self::Sync => "sync",
-            Self::ManualEdit => "manual_edit",
-            Self::Resolve => "resolve",
-            Self::Restore => "restore",
-        }
-    }
-
-    /// Reads the stored form (unknown values read as `SYNC`).
-    pub fn parse(raw: &str) -> Self {
-        match raw {
-            "import" => Self::Import,
-            "manual_edit" => Self::ManualEdit,
-            "resolve" => Self::Resolve,
-            "restore" => Self::Restore,
-            _ => Self::Sync,
-        }
-    }
 }
 
 /// Snapshots the current version of a target listing, on `conn` (the caller's transaction).
@@ -76,7 +60,7 @@ pub(crate) async fn snapshot_target_property<C: ConnectionTrait>(
         target_property_id: Set(model.id),
         data: Set(model.data.clone()),
         content_hash: Set(model.content_hash.clone()),
-        reason: Set(reason.as_str().to_owned()),
+        reason: Set(reason),
         created_at: Set(now),
         ..Default::default()
     })

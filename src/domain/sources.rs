@@ -1,7 +1,7 @@
 //! Sources: where listings come from.
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, DatabaseConnection, ModelTrait, Set};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, DeriveActiveEnum, EnumIter, ModelTrait, Set};
 use serde_json::Value;
 
 use crate::domain::list_filter::CatalogFilter;
@@ -14,34 +14,30 @@ use crate::error::Error;
 use crate::ids::SourceId;
 
 /// How a source's listings arrive.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, async_graphql::Enum, clap::ValueEnum)]
+// Stored in `sources.kind` as the `string_value`; a stored value this version does not know
+// fails the read (an internal error), never a guess.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    EnumIter,
+    DeriveActiveEnum,
+    async_graphql::Enum,
+    clap::ValueEnum,
+)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum SourceKind {
     /// JSON pushed by a client or read from files.
+    #[sea_orm(string_value = "json")]
     Json,
     /// Listings a scraper collected.
+    #[sea_orm(string_value = "scraped")]
     Scraped,
     /// Listings entered by people.
+    #[sea_orm(string_value = "manual")]
     Manual,
-}
-
-impl SourceKind {
-    /// The stored form.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Json => "json",
-            Self::Scraped => "scraped",
-            Self::Manual => "manual",
-        }
-    }
-
-    /// The kind stored in a row (unknown values read as `json`).
-    pub fn of(model: &source::Model) -> Self {
-        match model.kind.as_str() {
-            "scraped" => Self::Scraped,
-            "manual" => Self::Manual,
-            _ => Self::Json,
-        }
-    }
 }
 
 /// What a new source needs.
@@ -103,7 +99,7 @@ pub async fn create_source(
     let txn = TenantWrite::begin(db, scope.tenant_id()).await?;
     let created = source::ActiveModel {
         tenant_id: Set(scope.tenant_id().0),
-        kind: Set(new.kind.as_str().to_owned()),
+        kind: Set(new.kind),
         name: Set(name.clone()),
         active: Set(new.active),
         config: Set(config),
@@ -134,7 +130,7 @@ pub async fn update_source(
         active.name = Set(name.clone());
     }
     if let Some(kind) = patch.kind {
-        active.kind = Set(kind.as_str().to_owned());
+        active.kind = Set(kind);
     }
     if let Some(flag) = patch.active {
         active.active = Set(flag);
@@ -179,7 +175,7 @@ pub async fn get_source(
 pub async fn list_sources(
     db: &DatabaseConnection,
     scope: &TenantScope,
-    filter: &CatalogFilter,
+    filter: &CatalogFilter<SourceKind>,
     request: PageRequest,
     limits: PageLimits,
 ) -> Result<Page<source::Model>, Error> {

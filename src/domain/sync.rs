@@ -29,6 +29,7 @@ use crate::domain::audit::{self, Actor};
 use crate::domain::changes;
 use crate::domain::removal_guard;
 use crate::domain::scope::{Permission, TenantScope};
+use crate::domain::snapshots::SnapshotReason;
 use crate::domain::sources::get_source;
 use crate::domain::sql::{self, LockKind};
 use crate::domain::sync_merge::{self, MergePlan};
@@ -146,7 +147,7 @@ pub async fn sync_source_to_target(
             target.name
         )));
     }
-    let policy = ConflictPolicy::of(&target);
+    let policy = target.conflict_policy;
     let ids = Ids {
         tenant: scope.tenant_id().0,
         source: source.id,
@@ -441,7 +442,7 @@ async fn write(
     );
 
     // 1. Snapshot the target versions about to be replaced.
-    let mut values: Vec<Value> = vec!["sync".into(), now.into()];
+    let mut values: Vec<Value> = vec![SnapshotReason::Sync.into(), now.into()];
     values.extend(ids.update_join());
     run(
         format!(

@@ -1,7 +1,7 @@
 //! Targets: where listings go, and what a sync does with listings edited there by hand.
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, DatabaseConnection, ModelTrait, Set};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, DeriveActiveEnum, EnumIter, ModelTrait, Set};
 use serde_json::Value;
 
 use crate::domain::list_filter::CatalogFilter;
@@ -14,69 +14,62 @@ use crate::error::Error;
 use crate::ids::TargetId;
 
 /// What a target is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, async_graphql::Enum, clap::ValueEnum)]
+// Stored in `targets.kind` as the `string_value`; a stored value this version does not know
+// fails the read (an internal error), never a guess.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    EnumIter,
+    DeriveActiveEnum,
+    async_graphql::Enum,
+    clap::ValueEnum,
+)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum TargetKind {
     /// A website that shows the listings.
+    #[sea_orm(string_value = "website")]
     Website,
     /// A partner API that receives them.
+    #[sea_orm(string_value = "api")]
     Api,
     /// Anything else.
+    #[sea_orm(string_value = "other")]
     Other,
 }
 
-impl TargetKind {
-    /// The stored form.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Website => "website",
-            Self::Api => "api",
-            Self::Other => "other",
-        }
-    }
-
-    /// The kind stored in a row (unknown values read as `other`).
-    pub fn of(model: &target::Model) -> Self {
-        match model.kind.as_str() {
-            "website" => Self::Website,
-            "api" => Self::Api,
-            _ => Self::Other,
-        }
-    }
-}
-
 /// What a sync does with a target listing edited by hand when its source listing changes.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, async_graphql::Enum, clap::ValueEnum)]
+// Stored in `targets.conflict_policy` as the `string_value`; a stored value this version does
+// not know fails the read (an internal error), never a guess.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    EnumIter,
+    DeriveActiveEnum,
+    async_graphql::Enum,
+    clap::ValueEnum,
+)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum ConflictPolicy {
     /// Keep the hand edit and flag a conflict for a person to resolve (the default).
     #[default]
+    #[sea_orm(string_value = "flag")]
     Flag,
     /// Keep the hand edit without flagging; the source change is only logged as a warning.
+    #[sea_orm(string_value = "keep_target")]
     KeepTarget,
     /// Merge field by field: the source's changes to fields the person did not edit are
     /// applied, the person's edits are kept, and only a field changed on both sides
     /// differently flags a conflict. E.g. a person fixed `title`, the scraper changed
     /// `price`: the listing gets the new price and keeps the fixed title.
+    #[sea_orm(string_value = "merge")]
     Merge,
-}
-
-impl ConflictPolicy {
-    /// The stored form.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Flag => "flag",
-            Self::KeepTarget => "keep_target",
-            Self::Merge => "merge",
-        }
-    }
-
-    /// The policy stored in a row (unknown values read as `flag`, the safe one).
-    pub fn of(model: &target::Model) -> Self {
-        match model.conflict_policy.as_str() {
-            "keep_target" => Self::KeepTarget,
-            "merge" => Self::Merge,
-            _ => Self::Flag,
-        }
-    }
 }
 
 /// What a new target needs.
@@ -132,11 +125,11 @@ pub async fn create_target(
     let txn = TenantWrite::begin(db, scope.tenant_id()).await?;
     let created = target::ActiveModel {
         tenant_id: Set(scope.tenant_id().0),
-        kind: Set(new.kind.as_str().to_owned()),
+        kind: Set(new.kind),
         name: Set(name.clone()),
         active: Set(new.active),
         config: Set(config),
-        conflict_policy: Set(new.conflict_policy.as_str().to_owned()),
+        conflict_policy: Set(new.conflict_policy),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -164,7 +157,7 @@ pub async fn update_target(
         active.name = Set(name.clone());
     }
     if let Some(kind) = patch.kind {
-        active.kind = Set(kind.as_str().to_owned());
+        active.kind = Set(kind);
     }
     if let Some(flag) = patch.active {
         active.active = Set(flag);
@@ -173,7 +166,7 @@ pub async fn update_target(
         active.config = Set(validate_config(config)?);
     }
     if let Some(policy) = patch.conflict_policy {
-        active.conflict_policy = Set(policy.as_str().to_owned());
+        active.conflict_policy = Set(policy);
     }
     active.updated_at = Set(Utc::now());
     let txn = TenantWrite::begin(db, scope.tenant_id()).await?;
@@ -212,7 +205,7 @@ pub async fn get_target(
 pub async fn list_targets(
     db: &DatabaseConnection,
     scope: &TenantScope,
-    filter: &CatalogFilter,
+    filter: &CatalogFilter<TargetKind>,
     request: PageRequest,
     limits: PageLimits,
 ) -> Result<Page<target::Model>, Error> {

@@ -13,8 +13,8 @@ pub struct Model {
     pub tenant_id: i64,
     /// The source imported into.
     pub source_id: i64,
-    /// `incremental` or `full`.
-    pub mode: String,
+    /// `incremental` or `full` (text; an unknown value fails the read).
+    pub mode: crate::domain::import::ImportMode,
     /// A dry run wrote nothing else.
     pub dry_run: bool,
     /// Listings created.

@@ -11,8 +11,8 @@ pub struct Model {
     pub id: i64,
     /// Owning tenant.
     pub tenant_id: i64,
-    /// `json`, `scraped` or `manual`.
-    pub kind: String,
+    /// `json`, `scraped` or `manual` (text; an unknown value fails the read).
+    pub kind: crate::domain::sources::SourceKind,
     /// Name, unique per tenant.
     pub name: String,
     /// Inactive sources refuse imports and syncs.

@@ -11,8 +11,8 @@ pub struct Model {
     pub id: i64,
     /// Owning tenant.
     pub tenant_id: i64,
-    /// `website`, `api` or `other`.
-    pub kind: String,
+    /// `website`, `api` or `other` (text; an unknown value fails the read).
+    pub kind: crate::domain::targets::TargetKind,
     /// Name, unique per tenant.
     pub name: String,
     /// Inactive targets refuse syncs.
@@ -20,8 +20,9 @@ pub struct Model {
     /// Free-form settings.
     #[sea_orm(column_type = "JsonBinary")]
     pub config: Json,
-    /// What a sync does with a listing edited by hand.
-    pub conflict_policy: String,
+    /// What a sync does with a listing edited by hand: `flag`, `keep_target` or `merge` (text;
+    /// an unknown value fails the read).
+    pub conflict_policy: crate::domain::targets::ConflictPolicy,
     /// Creation time.
     pub created_at: DateTimeUtc,
     /// Last change.

@@ -38,8 +38,9 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// Last changed.
     pub updated_at: DateTimeUtc,
-    /// How its last conflict was resolved (`keep_target`, `accept_source`, `use_data`).
-    pub resolution: Option<String>,
+    /// How its last conflict was resolved (`keep_target`, `accept_source`, `use_data`,
+    /// `merge`; text, an unknown value fails the read).
+    pub resolution: Option<crate::domain::conflicts::Resolution>,
     /// When its last conflict was resolved.
     pub resolved_at: Option<DateTimeUtc>,
     /// Who resolved its last conflict (`api_key:<id>` or `cli`).

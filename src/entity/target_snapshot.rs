@@ -18,8 +18,8 @@ pub struct Model {
     pub data: Json,
     /// Its hash.
     pub content_hash: String,
-    /// Why it was replaced.
-    pub reason: String,
+    /// Why it was replaced (text; an unknown value fails the read).
+    pub reason: crate::domain::snapshots::SnapshotReason,
     /// When.
     pub created_at: DateTimeUtc,
     /// Kept by cleanup whatever its age.

@@ -80,7 +80,7 @@ impl QueryRoot {
         let scope = context::scope(ctx)?;
         let request = page_request_for(ctx, first, after, last, before).api()?;
         let filter = CatalogFilter {
-            kind: kind.map(SourceKind::as_str),
+            kind,
             active,
             created: DateRange {
                 from: created_after,
@@ -135,7 +135,7 @@ impl QueryRoot {
         let scope = context::scope(ctx)?;
         let request = page_request_for(ctx, first, after, last, before).api()?;
         let filter = CatalogFilter {
-            kind: kind.map(TargetKind::as_str),
+            kind,
             active,
             created: DateRange {
                 from: created_after,

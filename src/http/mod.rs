@@ -36,6 +36,7 @@ use axum::{Json, Router};
 use sea_orm::DatabaseConnection;
 use secrecy::{ExposeSecret as _, SecretString};
 use serde_json::json;
+use subtle::ConstantTimeEq as _;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
 
@@ -393,15 +394,6 @@ fn api_key_from(headers: &HeaderMap) -> Option<String> {
         .then(|| token.trim().to_owned())
 }
 
-/// Compares secrets in time independent of where they first differ.
-fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
 /// The request's credentials. Only a key the database says is unknown or revoked is refused;
 /// when the database cannot answer, the error comes back as it is (for a 503), never as a
 /// refusal that would tell a client its good key is bad.
@@ -418,7 +410,15 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<RequestAu
     let admin = match &state.inner.admin_token {
         None => AdminAuth::Disabled,
         Some(expected) => match headers.get("x-admin-token").and_then(|v| v.to_str().ok()) {
-            Some(given) if same_secret(given.trim(), expected.expose_secret()) => {
+            // In time independent of where the tokens first differ.
+            Some(given)
+                if bool::from(
+                    given
+                        .trim()
+                        .as_bytes()
+                        .ct_eq(expected.expose_secret().as_bytes()),
+                ) =>
+            {
                 AdminAuth::Granted
             }
             _ => AdminAuth::Refused,

@@ -32,5 +32,6 @@ mod reads;
 mod schema;
 mod scopes;
 mod snapshot_history;
+mod stored_enums;
 mod subscriptions;
 mod versions;

@@ -62,7 +62,7 @@ impl From<import_run::Model> for ImportRun {
             id: ID(ImportRunId(model.id).to_global()),
             source_id: ID(SourceId(model.source_id).to_global()),
             source_key: model.source_id,
-            mode: ImportMode::of(&model),
+            mode: model.mode,
             dry_run: model.dry_run,
             created: model.created,
             updated: model.updated,

@@ -94,12 +94,12 @@ pub struct ResolutionRecord {
 impl ResolutionRecord {
     /// The record from a listing's stored columns (none if it was never resolved).
     pub fn of(
-        resolution: Option<&str>,
+        resolution: Option<Resolution>,
         resolved_at: Option<DateTime<Utc>>,
         resolved_by: Option<String>,
     ) -> Option<Self> {
         Some(Self {
-            resolution: Resolution::parse(resolution?)?,
+            resolution: resolution?,
             resolved_at: resolved_at?,
             resolved_by: resolved_by.unwrap_or_default(),
         })

@@ -67,7 +67,7 @@ impl From<source_snapshot::Model> for SourceSnapshot {
         Self {
             key: (model.id, model.source_property_id),
             id: ID(SourceSnapshotId(model.id).to_global()),
-            reason: SnapshotReason::parse(&model.reason),
+            reason: model.reason,
             data: Json(model.data),
             content_hash: model.content_hash,
             created_at: model.created_at,
@@ -103,7 +103,7 @@ impl From<target_snapshot::Model> for TargetSnapshot {
         Self {
             key: (model.id, model.target_property_id),
             id: ID(TargetSnapshotId(model.id).to_global()),
-            reason: SnapshotReason::parse(&model.reason),
+            reason: model.reason,
             data: Json(model.data),
             content_hash: model.content_hash,
             created_at: model.created_at,

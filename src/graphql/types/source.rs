@@ -47,7 +47,7 @@ impl From<source::Model> for Source {
         Self {
             id: ID(SourceId(model.id).to_global()),
             key: SourceId(model.id),
-            kind: SourceKind::of(&model),
+            kind: model.kind,
             name: model.name,
             active: model.active,
             config: Json(model.config),

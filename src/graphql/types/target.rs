@@ -49,8 +49,8 @@ impl From<target::Model> for Target {
         Self {
             id: ID(TargetId(model.id).to_global()),
             key: TargetId(model.id),
-            kind: TargetKind::of(&model),
-            conflict_policy: ConflictPolicy::of(&model),
+            kind: model.kind,
+            conflict_policy: model.conflict_policy,
             name: model.name,
             active: model.active,
             config: Json(model.config),
