@@ -1,23 +1,27 @@
-//! Reading a listing file in batches, in bounded memory, for `migrate-json`.
+//! Reading listing files in batches, in bounded memory, for `import` and `migrate-json`.
 //!
-//! A blocking thread parses the file and hands batches of [`BATCH_ITEMS`] listings over a
+//! A blocking thread parses a file and hands batches of [`BATCH_ITEMS`] listings over a
 //! channel of one slot to the importer, so memory holds a few batches whatever the file's
 //! size. NDJSON is read line by line; a JSON array is parsed element by element by a serde
-//! visitor (never the whole file as text, never the whole array as one value); any other JSON
-//! file is read as a stream of top-level values, so one object is a batch of one.
+//! visitor (never the whole file as text, never the whole array as one value). The rest of a
+//! `.json` file is read as [`JsonReading`] says, which is where the two commands differ.
 //!
-//! Items are numbered from 0 across the whole file, as the domain's import session numbers
-//! them, and [`ItemLabels`] names item `i` the way `import` does: `file.ndjson:701` (its
-//! line) or `file.json item 700` (its index).
+//! `import` also takes `-` (standard input, spooled to an unnamed temporary file before the
+//! import begins) and files of other extensions: such a file is JSON if the whole of it is one
+//! JSON value, NDJSON otherwise, as a first pass over it tells.
+//!
+//! Items are numbered from 0 in each file; [`crate::cli::feed::ItemLabels`] names them the
+//! way errors show them: `file.ndjson:701` (its line) or `file.json item 700` (its index).
 
 use std::fmt;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
-use std::path::Path;
+use std::io::{self, BufRead, BufReader, Read, Seek as _};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use serde::de::{DeserializeSeed, Deserializer, Error as _, SeqAccess, Visitor};
+use serde::Deserialize as _;
+use serde::de::{DeserializeSeed, Deserializer, Error as _, IgnoredAny, SeqAccess, Visitor};
 use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -62,6 +66,17 @@ impl Format {
     }
 }
 
+/// How a JSON file that is not NDJSON is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JsonReading {
+    /// `import`: the file is one JSON document, an array of listings or one listing, and a
+    /// syntax error anywhere names the file (`a.json: is not valid JSON: …`).
+    Document,
+    /// `migrate-json`: an array of listings, or a stream of top-level values; a syntax error
+    /// names the item it is in (`a.json item 7: is not valid JSON: …`).
+    Items,
+}
+
 /// A run of listings from a file.
 #[derive(Debug, Default)]
 pub struct Batch {
@@ -70,53 +85,147 @@ pub struct Batch {
     /// How far into the file the reader was when it sealed the batch, in bytes (within a
     /// read buffer), for progress that follows what is imported rather than what is read.
     pub bytes_read: u64,
-    /// Where the line numbering of the items shifts (see [`ItemLabels`]).
-    line_marks: Vec<LineMark>,
+    /// Where the line numbering of the items shifts (see [`LineMark`]).
+    pub line_marks: Vec<LineMark>,
 }
 
-/// From item `index` on, item `i` is on line `line + (i - index)` (until the next mark).
+/// From item `index` of its file on, item `i` is on line `line + (i - index)` (until the
+/// next mark). Only blank lines shift the numbering, so a file has few marks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct LineMark {
-    index: usize,
-    line: usize,
+pub struct LineMark {
+    /// The item's index in its file.
+    pub index: usize,
+    /// Its line.
+    pub line: usize,
 }
 
-/// Names the items of one file in errors, from the line marks of the batches read so far.
-/// Only blank lines shift the numbering, so it stays small however long the file is.
-#[derive(Debug)]
-pub struct ItemLabels {
+/// A file named on `import`'s command line, checked before the import begins; standard
+/// input is read to its end then, so the import never holds its transaction open waiting
+/// for input.
+pub struct NamedFile {
+    path: PathBuf,
+    spooled: Option<File>,
+}
+
+impl NamedFile {
+    /// Checks that `path` can be opened (`-`: reads standard input into a temporary file).
+    pub fn check(path: &Path) -> Result<Self, Error> {
+        let name = path.display().to_string();
+        let spooled = if path.as_os_str() == "-" {
+            Some(spool_stdin().map_err(|e| unreadable(&name, e))?)
+        } else {
+            File::open(path).map_err(|e| unreadable(&name, e))?;
+            None
+        };
+        Ok(Self {
+            path: path.to_owned(),
+            spooled,
+        })
+    }
+
+    /// Opens the file; when its extension does not say its format, a first pass tells it.
+    pub fn open(self) -> Result<ListingFile, Error> {
+        let name = self.path.display().to_string();
+        let (file, format) = match self.spooled {
+            Some(spooled) => (spooled, None),
+            None => {
+                let file = File::open(&self.path).map_err(|e| unreadable(&name, e))?;
+                (file, Format::of(&self.path))
+            }
+        };
+        let format = match format {
+            Some(format) => format,
+            None => sniff(&file).map_err(|e| unreadable(&name, e))?,
+        };
+        ListingFile::from_file(file, name, format)
+    }
+}
+
+fn spool_stdin() -> io::Result<File> {
+    let mut spool = tempfile::tempfile()?;
+    io::copy(&mut io::stdin().lock(), &mut spool)?;
+    Ok(spool)
+}
+
+/// JSON if the whole of `file` is one JSON value (after a byte order mark), NDJSON
+/// otherwise. Leaves the file at its start.
+fn sniff(mut file: &File) -> io::Result<Format> {
+    file.rewind()?;
+    let mut reader = BufReader::with_capacity(READ_BUFFER, file);
+    if reader.fill_buf()?.starts_with(BOM) {
+        reader.consume(BOM.len());
+    }
+    let mut de = serde_json::Deserializer::from_reader(&mut reader);
+    let parsed = IgnoredAny::deserialize(&mut de).and_then(|_| de.end());
+    file.rewind()?;
+    match parsed {
+        Ok(()) => Ok(Format::Json),
+        Err(e) if e.is_io() => Err(e.into()),
+        Err(_) => Ok(Format::Ndjson),
+    }
+}
+
+fn unreadable(name: &str, error: io::Error) -> Error {
+    Error::invalid(name, format!("cannot be read: {error}"))
+}
+
+/// A listing file opened for reading, its first bytes read, so a file that cannot be read
+/// fails here rather than on the reader's thread.
+pub struct ListingFile {
     name: String,
     format: Format,
-    marks: Vec<LineMark>,
+    reader: BufReader<CountingReader>,
+    bytes_read: Arc<AtomicU64>,
 }
 
-impl ItemLabels {
-    /// Labels for the file shown as `name`.
-    pub fn new(name: String, format: Format) -> Self {
-        Self {
+impl ListingFile {
+    /// Opens `path`, shown as `name` in errors, as `format`.
+    pub fn open(path: &Path, name: &str, format: Format) -> Result<Self, Error> {
+        let file = File::open(path).map_err(|e| unreadable(name, e))?;
+        Self::from_file(file, name.to_owned(), format)
+    }
+
+    fn from_file(file: File, name: String, format: Format) -> Result<Self, Error> {
+        let bytes_read = Arc::new(AtomicU64::new(0));
+        let counted = CountingReader {
+            inner: file,
+            bytes_read: Arc::clone(&bytes_read),
+        };
+        let mut reader = BufReader::with_capacity(READ_BUFFER, counted);
+        reader.fill_buf().map_err(|e| unreadable(&name, e))?;
+        Ok(Self {
             name,
             format,
-            marks: Vec::new(),
-        }
+            reader,
+            bytes_read,
+        })
     }
 
-    /// Takes in the line marks of the next batch (before it is imported).
-    pub fn extend(&mut self, batch: &mut Batch) {
-        self.marks.append(&mut batch.line_marks);
+    /// The file as errors name it.
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
-    /// `file:line` (NDJSON) or `file item i` (JSON).
-    pub fn label(&self, index: usize) -> String {
-        match self.format {
-            Format::Json => format!("{} item {index}", self.name),
-            Format::Ndjson => {
-                let before = self.marks.partition_point(|mark| mark.index <= index);
-                match before.checked_sub(1).and_then(|k| self.marks.get(k)) {
-                    Some(mark) => format!("{}:{}", self.name, mark.line + (index - mark.index)),
-                    None => format!("{} item {index}", self.name),
-                }
-            }
-        }
+    /// How it holds its listings.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// Starts reading the file on a thread of its own, in batches of `batch_items` listings.
+    pub fn stream(self, reading: JsonReading, batch_items: usize) -> FileStream {
+        let Self {
+            name,
+            format,
+            reader,
+            bytes_read,
+        } = self;
+        let (sender, batches) = mpsc::channel(1);
+        let sender = BatchSender::new(sender, batch_items.max(1), format, bytes_read);
+        let reader = tokio::task::spawn_blocking(move || match format {
+            Format::Ndjson => read_ndjson(reader, &name, sender),
+            Format::Json => read_json(reader, &name, reading, sender),
+        });
+        FileStream { batches, reader }
     }
 }
 
@@ -127,32 +236,6 @@ pub struct FileStream {
 }
 
 impl FileStream {
-    /// Opens `path` (shown as `name` in errors) and starts reading it in batches of
-    /// `batch_items` listings.
-    pub fn open(
-        path: &Path,
-        name: &str,
-        format: Format,
-        batch_items: usize,
-    ) -> Result<Self, Error> {
-        let file =
-            File::open(path).map_err(|e| Error::invalid(name, format!("cannot be read: {e}")))?;
-        let bytes_read = Arc::new(AtomicU64::new(0));
-        let counted = CountingReader {
-            inner: file,
-            bytes_read: Arc::clone(&bytes_read),
-        };
-        let reader = BufReader::with_capacity(READ_BUFFER, counted);
-        let (sender, batches) = mpsc::channel(1);
-        let sender = BatchSender::new(sender, batch_items.max(1), format, bytes_read);
-        let name = name.to_owned();
-        let reader = tokio::task::spawn_blocking(move || match format {
-            Format::Ndjson => read_ndjson(reader, &name, sender),
-            Format::Json => read_json(reader, &name, sender),
-        });
-        Ok(Self { batches, reader })
-    }
-
     /// The next batch; `None` at the end of the file. After an error, nothing more comes.
     pub async fn next(&mut self) -> Option<Result<Batch, Error>> {
         self.batches.recv().await
@@ -299,16 +382,21 @@ fn read_ndjson(mut reader: impl BufRead, name: &str, mut sender: BatchSender) {
     sender.finish();
 }
 
-fn read_json(mut reader: impl BufRead, name: &str, mut sender: BatchSender) {
-    let first = match skip_to_first_value(&mut reader) {
-        Ok(Some(byte)) => byte,
-        Ok(None) => {
-            return sender.fail(Error::invalid(name, "is not valid JSON: the file is empty"));
-        }
-        Err(e) => return sender.fail(Error::invalid(name, format!("cannot be read: {e}"))),
+fn read_json(mut reader: impl BufRead, name: &str, reading: JsonReading, mut sender: BatchSender) {
+    let skipped = match skip_to_first_value(&mut reader) {
+        Ok(skipped) => skipped,
+        Err(e) => return sender.fail(unreadable(name, e)),
     };
-    let mut de = serde_json::Deserializer::from_reader(reader);
-    if first == b'[' {
+    if skipped.first.is_none() && reading == JsonReading::Items {
+        return sender.fail(Error::invalid(name, "is not valid JSON: the file is empty"));
+    }
+    // serde_json counts lines and columns from where it starts reading: it reads the skipped
+    // white space again (made anew, not kept), so the positions in its errors are the file's.
+    let mut de = serde_json::Deserializer::from_reader(skipped.replay().chain(reader));
+    let not_json = |label: String, e: serde_json::Error| {
+        Error::invalid(label, format!("is not valid JSON: {e}"))
+    };
+    if skipped.first == Some(b'[') {
         let mut array_done = false;
         let parsed = Elements {
             sender: &mut sender,
@@ -320,13 +408,22 @@ fn read_json(mut reader: impl BufRead, name: &str, mut sender: BatchSender) {
             Ok(()) => sender.finish(),
             Err(_) if sender.closed => {}
             Err(e) => {
-                let label = if array_done {
+                let label = if array_done || reading == JsonReading::Document {
                     name.to_owned()
                 } else {
                     format!("{name} item {}", sender.next_index)
                 };
-                sender.fail(Error::invalid(label, format!("is not valid JSON: {e}")));
+                sender.fail(not_json(label, e))
             }
+        }
+    } else if reading == JsonReading::Document {
+        match Value::deserialize(&mut de).and_then(|item| de.end().map(|()| item)) {
+            Ok(item) => {
+                if sender.push(item, 0) {
+                    sender.finish();
+                }
+            }
+            Err(e) => sender.fail(not_json(name.to_owned(), e)),
         }
     } else {
         for value in de.into_iter::<Value>() {
@@ -338,7 +435,7 @@ fn read_json(mut reader: impl BufRead, name: &str, mut sender: BatchSender) {
                 }
                 Err(e) => {
                     let label = format!("{name} item {}", sender.next_index);
-                    return sender.fail(Error::invalid(label, format!("is not valid JSON: {e}")));
+                    return sender.fail(not_json(label, e));
                 }
             }
         }
@@ -346,13 +443,37 @@ fn read_json(mut reader: impl BufRead, name: &str, mut sender: BatchSender) {
     }
 }
 
-/// Skips a byte order mark and white space; returns the first byte of the JSON, left unread.
-fn skip_to_first_value(reader: &mut impl BufRead) -> std::io::Result<Option<u8>> {
+/// What [`skip_to_first_value`] went past.
+struct Skipped {
+    /// The first byte of the JSON, left unread; `None` when there is none.
+    first: Option<u8>,
+    /// Line ends skipped.
+    newlines: u64,
+    /// Bytes skipped after the last of them (a byte order mark aside).
+    column: u64,
+}
+
+impl Skipped {
+    /// White space that puts a reader where the skipped part left off.
+    fn replay(&self) -> impl Read + use<> {
+        io::repeat(b'\n')
+            .take(self.newlines)
+            .chain(io::repeat(b' ').take(self.column))
+    }
+}
+
+/// Skips a byte order mark and white space, up to the first byte of the JSON.
+fn skip_to_first_value(reader: &mut impl BufRead) -> io::Result<Skipped> {
+    let mut skipped = Skipped {
+        first: None,
+        newlines: 0,
+        column: 0,
+    };
     let mut at_start = true;
     loop {
         let buffer = reader.fill_buf()?;
         if buffer.is_empty() {
-            return Ok(None);
+            return Ok(skipped);
         }
         if at_start && buffer.starts_with(BOM) {
             reader.consume(BOM.len());
@@ -360,16 +481,22 @@ fn skip_to_first_value(reader: &mut impl BufRead) -> std::io::Result<Option<u8>>
             continue;
         }
         at_start = false;
-        match buffer.iter().position(|b| !b.is_ascii_whitespace()) {
-            Some(skip) => {
-                let byte = buffer[skip];
-                reader.consume(skip);
-                return Ok(Some(byte));
+        let skip = buffer
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .unwrap_or(buffer.len());
+        for &byte in &buffer[..skip] {
+            if byte == b'\n' {
+                skipped.newlines += 1;
+                skipped.column = 0;
+            } else {
+                skipped.column += 1;
             }
-            None => {
-                let all = buffer.len();
-                reader.consume(all);
-            }
+        }
+        skipped.first = buffer.get(skip).copied();
+        reader.consume(skip);
+        if skipped.first.is_some() {
+            return Ok(skipped);
         }
     }
 }
@@ -409,12 +536,14 @@ impl<'de> Visitor<'de> for Elements<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::feed::ItemLabels;
 
     /// Reads `text` as `format` in batches of `batch_items`; returns the batch sizes, the
     /// labels of every item, and the error if any.
     fn read(
         text: &str,
         format: Format,
+        reading: JsonReading,
         batch_items: usize,
     ) -> (Vec<usize>, Vec<String>, Option<String>) {
         let (tx, mut rx) = mpsc::channel(1024);
@@ -422,9 +551,10 @@ mod tests {
         let reader = BufReader::with_capacity(7, text.as_bytes());
         match format {
             Format::Ndjson => read_ndjson(reader, "f", sender),
-            Format::Json => read_json(reader, "f", sender),
+            Format::Json => read_json(reader, "f", reading, sender),
         }
-        let mut labels = ItemLabels::new("f".into(), format);
+        let mut labels = ItemLabels::default();
+        labels.start_file("f".into(), format, 0);
         let (mut sizes, mut error, mut count) = (Vec::new(), None, 0);
         while let Ok(message) = rx.try_recv() {
             match message {
@@ -440,15 +570,28 @@ mod tests {
         (sizes, names, error)
     }
 
+    fn items(
+        text: &str,
+        format: Format,
+        batch_items: usize,
+    ) -> (Vec<usize>, Vec<String>, Option<String>) {
+        read(text, format, JsonReading::Items, batch_items)
+    }
+
+    fn document(text: &str) -> (Vec<usize>, Option<String>) {
+        let (sizes, _, error) = read(text, Format::Json, JsonReading::Document, 10);
+        (sizes, error)
+    }
+
     #[test]
     fn ndjson_lines_are_named_across_batches_and_blank_lines() {
         let text = "\u{feff}{\"id\":1}\n\n{\"id\":2}\r\n{\"id\":3}\n\n\n{\"id\":4}\n{\"id\":5}";
-        let (sizes, labels, error) = read(text, Format::Ndjson, 2);
+        let (sizes, labels, error) = items(text, Format::Ndjson, 2);
         assert_eq!(sizes, [2, 2, 1]);
         assert_eq!(labels, ["f:1", "f:3", "f:4", "f:7", "f:8"]);
         assert_eq!(error, None);
 
-        let (sizes, _, error) = read(
+        let (sizes, _, error) = items(
             "{\"id\":1}\n{\"id\":2}\n{oops\n{\"id\":4}\n",
             Format::Ndjson,
             10,
@@ -460,7 +603,7 @@ mod tests {
     #[test]
     fn a_json_array_is_streamed_element_by_element() {
         let text = " \n[{\"id\":1},{\"id\":2},\n{\"id\":3},{\"id\":4},{\"id\":5}]\n";
-        let (sizes, labels, error) = read(text, Format::Json, 2);
+        let (sizes, labels, error) = items(text, Format::Json, 2);
         assert_eq!(sizes, [2, 2, 1]);
         assert_eq!(
             labels,
@@ -468,14 +611,14 @@ mod tests {
         );
         assert_eq!(error, None);
 
-        let (sizes, _, error) = read("[{\"id\":1},{\"id\":2},{\"id\"", Format::Json, 10);
+        let (sizes, _, error) = items("[{\"id\":1},{\"id\":2},{\"id\"", Format::Json, 10);
         assert_eq!(sizes, [2]);
         assert!(
             error
                 .unwrap()
                 .starts_with("invalid f item 2: is not valid JSON")
         );
-        let (_, _, error) = read("[{\"id\":1}] x", Format::Json, 10);
+        let (_, _, error) = items("[{\"id\":1}] x", Format::Json, 10);
         assert!(
             error
                 .unwrap()
@@ -485,17 +628,54 @@ mod tests {
 
     #[test]
     fn other_json_files_are_a_stream_of_values() {
-        let (sizes, labels, error) = read("{\"id\":1}", Format::Json, 10);
+        let (sizes, labels, error) = items("{\"id\":1}", Format::Json, 10);
         assert_eq!(
             (sizes, labels, error),
             (vec![1], vec!["f item 0".to_owned()], None)
         );
-        let (sizes, _, error) = read("{\"id\":1} {\"id\":2}\n", Format::Json, 10);
+        let (sizes, _, error) = items("{\"id\":1} {\"id\":2}\n", Format::Json, 10);
         assert_eq!((sizes, error), (vec![2], None));
-        let (_, _, error) = read("  \n", Format::Json, 10);
+        let (_, _, error) = items("  \n", Format::Json, 10);
         assert_eq!(
             error.as_deref(),
             Some("invalid f: is not valid JSON: the file is empty")
         );
+    }
+
+    /// `import` reads a `.json` file as one document, and its errors are serde_json's on the
+    /// whole text, positions included (`serde_json::from_str` is the reference).
+    #[test]
+    fn a_json_document_is_one_value_and_its_errors_name_the_file() {
+        assert_eq!(document("\n [{\"id\":1}, {\"id\":2}]\n"), (vec![2], None));
+        assert_eq!(document("{\"id\":1}"), (vec![1], None));
+        for text in [
+            "\n\n  [{\"id\":1},\n {\"id\"",
+            "[{\"id\": 1},",
+            "{\"id\":1} {\"id\":2}",
+            "\n {\"id\":1",
+            "",
+            " \n ",
+        ] {
+            let reference = serde_json::from_str::<Value>(text).unwrap_err();
+            let (_, error) = document(text);
+            assert_eq!(
+                error.as_deref(),
+                Some(format!("invalid f: is not valid JSON: {reference}").as_str()),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn content_tells_the_format_of_a_file_without_an_extension() {
+        let sniffed = |text: &str| {
+            let mut file = tempfile::tempfile().unwrap();
+            std::io::Write::write_all(&mut file, text.as_bytes()).unwrap();
+            sniff(&file).unwrap()
+        };
+        assert_eq!(sniffed("{\n \"id\": 1\n}\n"), Format::Json);
+        assert_eq!(sniffed("\u{feff}[{\"id\": 1}]"), Format::Json);
+        assert_eq!(sniffed("{\"id\": 1}\n{\"id\": 2}\n"), Format::Ndjson);
+        assert_eq!(sniffed(""), Format::Ndjson);
     }
 }
