@@ -17,6 +17,7 @@ mod errors;
 mod http;
 mod http_get;
 mod idempotency;
+mod import_files;
 mod isolation;
 mod limits;
 mod malformed;
