@@ -1,10 +1,15 @@
 //! The real `sync-manager` binary: `init`, the `create-*` commands with the ids they print,
 //! their exit codes, `export-schema`, `--help`, and `serve` answering on a socket.
 //! `setup` covers repeating `init` and reaching PostgreSQL, `json` the `--json` vocabulary,
-//! `demo` the key of `serve --demo`, `shutdown` what SIGTERM does to requests in flight.
+//! `demo` the key of `serve --demo`, `shutdown` what SIGTERM does to requests in flight,
+//! `import_sync_cleanup` the engine's commands, `import_files` the files `import` reads, and
+//! `migrate_json` the folder migration.
 
 mod demo;
+mod import_files;
+mod import_sync_cleanup;
 mod json;
+mod migrate_json;
 mod setup;
 mod shutdown;
 

@@ -7,7 +7,7 @@ use std::process::{Output, Stdio};
 
 use serde_json::json;
 
-use crate::cli::Cli;
+use super::Cli;
 
 /// A database with tenant `acme` and source `Feed`.
 async fn acme() -> Cli {
