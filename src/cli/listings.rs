@@ -6,12 +6,13 @@ use std::path::PathBuf;
 use clap::Args;
 use serde_json::json;
 
-use crate::cli::files::LoadedItems;
+use crate::cli::feed::Feed;
 use crate::cli::output;
+use crate::cli::stream::{JsonReading, NamedFile};
 use crate::config::Config;
 use crate::db;
 use crate::domain::audit::Actor;
-use crate::domain::import::{self, ImportMode, ImportOptions};
+use crate::domain::import::{ImportMode, ImportOptions, ImportSession};
 use crate::domain::snapshots::{self, DEFAULT_RETENTION_DAYS};
 use crate::domain::sync::{self, SyncOptions};
 use crate::domain::{sources, targets, tenants};
@@ -83,9 +84,15 @@ pub struct CleanupArgs {
     pub(super) json: bool,
 }
 
-/// Imports files into a source, as one transaction.
+/// Imports files into a source, as one transaction: the files are streamed one after another
+/// into one import session, so memory holds a few batches whatever their size.
 pub async fn import(config: &Config, args: ImportArgs) -> anyhow::Result<()> {
-    let mut loaded = LoadedItems::read(&args.files)?;
+    // Every file is checked, and standard input read, before the database is touched.
+    let files = args
+        .files
+        .iter()
+        .map(|path| NamedFile::check(path))
+        .collect::<Result<Vec<_>, _>>()?;
     let db = db::connect_and_migrate_with(
         config.database_url.expose_secret(),
         &config.session_limits(),
@@ -93,23 +100,20 @@ pub async fn import(config: &Config, args: ImportArgs) -> anyhow::Result<()> {
     .await?;
     let scope = tenants::scope_for_cli(&db, &args.tenant).await?;
     let source = sources::find_for_cli(&db, &scope, &args.source).await?;
-    let items = std::mem::take(&mut loaded.items);
-    let count = items.len();
-    let label = |i: usize| loaded.label(i);
-    let run = import::import_listings(
-        &db,
-        &scope,
-        SourceId(source.id),
-        items,
-        &label,
-        ImportOptions {
-            mode: args.mode,
-            dry_run: args.dry_run,
-            allow_mass_removal: args.allow_mass_removal,
-            actor: Actor::Cli,
-        },
-    )
-    .await?;
+    let options = ImportOptions {
+        mode: args.mode,
+        dry_run: args.dry_run,
+        allow_mass_removal: args.allow_mass_removal,
+        actor: Actor::Cli,
+    };
+    let session = ImportSession::begin(&db, &scope, SourceId(source.id), options).await?;
+    let mut feed = Feed::new(session);
+    for file in files {
+        feed.add(file.open()?, JsonReading::Document, |_, _, _| {})
+            .await?;
+    }
+    let count = feed.listings();
+    let run = feed.finish().await?;
     let duration_ms = (run.finished_at - run.started_at).num_milliseconds();
     let verb = if run.dry_run {
         "would import"

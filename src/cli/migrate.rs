@@ -2,7 +2,7 @@
 //! progress, in bounded memory. `init --import` runs the same code on a fresh database.
 //!
 //! Every file goes through the domain's [`ImportSession`], the import behind
-//! `importProperties`, streamed in batches by [`crate::cli::stream`]: a file is imported
+//! `importProperties`, streamed in batches by [`crate::cli::feed`]: a file is imported
 //! whole or not at all. A bad file (unreadable, not JSON, a listing without an id, an id
 //! twice) is reported with its file, line or item and reason, and the other files go on; the
 //! command then ends with exit code 3. Any other failure (a source made inactive, the
@@ -22,8 +22,9 @@ use sea_orm::DatabaseConnection;
 use serde_json::Value;
 
 use crate::cli::discover::{self, FoundFile};
+use crate::cli::feed::Feed;
 use crate::cli::progress::{Progress, ProgressMode};
-use crate::cli::stream::{BATCH_ITEMS, FileStream, ItemLabels};
+use crate::cli::stream::{JsonReading, ListingFile};
 use crate::cli::{Reported, summary};
 use crate::config::Config;
 use crate::db;
@@ -298,26 +299,18 @@ async fn import_file(
     report: &mut FileReport,
     progress: &mut Progress,
 ) -> Result<import_run::Model, Error> {
-    let name = report.file.name();
-    let mut stream = FileStream::open(&report.file.path, &name, report.file.format, BATCH_ITEMS)?;
-    let outcome = async {
-        let mut session =
-            ImportSession::begin(db, scope, SourceId(source.id), options.clone()).await?;
-        let mut labels = ItemLabels::new(name.clone(), report.file.format);
-        while let Some(batch) = stream.next().await {
-            let mut batch = batch?;
-            labels.extend(&mut batch);
-            let bytes_read = batch.bytes_read;
-            report.listings += batch.items.len();
-            session.add(batch.items, &|i| labels.label(i)).await?;
-            progress.update(bytes_read, report.listings, session.counts());
-        }
-        // The session's own `finish` commits; dropping it on an error above rolls back.
-        session.finish().await
-    }
-    .await;
-    stream.close().await;
-    outcome
+    let file = ListingFile::open(&report.file.path, &report.file.name(), report.file.format)?;
+    let session = ImportSession::begin(db, scope, SourceId(source.id), options.clone()).await?;
+    let mut feed = Feed::new(session);
+    let fed = feed
+        .add(file, JsonReading::Items, |bytes_read, listings, counts| {
+            progress.update(bytes_read, listings, counts);
+        })
+        .await;
+    report.listings = feed.listings();
+    fed?;
+    // The session's own `finish` commits; dropping it on an error above rolls back.
+    feed.finish().await
 }
 
 /// The JSON of an error in a report: its code, its message, and the part it names.

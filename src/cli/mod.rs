@@ -7,7 +7,7 @@
 
 mod catalog;
 mod discover;
-mod files;
+mod feed;
 mod history;
 mod listings;
 mod migrate;

@@ -361,3 +361,20 @@ pub fn without_request_ids(mut body: Value) -> Value {
     strip(&mut body);
     body
 }
+
+/// The real `sync-manager` binary on the database at `database_url`, with the server's
+/// settings that a developer's shell may hold unset, logs at `warn` and no standard input.
+/// The caller adds the arguments (and a working directory of its own, so no `.env` is read).
+pub fn sync_manager(database_url: &str) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_sync-manager"));
+    command
+        .env("DATABASE_URL", database_url)
+        .env("RUST_LOG", "warn")
+        .env_remove("BIND")
+        .env_remove("SYNC_ADMIN_TOKEN")
+        .env_remove("SYNC_DEFAULT_PAGE_SIZE")
+        .env_remove("SYNC_MAX_PAGE_SIZE")
+        .env_remove("SYNC_MAX_BODY_BYTES")
+        .stdin(std::process::Stdio::null());
+    command
+}

@@ -122,10 +122,8 @@ async fn a_nul_character_anywhere_is_bad_input_naming_it() {
 async fn the_cli_refuses_a_nul_in_a_config() {
     let app = crate::common::TestApp::spawn().await;
     let run = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_sync-manager"))
+        crate::common::sync_manager(&app.database_url)
             .args(args)
-            .env("DATABASE_URL", &app.database_url)
-            .env("RUST_LOG", "warn")
             .output()
             .unwrap()
     };

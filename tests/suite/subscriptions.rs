@@ -830,10 +830,8 @@ async fn a_sync_run_from_the_cli_sends_progress() {
         .as_str()
         .unwrap()
         .to_owned();
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_sync-manager"))
+    let output = crate::common::sync_manager(&live.app.database_url)
         .args(["sync", &tenant, &live.source, &live.target, "--json"])
-        .env("DATABASE_URL", &live.app.database_url)
-        .env("RUST_LOG", "warn")
         .output()
         .expect("run the CLI");
     assert!(

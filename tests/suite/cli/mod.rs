@@ -1,10 +1,15 @@
 //! The real `sync-manager` binary: `init`, the `create-*` commands with the ids they print,
 //! their exit codes, `export-schema`, `--help`, and `serve` answering on a socket.
 //! `setup` covers repeating `init` and reaching PostgreSQL, `json` the `--json` vocabulary,
-//! `demo` the key of `serve --demo`, `shutdown` what SIGTERM does to requests in flight.
+//! `demo` the key of `serve --demo`, `shutdown` what SIGTERM does to requests in flight,
+//! `import_sync_cleanup` the engine's commands, `import_files` the files `import` reads, and
+//! `migrate_json` the folder migration.
 
 mod demo;
+mod import_files;
+mod import_sync_cleanup;
 mod json;
+mod migrate_json;
 mod setup;
 mod shutdown;
 
@@ -18,9 +23,7 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-use crate::common::{TestDatabase, decode_id, test_config, unique_name};
-
-pub(super) const BIN: &str = env!("CARGO_BIN_EXE_sync-manager");
+use crate::common::{TestDatabase, decode_id, sync_manager, test_config, unique_name};
 
 /// A fresh database and an empty working directory (so no `.env` is read) for the binary.
 pub(super) struct Cli {
@@ -43,18 +46,8 @@ impl Cli {
     }
 
     pub(super) fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(BIN);
-        command
-            .args(args)
-            .current_dir(&self.dir)
-            .env("DATABASE_URL", &self.url)
-            .env("RUST_LOG", "warn")
-            .env_remove("BIND")
-            .env_remove("SYNC_ADMIN_TOKEN")
-            .env_remove("SYNC_DEFAULT_PAGE_SIZE")
-            .env_remove("SYNC_MAX_PAGE_SIZE")
-            .env_remove("SYNC_MAX_BODY_BYTES")
-            .stdin(Stdio::null());
+        let mut command = sync_manager(&self.url);
+        command.args(args).current_dir(&self.dir);
         command
     }
 

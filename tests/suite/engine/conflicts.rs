@@ -209,10 +209,8 @@ async fn a_sync_counts_new_and_open_conflicts_and_kept_edits_apart() {
 
     // And the CLI reports them, in text and in JSON.
     let run = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_sync-manager"))
+        let out = crate::common::sync_manager(&s.app.database_url)
             .args(args)
-            .env("DATABASE_URL", &s.app.database_url)
-            .env_remove("RUST_LOG")
             .output()
             .unwrap();
         assert!(

@@ -1,11 +1,10 @@
 //! The sync engine through GraphQL: imports, syncs, hand edits, conflicts, snapshots and
 //! retention, with exact counts at every step.
 
-mod cli;
 mod conflicts;
+mod cross_tenant_mutations;
 mod day;
 mod import;
-mod isolation;
 mod sync;
 
 use serde_json::{Value, json};

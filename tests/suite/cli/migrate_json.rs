@@ -3,13 +3,11 @@
 //! `--json` report. The listings are checked through GraphQL on the same database.
 
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, TestDatabase, unique_name};
-
-const BIN: &str = env!("CARGO_BIN_EXE_sync-manager");
+use crate::common::{TestApp, TestDatabase, sync_manager, unique_name};
 
 /// A database with tenant `acme` and source `Feed`, and a folder of its own to migrate.
 struct Migrate {
@@ -136,12 +134,9 @@ fn write(dir: &std::path::Path, path: &str, text: &str) {
 }
 
 fn run(database_url: &str, dir: &std::path::Path, args: &[&str]) -> Output {
-    Command::new(BIN)
+    sync_manager(database_url)
         .args(args)
         .current_dir(dir)
-        .env("DATABASE_URL", database_url)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
         .output()
         .unwrap()
 }

@@ -1,187 +1,21 @@
-//! Reading a listing file in batches, in bounded memory, for `migrate-json`.
-//!
-//! A blocking thread parses the file and hands batches of [`BATCH_ITEMS`] listings over a
-//! channel of one slot to the importer, so memory holds a few batches whatever the file's
-//! size. NDJSON is read line by line; a JSON array is parsed element by element by a serde
-//! visitor (never the whole file as text, never the whole array as one value); any other JSON
-//! file is read as a stream of top-level values, so one object is a batch of one.
-//!
-//! Items are numbered from 0 across the whole file, as the domain's import session numbers
-//! them, and [`ItemLabels`] names item `i` the way `import` does: `file.ndjson:701` (its
-//! line) or `file.json item 700` (its index).
+//! The reader thread's side: parsing NDJSON line by line and a JSON array element by
+//! element, and handing the listings over in batches.
 
 use std::fmt;
-use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
-use std::path::Path;
+use std::io::{self, BufRead, Read};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use serde::Deserialize as _;
 use serde::de::{DeserializeSeed, Deserializer, Error as _, SeqAccess, Visitor};
 use serde_json::Value;
 use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
 
+use super::{BOM, Batch, Format, JsonReading, LineMark, unreadable};
 use crate::error::Error;
 
-/// Listings per batch: enough for set-based writes, few enough that a batch is a few MB.
-pub const BATCH_ITEMS: usize = 2_000;
-
-/// Bytes the reader asks the disk for at once.
-const READ_BUFFER: usize = 256 * 1024;
-
-/// The UTF-8 byte order mark some tools write at the start of a file.
-const BOM: &[u8] = b"\xEF\xBB\xBF";
-
-/// How a file holds its listings.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    /// `.json`: an array of listings, or one listing (or several top-level values).
-    Json,
-    /// `.ndjson` / `.jsonl`: one listing a line; blank lines are skipped.
-    Ndjson,
-}
-
-impl Format {
-    /// The format a file's extension says, if it is a listing file.
-    pub fn of(path: &Path) -> Option<Self> {
-        let extension = path.extension()?.to_string_lossy().to_ascii_lowercase();
-        match extension.as_str() {
-            "json" => Some(Self::Json),
-            "ndjson" | "jsonl" => Some(Self::Ndjson),
-            _ => None,
-        }
-    }
-
-    /// `json` or `ndjson`, as reports show it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Json => "json",
-            Self::Ndjson => "ndjson",
-        }
-    }
-}
-
-/// A run of listings from a file.
-#[derive(Debug, Default)]
-pub struct Batch {
-    /// The listings, in file order.
-    pub items: Vec<Value>,
-    /// How far into the file the reader was when it sealed the batch, in bytes (within a
-    /// read buffer), for progress that follows what is imported rather than what is read.
-    pub bytes_read: u64,
-    /// Where the line numbering of the items shifts (see [`ItemLabels`]).
-    line_marks: Vec<LineMark>,
-}
-
-/// From item `index` on, item `i` is on line `line + (i - index)` (until the next mark).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct LineMark {
-    index: usize,
-    line: usize,
-}
-
-/// Names the items of one file in errors, from the line marks of the batches read so far.
-/// Only blank lines shift the numbering, so it stays small however long the file is.
-#[derive(Debug)]
-pub struct ItemLabels {
-    name: String,
-    format: Format,
-    marks: Vec<LineMark>,
-}
-
-impl ItemLabels {
-    /// Labels for the file shown as `name`.
-    pub fn new(name: String, format: Format) -> Self {
-        Self {
-            name,
-            format,
-            marks: Vec::new(),
-        }
-    }
-
-    /// Takes in the line marks of the next batch (before it is imported).
-    pub fn extend(&mut self, batch: &mut Batch) {
-        self.marks.append(&mut batch.line_marks);
-    }
-
-    /// `file:line` (NDJSON) or `file item i` (JSON).
-    pub fn label(&self, index: usize) -> String {
-        match self.format {
-            Format::Json => format!("{} item {index}", self.name),
-            Format::Ndjson => {
-                let before = self.marks.partition_point(|mark| mark.index <= index);
-                match before.checked_sub(1).and_then(|k| self.marks.get(k)) {
-                    Some(mark) => format!("{}:{}", self.name, mark.line + (index - mark.index)),
-                    None => format!("{} item {index}", self.name),
-                }
-            }
-        }
-    }
-}
-
-/// A file being read by its thread.
-pub struct FileStream {
-    batches: mpsc::Receiver<Result<Batch, Error>>,
-    reader: JoinHandle<()>,
-}
-
-impl FileStream {
-    /// Opens `path` (shown as `name` in errors) and starts reading it in batches of
-    /// `batch_items` listings.
-    pub fn open(
-        path: &Path,
-        name: &str,
-        format: Format,
-        batch_items: usize,
-    ) -> Result<Self, Error> {
-        let file =
-            File::open(path).map_err(|e| Error::invalid(name, format!("cannot be read: {e}")))?;
-        let bytes_read = Arc::new(AtomicU64::new(0));
-        let counted = CountingReader {
-            inner: file,
-            bytes_read: Arc::clone(&bytes_read),
-        };
-        let reader = BufReader::with_capacity(READ_BUFFER, counted);
-        let (sender, batches) = mpsc::channel(1);
-        let sender = BatchSender::new(sender, batch_items.max(1), format, bytes_read);
-        let name = name.to_owned();
-        let reader = tokio::task::spawn_blocking(move || match format {
-            Format::Ndjson => read_ndjson(reader, &name, sender),
-            Format::Json => read_json(reader, &name, sender),
-        });
-        Ok(Self { batches, reader })
-    }
-
-    /// The next batch; `None` at the end of the file. After an error, nothing more comes.
-    pub async fn next(&mut self) -> Option<Result<Batch, Error>> {
-        self.batches.recv().await
-    }
-
-    /// Stops reading (if the file was not read to its end) and waits for the thread.
-    pub async fn close(self) {
-        drop(self.batches);
-        // The thread ends at its next send; a panic in it has been reported already.
-        let _ = self.reader.await;
-    }
-}
-
-/// Counts the bytes read through it, for progress.
-struct CountingReader {
-    inner: File,
-    bytes_read: Arc<AtomicU64>,
-}
-
-impl Read for CountingReader {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.bytes_read.fetch_add(n as u64, Ordering::Relaxed);
-        Ok(n)
-    }
-}
-
 /// Gathers items into batches and sends them; knows when the importer stopped listening.
-struct BatchSender {
+pub(super) struct BatchSender {
     sender: mpsc::Sender<Result<Batch, Error>>,
     batch_items: usize,
     format: Format,
@@ -194,7 +28,7 @@ struct BatchSender {
 }
 
 impl BatchSender {
-    fn new(
+    pub(super) fn new(
         sender: mpsc::Sender<Result<Batch, Error>>,
         batch_items: usize,
         format: Format,
@@ -264,7 +98,7 @@ impl BatchSender {
     }
 }
 
-fn read_ndjson(mut reader: impl BufRead, name: &str, mut sender: BatchSender) {
+pub(super) fn read_ndjson(mut reader: impl BufRead, name: &str, mut sender: BatchSender) {
     let mut buffer = Vec::new();
     let mut line = 0;
     loop {
@@ -299,16 +133,26 @@ fn read_ndjson(mut reader: impl BufRead, name: &str, mut sender: BatchSender) {
     sender.finish();
 }
 
-fn read_json(mut reader: impl BufRead, name: &str, mut sender: BatchSender) {
-    let first = match skip_to_first_value(&mut reader) {
-        Ok(Some(byte)) => byte,
-        Ok(None) => {
-            return sender.fail(Error::invalid(name, "is not valid JSON: the file is empty"));
-        }
-        Err(e) => return sender.fail(Error::invalid(name, format!("cannot be read: {e}"))),
+pub(super) fn read_json(
+    mut reader: impl BufRead,
+    name: &str,
+    reading: JsonReading,
+    mut sender: BatchSender,
+) {
+    let skipped = match skip_to_first_value(&mut reader) {
+        Ok(skipped) => skipped,
+        Err(e) => return sender.fail(unreadable(name, e)),
     };
-    let mut de = serde_json::Deserializer::from_reader(reader);
-    if first == b'[' {
+    if skipped.first.is_none() && reading == JsonReading::Items {
+        return sender.fail(Error::invalid(name, "is not valid JSON: the file is empty"));
+    }
+    // serde_json counts lines and columns from where it starts reading: it reads the skipped
+    // white space again (made anew, not kept), so the positions in its errors are the file's.
+    let mut de = serde_json::Deserializer::from_reader(skipped.replay().chain(reader));
+    let not_json = |label: String, e: serde_json::Error| {
+        Error::invalid(label, format!("is not valid JSON: {e}"))
+    };
+    if skipped.first == Some(b'[') {
         let mut array_done = false;
         let parsed = Elements {
             sender: &mut sender,
@@ -320,13 +164,22 @@ fn read_json(mut reader: impl BufRead, name: &str, mut sender: BatchSender) {
             Ok(()) => sender.finish(),
             Err(_) if sender.closed => {}
             Err(e) => {
-                let label = if array_done {
+                let label = if array_done || reading == JsonReading::Document {
                     name.to_owned()
                 } else {
                     format!("{name} item {}", sender.next_index)
                 };
-                sender.fail(Error::invalid(label, format!("is not valid JSON: {e}")));
+                sender.fail(not_json(label, e))
             }
+        }
+    } else if reading == JsonReading::Document {
+        match Value::deserialize(&mut de).and_then(|item| de.end().map(|()| item)) {
+            Ok(item) => {
+                if sender.push(item, 0) {
+                    sender.finish();
+                }
+            }
+            Err(e) => sender.fail(not_json(name.to_owned(), e)),
         }
     } else {
         for value in de.into_iter::<Value>() {
@@ -338,7 +191,7 @@ fn read_json(mut reader: impl BufRead, name: &str, mut sender: BatchSender) {
                 }
                 Err(e) => {
                     let label = format!("{name} item {}", sender.next_index);
-                    return sender.fail(Error::invalid(label, format!("is not valid JSON: {e}")));
+                    return sender.fail(not_json(label, e));
                 }
             }
         }
@@ -346,13 +199,37 @@ fn read_json(mut reader: impl BufRead, name: &str, mut sender: BatchSender) {
     }
 }
 
-/// Skips a byte order mark and white space; returns the first byte of the JSON, left unread.
-fn skip_to_first_value(reader: &mut impl BufRead) -> std::io::Result<Option<u8>> {
+/// What [`skip_to_first_value`] went past.
+struct Skipped {
+    /// The first byte of the JSON, left unread; `None` when there is none.
+    first: Option<u8>,
+    /// Line ends skipped.
+    newlines: u64,
+    /// Bytes skipped after the last of them (a byte order mark aside).
+    column: u64,
+}
+
+impl Skipped {
+    /// White space that puts a reader where the skipped part left off.
+    fn replay(&self) -> impl Read + use<> {
+        io::repeat(b'\n')
+            .take(self.newlines)
+            .chain(io::repeat(b' ').take(self.column))
+    }
+}
+
+/// Skips a byte order mark and white space, up to the first byte of the JSON.
+fn skip_to_first_value(reader: &mut impl BufRead) -> io::Result<Skipped> {
+    let mut skipped = Skipped {
+        first: None,
+        newlines: 0,
+        column: 0,
+    };
     let mut at_start = true;
     loop {
         let buffer = reader.fill_buf()?;
         if buffer.is_empty() {
-            return Ok(None);
+            return Ok(skipped);
         }
         if at_start && buffer.starts_with(BOM) {
             reader.consume(BOM.len());
@@ -360,16 +237,22 @@ fn skip_to_first_value(reader: &mut impl BufRead) -> std::io::Result<Option<u8>>
             continue;
         }
         at_start = false;
-        match buffer.iter().position(|b| !b.is_ascii_whitespace()) {
-            Some(skip) => {
-                let byte = buffer[skip];
-                reader.consume(skip);
-                return Ok(Some(byte));
+        let skip = buffer
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .unwrap_or(buffer.len());
+        for &byte in &buffer[..skip] {
+            if byte == b'\n' {
+                skipped.newlines += 1;
+                skipped.column = 0;
+            } else {
+                skipped.column += 1;
             }
-            None => {
-                let all = buffer.len();
-                reader.consume(all);
-            }
+        }
+        skipped.first = buffer.get(skip).copied();
+        reader.consume(skip);
+        if skipped.first.is_some() {
+            return Ok(skipped);
         }
     }
 }
@@ -408,13 +291,18 @@ impl<'de> Visitor<'de> for Elements<'_> {
 
 #[cfg(test)]
 mod tests {
+    use std::io::BufReader;
+    use std::sync::Arc;
+
     use super::*;
+    use crate::cli::feed::ItemLabels;
 
     /// Reads `text` as `format` in batches of `batch_items`; returns the batch sizes, the
     /// labels of every item, and the error if any.
     fn read(
         text: &str,
         format: Format,
+        reading: JsonReading,
         batch_items: usize,
     ) -> (Vec<usize>, Vec<String>, Option<String>) {
         let (tx, mut rx) = mpsc::channel(1024);
@@ -422,9 +310,10 @@ mod tests {
         let reader = BufReader::with_capacity(7, text.as_bytes());
         match format {
             Format::Ndjson => read_ndjson(reader, "f", sender),
-            Format::Json => read_json(reader, "f", sender),
+            Format::Json => read_json(reader, "f", reading, sender),
         }
-        let mut labels = ItemLabels::new("f".into(), format);
+        let mut labels = ItemLabels::default();
+        labels.start_file("f".into(), format, 0);
         let (mut sizes, mut error, mut count) = (Vec::new(), None, 0);
         while let Ok(message) = rx.try_recv() {
             match message {
@@ -440,15 +329,28 @@ mod tests {
         (sizes, names, error)
     }
 
+    fn items(
+        text: &str,
+        format: Format,
+        batch_items: usize,
+    ) -> (Vec<usize>, Vec<String>, Option<String>) {
+        read(text, format, JsonReading::Items, batch_items)
+    }
+
+    fn document(text: &str) -> (Vec<usize>, Option<String>) {
+        let (sizes, _, error) = read(text, Format::Json, JsonReading::Document, 10);
+        (sizes, error)
+    }
+
     #[test]
     fn ndjson_lines_are_named_across_batches_and_blank_lines() {
         let text = "\u{feff}{\"id\":1}\n\n{\"id\":2}\r\n{\"id\":3}\n\n\n{\"id\":4}\n{\"id\":5}";
-        let (sizes, labels, error) = read(text, Format::Ndjson, 2);
+        let (sizes, labels, error) = items(text, Format::Ndjson, 2);
         assert_eq!(sizes, [2, 2, 1]);
         assert_eq!(labels, ["f:1", "f:3", "f:4", "f:7", "f:8"]);
         assert_eq!(error, None);
 
-        let (sizes, _, error) = read(
+        let (sizes, _, error) = items(
             "{\"id\":1}\n{\"id\":2}\n{oops\n{\"id\":4}\n",
             Format::Ndjson,
             10,
@@ -460,7 +362,7 @@ mod tests {
     #[test]
     fn a_json_array_is_streamed_element_by_element() {
         let text = " \n[{\"id\":1},{\"id\":2},\n{\"id\":3},{\"id\":4},{\"id\":5}]\n";
-        let (sizes, labels, error) = read(text, Format::Json, 2);
+        let (sizes, labels, error) = items(text, Format::Json, 2);
         assert_eq!(sizes, [2, 2, 1]);
         assert_eq!(
             labels,
@@ -468,14 +370,14 @@ mod tests {
         );
         assert_eq!(error, None);
 
-        let (sizes, _, error) = read("[{\"id\":1},{\"id\":2},{\"id\"", Format::Json, 10);
+        let (sizes, _, error) = items("[{\"id\":1},{\"id\":2},{\"id\"", Format::Json, 10);
         assert_eq!(sizes, [2]);
         assert!(
             error
                 .unwrap()
                 .starts_with("invalid f item 2: is not valid JSON")
         );
-        let (_, _, error) = read("[{\"id\":1}] x", Format::Json, 10);
+        let (_, _, error) = items("[{\"id\":1}] x", Format::Json, 10);
         assert!(
             error
                 .unwrap()
@@ -485,17 +387,41 @@ mod tests {
 
     #[test]
     fn other_json_files_are_a_stream_of_values() {
-        let (sizes, labels, error) = read("{\"id\":1}", Format::Json, 10);
+        let (sizes, labels, error) = items("{\"id\":1}", Format::Json, 10);
         assert_eq!(
             (sizes, labels, error),
             (vec![1], vec!["f item 0".to_owned()], None)
         );
-        let (sizes, _, error) = read("{\"id\":1} {\"id\":2}\n", Format::Json, 10);
+        let (sizes, _, error) = items("{\"id\":1} {\"id\":2}\n", Format::Json, 10);
         assert_eq!((sizes, error), (vec![2], None));
-        let (_, _, error) = read("  \n", Format::Json, 10);
+        let (_, _, error) = items("  \n", Format::Json, 10);
         assert_eq!(
             error.as_deref(),
             Some("invalid f: is not valid JSON: the file is empty")
         );
+    }
+
+    /// `import` reads a `.json` file as one document, and its errors are serde_json's on the
+    /// whole text, positions included (`serde_json::from_str` is the reference).
+    #[test]
+    fn a_json_document_is_one_value_and_its_errors_name_the_file() {
+        assert_eq!(document("\n [{\"id\":1}, {\"id\":2}]\n"), (vec![2], None));
+        assert_eq!(document("{\"id\":1}"), (vec![1], None));
+        for text in [
+            "\n\n  [{\"id\":1},\n {\"id\"",
+            "[{\"id\": 1},",
+            "{\"id\":1} {\"id\":2}",
+            "\n {\"id\":1",
+            "",
+            " \n ",
+        ] {
+            let reference = serde_json::from_str::<Value>(text).unwrap_err();
+            let (_, error) = document(text);
+            assert_eq!(
+                error.as_deref(),
+                Some(format!("invalid f: is not valid JSON: {reference}").as_str()),
+                "{text:?}"
+            );
+        }
     }
 }

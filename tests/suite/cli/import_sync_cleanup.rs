@@ -1,11 +1,11 @@
 //! The engine from the command line: `import` (files, NDJSON, stdin), `sync`, `cleanup`.
 
 use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use serde_json::{Value, json};
 
-use crate::common::TestDatabase;
+use crate::common::{TestDatabase, sync_manager};
 
 struct Cli {
     url: String,
@@ -22,10 +22,8 @@ impl Cli {
     }
 
     fn run(&self, args: &[&str], stdin: Option<&str>) -> Output {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sync-manager"))
+        let mut child = sync_manager(&self.url)
             .args(args)
-            .env("DATABASE_URL", &self.url)
-            .env_remove("RUST_LOG")
             .current_dir(&self.dir)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
