@@ -26,6 +26,7 @@ mod observe;
 mod outage;
 mod pagination;
 mod reads;
+mod rules;
 mod schema;
 mod schema_migrations;
 mod scopes;
