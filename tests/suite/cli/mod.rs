@@ -6,6 +6,7 @@
 //! `migrate_json` the folder migration.
 
 mod demo;
+mod human_output;
 mod import_files;
 mod import_sync_cleanup;
 mod json;
