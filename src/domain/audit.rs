@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter};
+use sea_orm::DatabaseConnection;
 
 use crate::domain::children::{ChildArgs, ChildPage, ChildQuery, pages_under_parents};
 use crate::domain::list_filter::SyncLogFilter;
@@ -10,7 +10,7 @@ use crate::domain::pagination::{Page, PageLimits, PageRequest, paginate};
 use crate::domain::scope::TenantScope;
 use crate::entity::{import_run, sync_log};
 use crate::error::Error;
-use crate::ids::{ApiKeyId, SourceId};
+use crate::ids::ApiKeyId;
 
 /// Who started an operation.
 #[derive(Clone, Copy, Debug)]
@@ -33,26 +33,11 @@ impl Actor {
 
 /// When an operation that started at `started_at` and has been timed by `clock` since
 /// finishes: now, on the monotonic clock (the wall clock may step meanwhile).
-pub fn finished_at(
+pub(crate) fn finished_at(
     started_at: chrono::DateTime<chrono::Utc>,
     clock: std::time::Instant,
 ) -> chrono::DateTime<chrono::Utc> {
     started_at + chrono::Duration::from_std(clock.elapsed()).unwrap_or_default()
-}
-
-/// A page of a source's import runs, oldest first.
-pub async fn list_import_runs(
-    db: &DatabaseConnection,
-    scope: &TenantScope,
-    source_id: Option<SourceId>,
-    request: PageRequest,
-    limits: PageLimits,
-) -> Result<Page<import_run::Model>, Error> {
-    let mut select = scope.select::<import_run::Entity>();
-    if let Some(source_id) = source_id {
-        select = select.filter(import_run::Column::SourceId.eq(source_id.0));
-    }
-    paginate(db, select, import_run::Column::Id, request, limits).await
 }
 
 /// A page of sync logs, oldest first, filtered.
@@ -68,7 +53,7 @@ pub async fn list_sync_logs(
 }
 
 /// One page of import runs under each of many sources, in one statement.
-pub async fn import_run_pages(
+pub(crate) async fn import_run_pages(
     db: &DatabaseConnection,
     scope: &TenantScope,
     source_ids: &[i64],
@@ -88,7 +73,7 @@ pub async fn import_run_pages(
 }
 
 /// One page of sync logs under each of many targets, in one statement.
-pub async fn sync_log_pages(
+pub(crate) async fn sync_log_pages(
     db: &DatabaseConnection,
     scope: &TenantScope,
     target_ids: &[i64],

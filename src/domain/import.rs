@@ -219,11 +219,6 @@ impl ImportSession {
         })
     }
 
-    /// The source being imported into.
-    pub fn source(&self) -> &source::Model {
-        &self.source
-    }
-
     /// The counts so far.
     pub fn counts(&self) -> ImportCounts {
         self.counts

@@ -10,10 +10,10 @@ use crate::domain::pagination::{Page, PageLimits, PageRequest, paginate};
 use crate::domain::scope::TenantScope;
 use crate::entity::{source_property, target_property};
 use crate::error::Error;
-use crate::ids::{SourceId, SourcePropertyId, TargetId, TargetPropertyId};
+use crate::ids::{SourcePropertyId, TargetId, TargetPropertyId};
 
 /// One of the tenant's source listings.
-pub async fn get_source_property<C: ConnectionTrait>(
+pub(crate) async fn get_source_property<C: ConnectionTrait>(
     db: &C,
     scope: &TenantScope,
     id: SourcePropertyId,
@@ -22,7 +22,7 @@ pub async fn get_source_property<C: ConnectionTrait>(
 }
 
 /// One of the tenant's target listings.
-pub async fn get_target_property<C: ConnectionTrait>(
+pub(crate) async fn get_target_property<C: ConnectionTrait>(
     db: &C,
     scope: &TenantScope,
     id: TargetPropertyId,
@@ -30,22 +30,8 @@ pub async fn get_target_property<C: ConnectionTrait>(
     scope.get::<target_property::Entity, _>(db, id.0).await
 }
 
-/// A page of a source's listings, oldest first.
-pub async fn list_source_properties(
-    db: &DatabaseConnection,
-    scope: &TenantScope,
-    source_id: SourceId,
-    request: PageRequest,
-    limits: PageLimits,
-) -> Result<Page<source_property::Model>, Error> {
-    let select = scope
-        .select::<source_property::Entity>()
-        .filter(source_property::Column::SourceId.eq(source_id.0));
-    paginate(db, select, source_property::Column::Id, request, limits).await
-}
-
 /// A page of a target's listings, oldest first.
-pub async fn list_target_properties(
+pub(crate) async fn list_target_properties(
     db: &DatabaseConnection,
     scope: &TenantScope,
     target_id: TargetId,
@@ -59,7 +45,7 @@ pub async fn list_target_properties(
 }
 
 /// The tenant's source listings with these ids (for batched loading); unknown ids are skipped.
-pub async fn source_properties_by_ids(
+pub(crate) async fn source_properties_by_ids(
     db: &DatabaseConnection,
     scope: &TenantScope,
     ids: &[i64],
@@ -68,7 +54,7 @@ pub async fn source_properties_by_ids(
 }
 
 /// One page of listings under each of many sources, in one statement.
-pub async fn source_property_pages(
+pub(crate) async fn source_property_pages(
     db: &DatabaseConnection,
     scope: &TenantScope,
     source_ids: &[i64],
@@ -88,7 +74,7 @@ pub async fn source_property_pages(
 }
 
 /// One page of listings under each of many targets, in one statement.
-pub async fn target_property_pages(
+pub(crate) async fn target_property_pages(
     db: &DatabaseConnection,
     scope: &TenantScope,
     target_ids: &[i64],
@@ -108,7 +94,7 @@ pub async fn target_property_pages(
 }
 
 /// The target listings synced from each of many source listings, in one statement.
-pub async fn target_properties_of_source_properties(
+pub(crate) async fn target_properties_of_source_properties(
     db: &DatabaseConnection,
     scope: &TenantScope,
     source_property_ids: &[i64],

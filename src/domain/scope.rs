@@ -127,11 +127,6 @@ impl FromIterator<Permission> for Permissions {
 /// The objects of one kind a key is limited to: `None` for all of them.
 pub type ObjectLimit = Option<Arc<[i64]>>;
 
-/// Whether `id` is within `limit`.
-fn allows(limit: &ObjectLimit, id: i64) -> bool {
-    limit.as_ref().is_none_or(|ids| ids.contains(&id))
-}
-
 /// Whether `inner` allows no object that `outer` does not.
 fn within(inner: &ObjectLimit, outer: &ObjectLimit) -> bool {
     match (inner, outer) {
@@ -364,17 +359,6 @@ impl TenantScope {
             )));
         }
         Ok(())
-    }
-
-    /// Whether the scope sees the source with this id (within its limits; the tenant is
-    /// checked by the reads).
-    pub fn allows_source(&self, id: i64) -> bool {
-        allows(&self.sources, id)
-    }
-
-    /// Whether the scope sees the target with this id.
-    pub fn allows_target(&self, id: i64) -> bool {
-        allows(&self.targets, id)
     }
 
     /// Whether a key with these rights allows nothing this scope does not (permissions,

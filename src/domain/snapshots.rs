@@ -20,7 +20,6 @@ use crate::entity::{
     cleanup_run, source_property, source_snapshot, target_property, target_snapshot,
 };
 use crate::error::Error;
-use crate::ids::{SourcePropertyId, TargetPropertyId};
 
 /// How long snapshots are kept unless told otherwise.
 pub const DEFAULT_RETENTION_DAYS: i64 = 30;
@@ -67,34 +66,6 @@ pub(crate) async fn snapshot_target_property<C: ConnectionTrait>(
     .exec_without_returning(conn)
     .await?;
     Ok(())
-}
-
-/// A page of a source listing's snapshots, oldest first.
-pub async fn list_source_snapshots(
-    db: &DatabaseConnection,
-    scope: &TenantScope,
-    property: SourcePropertyId,
-    request: PageRequest,
-    limits: PageLimits,
-) -> Result<Page<source_snapshot::Model>, Error> {
-    let select = scope
-        .select::<source_snapshot::Entity>()
-        .filter(source_snapshot::Column::SourcePropertyId.eq(property.0));
-    paginate(db, select, source_snapshot::Column::Id, request, limits).await
-}
-
-/// A page of a target listing's snapshots, oldest first.
-pub async fn list_target_snapshots(
-    db: &DatabaseConnection,
-    scope: &TenantScope,
-    property: TargetPropertyId,
-    request: PageRequest,
-    limits: PageLimits,
-) -> Result<Page<target_snapshot::Model>, Error> {
-    let select = scope
-        .select::<target_snapshot::Entity>()
-        .filter(target_snapshot::Column::TargetPropertyId.eq(property.0));
-    paginate(db, select, target_snapshot::Column::Id, request, limits).await
 }
 
 /// What a cleanup deleted (or, in a dry run, would delete).
@@ -256,7 +227,7 @@ fn log_cleanup(report: &CleanupReport, duration: std::time::Duration) {
 /// hash, else its source listing's current version or newest snapshot with that hash (after a
 /// conflict resolution the base is a source version the target never held). Missing only
 /// when retention removed that version. At most three statements for the whole batch.
-pub async fn data_at_last_sync_of<C: ConnectionTrait>(
+pub(crate) async fn data_at_last_sync_of<C: ConnectionTrait>(
     conn: &C,
     scope: &TenantScope,
     models: &[target_property::Model],
@@ -342,7 +313,7 @@ pub async fn data_at_last_sync_of<C: ConnectionTrait>(
 }
 
 /// One page of snapshots under each of many source listings, in one statement.
-pub async fn source_snapshot_pages(
+pub(crate) async fn source_snapshot_pages(
     db: &DatabaseConnection,
     scope: &TenantScope,
     property_ids: &[i64],
@@ -362,7 +333,7 @@ pub async fn source_snapshot_pages(
 }
 
 /// One page of snapshots under each of many target listings, in one statement.
-pub async fn target_snapshot_pages(
+pub(crate) async fn target_snapshot_pages(
     db: &DatabaseConnection,
     scope: &TenantScope,
     property_ids: &[i64],
@@ -383,7 +354,7 @@ pub async fn target_snapshot_pages(
 
 /// The version that replaced each source snapshot, by snapshot id: the next snapshot of its
 /// listing, or the listing's current data. Two statements for the whole batch.
-pub async fn source_replacements(
+pub(crate) async fn source_replacements(
     db: &DatabaseConnection,
     scope: &TenantScope,
     snapshots: &[(i64, i64)],
@@ -400,7 +371,7 @@ pub async fn source_replacements(
 }
 
 /// The version that replaced each target snapshot, by snapshot id (see [`source_replacements`]).
-pub async fn target_replacements(
+pub(crate) async fn target_replacements(
     db: &DatabaseConnection,
     scope: &TenantScope,
     snapshots: &[(i64, i64)],

@@ -1,7 +1,5 @@
 //! `TestApp`: a migrated database of its own and the real HTTP router over it.
 
-#![allow(dead_code)]
-
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 

@@ -2,7 +2,7 @@
 //! database: a SQLite file by default, a new PostgreSQL database when `TEST_DATABASE_URL`
 //! names a server (e.g. `postgres://postgres@127.0.0.1:5432/postgres`).
 
-#![allow(clippy::unwrap_used, reason = "test code: a panic is a failed test")]
+#![expect(clippy::unwrap_used, reason = "test code: a panic is a failed test")]
 
 mod common;
 
@@ -26,6 +26,7 @@ mod observe;
 mod outage;
 mod pagination;
 mod reads;
+mod rules;
 mod schema;
 mod schema_migrations;
 mod scopes;

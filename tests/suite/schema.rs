@@ -124,3 +124,69 @@ async fn schema_file_is_what_graphql_js_makes_of_the_introspection() {
         "tests/graphql-js/edge-cases/fixture.json is stale: regenerate it (see its schema.graphql)"
     );
 }
+
+/// The definitions of an SDL text whose first line starts with one of `starts`, each without
+/// its descriptions (block strings and one-line strings) and blank lines, so that a snapshot
+/// of the contract changes with names and types only.
+fn definitions(sdl: &str, starts: &[&str]) -> Vec<String> {
+    let mut kept = Vec::new();
+    let mut current: Option<Vec<&str>> = None;
+    let mut inside = false;
+    for line in sdl.lines() {
+        let text = line.trim();
+        if inside {
+            inside = !text.ends_with(r#"""""#);
+            continue;
+        }
+        if let Some(rest) = text.strip_prefix(r#"""""#) {
+            inside = !rest.ends_with(r#"""""#);
+            continue;
+        }
+        if text.is_empty() || (text.len() >= 2 && text.starts_with('"') && text.ends_with('"')) {
+            continue;
+        }
+        if !line.starts_with(' ') && line != "}" {
+            // A definition starts at the left margin.
+            if let Some(lines) = current.take() {
+                kept.push(lines.join("\n"));
+            }
+            if starts.iter().any(|start| line.starts_with(start)) {
+                current = Some(Vec::new());
+            }
+        }
+        if let Some(lines) = current.as_mut() {
+            lines.push(line);
+        }
+    }
+    kept.extend(current.map(|lines| lines.join("\n")));
+    kept
+}
+
+#[tokio::test]
+async fn the_contract_the_server_serves_is_the_snapshot() {
+    // What a client gets from the running router by introspection, printed as SDL; then only
+    // what a client writes by name (the root fields, the enums, the input objects), without
+    // descriptions: a change to the contract shows here as a short diff to review, while
+    // `schema.graphql` (checked above) holds everything.
+    let app = TestApp::spawn().await;
+    let (_, key) = app.create_tenant("Acme").await;
+    let answer = app
+        .data(
+            &key,
+            sync_manager::graphql::sdl::INTROSPECTION_QUERY,
+            json!({}),
+        )
+        .await;
+    let sdl = sync_manager::graphql::sdl::print_introspection(answer).expect("the answer prints");
+    let contract = definitions(
+        &sdl,
+        &[
+            "type Query ",
+            "type Mutation ",
+            "type Subscription ",
+            "enum ",
+            "input ",
+        ],
+    );
+    insta::assert_snapshot!("served_contract", contract.join("\n\n"));
+}

@@ -10,18 +10,17 @@ mod source;
 mod target;
 mod tenant;
 
-pub use api_key::{ApiKey, ApiKeyConnection, ApiKeyEdge};
+pub use api_key::{ApiKey, ApiKeyConnection};
 pub use audit::{
     CleanupRun, CleanupRunConnection, ImportRun, ImportRunConnection, SyncLog, SyncLogConnection,
-    SyncWarning,
 };
-pub use conflict::{Conflict, ConflictConnection, ResolutionRecord};
+pub use conflict::{ConflictConnection, ResolutionRecord};
 pub use property::{
     SourceProperty, SourcePropertyConnection, TargetProperty, TargetPropertyConnection,
 };
 pub use snapshot::{
     SourceSnapshot, SourceSnapshotConnection, TargetSnapshot, TargetSnapshotConnection,
 };
-pub use source::{Source, SourceConnection, SourceEdge};
-pub use target::{Target, TargetConnection, TargetEdge};
+pub use source::{Source, SourceConnection};
+pub use target::{Target, TargetConnection};
 pub use tenant::Tenant;

@@ -61,7 +61,6 @@ impl From<source::Model> for Source {
 impl Source {
     /// The source's listings (removed ones included, with `removedAt` set), oldest first
     /// unless `orderBy` says otherwise. Filter by ids, state, date and values in the JSON.
-    #[allow(clippy::too_many_arguments)]
     #[graphql(complexity = "crate::graphql::args::connection_cost(first, last, child_complexity)")]
     async fn properties(
         &self,

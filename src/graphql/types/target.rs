@@ -64,7 +64,6 @@ impl From<target::Model> for Target {
 impl Target {
     /// The target's listings, oldest first unless `orderBy` says otherwise. Filter by ids,
     /// state (synced, modified by hand, in conflict, removed), date and values in the JSON.
-    #[allow(clippy::too_many_arguments)]
     #[graphql(complexity = "crate::graphql::args::connection_cost(first, last, child_complexity)")]
     async fn properties(
         &self,

@@ -2,10 +2,12 @@
 //! their exit codes, `export-schema`, `--help`, and `serve` answering on a socket.
 //! `setup` covers repeating `init` and reaching PostgreSQL, `json` the `--json` vocabulary,
 //! `demo` the key of `serve --demo`, `shutdown` what SIGTERM does to requests in flight,
-//! `import_sync_cleanup` the engine's commands, `import_files` the files `import` reads, and
-//! `migrate_json` the folder migration.
+//! `import_sync_cleanup` the engine's commands, `import_files` the files `import` reads,
+//! `migrate_json` the folder migration, and `human_output` what the commands print for people
+//! (an `insta` snapshot).
 
 mod demo;
+mod human_output;
 mod import_files;
 mod import_sync_cleanup;
 mod json;
