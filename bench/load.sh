@@ -98,7 +98,16 @@ ids = [n["node"]["externalId"] for e in top["edges"]
        for n in (e["node"].get("properties") or e["node"].get("sourcePropertiesBySourceId"))["edges"]]
 print(len(ids), hashlib.sha256(" ".join(ids).encode()).hexdigest()[:12])'
 }
-wait_for() { for _ in $(seq 1 60); do curl -s -o /dev/null "$1" && return 0; sleep 0.5; done; echo "no answer at $1" >&2; exit 1; }
+# Waits until URL answers a query with data (PostGraphile builds its schema after listening).
+wait_for() { # wait_for URL [KEY]
+    for _ in $(seq 1 120); do
+        curl -s "$1" -H 'Content-Type: application/json' ${2:+-H "X-API-Key: $2"} \
+            -d '{"query": "{ __typename }"}' 2>/dev/null | grep -q '"data"' && return 0
+        sleep 0.5
+    done
+    echo "no answer at $1" >&2
+    exit 1
+}
 
 SYNC_RESPONSE_CACHE_MB="${BENCH_CACHE_MB:-0}" RUST_LOG=warn $BIN serve --bind "127.0.0.1:$PORT" >/dev/null &
 PIDS+=($!)
@@ -108,11 +117,12 @@ PIDS+=($!)
 PIDS+=($!)
 OURS="http://127.0.0.1:$PORT/graphql"
 THEIRS="http://127.0.0.1:$PG_PORT/graphql"
-wait_for "http://127.0.0.1:$PORT/health"
+wait_for "$OURS" "$KEY"
 wait_for "$THEIRS"
 for q in nested filtered; do
     var_o="OURS_${q^^}" var_p="PG_${q^^}"
-    o=$(nodes "$OURS" "${!var_o}" "$KEY") p=$(nodes "$THEIRS" "${!var_p}")
+    o=$(nodes "$OURS" "${!var_o}" "$KEY")
+    p=$(nodes "$THEIRS" "${!var_p}") || { tail -n 30 "$WORK/postgraphile.log" >&2; exit 1; }
     echo "# $q: listing nodes per answer (count, hash of their ids in order): Sync Manager $o, PostGraphile $p"
     [ "$o" = "$p" ] || { echo "the two servers answer different listings" >&2; exit 1; }
 done
