@@ -112,7 +112,7 @@ wait_for() { # wait_for URL [KEY]
 SYNC_RESPONSE_CACHE_MB="${BENCH_CACHE_MB:-0}" RUST_LOG=warn $BIN serve --bind "127.0.0.1:$PORT" >/dev/null &
 PIDS+=($!)
 (cd bench/postgraphile && DATABASE_URL="$DATABASE_URL" PORT="$PG_PORT" NODE_ENV=production \
-    GRAPHILE_ENV=production "$NODE22" node_modules/postgraphile/dist/cli-run.js -C graphile.config.mjs \
+    GRAPHILE_ENV=production exec "$NODE22" node_modules/postgraphile/dist/cli-run.js -C graphile.config.mjs \
     >"$WORK/postgraphile.log" 2>&1) &
 PIDS+=($!)
 OURS="http://127.0.0.1:$PORT/graphql"
