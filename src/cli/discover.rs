@@ -14,7 +14,7 @@ use std::path::{Component, Path, PathBuf};
 
 use ignore::WalkBuilder;
 
-use crate::cli::stream::Format;
+use crate::stream::Format;
 use crate::error::Error;
 
 /// Folders never searched, whatever the ignore files say.

@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use clap::Args;
 use serde_json::json;
 
-use crate::cli::feed::Feed;
+use crate::stream::feed::Feed;
 use crate::cli::output;
-use crate::cli::stream::{JsonReading, NamedFile};
+use crate::stream::{JsonReading, NamedFile};
 use crate::config::Config;
 use crate::db;
 use crate::domain::audit::Actor;
