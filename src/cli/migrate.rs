@@ -22,9 +22,7 @@ use sea_orm::DatabaseConnection;
 use serde_json::Value;
 
 use crate::cli::discover::{self, FoundFile};
-use crate::stream::feed::Feed;
 use crate::cli::progress::{Progress, ProgressMode};
-use crate::stream::{JsonReading, ListingFile};
 use crate::cli::{Reported, summary};
 use crate::config::Config;
 use crate::db;
@@ -35,6 +33,8 @@ use crate::domain::{sources, tenants};
 use crate::entity::{import_run, source};
 use crate::error::Error;
 use crate::ids::SourceId;
+use crate::stream::feed::Feed;
+use crate::stream::{JsonReading, ListingFile};
 
 /// Arguments of `migrate-json`.
 #[derive(Args, Debug)]

@@ -77,7 +77,9 @@ pub(super) async fn import_upload(
     };
     let granted = match &auth.tenant {
         TenantAuth::Granted(granted) => granted,
-        TenantAuth::Refused(reason) => return answer_error(&Error::Unauthenticated(reason.clone())),
+        TenantAuth::Refused(reason) => {
+            return answer_error(&Error::Unauthenticated(reason.clone()));
+        }
         TenantAuth::Missing => {
             return answer_error(&Error::Unauthenticated(
                 "an API key is required: send it in the `X-API-Key` header (or `Authorization: \
@@ -162,7 +164,9 @@ impl Upload {
                     }
                 }
                 "dryRun" => options.dry_run = flag("dryRun", &value)?,
-                "allowMassRemoval" => options.allow_mass_removal = flag("allowMassRemoval", &value)?,
+                "allowMassRemoval" => {
+                    options.allow_mass_removal = flag("allowMassRemoval", &value)?
+                }
                 other => {
                     return Err(Error::invalid(
                         other,

@@ -3,13 +3,13 @@
 //! the batch); `migrate-json` feeds each file into a session of its own; the HTTP upload
 //! feeds its request body into one.
 
+use crate::domain::import::{ImportCounts, ImportSession};
+use crate::entity::import_run;
+use crate::error::Error;
 use crate::stream::{
     BATCH_ITEMS, Batch, FileStream, Format, JsonReading, LineMark, ListingFile, item_label,
     line_label,
 };
-use crate::domain::import::{ImportCounts, ImportSession};
-use crate::entity::import_run;
-use crate::error::Error;
 
 /// Files streamed one after another into one import session.
 pub struct Feed {

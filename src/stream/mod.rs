@@ -156,7 +156,10 @@ impl ListingFile {
 
     fn from_file(file: File, name: String, format: Format) -> Result<Self, Error> {
         let mut opened = Self::from_reader(Box::new(file), name, format);
-        opened.reader.fill_buf().map_err(|e| unreadable(&opened.name, e))?;
+        opened
+            .reader
+            .fill_buf()
+            .map_err(|e| unreadable(&opened.name, e))?;
         Ok(opened)
     }
 

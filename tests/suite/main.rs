@@ -33,4 +33,5 @@ mod snapshot_history;
 mod stored_enums;
 mod subscriptions;
 mod tenant_isolation;
+mod upload;
 mod versions;
