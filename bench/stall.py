@@ -27,7 +27,7 @@ import time
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-PORT = int(os.environ.get("BENCH_PORT", "8093"))
+PORT = int(os.environ.get("BENCH_PORT", "8197"))
 URL = f"http://127.0.0.1:{PORT}/graphql"
 SMALL = '{ sources(first: 5) { totalCount } }'
 
@@ -92,7 +92,7 @@ def main():
     count = int(sys.argv[3]) if len(sys.argv) > 3 else 36000
     probes = int(sys.argv[4]) if len(sys.argv) > 4 else 2
     work = tempfile.mkdtemp()
-    env = dict(os.environ, RUST_LOG="warn", SYNC_RESPONSE_CACHE_MB="0")
+    env = dict(os.environ, RUST_LOG="warn", SYNC_RESPONSE_CACHE_MB="0", SYNC_REQUEST_TIMEOUT_MS="600000")
     admin, database = os.environ.get("BENCH_POSTGRES_URL"), None
     if admin:
         database = f"sm_stall_{os.getpid()}"
