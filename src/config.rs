@@ -124,6 +124,11 @@ pub struct ServerConfig {
     #[arg(long, env = "SYNC_MAX_BODY_BYTES", default_value_t = 64 * 1024 * 1024)]
     pub max_body_bytes: usize,
 
+    /// Largest listing upload streamed to `POST /sources/{id}/import`, in bytes (its body is
+    /// never held whole, so this bounds the work, not the memory).
+    #[arg(long, env = "SYNC_MAX_UPLOAD_BYTES", default_value_t = 4 * 1024 * 1024 * 1024)]
+    pub max_upload_bytes: u64,
+
     /// Deepest query accepted (GraphiQL's introspection needs about 13).
     #[arg(long, env = "SYNC_MAX_DEPTH", default_value_t = 16)]
     pub max_depth: usize,

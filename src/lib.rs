@@ -3,7 +3,8 @@
 //! How the modules fit: [`entity`] maps the tables that `migration` creates; [`domain`] holds
 //! every rule and is the only code that queries them, always through a
 //! [`domain::scope::TenantScope`]; [`graphql`] and [`cli`] are two thin doors over the
-//! domain; [`http`] serves the GraphQL schema over axum. [`error`] is the one error type,
+//! domain; [`http`] serves the GraphQL schema over axum, and a streamed listing upload that
+//! reads its body through [`stream`], the reader of the CLI's listing files. [`error`] is the one error type,
 //! mapped once to GraphQL codes and exit codes; [`ids`] holds typed and global ids. [`telemetry`] follows each request (id, SQL
 //! statements, log line) and [`metrics`] counts what the server does for `GET /metrics`.
 
@@ -19,4 +20,5 @@ pub mod graphql;
 pub mod http;
 pub mod ids;
 pub mod metrics;
+pub mod stream;
 pub mod telemetry;

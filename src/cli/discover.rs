@@ -14,8 +14,8 @@ use std::path::{Component, Path, PathBuf};
 
 use ignore::WalkBuilder;
 
-use crate::cli::stream::Format;
 use crate::error::Error;
+use crate::stream::Format;
 
 /// Folders never searched, whatever the ignore files say.
 const SKIPPED_FOLDERS: [&str; 2] = ["target", "node_modules"];

@@ -6,9 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 use serde_json::json;
 
-use crate::cli::feed::Feed;
 use crate::cli::output;
-use crate::cli::stream::{JsonReading, NamedFile};
 use crate::config::Config;
 use crate::db;
 use crate::domain::audit::Actor;
@@ -17,6 +15,8 @@ use crate::domain::snapshots::{self, DEFAULT_RETENTION_DAYS};
 use crate::domain::sync::{self, SyncOptions};
 use crate::domain::{sources, targets, tenants};
 use crate::ids::{SourceId, SyncLogId, TargetId};
+use crate::stream::feed::Feed;
+use crate::stream::{JsonReading, NamedFile};
 
 /// Arguments of `import`.
 #[derive(Args, Debug)]

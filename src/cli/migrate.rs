@@ -2,7 +2,7 @@
 //! progress, in bounded memory. `init --import` runs the same code on a fresh database.
 //!
 //! Every file goes through the domain's [`ImportSession`], the import behind
-//! `importProperties`, streamed in batches by [`crate::cli::feed`]: a file is imported
+//! `importProperties`, streamed in batches by [`crate::stream::feed`]: a file is imported
 //! whole or not at all. A bad file (unreadable, not JSON, a listing without an id, an id
 //! twice) is reported with its file, line or item and reason, and the other files go on; the
 //! command then ends with exit code 3. Any other failure (a source made inactive, the
@@ -22,9 +22,7 @@ use sea_orm::DatabaseConnection;
 use serde_json::Value;
 
 use crate::cli::discover::{self, FoundFile};
-use crate::cli::feed::Feed;
 use crate::cli::progress::{Progress, ProgressMode};
-use crate::cli::stream::{JsonReading, ListingFile};
 use crate::cli::{Reported, summary};
 use crate::config::Config;
 use crate::db;
@@ -35,6 +33,8 @@ use crate::domain::{sources, tenants};
 use crate::entity::{import_run, source};
 use crate::error::Error;
 use crate::ids::SourceId;
+use crate::stream::feed::Feed;
+use crate::stream::{JsonReading, ListingFile};
 
 /// Arguments of `migrate-json`.
 #[derive(Args, Debug)]

@@ -7,15 +7,13 @@
 
 mod catalog;
 mod discover;
-mod feed;
 mod history;
 mod listings;
 mod migrate;
-mod output;
+pub(crate) mod output;
 mod progress;
 mod server;
 mod setup;
-mod stream;
 mod summary;
 
 use std::process::ExitCode;

@@ -28,7 +28,7 @@ use serde_json::Value;
 use tracing::{Span, instrument};
 
 use crate::domain::audit::{self, Actor};
-use crate::domain::listing::{Listing, SeenIds, check_items};
+use crate::domain::listing::{Listing, PreparedPart, SeenIds};
 use crate::domain::removal_guard;
 use crate::domain::scope::{Permission, TenantScope};
 use crate::domain::snapshots::SnapshotReason;
@@ -134,6 +134,10 @@ pub struct ImportSession {
     /// The source's live listings when a `FULL` import began (for the mass-removal guard).
     live_before: u64,
     next_index: usize,
+    /// The last part checked, written by the next [`ImportSession::add`] or by `finish`.
+    pending: Option<Vec<Listing>>,
+    /// Items of the parts written so far.
+    stored_items: usize,
     counts: ImportCounts,
     started_at: DateTime<Utc>,
     clock: Instant,
@@ -145,7 +149,8 @@ pub struct ImportSession {
 /// Time spent in each phase of an import, over all its parts.
 #[derive(Clone, Copy, Debug, Default)]
 struct Phases {
-    /// Checking items (ids, duplicates) and hashing them.
+    /// Waiting for items to be checked (ids, duplicates) and hashed, beyond the time that
+    /// writing the previous part hid.
     check: Duration,
     /// Reading the stored listings of the part's ids.
     load: Duration,
@@ -211,6 +216,8 @@ impl ImportSession {
             seen_ids: HashSet::new(),
             live_before,
             next_index: 0,
+            pending: None,
+            stored_items: 0,
             counts: ImportCounts::default(),
             started_at,
             clock,
@@ -226,6 +233,12 @@ impl ImportSession {
 
     /// Checks and imports the next part of the batch. Item indexes continue from the previous
     /// part, so `label` can name any item of the whole import.
+    ///
+    /// The parts go through a pipeline one part deep: this part's items are checked and hashed
+    /// on blocking threads (every core, off the async runtime) while the previous part is
+    /// written, and this part is written by the next call, or by [`Self::finish`]. An error
+    /// is the same, for the same item, as if each part were written before the next is
+    /// checked; [`Self::counts`] and the progress events follow the parts written.
     #[instrument(name = "import_part", level = "debug", parent = &self.span, skip_all, fields(
         first = self.next_index,
         items = items.len(),
@@ -237,30 +250,38 @@ impl ImportSession {
     ) -> Result<(), Error> {
         let first_index = self.next_index;
         self.next_index += items.len();
+        let prepared = PreparedPart::start(items, self.id_field.clone());
+        if let Some(previous) = self.pending.take() {
+            self.store(previous).await?;
+        }
+        let waiting = Instant::now();
+        let listings = prepared
+            .settle(first_index, &mut self.seen_external, label)
+            .await?;
+        // Only the checking the write of the previous part did not hide.
+        self.phases.check += waiting.elapsed();
+        self.pending = Some(listings);
+        Ok(())
+    }
+
+    /// Looks up, plans and writes a checked part (the second stage of [`Self::add`]).
+    async fn store(&mut self, listings: Vec<Listing>) -> Result<(), Error> {
         let clock = Instant::now();
-        let listings = check_items(
-            items,
-            first_index,
-            &self.id_field,
-            &mut self.seen_external,
-            label,
-        )?;
-        let checked = clock.elapsed();
+        let items = listings.len();
         let stored = self.load_stored(&listings).await?;
         let plan = self.plan(listings, &stored);
         let loaded = clock.elapsed();
         if !self.options.dry_run {
             write(&self.txn, &self.scope, self.source.id, plan, Utc::now()).await?;
         }
-        let written = clock.elapsed();
-        self.phases.check += checked;
-        self.phases.load += loaded - checked;
-        self.phases.write += written - loaded;
+        self.phases.load += loaded;
+        self.phases.write += clock.elapsed() - loaded;
+        self.stored_items += items;
         crate::events::import_progress(
             &self.db,
             &self.scope,
             self.source.id,
-            self.next_index,
+            self.stored_items,
             self.counts,
         )
         .await;
@@ -271,6 +292,9 @@ impl ImportSession {
     /// the mass-removal guard refuses is rolled back instead, and leaves only its import run
     /// (counts zero, `mass_removal_refused` set): the error names that run.
     pub async fn finish(mut self) -> Result<import_run::Model, Error> {
+        if let Some(last) = self.pending.take() {
+            self.store(last).await?;
+        }
         let finishing = Instant::now();
         let mut guard = Guarded::default();
         if self.options.mode == ImportMode::Full {

@@ -89,34 +89,120 @@ pub fn check_items(
     seen: &mut SeenIds,
     label: &(dyn Fn(usize) -> String + Sync),
 ) -> Result<Vec<Listing>, Error> {
-    let mut listings = Vec::with_capacity(items.len());
-    for (offset, mut data) in items.into_iter().enumerate() {
+    let prepared = items.into_iter().map(|data| prepare(data, id_field));
+    settle(prepared, first_index, seen, label)
+}
+
+/// A part's items checked one by one and hashed, on blocking threads: the work of
+/// [`check_items`] that needs no other item. It starts at once, on every core, off the async
+/// runtime; [`PreparedPart::settle`] then finishes the checks in item order.
+pub struct PreparedPart {
+    task: tokio::task::JoinHandle<Vec<Result<Listing, String>>>,
+}
+
+/// Items a thread prepares at least: below that, a thread costs more than it saves.
+const MIN_ITEMS_PER_THREAD: usize = 256;
+
+impl PreparedPart {
+    /// Starts preparing `items` (must be called within a Tokio runtime).
+    pub fn start(items: Vec<Value>, id_field: String) -> Self {
+        Self {
+            task: tokio::task::spawn_blocking(move || prepare_on_every_core(items, &id_field)),
+        }
+    }
+
+    /// Waits for the part, then checks ids across items as [`check_items`] does, with the
+    /// same errors in the same order: the first item that fails, by index, names the error.
+    pub async fn settle(
+        self,
+        first_index: usize,
+        seen: &mut SeenIds,
+        label: &(dyn Fn(usize) -> String + Sync),
+    ) -> Result<Vec<Listing>, Error> {
+        let prepared = self
+            .task
+            .await
+            .unwrap_or_else(|failed| std::panic::resume_unwind(failed.into_panic()));
+        settle(prepared.into_iter(), first_index, seen, label)
+    }
+}
+
+/// [`prepare`] over `items`, split in one run of items per core; results in item order.
+fn prepare_on_every_core(items: Vec<Value>, id_field: &str) -> Vec<Result<Listing, String>> {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let per_thread = items.len().div_ceil(cores).max(MIN_ITEMS_PER_THREAD);
+    let prepare_run = |run: Vec<Value>| -> Vec<Result<Listing, String>> {
+        run.into_iter()
+            .map(|data| prepare(data, id_field))
+            .collect()
+    };
+    let mut items = items.into_iter();
+    let first: Vec<Value> = items.by_ref().take(per_thread).collect();
+    let mut runs = Vec::new();
+    loop {
+        let run: Vec<Value> = items.by_ref().take(per_thread).collect();
+        if run.is_empty() {
+            break;
+        }
+        runs.push(run);
+    }
+    std::thread::scope(|threads| {
+        let others: Vec<_> = runs
+            .into_iter()
+            .map(|run| threads.spawn(move || prepare_run(run)))
+            .collect();
+        let mut prepared = prepare_run(first);
+        for other in others {
+            let run = other
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            prepared.extend(run);
+        }
+        prepared
+    })
+}
+
+/// The checks of one item that need no other item, and its hash; the reason it fails.
+fn prepare(mut data: Value, id_field: &str) -> Result<Listing, String> {
+    if !data.is_object() {
+        return Err("is not a JSON object".to_owned());
+    }
+    let external_id = external_id(&data, id_field)?;
+    if validate::has_nul(&data) {
+        return Err(validate::NUL_REASON.to_owned());
+    }
+    // After the id is read: a numeric id keeps the text ids were always read from.
+    numbers::store_exactly(&mut data)?;
+    let hash = content_hash(&data);
+    Ok(Listing {
+        external_id,
+        data,
+        hash,
+    })
+}
+
+/// Names the first item that failed [`prepare`], and refuses an id seen before.
+fn settle(
+    prepared: impl Iterator<Item = Result<Listing, String>>,
+    first_index: usize,
+    seen: &mut SeenIds,
+    label: &(dyn Fn(usize) -> String + Sync),
+) -> Result<Vec<Listing>, Error> {
+    let mut listings = Vec::with_capacity(prepared.size_hint().0);
+    for (offset, listing) in prepared.enumerate() {
         let index = first_index + offset;
-        if !data.is_object() {
-            return Err(Error::invalid(label(index), "is not a JSON object"));
-        }
-        let external_id =
-            external_id(&data, id_field).map_err(|reason| Error::invalid(label(index), reason))?;
-        if validate::has_nul(&data) {
-            return Err(Error::invalid(label(index), validate::NUL_REASON));
-        }
-        // After the id is read: a numeric id keeps the text ids were always read from.
-        numbers::store_exactly(&mut data).map_err(|reason| Error::invalid(label(index), reason))?;
-        if let Some(first) = seen.insert(&external_id, index) {
+        let listing = listing.map_err(|reason| Error::invalid(label(index), reason))?;
+        if let Some(first) = seen.insert(&listing.external_id, index) {
             return Err(Error::invalid(
                 label(index),
                 format!(
-                    "repeats id `{external_id}` of {} in the same batch",
+                    "repeats id `{}` of {} in the same batch",
+                    listing.external_id,
                     label(first)
                 ),
             ));
         }
-        let hash = content_hash(&data);
-        listings.push(Listing {
-            external_id,
-            data,
-            hash,
-        });
+        listings.push(listing);
     }
     Ok(listings)
 }
@@ -136,6 +222,43 @@ mod tests {
 
     fn label(i: usize) -> String {
         format!("items[{i}]")
+    }
+
+    /// The parallel checks give what the sequential ones give: the same listings, and the
+    /// same error for the same item (the first by index, a repeat across threads' runs too).
+    #[tokio::test]
+    async fn a_part_prepared_on_every_core_settles_as_checked_in_order() {
+        let settle = |items: Vec<Value>| async move {
+            let mut seen = SeenIds::default();
+            PreparedPart::start(items, "id".into())
+                .settle(5, &mut seen, &label)
+                .await
+                .map(|listings| listings.into_iter().map(|l| l.hash).collect::<Vec<_>>())
+                .map_err(|e| e.to_string())
+        };
+        let many: Vec<Value> = (0..2000).map(|i| json!({"id": i, "n": 1.50})).collect();
+        let mut seen = SeenIds::default();
+        let sequential: Vec<String> = check_items(many.clone(), 5, "id", &mut seen, &label)
+            .unwrap()
+            .into_iter()
+            .map(|l| l.hash)
+            .collect();
+        assert_eq!(settle(many.clone()).await, Ok(sequential));
+
+        let mut bad = many.clone();
+        bad[1900] = json!({"id": 3});
+        bad[1950] = json!([1]);
+        assert_eq!(
+            settle(bad).await,
+            Err("invalid items[1905]: repeats id `3` of items[8] in the same batch".into())
+        );
+        let mut bad = many;
+        bad[1500] = json!({"no_id": 1});
+        bad[1700] = json!({"id": 1});
+        assert_eq!(
+            settle(bad).await,
+            Err("invalid items[1505]: has no `id` field".into())
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The HTTP door: GraphQL over HTTP on `POST /graphql` and `GET /graphql` (queries only),
 //! GraphiQL on `GET /graphql` for a browser (its files under `/graphiql/`), and
-//! `GET /health`, `/livez`, `/readyz`, and `GET /metrics` when metrics are on.
+//! `GET /health`, `/livez`, `/readyz`, and `GET /metrics` when metrics are on; and
+//! `POST /sources/{id}/import`, a large import streamed as the request body (`upload`).
 //!
 //! The handler authenticates once (API key → tenant scope, admin token → admin access),
 //! attaches the result to the request, and negotiates the response media type itself:
@@ -13,6 +14,7 @@ mod get;
 mod graphiql;
 pub mod observe;
 mod throttle;
+mod upload;
 pub mod ws;
 
 use std::net::SocketAddr;
@@ -78,6 +80,7 @@ struct Inner {
     cache: Option<ResponseCache>,
     limits: QueryLimits,
     max_body_bytes: usize,
+    max_upload_bytes: u64,
     metrics: Option<crate::metrics::Metrics>,
     throttle: Throttle,
     events: crate::events::hub::EventHub,
@@ -106,6 +109,7 @@ impl AppState {
                 cache: ResponseCache::new(config.response_cache_mb.saturating_mul(1 << 20)),
                 limits: QueryLimits::new(&config.schema_config()),
                 max_body_bytes: config.max_body_bytes,
+                max_upload_bytes: config.max_upload_bytes,
                 metrics: config.metrics.then(crate::metrics::Metrics::new),
                 throttle: Throttle::new(config),
                 events,
@@ -125,7 +129,11 @@ pub fn router(state: AppState, config: &ServerConfig) -> Router {
         .route("/graphql/ws", get(ws::graphql_ws))
         .route("/health", get(health))
         .route("/livez", get(livez))
-        .route("/readyz", get(readyz));
+        .route("/readyz", get(readyz))
+        .route(
+            "/sources/{id}/import",
+            axum::routing::post(upload::import_upload),
+        );
     if config.metrics && config.metrics_bind.is_none() {
         router = router.route("/metrics", get(observe::metrics));
     }

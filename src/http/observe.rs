@@ -63,6 +63,7 @@ fn route_of(request: &Request) -> &'static str {
         Some("/livez") => "/livez",
         Some("/readyz") => "/readyz",
         Some("/metrics") => "/metrics",
+        Some("/sources/{id}/import") => "/sources/{id}/import",
         _ => "other",
     }
 }

@@ -110,6 +110,7 @@ pub fn test_config() -> ServerConfig {
         default_page_size: 100,
         max_page_size: 500,
         max_body_bytes: 64 * 1024 * 1024,
+        max_upload_bytes: 1024 * 1024 * 1024,
         max_depth: 16,
         max_complexity: 250_000,
         max_list_items: 1_000,
@@ -373,6 +374,7 @@ pub fn sync_manager(database_url: &str) -> std::process::Command {
         .env_remove("SYNC_DEFAULT_PAGE_SIZE")
         .env_remove("SYNC_MAX_PAGE_SIZE")
         .env_remove("SYNC_MAX_BODY_BYTES")
+        .env_remove("SYNC_MAX_UPLOAD_BYTES")
         .stdin(std::process::Stdio::null());
     command
 }

@@ -14,14 +14,14 @@ const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 const APPLICATION_JSON: &str = "application/json";
 
 /// The real router of a [`TestApp`]'s database, served on a loopback port.
-struct Server {
-    base: String,
-    client: reqwest::Client,
+pub(crate) struct Server {
+    pub(crate) base: String,
+    pub(crate) client: reqwest::Client,
     handle: JoinHandle<()>,
 }
 
 impl Server {
-    async fn start(app: &TestApp, graphiql_key: Option<&str>) -> Self {
+    pub(crate) async fn start(app: &TestApp, graphiql_key: Option<&str>) -> Self {
         let state = AppState::new(app.db.clone(), &app.config, graphiql_key);
         let router = router(state, &app.config);
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -40,7 +40,7 @@ impl Server {
         }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 

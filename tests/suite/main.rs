@@ -34,4 +34,5 @@ mod snapshot_history;
 mod stored_enums;
 mod subscriptions;
 mod tenant_isolation;
+mod upload;
 mod versions;

@@ -1,13 +1,15 @@
 //! Listing files streamed into the domain's [`ImportSession`], every item named by its file
 //! and line in errors. `import` feeds all its files into one session (one transaction for
-//! the batch); `migrate-json` feeds each file into a session of its own.
+//! the batch); `migrate-json` feeds each file into a session of its own; the HTTP upload
+//! feeds its request body into one.
 
-use crate::cli::stream::{
-    BATCH_ITEMS, Batch, FileStream, Format, JsonReading, LineMark, ListingFile,
-};
 use crate::domain::import::{ImportCounts, ImportSession};
 use crate::entity::import_run;
 use crate::error::Error;
+use crate::stream::{
+    BATCH_ITEMS, Batch, FileStream, Format, JsonReading, LineMark, ListingFile, item_label,
+    line_label,
+};
 
 /// Files streamed one after another into one import session.
 pub struct Feed {
@@ -112,12 +114,12 @@ impl ItemLabels {
         };
         let index = index - file.first;
         match file.format {
-            Format::Json => format!("{} item {index}", file.name),
+            Format::Json => item_label(&file.name, index),
             Format::Ndjson => {
                 let before = file.marks.partition_point(|mark| mark.index <= index);
                 match before.checked_sub(1).and_then(|k| file.marks.get(k)) {
-                    Some(mark) => format!("{}:{}", file.name, mark.line + (index - mark.index)),
-                    None => format!("{} item {index}", file.name),
+                    Some(mark) => line_label(&file.name, mark.line + (index - mark.index)),
+                    None => item_label(&file.name, index),
                 }
             }
         }

@@ -11,7 +11,9 @@ use serde::de::{DeserializeSeed, Deserializer, Error as _, SeqAccess, Visitor};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-use super::{BOM, Batch, Format, JsonReading, LineMark, unreadable};
+use super::{
+    BOM, Batch, Format, JsonReading, LineMark, item_label, line_label, unreadable, whole_label,
+};
 use crate::error::Error;
 
 /// Gathers items into batches and sends them; knows when the importer stopped listening.
@@ -107,7 +109,7 @@ pub(super) fn read_ndjson(mut reader: impl BufRead, name: &str, mut sender: Batc
             Ok(0) => break,
             Ok(_) => line += 1,
             Err(e) => {
-                let label = format!("{name}:{}", line + 1);
+                let label = line_label(name, line + 1);
                 return sender.fail(Error::invalid(label, format!("cannot be read: {e}")));
             }
         }
@@ -125,7 +127,7 @@ pub(super) fn read_ndjson(mut reader: impl BufRead, name: &str, mut sender: Batc
                 }
             }
             Err(e) => {
-                let label = format!("{name}:{line}");
+                let label = line_label(name, line);
                 return sender.fail(Error::invalid(label, format!("is not valid JSON: {e}")));
             }
         }
@@ -144,7 +146,10 @@ pub(super) fn read_json(
         Err(e) => return sender.fail(unreadable(name, e)),
     };
     if skipped.first.is_none() && reading == JsonReading::Items {
-        return sender.fail(Error::invalid(name, "is not valid JSON: the file is empty"));
+        return sender.fail(Error::invalid(
+            whole_label(name),
+            "is not valid JSON: the file is empty",
+        ));
     }
     // serde_json counts lines and columns from where it starts reading: it reads the skipped
     // white space again (made anew, not kept), so the positions in its errors are the file's.
@@ -165,9 +170,9 @@ pub(super) fn read_json(
             Err(_) if sender.closed => {}
             Err(e) => {
                 let label = if array_done || reading == JsonReading::Document {
-                    name.to_owned()
+                    whole_label(name)
                 } else {
-                    format!("{name} item {}", sender.next_index)
+                    item_label(name, sender.next_index)
                 };
                 sender.fail(not_json(label, e))
             }
@@ -179,7 +184,7 @@ pub(super) fn read_json(
                     sender.finish();
                 }
             }
-            Err(e) => sender.fail(not_json(name.to_owned(), e)),
+            Err(e) => sender.fail(not_json(whole_label(name), e)),
         }
     } else {
         for value in de.into_iter::<Value>() {
@@ -190,7 +195,7 @@ pub(super) fn read_json(
                     }
                 }
                 Err(e) => {
-                    let label = format!("{name} item {}", sender.next_index);
+                    let label = item_label(name, sender.next_index);
                     return sender.fail(not_json(label, e));
                 }
             }
@@ -295,7 +300,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::cli::feed::ItemLabels;
+    use crate::stream::feed::ItemLabels;
 
     /// Reads `text` as `format` in batches of `batch_items`; returns the batch sizes, the
     /// labels of every item, and the error if any.

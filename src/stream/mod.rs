@@ -1,4 +1,6 @@
-//! Reading listing files in batches, in bounded memory, for `import` and `migrate-json`.
+//! Reading listing files in batches, in bounded memory, for the CLI's `import` and
+//! `migrate-json` and for the HTTP door's streamed upload (`POST /sources/{id}/import`), whose
+//! request body is read as a file without a name: its items are named `line 7` / `item 6`.
 //!
 //! A blocking thread parses a file and hands batches of [`BATCH_ITEMS`] listings over a
 //! channel of one slot to the importer, so memory holds a few batches whatever the file's
@@ -11,9 +13,10 @@
 //! JSON value, NDJSON otherwise, as a first pass over it tells ([`NamedFile`]).
 //! The parsing itself, on the reader's thread, is in `parse`.
 //!
-//! Items are numbered from 0 in each file; [`crate::cli::feed::ItemLabels`] names them the
+//! Items are numbered from 0 in each file; [`feed::ItemLabels`] names them the
 //! way errors show them: `file.ndjson:701` (its line) or `file.json item 700` (its index).
 
+pub mod feed;
 mod named;
 mod parse;
 
@@ -103,7 +106,36 @@ pub struct LineMark {
 }
 
 fn unreadable(name: &str, error: io::Error) -> Error {
-    Error::invalid(name, format!("cannot be read: {error}"))
+    Error::invalid(whole_label(name), format!("cannot be read: {error}"))
+}
+
+/// What errors call the file `name` as a whole: its name, or `body` for a request body.
+fn whole_label(name: &str) -> String {
+    if name.is_empty() {
+        "body".to_owned()
+    } else {
+        name.to_owned()
+    }
+}
+
+/// How errors name the item on `line` of NDJSON file `name`: `name:line` (`line 7` in a
+/// request body).
+fn line_label(name: &str, line: usize) -> String {
+    if name.is_empty() {
+        format!("line {line}")
+    } else {
+        format!("{name}:{line}")
+    }
+}
+
+/// How errors name item `index` (from 0) of JSON file `name`: `name item 6` (`item 6` in a
+/// request body).
+fn item_label(name: &str, index: usize) -> String {
+    if name.is_empty() {
+        format!("item {index}")
+    } else {
+        format!("{name} item {index}")
+    }
 }
 
 /// A listing file opened for reading, its first bytes read, so a file that cannot be read
@@ -123,19 +155,32 @@ impl ListingFile {
     }
 
     fn from_file(file: File, name: String, format: Format) -> Result<Self, Error> {
+        let mut opened = Self::from_reader(Box::new(file), name, format);
+        opened
+            .reader
+            .fill_buf()
+            .map_err(|e| unreadable(&opened.name, e))?;
+        Ok(opened)
+    }
+
+    /// A request body as `format`, read from `body` (a blocking reader: it is read on the
+    /// reader's thread only). Its items are named `line 7` (NDJSON) or `item 6` (JSON).
+    pub fn from_body(body: impl Read + Send + 'static, format: Format) -> Self {
+        Self::from_reader(Box::new(body), String::new(), format)
+    }
+
+    fn from_reader(inner: Box<dyn Read + Send>, name: String, format: Format) -> Self {
         let bytes_read = Arc::new(AtomicU64::new(0));
         let counted = CountingReader {
-            inner: file,
+            inner,
             bytes_read: Arc::clone(&bytes_read),
         };
-        let mut reader = BufReader::with_capacity(READ_BUFFER, counted);
-        reader.fill_buf().map_err(|e| unreadable(&name, e))?;
-        Ok(Self {
+        Self {
             name,
             format,
-            reader,
+            reader: BufReader::with_capacity(READ_BUFFER, counted),
             bytes_read,
-        })
+        }
     }
 
     /// The file as errors name it.
@@ -188,7 +233,7 @@ impl FileStream {
 
 /// Counts the bytes read through it, for progress.
 struct CountingReader {
-    inner: File,
+    inner: Box<dyn Read + Send>,
     bytes_read: Arc<AtomicU64>,
 }
 
