@@ -37,7 +37,7 @@ pub enum Stats {
 
 /// The import and sync engine against independent set-based SQL, step by step.
 #[derive(Debug, Parser)]
-#[command(name = "engine", about)]
+#[command(name = "engine")]
 pub struct Args {
     /// Listings on the first day, one run per size (each at least 100).
     #[arg(long, short = 'n', alias = "size", value_delimiter = ',', default_values_t = [10_000, 100_000], value_parser = size)]
