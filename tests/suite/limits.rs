@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::connect_info::ConnectInfo;
@@ -117,7 +117,7 @@ async fn each_width_limit_is_refused_with_its_count_and_the_limit() {
 }
 
 #[tokio::test]
-async fn a_fifty_thousand_alias_query_is_refused_quickly_without_touching_the_database() {
+async fn a_fifty_thousand_alias_query_is_refused_without_touching_the_database() {
     let app = TestApp::spawn().await;
     let (_, key) = app.create_tenant("Acme").await;
     let query: String = std::iter::once("{".to_owned())
@@ -129,9 +129,7 @@ async fn a_fifty_thousand_alias_query_is_refused_quickly_without_touching_the_da
     let typename = app.statements_of(&key, "{ __typename }", json!({})).await;
 
     let before = app.statements.load(Ordering::SeqCst);
-    let started = Instant::now();
     let body = app.graphql(&key, &query, json!({})).await;
-    let elapsed = started.elapsed();
     assert_eq!(
         refusal(&body),
         json!({
@@ -141,8 +139,8 @@ async fn a_fifty_thousand_alias_query_is_refused_quickly_without_touching_the_da
     );
     assert_eq!(app.statements.load(Ordering::SeqCst) - before, typename);
     // It used to run for 18.8 s (release build); it is now refused on its text, before it
-    // is parsed (which alone takes seconds in a debug build).
-    assert!(elapsed < Duration::from_secs(1), "took {elapsed:?}");
+    // is parsed. How fast is measured by bench/wide.sh, not here: a timed assertion fails
+    // on a busy machine.
 
     // A fragment bomb: ten spreads a level, 20 levels, is measured without expanding it.
     let mut bomb = String::from("{ viewer { ...F0 } }");
@@ -151,10 +149,8 @@ async fn a_fifty_thousand_alias_query_is_refused_quickly_without_touching_the_da
         bomb.push_str(&format!(" fragment F{level} on Tenant {{ id{spreads} }}"));
     }
     bomb.push_str(" fragment F20 on Tenant { name }");
-    let started = Instant::now();
     let body = app.graphql(&key, &bomb, json!({})).await;
     assert_eq!(error_code(&body), "QUERY_TOO_WIDE");
-    assert!(started.elapsed() < Duration::from_secs(1));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -350,9 +346,11 @@ async fn postgresql_sessions_have_a_statement_timeout() {
         show(&db, "idle_in_transaction_session_timeout").await,
         "300ms"
     );
-    let started = Instant::now();
+    // Five seconds of sleep cut short: the statement timeout cancels it with an error.
     let slept = db.execute_unprepared("SELECT pg_sleep(5)").await;
-    assert!(slept.is_err());
-    assert!(started.elapsed() < Duration::from_secs(2));
+    let error = slept
+        .expect_err("the statement timeout cancels the sleep")
+        .to_string();
+    assert!(error.contains("statement timeout"), "{error}");
     db.close().await.unwrap();
 }
