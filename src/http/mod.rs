@@ -72,7 +72,7 @@ struct Inner {
     db: DatabaseConnection,
     admin_token: Option<SecretString>,
     graphiql: Graphiql,
-    page_limits: crate::domain::pagination::PageLimits,
+    page_limits: crate::domain::pager::PageLimits,
     timeout: Duration,
     persisted: PersistedQueries,
     cache: Option<ResponseCache>,
