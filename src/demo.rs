@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::domain::api_keys::{self, ApiKeyScope, NewApiKey};
 use crate::domain::audit::Actor;
 use crate::domain::import::{self, ImportMode, ImportOptions};
-use crate::domain::pagination::{PageLimits, PageRequest};
+use crate::domain::pager::{PageLimits, PageRequest};
 use crate::domain::scope::TenantScope;
 use crate::domain::sources::{self, NewSource, SourceKind};
 use crate::domain::sync::{self, SyncOptions};
@@ -242,7 +242,7 @@ async fn seed_history(
         PageLimits::default(),
     )
     .await?;
-    if let Some(loft) = page.items.iter().find(|p| p.external_id == "demo-3") {
+    if let Some(loft) = page.rows().find(|p| p.external_id == "demo-3") {
         edits::update_target_property(
             db,
             scope,

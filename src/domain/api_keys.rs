@@ -12,7 +12,7 @@ use sea_orm::{
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::domain::pagination::{Page, PageLimits, PageRequest, paginate};
+use crate::domain::pager::{self, Page, PageLimits, PageRequest};
 use crate::domain::scope::{ObjectLimit, Permission, Permissions, TenantScope};
 use crate::domain::tenant_write::TenantWrite;
 use crate::domain::validate;
@@ -349,7 +349,7 @@ pub async fn list_api_keys(
     limits: PageLimits,
 ) -> Result<Page<api_key::Model>, Error> {
     let select = scope.select::<api_key::Entity>();
-    paginate(db, select, api_key::Column::Id, request, limits).await
+    pager::page(db, select, &request, limits).await
 }
 
 /// Resolves a presented key into its tenant scope; unknown, revoked and expired keys are

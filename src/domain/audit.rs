@@ -4,9 +4,8 @@ use std::collections::HashMap;
 
 use sea_orm::DatabaseConnection;
 
-use crate::domain::children::{ChildArgs, ChildPage, ChildQuery, pages_under_parents};
 use crate::domain::list_filter::SyncLogFilter;
-use crate::domain::pagination::{Page, PageLimits, PageRequest, paginate};
+use crate::domain::pager::{self, ChildArgs, Page, PageLimits, PageRequest};
 use crate::domain::scope::TenantScope;
 use crate::entity::{import_run, sync_log};
 use crate::error::Error;
@@ -49,7 +48,7 @@ pub async fn list_sync_logs(
     limits: PageLimits,
 ) -> Result<Page<sync_log::Model>, Error> {
     let select = filter.apply(scope.select::<sync_log::Entity>());
-    paginate(db, select, sync_log::Column::Id, request, limits).await
+    pager::page(db, select, &request, limits).await
 }
 
 /// One page of import runs under each of many sources, in one statement.
@@ -59,17 +58,12 @@ pub(crate) async fn import_run_pages(
     source_ids: &[i64],
     args: &ChildArgs,
     limits: PageLimits,
-) -> Result<HashMap<i64, ChildPage<import_run::Model>>, Error> {
-    let query = ChildQuery::<import_run::Entity> {
-        parent_col: import_run::Column::SourceId,
-        parent_of: |m| Some(m.source_id),
-        filter: sea_orm::Condition::all(),
-        sort: &args.sort,
-        request: &args.request,
-        with_total: args.with_total,
-        skip_data: false,
-    };
-    pages_under_parents(db, scope, query, source_ids, limits).await
+) -> Result<HashMap<i64, Page<import_run::Model>>, Error> {
+    let parent = (
+        import_run::Column::SourceId,
+        (|m: &import_run::Model| Some(m.source_id)) as fn(&_) -> _,
+    );
+    pager::child_pages::<import_run::Entity, _>(db, scope, parent, source_ids, args, limits).await
 }
 
 /// One page of sync logs under each of many targets, in one statement.
@@ -79,15 +73,10 @@ pub(crate) async fn sync_log_pages(
     target_ids: &[i64],
     args: &ChildArgs,
     limits: PageLimits,
-) -> Result<HashMap<i64, ChildPage<sync_log::Model>>, Error> {
-    let query = ChildQuery::<sync_log::Entity> {
-        parent_col: sync_log::Column::TargetId,
-        parent_of: |m| Some(m.target_id),
-        filter: sea_orm::Condition::all(),
-        sort: &args.sort,
-        request: &args.request,
-        with_total: args.with_total,
-        skip_data: false,
-    };
-    pages_under_parents(db, scope, query, target_ids, limits).await
+) -> Result<HashMap<i64, Page<sync_log::Model>>, Error> {
+    let parent = (
+        sync_log::Column::TargetId,
+        (|m: &sync_log::Model| Some(m.target_id)) as fn(&_) -> _,
+    );
+    pager::child_pages::<sync_log::Entity, _>(db, scope, parent, target_ids, args, limits).await
 }

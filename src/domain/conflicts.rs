@@ -19,7 +19,7 @@ use crate::domain::edits::{id_field_of, keep_id_field, locked_target_property, s
 use crate::domain::hashing::content_hash;
 use crate::domain::merge::{self, Choice, FieldDiff};
 use crate::domain::numbers;
-use crate::domain::pagination::{Page, PageLimits, PageRequest, paginate};
+use crate::domain::pager::{self, Page, PageLimits, PageRequest};
 use crate::domain::properties::{get_source_property, source_properties_by_ids};
 use crate::domain::scope::{Permission, TenantScope};
 use crate::domain::snapshots::{SnapshotReason, data_at_last_sync_of, snapshot_target_property};
@@ -75,19 +75,15 @@ pub async fn list_conflicts(
     let select = scope
         .select::<target_property::Entity>()
         .filter(target_property::Column::Conflict.eq(true));
-    let page = paginate(db, select, target_property::Column::Id, request, limits).await?;
-    let source_ids: Vec<i64> = page
-        .items
-        .iter()
-        .filter_map(|t| t.source_property_id)
-        .collect();
+    let page = pager::page(db, select, &request, limits).await?;
+    let source_ids: Vec<i64> = page.rows().filter_map(|t| t.source_property_id).collect();
     let sources: HashMap<i64, source_property::Model> =
         source_properties_by_ids(db, scope, &source_ids)
             .await?
             .into_iter()
             .map(|s| (s.id, s))
             .collect();
-    let mut base = data_at_last_sync_of(db, scope, &page.items).await?;
+    let mut base = data_at_last_sync_of(db, scope, page.rows()).await?;
     Ok(page.map(|target| {
         let source = target
             .source_property_id

@@ -5,7 +5,6 @@
 pub mod api_keys;
 pub mod audit;
 pub mod changes;
-pub mod children;
 pub mod conflicts;
 pub mod diff;
 pub mod edits;
@@ -19,7 +18,7 @@ pub mod listing;
 pub mod listing_query;
 pub mod merge;
 pub mod numbers;
-pub mod pagination;
+pub mod pager;
 pub mod properties;
 pub mod removal_guard;
 pub mod scope;

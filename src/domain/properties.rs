@@ -4,9 +4,10 @@ use std::collections::HashMap;
 
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, QueryFilter};
 
-use crate::domain::children::{ChildArgs, ChildPage, ChildQuery, pages_under_parents};
 use crate::domain::listing_query::ListingSide;
-use crate::domain::pagination::{Page, PageLimits, PageRequest, paginate};
+use crate::domain::pager::{
+    self, ChildArgs, Page, PageLimits, PageQuery, PageRequest, PagedRow, ParentColumn, Parents,
+};
 use crate::domain::scope::TenantScope;
 use crate::entity::{source_property, target_property};
 use crate::error::Error;
@@ -41,7 +42,7 @@ pub(crate) async fn list_target_properties(
     let select = scope
         .select::<target_property::Entity>()
         .filter(target_property::Column::TargetId.eq(target_id.0));
-    paginate(db, select, target_property::Column::Id, request, limits).await
+    pager::page(db, select, &request, limits).await
 }
 
 /// The tenant's source listings with these ids (for batched loading); unknown ids are skipped.
@@ -60,7 +61,7 @@ pub(crate) async fn source_property_pages(
     source_ids: &[i64],
     args: &ChildArgs,
     limits: PageLimits,
-) -> Result<HashMap<i64, ChildPage<source_property::Model>>, Error> {
+) -> Result<HashMap<i64, Page<source_property::Model>>, Error> {
     listing_pages::<source_property::Entity>(
         db,
         scope,
@@ -80,7 +81,7 @@ pub(crate) async fn target_property_pages(
     target_ids: &[i64],
     args: &ChildArgs,
     limits: PageLimits,
-) -> Result<HashMap<i64, ChildPage<target_property::Model>>, Error> {
+) -> Result<HashMap<i64, Page<target_property::Model>>, Error> {
     listing_pages::<target_property::Entity>(
         db,
         scope,
@@ -100,7 +101,7 @@ pub(crate) async fn target_properties_of_source_properties(
     source_property_ids: &[i64],
     args: &ChildArgs,
     limits: PageLimits,
-) -> Result<HashMap<i64, ChildPage<target_property::Model>>, Error> {
+) -> Result<HashMap<i64, Page<target_property::Model>>, Error> {
     listing_pages::<target_property::Entity>(
         db,
         scope,
@@ -115,35 +116,28 @@ pub(crate) async fn target_properties_of_source_properties(
     .await
 }
 
-/// The column naming a listing's parent, and how to read it from a row.
-type Parent<E> = (
-    <E as sea_orm::EntityTrait>::Column,
-    fn(&<E as sea_orm::EntityTrait>::Model) -> Option<i64>,
-);
-
 /// One page of listings of entity `E` under each parent, filtered and ordered as `args` says.
 async fn listing_pages<E>(
     db: &DatabaseConnection,
     scope: &TenantScope,
-    parents: &[i64],
+    ids: &[i64],
     args: &ChildArgs,
     limits: PageLimits,
-    (parent_col, parent_of): Parent<E>,
+    (column, of): ParentColumn<E>,
     side: ListingSide,
-) -> Result<HashMap<i64, ChildPage<E::Model>>, Error>
+) -> Result<HashMap<i64, Page<E::Model>>, Error>
 where
     E: crate::domain::scope::TenantOwned,
-    E::Model: sea_orm::FromQueryResult + crate::domain::children::ChildRow + Send + Sync,
+    E::Model: PagedRow + Send + Sync,
 {
     args.filter.validate()?;
-    let query = ChildQuery::<E> {
-        parent_col,
-        parent_of,
-        filter: args.filter.condition(db.get_database_backend(), side),
+    let query = PageQuery {
+        rows: scope
+            .select::<E>()
+            .filter(args.filter.condition(db.get_database_backend(), side)),
+        parents: Parents::Each { column, of, ids },
         sort: &args.sort,
-        request: &args.request,
-        with_total: args.with_total,
         skip_data: !args.with_data && !args.sort.needs_data(),
     };
-    pages_under_parents(db, scope, query, parents, limits).await
+    pager::pages(db, &query, &args.request, limits).await
 }

@@ -12,8 +12,7 @@ use serde_json::Value;
 use tracing::instrument;
 
 use crate::domain::audit::{self, Actor};
-use crate::domain::children::{ChildArgs, ChildPage, ChildQuery, pages_under_parents};
-use crate::domain::pagination::{Page, PageLimits, PageRequest, paginate};
+use crate::domain::pager::{self, ChildArgs, Page, PageLimits, PageRequest};
 use crate::domain::scope::{Permission, TenantOwned, TenantScope};
 use crate::domain::tenant_write::TenantWrite;
 use crate::entity::{
@@ -207,7 +206,7 @@ pub async fn list_cleanup_runs(
     limits: PageLimits,
 ) -> Result<Page<cleanup_run::Model>, Error> {
     let select = scope.select::<cleanup_run::Entity>();
-    paginate(db, select, cleanup_run::Column::Id, request, limits).await
+    pager::page(db, select, &request, limits).await
 }
 
 fn log_cleanup(report: &CleanupReport, duration: std::time::Duration) {
@@ -227,14 +226,15 @@ fn log_cleanup(report: &CleanupReport, duration: std::time::Duration) {
 /// hash, else its source listing's current version or newest snapshot with that hash (after a
 /// conflict resolution the base is a source version the target never held). Missing only
 /// when retention removed that version. At most three statements for the whole batch.
-pub(crate) async fn data_at_last_sync_of<C: ConnectionTrait>(
+pub(crate) async fn data_at_last_sync_of<'m, C: ConnectionTrait>(
     conn: &C,
     scope: &TenantScope,
-    models: &[target_property::Model],
+    models: impl IntoIterator<Item = &'m target_property::Model>,
 ) -> Result<HashMap<i64, Value>, Error> {
+    let models: Vec<&target_property::Model> = models.into_iter().collect();
     let mut found = HashMap::new();
     let mut wanted: HashMap<i64, &str> = HashMap::new();
-    for model in models {
+    for model in &models {
         match &model.base_hash {
             Some(base) if *base == model.content_hash => {
                 found.insert(model.id, model.data.clone());
@@ -319,17 +319,13 @@ pub(crate) async fn source_snapshot_pages(
     property_ids: &[i64],
     args: &ChildArgs,
     limits: PageLimits,
-) -> Result<HashMap<i64, ChildPage<source_snapshot::Model>>, Error> {
-    let query = ChildQuery::<source_snapshot::Entity> {
-        parent_col: source_snapshot::Column::SourcePropertyId,
-        parent_of: |m| Some(m.source_property_id),
-        filter: sea_orm::Condition::all(),
-        sort: &args.sort,
-        request: &args.request,
-        with_total: args.with_total,
-        skip_data: false,
-    };
-    pages_under_parents(db, scope, query, property_ids, limits).await
+) -> Result<HashMap<i64, Page<source_snapshot::Model>>, Error> {
+    let parent = (
+        source_snapshot::Column::SourcePropertyId,
+        (|m: &source_snapshot::Model| Some(m.source_property_id)) as fn(&_) -> _,
+    );
+    pager::child_pages::<source_snapshot::Entity, _>(db, scope, parent, property_ids, args, limits)
+        .await
 }
 
 /// One page of snapshots under each of many target listings, in one statement.
@@ -339,17 +335,13 @@ pub(crate) async fn target_snapshot_pages(
     property_ids: &[i64],
     args: &ChildArgs,
     limits: PageLimits,
-) -> Result<HashMap<i64, ChildPage<target_snapshot::Model>>, Error> {
-    let query = ChildQuery::<target_snapshot::Entity> {
-        parent_col: target_snapshot::Column::TargetPropertyId,
-        parent_of: |m| Some(m.target_property_id),
-        filter: sea_orm::Condition::all(),
-        sort: &args.sort,
-        request: &args.request,
-        with_total: args.with_total,
-        skip_data: false,
-    };
-    pages_under_parents(db, scope, query, property_ids, limits).await
+) -> Result<HashMap<i64, Page<target_snapshot::Model>>, Error> {
+    let parent = (
+        target_snapshot::Column::TargetPropertyId,
+        (|m: &target_snapshot::Model| Some(m.target_property_id)) as fn(&_) -> _,
+    );
+    pager::child_pages::<target_snapshot::Entity, _>(db, scope, parent, property_ids, args, limits)
+        .await
 }
 
 /// The version that replaced each source snapshot, by snapshot id: the next snapshot of its

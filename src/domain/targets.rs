@@ -5,7 +5,7 @@ use sea_orm::{ActiveModelTrait, DatabaseConnection, DeriveActiveEnum, EnumIter, 
 use serde_json::Value;
 
 use crate::domain::list_filter::CatalogFilter;
-use crate::domain::pagination::{Page, PageLimits, PageRequest, paginate};
+use crate::domain::pager::{self, Page, PageLimits, PageRequest};
 use crate::domain::scope::{Permission, TenantScope};
 use crate::domain::tenant_write::TenantWrite;
 use crate::domain::{removal_guard, validate};
@@ -210,7 +210,7 @@ pub async fn list_targets(
     limits: PageLimits,
 ) -> Result<Page<target::Model>, Error> {
     let select = filter.targets(scope.select::<target::Entity>());
-    paginate(db, select, target::Column::Id, request, limits).await
+    pager::page(db, select, &request, limits).await
 }
 
 /// Finds a target named on the command line by its name, its global id (as `--json` prints

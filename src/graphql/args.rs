@@ -9,13 +9,13 @@ use crate::graphql::json::Json;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::domain::children::ChildArgs;
 use crate::domain::json_path::JsonPath;
 use crate::domain::listing_query::{
     JsonCondition, ListingFilter, ListingStatus, Sort, SortBy, WhereOp,
 };
+use crate::domain::pager::ChildArgs;
 use crate::error::Error;
-use crate::graphql::connection::child_page_request;
+use crate::graphql::connection::page_request_for;
 
 /// The state of a source listing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
@@ -182,7 +182,7 @@ pub fn child_args(
     before: Option<String>,
     listing: Option<ListingArgs>,
 ) -> Result<Arc<ChildArgs>, Error> {
-    let request = child_page_request(first, after, last, before)?;
+    let request = page_request_for(ctx, first, after, last, before)?;
     let (filter, sort) = match listing {
         Some(listing) => filter_and_sort(listing)?,
         None => (ListingFilter::default(), Sort::default()),
@@ -191,7 +191,6 @@ pub fn child_args(
         request,
         filter,
         sort,
-        with_total: ctx.look_ahead().field("totalCount").exists(),
         with_data: selects_node_field(ctx, &["data", "field", "editedPaths"]),
     }))
 }

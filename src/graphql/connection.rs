@@ -1,15 +1,13 @@
 //! Relay connections: opaque cursors, `PageInfo`, and the `…Connection`/`…Edge` types
 //! (declared with [`connection_types!`] so each carries its own documentation).
 
-use std::sync::Arc;
-
 use async_graphql::SimpleObject;
+use async_graphql::connection::{CursorType, OpaqueCursor};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::domain::children::{ChildPage, ChildPageRequest, Cursor, LEGACY_CURSOR_TAG};
 use crate::domain::listing_query::Sort;
-use crate::domain::pagination::{Page, PageRequest};
+use crate::domain::pager::{Cursor, Page, PageRequest};
 use crate::error::Error;
 use crate::graphql::fast::EdgeCursor;
 
@@ -26,67 +24,42 @@ pub struct PageInfo {
     pub end_cursor: Option<String>,
 }
 
-/// The opaque cursor of a position in a connection: base64url of `order:id` (id orders) or
-/// `order:id:key` (the sort key in JSON), where `order` names the order (see
-/// [`Sort::cursor_tag`]).
-pub fn encode_child_cursor(cursor: &Cursor) -> String {
-    match &cursor.key {
-        None => crate::ids::encode_pair(&cursor.order, cursor.id),
-        Some(key) => URL_SAFE_NO_PAD.encode(format!("{}:{}:{key}", cursor.order, cursor.id)),
-    }
+/// The cursor given as argument `field`, from its opaque text (JSON in base64url, the form
+/// async-graphql's [`OpaqueCursor`] writes).
+fn decode_cursor(field: &str, text: &str) -> Result<Cursor, Error> {
+    OpaqueCursor::<Cursor>::decode_cursor(text)
+        .map(|cursor| cursor.0)
+        .map_err(|_| {
+            if of_an_earlier_version(text) {
+                Error::invalid(
+                    field,
+                    "is a cursor from an earlier version of this API; ask for the first page \
+                     again (without `after`/`before`) and page on with its cursors",
+                )
+            } else {
+                Error::invalid(field, format!("`{text}` is not a cursor of this API"))
+            }
+        })
 }
 
-fn decode_child_cursor(field: &str, cursor: &str) -> Result<Cursor, Error> {
-    URL_SAFE_NO_PAD
-        .decode(cursor)
+/// Whether `text` is a cursor as earlier versions wrote them: `order:id` or `order:id:key`
+/// in base64url.
+fn of_an_earlier_version(text: &str) -> bool {
+    let Some(text) = URL_SAFE_NO_PAD
+        .decode(text)
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
-        .and_then(|text| {
-            let (order, rest) = text.split_once(':')?;
-            let known = order == LEGACY_CURSOR_TAG || Sort::from_cursor_tag(order).is_some();
-            if !known {
-                return None;
-            }
-            let (id, key) = match rest.split_once(':') {
-                Some((id, key)) => (id, Some(key.to_owned())),
-                None => (rest, None),
-            };
-            Some(Cursor {
-                id: id.parse().ok()?,
-                key,
-                order: Arc::from(order),
-            })
-        })
-        .ok_or_else(|| Error::invalid(field, format!("`{cursor}` is not a cursor of this API")))
+    else {
+        return false;
+    };
+    let mut parts = text.splitn(3, ':');
+    let (Some(order), Some(id)) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    (order == "cursor" || Sort::from_cursor_tag(order).is_some()) && id.parse::<i64>().is_ok()
 }
 
-/// The row id of a cursor of a top-level list (they are all in id order).
-fn decode_cursor(field: &str, cursor: &str) -> Result<i64, Error> {
-    let cursor = decode_child_cursor(field, cursor)?;
-    cursor.check(field, &Sort::default())?;
-    Ok(cursor.id)
-}
-
-/// Turns a nested connection field's arguments into a domain request.
-pub fn child_page_request(
-    first: Option<i32>,
-    after: Option<String>,
-    last: Option<i32>,
-    before: Option<String>,
-) -> Result<ChildPageRequest, Error> {
-    Ok(ChildPageRequest {
-        first: first.map(i64::from),
-        after: after
-            .map(|c| decode_child_cursor("after", &c))
-            .transpose()?,
-        last: last.map(i64::from),
-        before: before
-            .map(|c| decode_child_cursor("before", &c))
-            .transpose()?,
-    })
-}
-
-/// Turns a connection field's arguments into a domain page request.
+/// Turns a connection field's arguments into a domain page request (without the total).
 pub fn page_request(
     first: Option<i32>,
     after: Option<String>,
@@ -98,7 +71,7 @@ pub fn page_request(
         after: after.map(|c| decode_cursor("after", &c)).transpose()?,
         last: last.map(i64::from),
         before: before.map(|c| decode_cursor("before", &c)).transpose()?,
-        skip_total: false,
+        with_total: false,
     })
 }
 
@@ -112,36 +85,13 @@ pub fn page_request_for(
     before: Option<String>,
 ) -> Result<PageRequest, Error> {
     let mut request = page_request(first, after, last, before)?;
-    request.skip_total = !ctx.look_ahead().field("totalCount").exists();
+    request.with_total = ctx.look_ahead().field("totalCount").exists();
     Ok(request)
 }
 
 /// The edges (cursor and node), `PageInfo` and total of a domain page.
 pub fn page_parts<M, N>(
     page: Page<M>,
-    id_of: impl Fn(&M) -> i64,
-    to_node: impl Fn(M) -> N,
-) -> (Vec<(EdgeCursor, N)>, PageInfo, i64) {
-    let order: Arc<str> = Arc::from(Sort::default().cursor_tag());
-    let edges: Vec<(EdgeCursor, N)> = page
-        .items
-        .into_iter()
-        .map(|m| {
-            let cursor = Cursor {
-                id: id_of(&m),
-                key: None,
-                order: order.clone(),
-            };
-            (EdgeCursor(cursor), to_node(m))
-        })
-        .collect();
-    let info = page_info(&edges, page.has_next, page.has_previous);
-    (edges, info, page.total as i64)
-}
-
-/// The edges, `PageInfo` and total of a nested page.
-pub fn child_page_parts<M, N>(
-    page: ChildPage<M>,
     to_node: impl Fn(M) -> N,
 ) -> (Vec<(EdgeCursor, N)>, PageInfo, i64) {
     let edges: Vec<(EdgeCursor, N)> = page
@@ -149,17 +99,13 @@ pub fn child_page_parts<M, N>(
         .into_iter()
         .map(|(cursor, m)| (EdgeCursor(cursor), to_node(m)))
         .collect();
-    let info = page_info(&edges, page.has_next, page.has_previous);
-    (edges, info, page.total.unwrap_or(0) as i64)
-}
-
-fn page_info<N>(edges: &[(EdgeCursor, N)], has_next: bool, has_previous: bool) -> PageInfo {
-    PageInfo {
-        has_next_page: has_next,
-        has_previous_page: has_previous,
+    let info = PageInfo {
+        has_next_page: page.has_next,
+        has_previous_page: page.has_previous,
         start_cursor: edges.first().map(|(c, _)| c.encode()),
         end_cursor: edges.last().map(|(c, _)| c.encode()),
-    }
+    };
+    (edges, info, page.total.unwrap_or(0) as i64)
 }
 
 /// Declares `$conn` and `$edge` for node type `$node`, documented as lists of `$what`.
@@ -208,33 +154,12 @@ macro_rules! connection_types {
 
         impl $conn {
             /// Builds the connection from a domain page.
-            pub fn from_page<M>(
-                page: $crate::domain::pagination::Page<M>,
-                id_of: impl Fn(&M) -> i64,
-            ) -> Self
+            pub fn from_page<M>(page: $crate::domain::pager::Page<M>) -> Self
             where
                 $node: From<M>,
             {
                 let (edges, page_info, total_count) =
-                    $crate::graphql::connection::page_parts(page, id_of, <$node>::from);
-                Self::from_parts(edges, page_info, total_count)
-            }
-
-            /// Builds the connection from a nested page.
-            pub fn from_child_page<M>(page: $crate::domain::children::ChildPage<M>) -> Self
-            where
-                $node: From<M>,
-            {
-                let (edges, page_info, total_count) =
-                    $crate::graphql::connection::child_page_parts(page, <$node>::from);
-                Self::from_parts(edges, page_info, total_count)
-            }
-
-            fn from_parts(
-                edges: Vec<($crate::graphql::fast::EdgeCursor, $node)>,
-                page_info: $crate::graphql::connection::PageInfo,
-                total_count: i64,
-            ) -> Self {
+                    $crate::graphql::connection::page_parts(page, <$node>::from);
                 Self {
                     edges: $crate::graphql::fast::Edges(
                         edges

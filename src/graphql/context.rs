@@ -5,7 +5,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::domain::api_keys::Authenticated;
 use crate::domain::audit::Actor;
-use crate::domain::pagination::PageLimits;
+use crate::domain::pager::PageLimits;
 use crate::domain::scope::TenantScope;
 use crate::error::Error;
 use crate::graphql::loaders::Loaders;

@@ -23,8 +23,9 @@ use async_graphql::{
     ContextSelectionSet, ID, InputType, Name, OutputType, Positioned, ServerResult, Value,
 };
 
-use crate::domain::children::Cursor;
-use crate::graphql::connection::encode_child_cursor;
+use async_graphql::connection::{CursorType, OpaqueCursor};
+
+use crate::domain::pager::Cursor;
 
 /// The scalar fields a type can answer without async-graphql's per-field machinery.
 pub trait ScalarFields {
@@ -109,13 +110,13 @@ impl OutputType for GlobalId {
 }
 
 /// An edge's cursor, encoded only when it is written out.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct EdgeCursor(pub Cursor);
 
 impl EdgeCursor {
     /// The opaque cursor text.
     pub fn encode(&self) -> String {
-        encode_child_cursor(&self.0)
+        OpaqueCursor(self.0.clone()).encode_cursor()
     }
 }
 

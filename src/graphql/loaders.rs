@@ -1,6 +1,6 @@
 //! DataLoaders, made per request for one tenant, so a batch never crosses tenants and no cache
 //! outlives the request. Nested connections load one page per parent for all parents of a
-//! level in one statement ([`crate::domain::children`]); single objects load by id in one
+//! level in one statement ([`crate::domain::pager`]); single objects load by id in one
 //! statement per level.
 
 use std::collections::HashMap;
@@ -12,8 +12,8 @@ use async_graphql::ErrorExtensions;
 use async_graphql::dataloader::{DataLoader, Loader};
 use sea_orm::DatabaseConnection;
 
-use crate::domain::children::{ChildArgs, ChildPage};
-use crate::domain::pagination::PageLimits;
+use crate::domain::pager::PageLimits;
+use crate::domain::pager::{ChildArgs, Page};
 use crate::domain::scope::TenantScope;
 use crate::domain::{audit, properties, snapshots, sources, targets};
 use crate::entity::{
@@ -71,7 +71,7 @@ pub trait ChildKind: Send + Sync + 'static {
         parents: &[i64],
         args: &ChildArgs,
         limits: PageLimits,
-    ) -> impl Future<Output = Result<HashMap<i64, ChildPage<Self::Model>>, Error>> + Send;
+    ) -> impl Future<Output = Result<HashMap<i64, Page<Self::Model>>, Error>> + Send;
 }
 
 /// Declares a [`ChildKind`] backed by a domain function.
@@ -90,7 +90,7 @@ macro_rules! child_kind {
                     parents: &[i64],
                     args: &ChildArgs,
                     limits: PageLimits,
-                ) -> Result<HashMap<i64, ChildPage<Self::Model>>, Error> {
+                ) -> Result<HashMap<i64, Page<Self::Model>>, Error> {
                     $load(db, scope, parents, args, limits).await
                 }
             }
@@ -126,7 +126,7 @@ pub struct ChildLoader<K> {
 impl<K: ChildKind> Loader<ChildKey> for ChildLoader<K> {
     /// Shared: the DataLoader hands each requester a clone of its value, and a page holds
     /// hundreds of rows ([`child_page`] unwraps it).
-    type Value = Arc<ChildPage<K::Model>>;
+    type Value = Arc<Page<K::Model>>;
     type Error = Arc<Error>;
 
     async fn load(&self, keys: &[ChildKey]) -> Result<HashMap<ChildKey, Self::Value>, Self::Error> {
@@ -157,7 +157,7 @@ pub async fn child_page<K: ChildKind>(
     loader: &DataLoader<ChildLoader<K>>,
     parent: i64,
     args: Arc<ChildArgs>,
-) -> async_graphql::Result<ChildPage<K::Model>> {
+) -> async_graphql::Result<Page<K::Model>> {
     let page = loader
         .load_one(ChildKey::new(parent, args))
         .await

@@ -33,7 +33,7 @@ use std::sync::Arc;
 use async_graphql::{Request, Response, Schema};
 use sea_orm::DatabaseConnection;
 
-use crate::domain::pagination::PageLimits;
+use crate::domain::pager::PageLimits;
 use shape::SchemaShape;
 
 /// The schema type the server executes.

@@ -96,7 +96,7 @@ impl QueryRoot {
         )
         .await
         .api()?;
-        Ok(SourceConnection::from_page(page, |m| m.id))
+        Ok(SourceConnection::from_page(page))
     }
 
     /// One of your sources; null, with a `NOT_FOUND` error, when there is no such source in your
@@ -151,7 +151,7 @@ impl QueryRoot {
         )
         .await
         .api()?;
-        Ok(TargetConnection::from_page(page, |m| m.id))
+        Ok(TargetConnection::from_page(page))
     }
 
     /// Your syncs, oldest first, filtered by source, target, warnings, dry runs and dates.
@@ -204,7 +204,7 @@ impl QueryRoot {
         )
         .await
         .api()?;
-        Ok(SyncLogConnection::from_page(page, |m| m.id))
+        Ok(SyncLogConnection::from_page(page))
     }
 
     /// Your snapshot cleanups (`cleanupSnapshots` and the CLI's `cleanup`, dry runs included),
@@ -229,7 +229,7 @@ impl QueryRoot {
         )
         .await
         .api()?;
-        Ok(CleanupRunConnection::from_page(page, |m| m.id))
+        Ok(CleanupRunConnection::from_page(page))
     }
 
     /// Listings edited by hand on a target whose source changed since: each with the target
@@ -249,7 +249,7 @@ impl QueryRoot {
             conflicts::list_conflicts(context::db(ctx), &scope, request, context::page_limits(ctx))
                 .await
                 .api()?;
-        Ok(ConflictConnection::from_page(page, |c| c.target.id))
+        Ok(ConflictConnection::from_page(page))
     }
 
     /// One of your targets; null, with a `NOT_FOUND` error, when there is no such target in your

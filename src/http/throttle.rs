@@ -28,7 +28,7 @@ use governor::clock::Clock;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use super::error_response;
+use super::answer::error_response;
 use crate::config::ServerConfig;
 use crate::error::code;
 use crate::graphql::context::TenantAuth;

@@ -24,7 +24,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use tokio::sync::mpsc;
 
-use super::{AppState, authenticate, error_response, failure_response, idempotency, observe};
+use super::answer::{error_response, failure_response};
+use super::auth::authenticate;
+use super::{AppState, idempotency, observe};
 use crate::domain::audit::Actor;
 use crate::domain::import::{ImportMode, ImportOptions, ImportSession};
 use crate::entity::import_run;

@@ -471,7 +471,7 @@ impl Connection {
         mut error: async_graphql::ServerError,
         request_error: bool,
     ) -> async_graphql::ServerError {
-        let code = super::builtin_code(&error.message, request_error);
+        let code = super::answer::builtin_code(&error.message, request_error);
         let extensions = error.extensions.get_or_insert_with(Default::default);
         if extensions.get("code").is_none() {
             extensions.set("code", code);

@@ -114,7 +114,7 @@ impl SourceProperty {
             args,
         )
         .await?;
-        Ok(SourceSnapshotConnection::from_child_page(page))
+        Ok(SourceSnapshotConnection::from_page(page))
     }
 
     /// The target listings synced from this listing, oldest first.
@@ -134,7 +134,7 @@ impl SourceProperty {
             args,
         )
         .await?;
-        Ok(TargetPropertyConnection::from_child_page(page))
+        Ok(TargetPropertyConnection::from_page(page))
     }
 }
 
@@ -275,7 +275,7 @@ impl TargetProperty {
             args,
         )
         .await?;
-        Ok(TargetSnapshotConnection::from_child_page(page))
+        Ok(TargetSnapshotConnection::from_page(page))
     }
 }
 

@@ -100,7 +100,7 @@ impl Source {
         )
         .api()?;
         let page = child_page(&loaders.source_property_pages, self.key.0, args).await?;
-        Ok(SourcePropertyConnection::from_child_page(page))
+        Ok(SourcePropertyConnection::from_page(page))
     }
 
     /// The imports into this source, oldest first.
@@ -116,7 +116,7 @@ impl Source {
         let loaders = context::loaders(ctx)?;
         let args = child_args(ctx, first, after, last, before, None).api()?;
         let page = child_page(&loaders.import_run_pages, self.key.0, args).await?;
-        Ok(ImportRunConnection::from_child_page(page))
+        Ok(ImportRunConnection::from_page(page))
     }
 }
 

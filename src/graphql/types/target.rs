@@ -103,7 +103,7 @@ impl Target {
         )
         .api()?;
         let page = child_page(&loaders.target_property_pages, self.key.0, args).await?;
-        Ok(TargetPropertyConnection::from_child_page(page))
+        Ok(TargetPropertyConnection::from_page(page))
     }
 
     /// The syncs into this target, oldest first.
@@ -119,7 +119,7 @@ impl Target {
         let loaders = context::loaders(ctx)?;
         let args = child_args(ctx, first, after, last, before, None).api()?;
         let page = child_page(&loaders.sync_log_pages, self.key.0, args).await?;
-        Ok(SyncLogConnection::from_child_page(page))
+        Ok(SyncLogConnection::from_page(page))
     }
 }
 

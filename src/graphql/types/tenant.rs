@@ -70,6 +70,6 @@ impl Tenant {
         )
         .await
         .api()?;
-        Ok(ApiKeyConnection::from_page(page, |m| m.id))
+        Ok(ApiKeyConnection::from_page(page))
     }
 }

@@ -128,32 +128,51 @@ async fn a_forged_or_old_cursor_is_refused_not_an_empty_page() {
     let l = listings().await;
     let forge = |text: &str| URL_SAFE_NO_PAD.encode(text);
     let by_created = json!({ "field": "CREATED_AT" });
+    let cursor = |value: Value| forge(&value.to_string());
     for (order, cursor, why) in [
         // A sort key of the wrong type for the order.
         (
             by_created.clone(),
-            forge(r#"created_at:1:{"x":1}"#),
+            cursor(json!({ "o": "created_at", "i": 1, "k": { "x": 1 } })),
             "is not a timestamp",
         ),
         (
             by_created.clone(),
-            forge("created_at:1:17"),
+            cursor(json!({ "o": "created_at", "i": 1, "k": 17 })),
             "is not a timestamp",
         ),
         (
             json!({ "field": "EXTERNAL_ID" }),
-            forge("external_id:1:17"),
+            cursor(json!({ "o": "external_id", "i": 1, "k": 17 })),
             "is not an external id",
         ),
-        (by_created.clone(), forge("created_at:1"), "has no sort key"),
+        (
+            by_created.clone(),
+            cursor(json!({ "o": "created_at", "i": 1 })),
+            "is not a timestamp",
+        ),
         (
             Value::Null,
-            forge(r#"id:1:"x""#),
+            cursor(json!({ "o": "id", "i": 1, "k": "x" })),
             "this order is by id alone",
         ),
-        // A cursor of an earlier version, which did not record its order.
+        // Not a cursor: fields missing, of the wrong type, or unknown.
+        (Value::Null, cursor(json!({ "o": "id" })), "not a cursor"),
+        (
+            Value::Null,
+            cursor(json!({ "o": "id", "i": "1" })),
+            "not a cursor",
+        ),
+        (
+            Value::Null,
+            cursor(json!({ "o": "id", "i": 1, "x": 1 })),
+            "not a cursor",
+        ),
+        (Value::Null, forge("[1]"), "not a cursor"),
+        // Cursors of earlier versions: `order:id[:key]` as text.
         (by_created, forge(r#"cursor:1:{"x":1}"#), "earlier version"),
         (Value::Null, forge("cursor:1"), "earlier version"),
+        (Value::Null, forge("id:1"), "earlier version"),
     ] {
         let body = l.page(order, Some(&cursor), None).await;
         assert_bad_input(&body, "after");

@@ -8,3 +8,4 @@ mod filters;
 mod guards;
 mod history;
 mod nodes;
+mod one_pager;

@@ -1,0 +1,216 @@
+//! The statements that read pages: one for a top-level list, and for a nested list one for
+//! any number of parents.
+//!
+//! For parents p1…pn the query is, on SQLite, a `UNION ALL` of one index-backed
+//! `SELECT … WHERE parent = pi … ORDER BY … LIMIT n` per parent (400 parents a statement:
+//! SQLite allows 500 parts in a compound `SELECT`), and on PostgreSQL one `unnest` of the
+//! parents joined `LATERAL` to the same page. So each parent gets its own page (`first: 100`
+//! under each of 50 parents) and the statement count does not grow with the parents.
+
+use std::collections::HashMap;
+
+use sea_orm::sea_query::{
+    Alias, Asterisk, Condition, Expr, ExprTrait, Func, JoinType, Order, Query, SelectStatement,
+    UnionType,
+};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+    QueryTrait, Select,
+};
+
+use crate::domain::pager::keyset::order_by;
+use crate::domain::pager::{PageQuery, PagedRow, Parents};
+use crate::error::Error;
+
+/// Parents per statement on SQLite: it allows 500 parts in a compound `SELECT`.
+const PARENTS_PER_STATEMENT: usize = 400;
+
+/// The key the rows of a top-level list are grouped under (they have one parent).
+pub(super) const ONE_PARENT: i64 = 0;
+
+/// Which rows of each parent one statement reads.
+pub(super) struct Slice {
+    /// The keyset conditions (rows after/before cursors).
+    pub condition: Condition,
+    /// Read against the order (`last`/`before`), else along it.
+    pub reverse: bool,
+    /// Rows per parent.
+    pub limit: u64,
+}
+
+/// Builds and runs the statements of one [`PageQuery`].
+pub(super) struct Reader<'q, 'a, E: EntityTrait> {
+    pub backend: DbBackend,
+    pub query: &'q PageQuery<'a, E>,
+}
+
+impl<E> Reader<'_, '_, E>
+where
+    E: EntityTrait,
+    E::Model: PagedRow + Send + Sync,
+{
+    /// Reads `slice` of each of `parents` (all of them: [`ONE_PARENT`] for a top-level list),
+    /// grouped by parent, each group in page order.
+    pub async fn read<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        parents: &[i64],
+        slice: &Slice,
+    ) -> Result<HashMap<i64, Vec<E::Model>>, Error> {
+        let mut grouped: HashMap<i64, Vec<E::Model>> = HashMap::new();
+        if parents.is_empty() {
+            return Ok(grouped);
+        }
+        let (statements, parent_of) = match &self.query.parents {
+            Parents::One => (vec![self.page(None, slice)], None),
+            Parents::Each { column, of, .. } => {
+                let statements = match self.backend {
+                    // One statement for any number of parents, with the same text each time,
+                    // so the server keeps one prepared statement and plan for it.
+                    DbBackend::Postgres => vec![self.lateral(*column, parents, slice)],
+                    _ => parents
+                        .chunks(PARENTS_PER_STATEMENT)
+                        .map(|chunk| self.union(*column, chunk, slice))
+                        .collect(),
+                };
+                (statements, Some(*of))
+            }
+        };
+        for statement in statements {
+            for row in db.query_all(&statement).await? {
+                let model = E::Model::from_row(&row)?;
+                let parent = match parent_of {
+                    None => Some(ONE_PARENT),
+                    Some(of) => of(&model),
+                };
+                if let Some(parent) = parent {
+                    grouped.entry(parent).or_default().push(model);
+                }
+            }
+        }
+        Ok(grouped)
+    }
+
+    /// How many rows each parent has (ignoring cursors and sizes).
+    pub async fn count<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        parents: &[i64],
+    ) -> Result<HashMap<i64, u64>, Error> {
+        let rows = &self.query.rows;
+        let Parents::Each { column, .. } = &self.query.parents else {
+            let n = rows.clone().count(db).await?;
+            return Ok(HashMap::from([(ONE_PARENT, n)]));
+        };
+        let mut totals = HashMap::new();
+        for chunk in parents.chunks(5_000) {
+            let counted: Vec<(i64, i64)> = rows
+                .clone()
+                .filter(column.is_in(chunk.iter().copied()))
+                .select_only()
+                .column(*column)
+                .column_as(Expr::cust("COUNT(*)"), "n")
+                .group_by(*column)
+                .into_tuple()
+                .all(db)
+                .await?;
+            totals.extend(counted.into_iter().map(|(parent, n)| (parent, n as u64)));
+        }
+        Ok(totals)
+    }
+
+    /// The page of one parent (`parent` is the value its parent column must equal; `None`
+    /// for a top-level list): the rows of `slice`, in page order.
+    fn page(&self, parent: Option<(E::Column, Expr)>, slice: &Slice) -> SelectStatement {
+        let mut select: Select<E> = self.query.rows.clone();
+        if let Some((column, parent)) = parent {
+            select = select.filter(Expr::col((E::default(), column)).eq(parent));
+        }
+        let mut part = select.filter(slice.condition.clone()).into_query();
+        if self.query.skip_data {
+            self.without_data(&mut part);
+        }
+        order_by(&mut part, self.backend, self.query.sort, slice.reverse);
+        part.limit(slice.limit);
+        part
+    }
+
+    /// Selects JSON `null` for the `data` column (and `[]` for a target listing's
+    /// `edited_paths`, which is read with its data): they are not in the covering page index.
+    fn without_data(&self, part: &mut SelectStatement) {
+        let json = |literal: &str| match self.backend {
+            DbBackend::Postgres => format!("'{literal}'::jsonb"),
+            _ => format!("'{literal}'"),
+        };
+        part.clear_selects();
+        for column in <E::Column as sea_orm::Iterable>::iter() {
+            match sea_orm::IdenStatic::as_str(&column) {
+                "data" => part.expr_as(Expr::cust(json("null")), Alias::new("data")),
+                "edited_paths" => part.expr_as(Expr::cust(json("[]")), Alias::new("edited_paths")),
+                _ => part.column((E::default(), column)),
+            };
+        }
+    }
+
+    /// Orders the pages of all parents: by parent, then in each page's order.
+    fn order_pages(&self, stmt: &mut SelectStatement, column: E::Column, slice: &Slice) {
+        stmt.order_by(column, Order::Asc);
+        order_by(stmt, self.backend, self.query.sort, slice.reverse);
+    }
+
+    /// PostgreSQL: `unnest` of the parents as an array, each joined `LATERAL` to its page.
+    fn lateral(&self, column: E::Column, parents: &[i64], slice: &Slice) -> SelectStatement {
+        let parent = Alias::new("parent");
+        let page = self.page(
+            Some((column, Expr::col((parent.clone(), parent.clone())))),
+            slice,
+        );
+        // The ids travel as one text parameter (`{1,2,3}`) cast to an array.
+        let ids = parents
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        let mut stmt = Query::select()
+            .column((Alias::new("p"), Asterisk))
+            .from_function(
+                Func::cust(Alias::new("unnest"))
+                    .arg(Expr::val(format!("{{{ids}}}")).cast_as(Alias::new("bigint[]"))),
+                parent,
+            )
+            .join_lateral(
+                JoinType::InnerJoin,
+                page,
+                Alias::new("p"),
+                Expr::cust("TRUE"),
+            )
+            .to_owned();
+        self.order_pages(&mut stmt, column, slice);
+        stmt
+    }
+
+    /// SQLite: a `UNION ALL` of one page per parent (`parents` is not empty).
+    fn union(&self, column: E::Column, parents: &[i64], slice: &Slice) -> SelectStatement {
+        let mut union: Option<SelectStatement> = None;
+        for (i, parent) in parents.iter().enumerate() {
+            let part = self.page(Some((column, Expr::val(*parent))), slice);
+            let wrapped = Query::select()
+                .column(Asterisk)
+                .from_subquery(part, Alias::new(format!("p{i}")))
+                .to_owned();
+            match &mut union {
+                None => union = Some(wrapped),
+                Some(all) => {
+                    all.union(UnionType::All, wrapped);
+                }
+            }
+        }
+        // Only an outer ORDER BY promises the order of a UNION's rows.
+        let mut stmt = Query::select()
+            .column(Asterisk)
+            .from_subquery(union.unwrap_or_default(), Alias::new("u"))
+            .to_owned();
+        self.order_pages(&mut stmt, column, slice);
+        stmt
+    }
+}
