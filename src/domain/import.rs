@@ -18,10 +18,9 @@ use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
     ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, DeriveActiveEnum, EntityTrait, EnumIter, PaginatorTrait, QueryFilter,
+    DatabaseTransaction, DbBackend, DeriveActiveEnum, EnumIter, PaginatorTrait, QueryFilter,
     QuerySelect, Set,
 };
 use serde_json::Value;
@@ -31,9 +30,9 @@ use crate::domain::audit::{self, Actor};
 use crate::domain::listing::{Listing, SeenIds, check_items};
 use crate::domain::removal_guard;
 use crate::domain::scope::{Permission, TenantScope};
-use crate::domain::snapshots::SnapshotReason;
 use crate::domain::sources::get_source;
 use crate::domain::sql::{self, CHUNK_IDS, CHUNK_ROWS, LockKind};
+use crate::domain::statements::{self, Table};
 use crate::domain::tenant_write::TenantWrite;
 use crate::entity::{import_run, source, source_property};
 use crate::error::{Error, MassRemoval};
@@ -138,6 +137,8 @@ pub struct ImportSession {
     started_at: DateTime<Utc>,
     clock: Instant,
     phases: Phases,
+    /// The staging table of this transaction exists (PostgreSQL).
+    staging: bool,
     /// The `import` span: the parts and the end of the import are logged in it.
     span: Span,
 }
@@ -189,7 +190,7 @@ impl ImportSession {
             .to_owned();
         let txn = TenantWrite::begin(db, scope.tenant_id()).await?;
         sql::lock(&txn, LockKind::Source, source.id).await?;
-        sql::refresh_statistics(&txn, "source_properties").await?;
+        sql::refresh_table_statistics(&txn, Table::SourceProperties).await?;
         let live_before = if options.mode == ImportMode::Full {
             scope
                 .select::<source_property::Entity>()
@@ -215,6 +216,7 @@ impl ImportSession {
             started_at,
             clock,
             phases: Phases::default(),
+            staging: false,
             span: Span::current(),
         })
     }
@@ -251,12 +253,11 @@ impl ImportSession {
             label,
         )?;
         let checked = clock.elapsed();
-        let stored = self.load_stored(&listings).await?;
-        let plan = self.plan(listings, &stored);
-        let loaded = clock.elapsed();
-        if !self.options.dry_run {
-            write(&self.txn, &self.scope, self.source.id, plan, Utc::now()).await?;
-        }
+        let loaded = if self.txn.get_database_backend() == DbBackend::Postgres {
+            self.add_staged(listings, clock).await?
+        } else {
+            self.add_bound(listings, clock).await?
+        };
         let written = clock.elapsed();
         self.phases.check += checked;
         self.phases.load += loaded - checked;
@@ -389,29 +390,94 @@ impl ImportSession {
         }
     }
 
+    /// Writes a part with its listings bound as values (SQLite): reads the stored listings
+    /// of its ids, classifies them here, and writes the new, changed and returning ones.
+    /// Returns when the classifying was done (on `clock`).
+    async fn add_bound(
+        &mut self,
+        listings: Vec<Listing>,
+        clock: Instant,
+    ) -> Result<Duration, Error> {
+        let stored = self.load_stored(&listings).await?;
+        let plan = self.plan(listings, &stored);
+        let loaded = clock.elapsed();
+        if !self.options.dry_run {
+            write(&self.txn, &self.scope, self.source.id, plan, Utc::now()).await?;
+        }
+        Ok(loaded)
+    }
+
+    /// Writes a part through the staging table (PostgreSQL): stages it in one statement,
+    /// classifies it against the stored listings in the database, and writes from there.
+    /// Returns when the classifying was done (on `clock`).
+    async fn add_staged(
+        &mut self,
+        listings: Vec<Listing>,
+        clock: Instant,
+    ) -> Result<Duration, Error> {
+        let (tenant_id, source_id) = (self.scope.tenant_id().0, self.source.id);
+        let part = listings.len();
+        if !std::mem::replace(&mut self.staging, true) {
+            self.txn
+                .execute_raw(statements::staging::create_staging())
+                .await?;
+        } else {
+            self.txn
+                .execute_raw(statements::staging::clear_staging())
+                .await?;
+        }
+        self.txn
+            .execute_raw(statements::staging::stage_listings(listings))
+            .await?;
+        let rows = self
+            .txn
+            .query_all_raw(statements::staging::classify_staged(tenant_id, source_id))
+            .await?;
+        let full = self.options.mode == ImportMode::Full;
+        self.counts.created += part - rows.len();
+        for row in rows {
+            let (same, removed): (bool, bool) =
+                (row.try_get("", "same")?, row.try_get("", "removed")?);
+            if full {
+                self.seen_ids.insert(row.try_get("", "id")?);
+            }
+            if same && !removed {
+                self.counts.unchanged += 1;
+            } else {
+                self.counts.updated += 1;
+            }
+        }
+        let loaded = clock.elapsed();
+        if !self.options.dry_run {
+            let now = Utc::now();
+            self.txn
+                .execute_raw(statements::staging::snapshot_staged_changes(
+                    tenant_id, source_id, now,
+                ))
+                .await?;
+            self.txn
+                .execute_raw(statements::staging::upsert_staged(
+                    tenant_id, source_id, now,
+                ))
+                .await?;
+        }
+        Ok(loaded)
+    }
+
     /// The stored listings with the part's ids, looked up in chunks.
-    ///
-    /// The ids are joined as a `VALUES` list rather than tested with `IN (…)`: right after a
-    /// large import PostgreSQL's statistics may still call the table empty, and it then
-    /// filters every listing of the source against the whole list, once per chunk.
     async fn load_stored(&self, listings: &[Listing]) -> Result<HashMap<String, Stored>, Error> {
         let backend = self.txn.get_database_backend();
         let mut stored = HashMap::with_capacity(listings.len());
         for chunk in listings.chunks(CHUNK_IDS) {
-            let values = vec!["(?)"; chunk.len()].join(", ");
-            let sql = format!(
-                "SELECT sp.id AS id, sp.external_id AS external_id, sp.content_hash AS content_hash, \
-                   sp.removed_at AS removed_at \
-                 FROM source_properties sp JOIN (VALUES {values}) AS batch ON sp.external_id = batch.column1 \
-                 WHERE sp.tenant_id = ? AND sp.source_id = ?"
-            );
-            let mut params: Vec<sea_orm::Value> =
-                chunk.iter().map(|l| l.external_id.clone().into()).collect();
-            params.push(self.scope.tenant_id().0.into());
-            params.push(self.source.id.into());
+            let external_ids: Vec<&str> = chunk.iter().map(|l| l.external_id.as_str()).collect();
             let rows = self
                 .txn
-                .query_all_raw(sql::statement(backend, &sql, params))
+                .query_all_raw(statements::import::stored_listings_by_external_id(
+                    backend,
+                    self.scope.tenant_id().0,
+                    self.source.id,
+                    &external_ids,
+                ))
                 .await?;
             for row in rows {
                 let removed_at: Option<DateTime<Utc>> = row.try_get("", "removed_at")?;
@@ -515,54 +581,21 @@ async fn write(
 ) -> Result<(), Error> {
     let backend = txn.get_database_backend();
     let tenant_id = scope.tenant_id().0;
-
     // 1. Snapshot the versions about to be replaced, copied inside the database.
     for chunk in plan.changed_ids.chunks(CHUNK_IDS) {
-        let sql = format!(
-            "INSERT INTO source_snapshots (tenant_id, source_property_id, data, content_hash, reason, created_at) \
-             SELECT tenant_id, id, data, content_hash, ?, ? FROM source_properties \
-             WHERE tenant_id = ? AND id IN ({})",
-            sql::placeholders(chunk.len())
-        );
-        let mut values = vec![SnapshotReason::Import.into(), now.into(), tenant_id.into()];
-        values.extend(chunk.iter().map(|id| (*id).into()));
-        txn.execute_raw(sql::statement(backend, &sql, values))
-            .await?;
+        txn.execute_raw(statements::import::snapshot_source_listings(
+            backend, tenant_id, chunk, now,
+        ))
+        .await?;
     }
-
     // 2. Create and update in one multi-row upsert per chunk.
-    use source_property::Column as C;
     let mut upserts = plan.upserts.into_iter().peekable();
     while upserts.peek().is_some() {
-        let mut insert = Query::insert();
-        insert.into_table(source_property::Entity).columns([
-            C::TenantId,
-            C::SourceId,
-            C::ExternalId,
-            C::Data,
-            C::ContentHash,
-            C::RemovedAt,
-            C::CreatedAt,
-            C::UpdatedAt,
-        ]);
-        for listing in upserts.by_ref().take(CHUNK_ROWS) {
-            insert.values_panic([
-                tenant_id.into(),
-                source_id.into(),
-                listing.external_id.into(),
-                listing.data.into(),
-                listing.hash.into(),
-                Option::<DateTime<Utc>>::None.into(),
-                now.into(),
-                now.into(),
-            ]);
-        }
-        insert.on_conflict(
-            OnConflict::columns([C::TenantId, C::SourceId, C::ExternalId])
-                .update_columns([C::Data, C::ContentHash, C::RemovedAt, C::UpdatedAt])
-                .to_owned(),
-        );
-        txn.execute(&insert).await?;
+        let chunk = upserts.by_ref().take(CHUNK_ROWS);
+        txn.execute(&statements::import::upsert_source_listings(
+            tenant_id, source_id, chunk, now,
+        ))
+        .await?;
     }
     Ok(())
 }
@@ -574,15 +607,13 @@ async fn mark_removed(
     ids: &[i64],
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
-    use source_property::Column as C;
     for chunk in ids.chunks(CHUNK_IDS) {
-        source_property::Entity::update_many()
-            .col_expr(C::RemovedAt, Expr::value(now))
-            .col_expr(C::UpdatedAt, Expr::value(now))
-            .filter(C::TenantId.eq(scope.tenant_id().0))
-            .filter(C::Id.is_in(chunk.iter().copied()))
-            .exec(txn)
-            .await?;
+        txn.execute(&statements::import::mark_source_listings_removed(
+            scope.tenant_id().0,
+            chunk,
+            now,
+        ))
+        .await?;
     }
     Ok(())
 }

@@ -26,6 +26,7 @@ pub mod scope;
 pub mod snapshots;
 pub mod sources;
 pub mod sql;
+pub mod statements;
 pub mod sync;
 pub mod sync_merge;
 pub mod targets;
