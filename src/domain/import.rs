@@ -14,24 +14,24 @@
 //! [`ImportSession`] takes a large import in parts (a file streamed in batches) inside one
 //! transaction; [`import_listings`] is the one-call form.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, DbBackend, DeriveActiveEnum, EnumIter, PaginatorTrait, QueryFilter,
-    QuerySelect, Set,
+    DatabaseTransaction, DeriveActiveEnum, EnumIter, PaginatorTrait, QueryFilter, QuerySelect, Set,
 };
 use serde_json::Value;
 use tracing::{Span, instrument};
 
 use crate::domain::audit::{self, Actor};
-use crate::domain::listing::{Listing, SeenIds, check_items};
+use crate::domain::import_part::{PartOf, write_part};
+use crate::domain::listing::{SeenIds, check_items};
 use crate::domain::removal_guard;
 use crate::domain::scope::{Permission, TenantScope};
 use crate::domain::sources::get_source;
-use crate::domain::sql::{self, CHUNK_IDS, CHUNK_ROWS, LockKind};
+use crate::domain::sql::{self, CHUNK_IDS, LockKind};
 use crate::domain::statements::{self, Table};
 use crate::domain::tenant_write::TenantWrite;
 use crate::entity::{import_run, source, source_property};
@@ -253,11 +253,19 @@ impl ImportSession {
             label,
         )?;
         let checked = clock.elapsed();
-        let loaded = if self.txn.get_database_backend() == DbBackend::Postgres {
-            self.add_staged(listings, clock).await?
-        } else {
-            self.add_bound(listings, clock).await?
+        let part = PartOf {
+            tenant_id: self.scope.tenant_id().0,
+            source_id: self.source.id,
+            dry_run: self.options.dry_run,
         };
+        let outcome = write_part(&self.txn, part, &mut self.staging, listings, clock).await?;
+        let loaded = outcome.classified;
+        self.counts.created += outcome.created;
+        self.counts.updated += outcome.updated;
+        self.counts.unchanged += outcome.unchanged;
+        if self.options.mode == ImportMode::Full {
+            self.seen_ids.extend(outcome.stored_ids);
+        }
         let written = clock.elapsed();
         self.phases.check += checked;
         self.phases.load += loaded - checked;
@@ -390,140 +398,6 @@ impl ImportSession {
         }
     }
 
-    /// Writes a part with its listings bound as values (SQLite): reads the stored listings
-    /// of its ids, classifies them here, and writes the new, changed and returning ones.
-    /// Returns when the classifying was done (on `clock`).
-    async fn add_bound(
-        &mut self,
-        listings: Vec<Listing>,
-        clock: Instant,
-    ) -> Result<Duration, Error> {
-        let stored = self.load_stored(&listings).await?;
-        let plan = self.plan(listings, &stored);
-        let loaded = clock.elapsed();
-        if !self.options.dry_run {
-            write(&self.txn, &self.scope, self.source.id, plan, Utc::now()).await?;
-        }
-        Ok(loaded)
-    }
-
-    /// Writes a part through the staging table (PostgreSQL): stages it in one statement,
-    /// classifies it against the stored listings in the database, and writes from there.
-    /// Returns when the classifying was done (on `clock`).
-    async fn add_staged(
-        &mut self,
-        listings: Vec<Listing>,
-        clock: Instant,
-    ) -> Result<Duration, Error> {
-        let (tenant_id, source_id) = (self.scope.tenant_id().0, self.source.id);
-        let part = listings.len();
-        if !std::mem::replace(&mut self.staging, true) {
-            self.txn
-                .execute_raw(statements::staging::create_staging())
-                .await?;
-        } else {
-            self.txn
-                .execute_raw(statements::staging::clear_staging())
-                .await?;
-        }
-        self.txn
-            .execute_raw(statements::staging::stage_listings(listings))
-            .await?;
-        let rows = self
-            .txn
-            .query_all_raw(statements::staging::classify_staged(tenant_id, source_id))
-            .await?;
-        let full = self.options.mode == ImportMode::Full;
-        self.counts.created += part - rows.len();
-        for row in rows {
-            let (same, removed): (bool, bool) =
-                (row.try_get("", "same")?, row.try_get("", "removed")?);
-            if full {
-                self.seen_ids.insert(row.try_get("", "id")?);
-            }
-            if same && !removed {
-                self.counts.unchanged += 1;
-            } else {
-                self.counts.updated += 1;
-            }
-        }
-        let loaded = clock.elapsed();
-        if !self.options.dry_run {
-            let now = Utc::now();
-            self.txn
-                .execute_raw(statements::staging::snapshot_staged_changes(
-                    tenant_id, source_id, now,
-                ))
-                .await?;
-            self.txn
-                .execute_raw(statements::staging::upsert_staged(
-                    tenant_id, source_id, now,
-                ))
-                .await?;
-        }
-        Ok(loaded)
-    }
-
-    /// The stored listings with the part's ids, looked up in chunks.
-    async fn load_stored(&self, listings: &[Listing]) -> Result<HashMap<String, Stored>, Error> {
-        let backend = self.txn.get_database_backend();
-        let mut stored = HashMap::with_capacity(listings.len());
-        for chunk in listings.chunks(CHUNK_IDS) {
-            let external_ids: Vec<&str> = chunk.iter().map(|l| l.external_id.as_str()).collect();
-            let rows = self
-                .txn
-                .query_all_raw(statements::import::stored_listings_by_external_id(
-                    backend,
-                    self.scope.tenant_id().0,
-                    self.source.id,
-                    &external_ids,
-                ))
-                .await?;
-            for row in rows {
-                let removed_at: Option<DateTime<Utc>> = row.try_get("", "removed_at")?;
-                stored.insert(
-                    row.try_get("", "external_id")?,
-                    Stored {
-                        id: row.try_get("", "id")?,
-                        hash: row.try_get("", "content_hash")?,
-                        removed: removed_at.is_some(),
-                    },
-                );
-            }
-        }
-        Ok(stored)
-    }
-
-    fn plan(&mut self, listings: Vec<Listing>, stored: &HashMap<String, Stored>) -> Plan {
-        let mut plan = Plan::default();
-        let full = self.options.mode == ImportMode::Full;
-        for listing in listings {
-            match stored.get(&listing.external_id) {
-                None => {
-                    self.counts.created += 1;
-                    plan.upserts.push(listing);
-                }
-                Some(row) => {
-                    if full {
-                        self.seen_ids.insert(row.id);
-                    }
-                    if row.hash != listing.hash {
-                        self.counts.updated += 1;
-                        plan.changed_ids.push(row.id);
-                        plan.upserts.push(listing);
-                    } else if row.removed {
-                        // Back after a removal, unchanged: only `removed_at` is cleared.
-                        self.counts.updated += 1;
-                        plan.upserts.push(listing);
-                    } else {
-                        self.counts.unchanged += 1;
-                    }
-                }
-            }
-        }
-        plan
-    }
-
     /// Ids of the source's listed (not removed) listings that this import did not carry.
     /// Listings it created are new rows and carry none of those ids.
     async fn missing_ids(&self) -> Result<Vec<i64>, Error> {
@@ -554,50 +428,6 @@ struct Guarded {
     would_remove: Option<i32>,
     /// The guard refuses it (or, in a dry run, would).
     refused: bool,
-}
-
-/// What the import knows of a stored listing.
-struct Stored {
-    id: i64,
-    hash: String,
-    removed: bool,
-}
-
-/// What one part of the import writes.
-#[derive(Default)]
-struct Plan {
-    /// New listings and changed or returning ones, to upsert.
-    upserts: Vec<Listing>,
-    /// Ids of stored listings whose data changes (snapshot first).
-    changed_ids: Vec<i64>,
-}
-
-async fn write(
-    txn: &DatabaseTransaction,
-    scope: &TenantScope,
-    source_id: i64,
-    plan: Plan,
-    now: DateTime<Utc>,
-) -> Result<(), Error> {
-    let backend = txn.get_database_backend();
-    let tenant_id = scope.tenant_id().0;
-    // 1. Snapshot the versions about to be replaced, copied inside the database.
-    for chunk in plan.changed_ids.chunks(CHUNK_IDS) {
-        txn.execute_raw(statements::import::snapshot_source_listings(
-            backend, tenant_id, chunk, now,
-        ))
-        .await?;
-    }
-    // 2. Create and update in one multi-row upsert per chunk.
-    let mut upserts = plan.upserts.into_iter().peekable();
-    while upserts.peek().is_some() {
-        let chunk = upserts.by_ref().take(CHUNK_ROWS);
-        txn.execute(&statements::import::upsert_source_listings(
-            tenant_id, source_id, chunk, now,
-        ))
-        .await?;
-    }
-    Ok(())
 }
 
 /// Marks listings a full scrape no longer lists.

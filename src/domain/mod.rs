@@ -13,6 +13,7 @@ pub mod hashing;
 pub mod history;
 pub mod idempotency;
 pub mod import;
+pub mod import_part;
 pub mod json_path;
 pub mod list_filter;
 pub mod listing;
