@@ -14,26 +14,25 @@
 //! [`ImportSession`] takes a large import in parts (a file streamed in batches) inside one
 //! transaction; [`import_listings`] is the one-call form.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
     ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, DeriveActiveEnum, EntityTrait, EnumIter, PaginatorTrait, QueryFilter,
-    QuerySelect, Set,
+    DatabaseTransaction, DeriveActiveEnum, EnumIter, PaginatorTrait, QueryFilter, QuerySelect, Set,
 };
 use serde_json::Value;
 use tracing::{Span, instrument};
 
 use crate::domain::audit::{self, Actor};
+use crate::domain::import_part::{PartOf, write_part};
 use crate::domain::listing::{Listing, PreparedPart, SeenIds};
 use crate::domain::removal_guard;
 use crate::domain::scope::{Permission, TenantScope};
-use crate::domain::snapshots::SnapshotReason;
 use crate::domain::sources::get_source;
-use crate::domain::sql::{self, CHUNK_IDS, CHUNK_ROWS, LockKind};
+use crate::domain::sql::{self, CHUNK_IDS, LockKind};
+use crate::domain::statements::{self, Table};
 use crate::domain::tenant_write::TenantWrite;
 use crate::entity::{import_run, source, source_property};
 use crate::error::{Error, MassRemoval};
@@ -194,7 +193,7 @@ impl ImportSession {
             .to_owned();
         let txn = TenantWrite::begin(db, scope.tenant_id()).await?;
         sql::lock(&txn, LockKind::Source, source.id).await?;
-        sql::refresh_statistics(&txn, "source_properties").await?;
+        sql::refresh_table_statistics(&txn, Table::SourceProperties).await?;
         let live_before = if options.mode == ImportMode::Full {
             scope
                 .select::<source_property::Entity>()
@@ -268,11 +267,18 @@ impl ImportSession {
     async fn store(&mut self, listings: Vec<Listing>) -> Result<(), Error> {
         let clock = Instant::now();
         let items = listings.len();
-        let stored = self.load_stored(&listings).await?;
-        let plan = self.plan(listings, &stored);
-        let loaded = clock.elapsed();
-        if !self.options.dry_run {
-            write(&self.txn, &self.scope, self.source.id, plan, Utc::now()).await?;
+        let part = PartOf {
+            tenant_id: self.scope.tenant_id().0,
+            source_id: self.source.id,
+            dry_run: self.options.dry_run,
+        };
+        let outcome = write_part(&self.txn, part, listings, clock).await?;
+        let loaded = outcome.classified;
+        self.counts.created += outcome.created;
+        self.counts.updated += outcome.updated;
+        self.counts.unchanged += outcome.unchanged;
+        if self.options.mode == ImportMode::Full {
+            self.seen_ids.extend(outcome.stored_ids);
         }
         self.phases.load += loaded;
         self.phases.write += clock.elapsed() - loaded;
@@ -408,75 +414,6 @@ impl ImportSession {
         }
     }
 
-    /// The stored listings with the part's ids, looked up in chunks.
-    ///
-    /// The ids are joined as a `VALUES` list rather than tested with `IN (…)`: right after a
-    /// large import PostgreSQL's statistics may still call the table empty, and it then
-    /// filters every listing of the source against the whole list, once per chunk.
-    async fn load_stored(&self, listings: &[Listing]) -> Result<HashMap<String, Stored>, Error> {
-        let backend = self.txn.get_database_backend();
-        let mut stored = HashMap::with_capacity(listings.len());
-        for chunk in listings.chunks(CHUNK_IDS) {
-            let values = vec!["(?)"; chunk.len()].join(", ");
-            let sql = format!(
-                "SELECT sp.id AS id, sp.external_id AS external_id, sp.content_hash AS content_hash, \
-                   sp.removed_at AS removed_at \
-                 FROM source_properties sp JOIN (VALUES {values}) AS batch ON sp.external_id = batch.column1 \
-                 WHERE sp.tenant_id = ? AND sp.source_id = ?"
-            );
-            let mut params: Vec<sea_orm::Value> =
-                chunk.iter().map(|l| l.external_id.clone().into()).collect();
-            params.push(self.scope.tenant_id().0.into());
-            params.push(self.source.id.into());
-            let rows = self
-                .txn
-                .query_all_raw(sql::statement(backend, &sql, params))
-                .await?;
-            for row in rows {
-                let removed_at: Option<DateTime<Utc>> = row.try_get("", "removed_at")?;
-                stored.insert(
-                    row.try_get("", "external_id")?,
-                    Stored {
-                        id: row.try_get("", "id")?,
-                        hash: row.try_get("", "content_hash")?,
-                        removed: removed_at.is_some(),
-                    },
-                );
-            }
-        }
-        Ok(stored)
-    }
-
-    fn plan(&mut self, listings: Vec<Listing>, stored: &HashMap<String, Stored>) -> Plan {
-        let mut plan = Plan::default();
-        let full = self.options.mode == ImportMode::Full;
-        for listing in listings {
-            match stored.get(&listing.external_id) {
-                None => {
-                    self.counts.created += 1;
-                    plan.upserts.push(listing);
-                }
-                Some(row) => {
-                    if full {
-                        self.seen_ids.insert(row.id);
-                    }
-                    if row.hash != listing.hash {
-                        self.counts.updated += 1;
-                        plan.changed_ids.push(row.id);
-                        plan.upserts.push(listing);
-                    } else if row.removed {
-                        // Back after a removal, unchanged: only `removed_at` is cleared.
-                        self.counts.updated += 1;
-                        plan.upserts.push(listing);
-                    } else {
-                        self.counts.unchanged += 1;
-                    }
-                }
-            }
-        }
-        plan
-    }
-
     /// Ids of the source's listed (not removed) listings that this import did not carry.
     /// Listings it created are new rows and carry none of those ids.
     async fn missing_ids(&self) -> Result<Vec<i64>, Error> {
@@ -509,83 +446,6 @@ struct Guarded {
     refused: bool,
 }
 
-/// What the import knows of a stored listing.
-struct Stored {
-    id: i64,
-    hash: String,
-    removed: bool,
-}
-
-/// What one part of the import writes.
-#[derive(Default)]
-struct Plan {
-    /// New listings and changed or returning ones, to upsert.
-    upserts: Vec<Listing>,
-    /// Ids of stored listings whose data changes (snapshot first).
-    changed_ids: Vec<i64>,
-}
-
-async fn write(
-    txn: &DatabaseTransaction,
-    scope: &TenantScope,
-    source_id: i64,
-    plan: Plan,
-    now: DateTime<Utc>,
-) -> Result<(), Error> {
-    let backend = txn.get_database_backend();
-    let tenant_id = scope.tenant_id().0;
-
-    // 1. Snapshot the versions about to be replaced, copied inside the database.
-    for chunk in plan.changed_ids.chunks(CHUNK_IDS) {
-        let sql = format!(
-            "INSERT INTO source_snapshots (tenant_id, source_property_id, data, content_hash, reason, created_at) \
-             SELECT tenant_id, id, data, content_hash, ?, ? FROM source_properties \
-             WHERE tenant_id = ? AND id IN ({})",
-            sql::placeholders(chunk.len())
-        );
-        let mut values = vec![SnapshotReason::Import.into(), now.into(), tenant_id.into()];
-        values.extend(chunk.iter().map(|id| (*id).into()));
-        txn.execute_raw(sql::statement(backend, &sql, values))
-            .await?;
-    }
-
-    // 2. Create and update in one multi-row upsert per chunk.
-    use source_property::Column as C;
-    let mut upserts = plan.upserts.into_iter().peekable();
-    while upserts.peek().is_some() {
-        let mut insert = Query::insert();
-        insert.into_table(source_property::Entity).columns([
-            C::TenantId,
-            C::SourceId,
-            C::ExternalId,
-            C::Data,
-            C::ContentHash,
-            C::RemovedAt,
-            C::CreatedAt,
-            C::UpdatedAt,
-        ]);
-        for listing in upserts.by_ref().take(CHUNK_ROWS) {
-            insert.values_panic([
-                tenant_id.into(),
-                source_id.into(),
-                listing.external_id.into(),
-                listing.data.into(),
-                listing.hash.into(),
-                Option::<DateTime<Utc>>::None.into(),
-                now.into(),
-                now.into(),
-            ]);
-        }
-        insert.on_conflict(
-            OnConflict::columns([C::TenantId, C::SourceId, C::ExternalId])
-                .update_columns([C::Data, C::ContentHash, C::RemovedAt, C::UpdatedAt])
-                .to_owned(),
-        );
-        txn.execute(&insert).await?;
-    }
-    Ok(())
-}
-
 /// Marks listings a full scrape no longer lists.
 async fn mark_removed(
     txn: &DatabaseTransaction,
@@ -593,15 +453,13 @@ async fn mark_removed(
     ids: &[i64],
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
-    use source_property::Column as C;
     for chunk in ids.chunks(CHUNK_IDS) {
-        source_property::Entity::update_many()
-            .col_expr(C::RemovedAt, Expr::value(now))
-            .col_expr(C::UpdatedAt, Expr::value(now))
-            .filter(C::TenantId.eq(scope.tenant_id().0))
-            .filter(C::Id.is_in(chunk.iter().copied()))
-            .exec(txn)
-            .await?;
+        txn.execute(&statements::import::mark_source_listings_removed(
+            scope.tenant_id().0,
+            chunk,
+            now,
+        ))
+        .await?;
     }
     Ok(())
 }

@@ -1,11 +1,9 @@
-//! Hand-written set-based SQL that runs on SQLite and PostgreSQL alike, and the database
-//! locks that keep two writers of one source or target apart.
-//!
-//! Statements are written with `?` placeholders; [`statement`] numbers them (`$1`, `$2`…)
-//! for PostgreSQL. None of our SQL contains a literal `?`.
+//! The database locks that keep two writers of one source or target apart, and the planner
+//! settings of set-based writes. The statements themselves live in
+//! [`crate::domain::statements`].
+use sea_orm::{ConnectionTrait, DbBackend};
 
-use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
-
+use crate::domain::statements::{Sql, Table};
 use crate::error::Error;
 
 /// Rows per multi-row statement: big enough to amortise round trips, small enough for
@@ -14,40 +12,6 @@ pub const CHUNK_ROWS: usize = 1_000;
 
 /// Ids per `IN (…)` list.
 pub const CHUNK_IDS: usize = 5_000;
-
-/// A statement for `backend` from SQL with `?` placeholders.
-pub fn statement(backend: DbBackend, sql: &str, values: Vec<Value>) -> Statement {
-    let sql = match backend {
-        DbBackend::Postgres => {
-            let mut numbered = String::with_capacity(sql.len() + 16);
-            let mut n = 0;
-            for c in sql.chars() {
-                if c == '?' {
-                    n += 1;
-                    numbered.push('$');
-                    numbered.push_str(&n.to_string());
-                } else {
-                    numbered.push(c);
-                }
-            }
-            numbered
-        }
-        _ => sql.to_owned(),
-    };
-    Statement::from_sql_and_values(backend, sql, values)
-}
-
-/// `?, ?, …` with `n` placeholders.
-pub fn placeholders(n: usize) -> String {
-    let mut list = String::with_capacity(n * 3);
-    for i in 0..n {
-        if i > 0 {
-            list.push_str(", ");
-        }
-        list.push('?');
-    }
-    list
-}
 
 /// What a lock protects; each kind has its own key space.
 #[derive(Clone, Copy, Debug)]
@@ -68,11 +32,13 @@ pub async fn lock<C: ConnectionTrait>(conn: &C, kind: LockKind, id: i64) -> Resu
         return Ok(());
     }
     let key = ((kind as i64) << 56) | (id & 0x00FF_FFFF_FFFF_FFFF);
-    conn.execute_raw(statement(
-        DbBackend::Postgres,
-        "SELECT pg_advisory_xact_lock(?)",
-        vec![key.into()],
-    ))
+    conn.execute_raw(
+        Sql::new(DbBackend::Postgres)
+            .push("SELECT pg_advisory_xact_lock(")
+            .bind(key)
+            .push(")")
+            .build(),
+    )
     .await?;
     Ok(())
 }
@@ -83,26 +49,33 @@ pub async fn lock<C: ConnectionTrait>(conn: &C, kind: LockKind, id: i64) -> Resu
 /// listings the planner still takes the table for empty and picks plans that scan every
 /// listing once per chunk of a batch. `ANALYZE` samples at most 30,000 rows, so this costs a
 /// fraction of a second, and only after large changes.
-pub async fn refresh_statistics<C: ConnectionTrait>(conn: &C, table: &str) -> Result<(), Error> {
+pub async fn refresh_table_statistics<C: ConnectionTrait>(
+    conn: &C,
+    table: Table,
+) -> Result<(), Error> {
     if conn.get_database_backend() != DbBackend::Postgres {
         return Ok(());
     }
     let row = conn
-        .query_one_raw(statement(
-            DbBackend::Postgres,
-            "SELECT COALESCE(s.n_mod_since_analyze, 0)::float8 AS changed, \
-               GREATEST(c.reltuples, 0)::float8 AS believed \
-             FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid \
-             WHERE c.oid = ?::regclass",
-            vec![table.into()],
-        ))
+        .query_one_raw(
+            Sql::new(DbBackend::Postgres)
+                .push(
+                    "SELECT COALESCE(s.n_mod_since_analyze, 0)::float8 AS changed, \
+                       GREATEST(c.reltuples, 0)::float8 AS believed \
+                     FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid \
+                     WHERE c.oid = ",
+                )
+                .bind(table.name())
+                .push("::regclass")
+                .build(),
+        )
         .await?;
     if let Some(row) = row {
         let changed: f64 = row.try_get("", "changed")?;
         let believed: f64 = row.try_get("", "believed")?;
         if changed >= 1_000.0 && changed > believed / 5.0 {
-            // `table` is one of our own table names, never user input.
-            conn.execute_unprepared(&format!("ANALYZE {table}")).await?;
+            conn.execute_unprepared(&format!("ANALYZE {}", table.name()))
+                .await?;
         }
     }
     Ok(())
@@ -120,18 +93,4 @@ pub async fn prefer_set_joins<C: ConnectionTrait>(conn: &C) -> Result<(), Error>
             .await?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn placeholders_are_numbered_for_postgres_only() {
-        let pg = statement(DbBackend::Postgres, "a = ? AND b IN (?, ?)", vec![]);
-        assert_eq!(pg.sql, "a = $1 AND b IN ($2, $3)");
-        let lite = statement(DbBackend::Sqlite, "a = ?", vec![]);
-        assert_eq!(lite.sql, "a = ?");
-        assert_eq!(placeholders(3), "?, ?, ?");
-    }
 }

@@ -19,9 +19,7 @@
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, Set, Value,
-};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, Set};
 use serde_json::json;
 use tracing::instrument;
 
@@ -29,9 +27,10 @@ use crate::domain::audit::{self, Actor};
 use crate::domain::changes;
 use crate::domain::removal_guard;
 use crate::domain::scope::{Permission, TenantScope};
-use crate::domain::snapshots::SnapshotReason;
 use crate::domain::sources::get_source;
 use crate::domain::sql::{self, LockKind};
+use crate::domain::statements::Table;
+use crate::domain::statements::sync::{self as statements, SyncPair};
 use crate::domain::sync_merge::{self, MergePlan};
 use crate::domain::targets::{ConflictPolicy, get_target};
 use crate::domain::tenant_write::TenantWrite;
@@ -51,26 +50,6 @@ pub struct SyncOptions {
     /// Who runs it.
     pub actor: Actor,
 }
-
-/// The join of a source's listings with the target's, by external id. Its `?`s are, in
-/// order: target id, tenant id, source id.
-const PAIRS: &str = "FROM source_properties sp \
-     LEFT JOIN target_properties tp \
-       ON tp.tenant_id = sp.tenant_id AND tp.target_id = ? AND tp.external_id = sp.external_id \
-     WHERE sp.tenant_id = ? AND sp.source_id = ?";
-
-/// The source changed since the last sync.
-const SOURCE_CHANGED: &str = "(tp.base_hash IS NULL OR tp.base_hash <> sp.content_hash)";
-
-/// Joins `target_properties` (unaliased, as `UPDATE … FROM` needs) to the source's listings.
-/// Its `?`s are, in order: source id, tenant id, target id.
-const UPDATE_JOIN: &str = "FROM source_properties sp \
-     WHERE sp.tenant_id = target_properties.tenant_id AND sp.source_id = ? \
-       AND sp.external_id = target_properties.external_id \
-       AND target_properties.tenant_id = ? AND target_properties.target_id = ?";
-
-const TARGET_CHANGED: &str =
-    "(target_properties.base_hash IS NULL OR target_properties.base_hash <> sp.content_hash)";
 
 #[derive(Debug, Default)]
 struct Counts {
@@ -148,7 +127,7 @@ pub async fn sync_source_to_target(
         )));
     }
     let policy = target.conflict_policy;
-    let ids = Ids {
+    let ids = SyncPair {
         tenant: scope.tenant_id().0,
         source: source.id,
         target: target.id,
@@ -160,8 +139,8 @@ pub async fn sync_source_to_target(
     sql::lock(&txn, LockKind::Source, ids.source).await?;
     sql::lock(&txn, LockKind::Target, ids.target).await?;
     let lock_time = phase.elapsed();
-    sql::refresh_statistics(&txn, "source_properties").await?;
-    sql::refresh_statistics(&txn, "target_properties").await?;
+    sql::refresh_table_statistics(&txn, Table::SourceProperties).await?;
+    sql::refresh_table_statistics(&txn, Table::TargetProperties).await?;
     sql::prefer_set_joins(&txn).await?;
     let plan = match policy {
         ConflictPolicy::Merge => {
@@ -277,34 +256,12 @@ pub async fn sync_source_to_target(
     Ok(log)
 }
 
-#[derive(Clone, Copy)]
-struct Ids {
-    tenant: i64,
-    source: i64,
-    target: i64,
-}
-
-impl Ids {
-    fn pairs(self) -> Vec<Value> {
-        vec![self.target.into(), self.tenant.into(), self.source.into()]
-    }
-
-    fn update_join(self) -> Vec<Value> {
-        vec![self.source.into(), self.tenant.into(), self.target.into()]
-    }
-}
-
 /// The hand-edited listings whose source changed and that are not flagged yet: what the
 /// `MERGE` policy merges or flags.
-async fn merge_candidates(txn: &DatabaseTransaction, ids: Ids) -> Result<Vec<i64>, Error> {
-    let sql = format!(
-        "SELECT tp.id AS id {PAIRS} \
-         AND sp.removed_at IS NULL AND tp.manually_modified AND {SOURCE_CHANGED} \
-         AND NOT tp.conflict ORDER BY tp.id"
-    );
+async fn merge_candidates(txn: &DatabaseTransaction, ids: SyncPair) -> Result<Vec<i64>, Error> {
     let backend = txn.get_database_backend();
     let rows = txn
-        .query_all_raw(sql::statement(backend, &sql, ids.pairs()))
+        .query_all_raw(statements::merge_candidates(backend, ids))
         .await?;
     rows.into_iter()
         .map(|row| Ok(row.try_get::<i64>("", "id")?))
@@ -315,24 +272,13 @@ async fn merge_candidates(txn: &DatabaseTransaction, ids: Ids) -> Result<Vec<i64
 /// is flagged as a conflict already. `merged` listings of a `MERGE` sync are not conflicts.
 async fn count(
     txn: &DatabaseTransaction,
-    ids: Ids,
+    ids: SyncPair,
     policy: ConflictPolicy,
     merged: i64,
 ) -> Result<Counts, Error> {
-    let sql = format!(
-        "SELECT category, flagged, COUNT(*) AS n FROM (SELECT CASE \
-           WHEN sp.removed_at IS NOT NULL THEN \
-             CASE WHEN tp.id IS NOT NULL AND tp.removed_at IS NULL THEN 'removed' ELSE 'gone' END \
-           WHEN tp.id IS NULL THEN 'created' \
-           WHEN tp.manually_modified AND {SOURCE_CHANGED} THEN 'conflict' \
-           WHEN NOT tp.manually_modified AND ({SOURCE_CHANGED} OR tp.removed_at IS NOT NULL) THEN 'updated' \
-           ELSE 'skipped' END AS category, \
-           CASE WHEN tp.conflict THEN 1 ELSE 0 END AS flagged {PAIRS}) pairs \
-         GROUP BY category, flagged"
-    );
     let backend = txn.get_database_backend();
     let rows = txn
-        .query_all_raw(sql::statement(backend, &sql, ids.pairs()))
+        .query_all_raw(statements::count_categories(backend, ids))
         .await?;
     let mut counts = Counts::default();
     for row in rows {
@@ -371,12 +317,10 @@ async fn count(
 
 /// The target's live (not removed) listings that this source feeds: what the mass-removal
 /// guard measures a sync's removals against.
-async fn live_on_target(txn: &DatabaseTransaction, ids: Ids) -> Result<u64, Error> {
-    let sql =
-        format!("SELECT COUNT(*) AS n {PAIRS} AND tp.id IS NOT NULL AND tp.removed_at IS NULL");
+async fn live_on_target(txn: &DatabaseTransaction, ids: SyncPair) -> Result<u64, Error> {
     let backend = txn.get_database_backend();
     let row = txn
-        .query_one_raw(sql::statement(backend, &sql, ids.pairs()))
+        .query_one_raw(statements::count_live_on_target(backend, ids))
         .await?;
     let n: i64 = match row {
         Some(row) => row.try_get("", "n")?,
@@ -388,16 +332,12 @@ async fn live_on_target(txn: &DatabaseTransaction, ids: Ids) -> Result<u64, Erro
 /// One warning for each hand-edited listing whose source changed.
 async fn conflict_warnings(
     txn: &DatabaseTransaction,
-    ids: Ids,
+    ids: SyncPair,
     policy: ConflictPolicy,
 ) -> Result<Vec<serde_json::Value>, Error> {
-    let sql = format!(
-        "SELECT tp.id AS id, tp.external_id AS external_id {PAIRS} \
-         AND sp.removed_at IS NULL AND tp.manually_modified AND {SOURCE_CHANGED} ORDER BY tp.id"
-    );
     let backend = txn.get_database_backend();
     let rows = txn
-        .query_all_raw(sql::statement(backend, &sql, ids.pairs()))
+        .query_all_raw(statements::edited_and_changed(backend, ids))
         .await?;
     let message = match policy {
         ConflictPolicy::Flag => {
@@ -426,75 +366,27 @@ async fn conflict_warnings(
 /// The set-based writes of a sync. `merge_conflicts`: under `MERGE`, the listings to flag.
 async fn write(
     txn: &DatabaseTransaction,
-    ids: Ids,
+    ids: SyncPair,
     policy: ConflictPolicy,
     merge_conflicts: &[i64],
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
     let backend = txn.get_database_backend();
-    let run = |sql: String, values: Vec<Value>| {
-        let stmt = sql::statement(backend, &sql, values);
-        async move { txn.execute_raw(stmt).await }
-    };
-    let to_update = format!(
-        "sp.removed_at IS NULL AND NOT target_properties.manually_modified \
-         AND ({TARGET_CHANGED} OR target_properties.removed_at IS NOT NULL)"
-    );
-
     // 1. Snapshot the target versions about to be replaced.
-    let mut values: Vec<Value> = vec![SnapshotReason::Sync.into(), now.into()];
-    values.extend(ids.update_join());
-    run(
-        format!(
-            "INSERT INTO target_snapshots (tenant_id, target_property_id, data, content_hash, reason, created_at) \
-             SELECT target_properties.tenant_id, target_properties.id, target_properties.data, \
-                    target_properties.content_hash, ?, ? \
-             FROM target_properties, source_properties sp \
-             WHERE sp.tenant_id = target_properties.tenant_id AND sp.source_id = ? \
-               AND sp.external_id = target_properties.external_id \
-               AND target_properties.tenant_id = ? AND target_properties.target_id = ? AND {to_update}"
-        ),
-        values,
-    )
+    txn.execute_raw(statements::snapshot_target_listings_to_update(
+        backend, ids, now,
+    ))
     .await?;
-
     // 2. Update them from the source.
-    let mut values: Vec<Value> = vec![now.into(), now.into()];
-    values.extend(ids.update_join());
-    run(
-        format!(
-            "UPDATE target_properties SET data = sp.data, content_hash = sp.content_hash, \
-               base_hash = sp.content_hash, source_property_id = sp.id, removed_at = NULL, \
-               last_synced_at = ?, updated_at = ?, version = target_properties.version + 1 \
-             {UPDATE_JOIN} AND {to_update}"
-        ),
-        values,
-    )
+    txn.execute_raw(statements::update_target_listings_from_source(
+        backend, ids, now,
+    ))
     .await?;
-
-    // 3. Create what the target lacks; the unique index skips what it has.
-    run(
-        "INSERT INTO target_properties (tenant_id, target_id, source_property_id, external_id, data, \
-           content_hash, base_hash, manually_modified, conflict, last_synced_at, created_at, updated_at) \
-         SELECT sp.tenant_id, ?, sp.id, sp.external_id, sp.data, sp.content_hash, sp.content_hash, \
-           ?, ?, ?, ?, ? \
-         FROM source_properties sp \
-         WHERE sp.tenant_id = ? AND sp.source_id = ? AND sp.removed_at IS NULL \
-         ON CONFLICT (tenant_id, target_id, external_id) DO NOTHING"
-            .to_owned(),
-        vec![
-            ids.target.into(),
-            false.into(),
-            false.into(),
-            now.into(),
-            now.into(),
-            now.into(),
-            ids.tenant.into(),
-            ids.source.into(),
-        ],
-    )
+    // 3. Create what the target lacks.
+    txn.execute_raw(statements::create_missing_target_listings(
+        backend, ids, now,
+    ))
     .await?;
-
     // 4. Flag hand-edited listings whose source changed (they point at that source listing);
     //    under `MERGE`, only those with a field changed on both sides differently.
     let restrictions: Vec<&[i64]> = match policy {
@@ -503,40 +395,11 @@ async fn write(
         ConflictPolicy::KeepTarget => Vec::new(),
     };
     for only in restrictions {
-        let only_sql = if only.is_empty() {
-            String::new()
-        } else {
-            format!(
-                " AND target_properties.id IN ({})",
-                sql::placeholders(only.len())
-            )
-        };
-        let mut values: Vec<Value> = vec![true.into(), now.into()];
-        values.extend(ids.update_join());
-        values.extend(only.iter().map(|&id| Value::from(id)));
-        run(
-            format!(
-                "UPDATE target_properties SET conflict = ?, source_property_id = sp.id, updated_at = ?, \
-                   version = target_properties.version + 1 \
-                 {UPDATE_JOIN} AND sp.removed_at IS NULL AND target_properties.manually_modified \
-                 AND {TARGET_CHANGED} AND NOT target_properties.conflict{only_sql}"
-            ),
-            values,
-        )
-        .await?;
+        txn.execute_raw(statements::flag_conflicts(backend, ids, only, now))
+            .await?;
     }
-
     // 5. Mark what the source removed.
-    let mut values: Vec<Value> = vec![now.into(), now.into()];
-    values.extend(ids.update_join());
-    run(
-        format!(
-            "UPDATE target_properties SET removed_at = ?, updated_at = ?, \
-               version = target_properties.version + 1 \
-             {UPDATE_JOIN} AND sp.removed_at IS NOT NULL AND target_properties.removed_at IS NULL"
-        ),
-        values,
-    )
-    .await?;
+    txn.execute_raw(statements::mark_target_listings_removed(backend, ids, now))
+        .await?;
     Ok(())
 }

@@ -5,6 +5,7 @@ mod conflicts;
 mod cross_tenant_mutations;
 mod day;
 mod import;
+mod import_parts;
 mod sync;
 
 use serde_json::{Value, json};

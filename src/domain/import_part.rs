@@ -1,0 +1,158 @@
+//! One part of an import (see [`crate::domain::import`]), classified and written inside the
+//! import's transaction: each listing is new, changed, unchanged, or back after a removal.
+//!
+//! The part's ids are looked up through the unique index, classified here, and what changed
+//! is snapshotted and written in multi-row upserts (see [`statements::import`]), on SQLite
+//! and PostgreSQL alike.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DatabaseTransaction};
+
+use crate::domain::listing::Listing;
+use crate::domain::sql::{CHUNK_IDS, CHUNK_ROWS};
+use crate::domain::statements;
+use crate::error::Error;
+
+/// Where a part goes, and whether to write it.
+#[derive(Clone, Copy, Debug)]
+pub struct PartOf {
+    /// The tenant.
+    pub tenant_id: i64,
+    /// The source.
+    pub source_id: i64,
+    /// Classify and count only.
+    pub dry_run: bool,
+}
+
+/// What a part held, and when it was classified.
+#[derive(Debug, Default)]
+pub struct PartOutcome {
+    /// New listings.
+    pub created: usize,
+    /// Changed listings, and listings back after a removal.
+    pub updated: usize,
+    /// Listings stored with the same hash (not written).
+    pub unchanged: usize,
+    /// Ids of the stored listings the part carried (for a `FULL` import's removals).
+    pub stored_ids: Vec<i64>,
+    /// Time from the start of the part to the end of its classification.
+    pub classified: Duration,
+}
+
+/// What the import knows of a stored listing.
+struct Stored {
+    id: i64,
+    hash: String,
+    removed: bool,
+}
+
+/// Classifies and (unless a dry run) writes a part: reads the stored listings of its ids,
+/// classifies here, writes what changed. `clock` started with the part.
+pub async fn write_part(
+    txn: &DatabaseTransaction,
+    part: PartOf,
+    listings: Vec<Listing>,
+    clock: Instant,
+) -> Result<PartOutcome, Error> {
+    let stored = load_stored(txn, part, &listings).await?;
+    let mut outcome = PartOutcome::default();
+    // New listings and changed or returning ones, to upsert; ids of the changed ones, to
+    // snapshot first.
+    let mut upserts = Vec::new();
+    let mut changed_ids = Vec::new();
+    for listing in listings {
+        match stored.get(&listing.external_id) {
+            None => {
+                outcome.created += 1;
+                upserts.push(listing);
+            }
+            Some(row) => {
+                outcome.stored_ids.push(row.id);
+                if row.hash != listing.hash {
+                    outcome.updated += 1;
+                    changed_ids.push(row.id);
+                    upserts.push(listing);
+                } else if row.removed {
+                    // Back after a removal, unchanged: only `removed_at` is cleared.
+                    outcome.updated += 1;
+                    upserts.push(listing);
+                } else {
+                    outcome.unchanged += 1;
+                }
+            }
+        }
+    }
+    outcome.classified = clock.elapsed();
+    if !part.dry_run {
+        write(txn, part, upserts, &changed_ids, Utc::now()).await?;
+    }
+    Ok(outcome)
+}
+
+/// The stored listings with the part's ids, looked up in chunks.
+async fn load_stored(
+    txn: &DatabaseTransaction,
+    part: PartOf,
+    listings: &[Listing],
+) -> Result<HashMap<String, Stored>, Error> {
+    let backend = txn.get_database_backend();
+    let mut stored = HashMap::with_capacity(listings.len());
+    for chunk in listings.chunks(CHUNK_IDS) {
+        let external_ids: Vec<&str> = chunk.iter().map(|l| l.external_id.as_str()).collect();
+        let rows = txn
+            .query_all_raw(statements::import::stored_listings_by_external_id(
+                backend,
+                part.tenant_id,
+                part.source_id,
+                &external_ids,
+            ))
+            .await?;
+        for row in rows {
+            let removed_at: Option<DateTime<Utc>> = row.try_get("", "removed_at")?;
+            stored.insert(
+                row.try_get("", "external_id")?,
+                Stored {
+                    id: row.try_get("", "id")?,
+                    hash: row.try_get("", "content_hash")?,
+                    removed: removed_at.is_some(),
+                },
+            );
+        }
+    }
+    Ok(stored)
+}
+
+/// Snapshots the changed listings, then upserts the new, changed and returning ones.
+async fn write(
+    txn: &DatabaseTransaction,
+    part: PartOf,
+    upserts: Vec<Listing>,
+    changed_ids: &[i64],
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let backend = txn.get_database_backend();
+    for chunk in changed_ids.chunks(CHUNK_IDS) {
+        txn.execute_raw(statements::import::snapshot_source_listings(
+            backend,
+            part.tenant_id,
+            chunk,
+            now,
+        ))
+        .await?;
+    }
+    let mut upserts = upserts.into_iter().peekable();
+    while upserts.peek().is_some() {
+        let chunk = upserts.by_ref().take(CHUNK_ROWS);
+        txn.execute(&statements::import::upsert_source_listings(
+            part.tenant_id,
+            part.source_id,
+            chunk,
+            now,
+        ))
+        .await?;
+    }
+    Ok(())
+}
