@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 use serde_json::json;
 
-use crate::cli::output;
+use crate::cli::{output, summary};
 use crate::config::Config;
 use crate::db;
 use crate::domain::audit::Actor;
@@ -121,8 +121,13 @@ pub async fn import(config: &Config, args: ImportArgs) -> anyhow::Result<()> {
         "imported"
     };
     let mut text = format!(
-        "{verb} {count} listings into `{}`: {} created, {} updated, {} unchanged, {} removed ({duration_ms} ms)",
-        source.name, run.created, run.updated, run.unchanged, run.removed
+        "{verb} {} into `{}`: {} created, {} updated, {} unchanged, {} removed ({duration_ms} ms)",
+        summary::listings(count),
+        source.name,
+        run.created,
+        run.updated,
+        run.unchanged,
+        run.removed
     );
     if run.mass_removal_refused {
         text.push_str("\nwarning: the mass-removal guard would refuse this import without --allow-mass-removal");

@@ -326,7 +326,7 @@ fn status(report: &FileReport, dry_run: bool) -> &'static str {
 }
 
 /// `1 listing`, `2 listings`.
-fn listings(n: usize) -> String {
+pub(crate) fn listings(n: usize) -> String {
     if n == 1 {
         "1 listing".to_owned()
     } else {
