@@ -85,6 +85,20 @@ impl JsonPath {
         }
     }
 
+    /// The value at this path as a sort key: as [`JsonPath::sql`], but a JSON `null` is SQL
+    /// NULL on PostgreSQL too (SQLite's `json_extract` already reads it so), so a listing
+    /// with `null` there sorts with the listings that lack the key, last, on both databases,
+    /// and a cursor's `null` key means one thing.
+    pub fn sort_key_sql(&self, backend: DbBackend) -> SimpleExpr {
+        match backend {
+            DbBackend::Postgres => Expr::cust(format!(
+                "NULLIF(\"data\" #> {}, 'null'::jsonb)",
+                self.literal(backend)
+            )),
+            _ => self.sql(backend),
+        }
+    }
+
     /// The JSON type at this path (`json_type` on SQLite, `jsonb_typeof` on PostgreSQL).
     pub fn sql_type(&self, backend: DbBackend) -> String {
         match backend {
@@ -99,6 +113,43 @@ impl JsonPath {
             DbBackend::Postgres => format!("(\"data\" #> {})", self.literal(backend)),
             _ => format!("json_extract(\"data\", {})", self.literal(backend)),
         }
+    }
+
+    /// SQL for a JSON object that holds only the value at this path, nested as in the
+    /// listing (`{"address": {"city": …}}`), or `{}` when the listing lacks it: what a page
+    /// that sorts by this path selects instead of the whole listing when the caller does not
+    /// read the listing, so [`JsonPath::get`] and [`JsonPath::sql`] read the same key from it.
+    /// `None` for a path through an array index, which an object cannot stand in for.
+    pub fn projection_sql(&self, backend: DbBackend) -> Option<String> {
+        if self
+            .segments
+            .iter()
+            .any(|s| s.chars().all(|c| c.is_ascii_digit()))
+        {
+            return None;
+        }
+        let (build, empty, missing) = match backend {
+            DbBackend::Postgres => (
+                "jsonb_build_object",
+                "'{}'::jsonb",
+                format!("{} IS NULL", self.sql_text(backend)),
+            ),
+            _ => (
+                "json_object",
+                "'{}'",
+                format!("{} IS NULL", self.sql_type(backend)),
+            ),
+        };
+        let object = self
+            .segments
+            .iter()
+            .rev()
+            .fold(self.sql_text(backend), |inner, segment| {
+                format!("{build}('{segment}', {inner})")
+            });
+        Some(format!(
+            "CASE WHEN {missing} THEN {empty} ELSE {object} END"
+        ))
     }
 
     /// SQLite's path literal (for `json_each`).
@@ -129,6 +180,21 @@ pub fn bind(backend: DbBackend, value: &Value) -> sea_orm::Value {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_projection_holds_only_the_path_and_none_through_an_array() {
+        let city = JsonPath::parse("p", "address.city").unwrap();
+        assert_eq!(
+            city.projection_sql(DbBackend::Postgres).unwrap(),
+            "CASE WHEN (\"data\" #> '{address,city}') IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('address', jsonb_build_object('city', (\"data\" #> '{address,city}'))) END"
+        );
+        assert_eq!(
+            city.projection_sql(DbBackend::Sqlite).unwrap(),
+            "CASE WHEN json_type(\"data\", '$.\"address\".\"city\"') IS NULL THEN '{}' ELSE json_object('address', json_object('city', json_extract(\"data\", '$.\"address\".\"city\"'))) END"
+        );
+        let image = JsonPath::parse("p", "images.0").unwrap();
+        assert_eq!(image.projection_sql(DbBackend::Postgres), None);
+    }
 
     #[test]
     fn paths_are_checked_and_read() {

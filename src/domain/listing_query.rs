@@ -296,7 +296,7 @@ impl Sort {
             SortBy::CreatedAt => Some(col("created_at")),
             SortBy::UpdatedAt => Some(col("updated_at")),
             SortBy::ExternalId => Some(col("external_id")),
-            SortBy::Path(path) => Some(path.sql(backend)),
+            SortBy::Path(path) => Some(path.sort_key_sql(backend)),
         }
     }
 
@@ -374,8 +374,14 @@ impl Sort {
         }
     }
 
-    /// Whether the order needs the listing JSON to compute cursors.
-    pub fn needs_data(&self) -> bool {
-        matches!(self.by, SortBy::Path(_))
+    /// What a page that does not read the listing JSON selects in its place: `Some(None)`
+    /// when the order needs nothing of it, `Some(Some(sql))` for an object holding just the
+    /// path's value (enough for cursors and the outer sort), `None` when only the whole
+    /// listing will do.
+    pub fn data_projection(&self, backend: DbBackend) -> Option<Option<String>> {
+        match &self.by {
+            SortBy::Path(path) => path.projection_sql(backend).map(Some),
+            _ => Some(None),
+        }
     }
 }

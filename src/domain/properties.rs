@@ -137,7 +137,7 @@ where
             .filter(args.filter.condition(db.get_database_backend(), side)),
         parents: Parents::Each { column, of, ids },
         sort: &args.sort,
-        skip_data: !args.with_data && !args.sort.needs_data(),
+        skip_data: !args.with_data,
     };
     pager::pages(db, &query, &args.request, limits).await
 }

@@ -128,7 +128,8 @@ pub struct PageQuery<'a, E: EntityTrait> {
     pub parents: Parents<'a, E>,
     /// The order.
     pub sort: &'a Sort,
-    /// Select JSON `null` for the `data` column (the caller does not read it).
+    /// The caller does not read the `data` column: the page selects only what the order
+    /// needs of it (see `statement::Reader::without_data`).
     pub skip_data: bool,
 }
 

@@ -135,17 +135,24 @@ where
         part
     }
 
-    /// Selects JSON `null` for the `data` column (and `[]` for a target listing's
-    /// `edited_paths`, which is read with its data): they are not in the covering page index.
+    /// Selects in place of the `data` column JSON `null`, or when the order reads a path of
+    /// it, an object with just that path (and `[]` for a target listing's `edited_paths`,
+    /// which is read with its data): the listing JSON is not in the covering page index, and
+    /// a page of 100 listings carries some 170 KB of it. Keeps `data` when only the whole
+    /// listing can give the sort key.
     fn without_data(&self, part: &mut SelectStatement) {
+        let Some(projection) = self.query.sort.data_projection(self.backend) else {
+            return;
+        };
         let json = |literal: &str| match self.backend {
             DbBackend::Postgres => format!("'{literal}'::jsonb"),
             _ => format!("'{literal}'"),
         };
+        let data = projection.unwrap_or_else(|| json("null"));
         part.clear_selects();
         for column in <E::Column as sea_orm::Iterable>::iter() {
             match sea_orm::IdenStatic::as_str(&column) {
-                "data" => part.expr_as(Expr::cust(json("null")), Alias::new("data")),
+                "data" => part.expr_as(Expr::cust(data.clone()), Alias::new("data")),
                 "edited_paths" => part.expr_as(Expr::cust(json("[]")), Alias::new("edited_paths")),
                 _ => part.column((E::default(), column)),
             };

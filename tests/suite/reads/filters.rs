@@ -248,6 +248,88 @@ async fn listings_order_by_fields_and_json_paths_across_pages() {
     assert_eq!(seen, ["a", "c", "b", "d", "e"]);
 }
 
+/// A page that does not read the listing JSON selects only the sort path's value in its
+/// place: it must order, filter and page exactly as a page that reads the whole listing,
+/// nested paths and array paths (which keep the whole listing); a JSON `null` sorts as a
+/// missing key, last, on both databases.
+#[tokio::test]
+async fn pages_without_the_listing_order_and_page_as_pages_with_it() {
+    let c = catalog().await;
+    let more = json!([
+        { "id": "f", "price": null, "type": "flat", "address": { "city": null }, "features": ["cellar"] },
+        { "id": "g", "price": 120000, "type": "flat", "address": "unknown", "features": ["attic", "lift"] },
+    ]);
+    c.app
+        .data(
+            &c.key,
+            "mutation($s: ID!, $items: JSON!) { importProperties(input: { sourceId: $s, items: $items }) { importRun { created } } }",
+            json!({ "s": c.source, "items": more }),
+        )
+        .await;
+    let walk = |order: &'static str, filter: &'static str, with_data: bool| {
+        let c = &c;
+        async move {
+            let node = if with_data {
+                "externalId data"
+            } else {
+                "externalId"
+            };
+            let mut seen = Vec::new();
+            let mut after: Option<String> = None;
+            loop {
+                let query = format!(
+                    "query($s: ID!, $after: String) {{ source(id: $s) {{ properties(first: 2, after: $after, orderBy: {order}, where: [{filter}]) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ {node} }} }} }} }}"
+                );
+                let data = c
+                    .app
+                    .data(&c.key, &query, json!({ "s": c.source, "after": after }))
+                    .await;
+                let conn = &data["source"]["properties"];
+                for n in conn["nodes"].as_array().unwrap() {
+                    seen.push(n["externalId"].as_str().unwrap().to_owned());
+                }
+                if conn["pageInfo"]["hasNextPage"] != true {
+                    return seen;
+                }
+                after = conn["pageInfo"]["endCursor"].as_str().map(str::to_owned);
+            }
+        }
+    };
+    let cases = [
+        (
+            r#"{ path: "price" }"#,
+            r#"{ path: "type", op: NE, value: "villa" }"#,
+            vec!["a", "g", "c", "b", "e", "f"],
+        ),
+        (
+            r#"{ path: "price", direction: DESC }"#,
+            r#"{ path: "type", op: NE, value: "villa" }"#,
+            vec!["b", "c", "g", "a", "f", "e"],
+        ),
+        (
+            r#"{ path: "address.city" }"#,
+            r#"{ path: "title", op: EXISTS, value: false }"#,
+            vec!["f", "g"],
+        ),
+        (
+            r#"{ path: "address.city", direction: DESC }"#,
+            r#"{ path: "type", op: IN, value: ["flat", "house"] }"#,
+            vec!["b", "c", "a", "g", "f"],
+        ),
+        (
+            r#"{ path: "features.0" }"#,
+            r#"{ path: "type", op: EQ, value: "flat" }"#,
+            vec!["g", "f", "a", "c"],
+        ),
+    ];
+    for (order, filter, expected) in cases {
+        let without = walk(order, filter, false).await;
+        let with = walk(order, filter, true).await;
+        assert_eq!(without, with, "orderBy: {order}, where: {filter}");
+        assert_eq!(without, expected, "orderBy: {order}, where: {filter}");
+    }
+}
+
 #[tokio::test]
 async fn projection_returns_only_what_is_asked() {
     let c = catalog().await;
