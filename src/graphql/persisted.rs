@@ -2,9 +2,7 @@
 //! SHA-256 instead of its text; the first time, with the text, the server keeps it.
 //! Kept outside the schema's extensions, which would otherwise wrap every field's resolution.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
-
+use quick_cache::sync::Cache;
 use sha2::{Digest, Sha256};
 
 /// Why a persisted query could not be used.
@@ -16,19 +14,17 @@ pub enum PersistedQueryError {
     HashMismatch,
 }
 
-/// Query texts by hash, the oldest forgotten first past the capacity.
+/// Query texts by hash; past the capacity, the queries used least go first (`quick_cache`).
 #[derive(Debug)]
 pub struct PersistedQueries {
-    capacity: usize,
-    queries: Mutex<(HashMap<String, String>, VecDeque<String>)>,
+    queries: Cache<String, String>,
 }
 
 impl PersistedQueries {
     /// A store that keeps up to `capacity` queries.
     pub fn new(capacity: usize) -> Self {
         Self {
-            capacity: capacity.max(1),
-            queries: Mutex::new((HashMap::new(), VecDeque::new())),
+            queries: Cache::new(capacity.max(1)),
         }
     }
 
@@ -48,14 +44,10 @@ impl PersistedQueries {
         else {
             return Ok(());
         };
-        let Ok(mut guard) = self.queries.lock() else {
-            return Err(PersistedQueryError::NotFound);
-        };
-        let (queries, order) = &mut *guard;
         if request.query.is_empty() {
-            return match queries.get(&hash) {
+            return match self.queries.get(&hash) {
                 Some(query) => {
-                    request.query = query.clone();
+                    request.query = query;
                     Ok(())
                 }
                 None => Err(PersistedQueryError::NotFound),
@@ -64,17 +56,62 @@ impl PersistedQueries {
         if hex::encode(Sha256::digest(request.query.as_bytes())) != hash {
             return Err(PersistedQueryError::HashMismatch);
         }
-        if queries
-            .insert(hash.clone(), request.query.clone())
-            .is_none()
-        {
-            order.push_back(hash);
-            while order.len() > self.capacity {
-                if let Some(oldest) = order.pop_front() {
-                    queries.remove(&oldest);
-                }
-            }
+        if !self.queries.contains_key(&hash) {
+            self.queries.insert(hash, request.query.clone());
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(query: &str, of: &str) -> async_graphql::Request {
+        let hash = hex::encode(Sha256::digest(of.as_bytes()));
+        let mut request = async_graphql::Request::new(query);
+        let extension = async_graphql::Value::from_json(serde_json::json!({
+            "version": 1, "sha256Hash": hash
+        }))
+        .unwrap();
+        request
+            .extensions
+            .insert("persistedQuery".into(), extension);
+        request
+    }
+
+    #[test]
+    fn a_query_sent_once_is_found_by_its_hash() {
+        let store = PersistedQueries::new(10);
+        let query = "{ viewer { id } }";
+        assert_eq!(
+            store.resolve(&mut request("", query)),
+            Err(PersistedQueryError::NotFound)
+        );
+        assert_eq!(store.resolve(&mut request(query, query)), Ok(()));
+        let mut by_hash = request("", query);
+        assert_eq!(store.resolve(&mut by_hash), Ok(()));
+        assert_eq!(by_hash.query, query);
+    }
+
+    #[test]
+    fn a_hash_of_another_text_is_refused() {
+        let store = PersistedQueries::new(10);
+        assert_eq!(
+            store.resolve(&mut request("{ a }", "{ b }")),
+            Err(PersistedQueryError::HashMismatch)
+        );
+    }
+
+    #[test]
+    fn the_store_keeps_at_most_its_capacity() {
+        let store = PersistedQueries::new(10);
+        for n in 0..100 {
+            let query = format!("{{ q{n}: viewer {{ id }} }}");
+            assert_eq!(store.resolve(&mut request(&query, &query)), Ok(()));
+        }
+        assert!(store.queries.len() <= 10, "{} kept", store.queries.len());
+        let last = "{ q99: viewer { id } }";
+        assert_eq!(store.resolve(&mut request("", last)), Ok(()));
     }
 }

@@ -5,12 +5,15 @@
 //! write increases the version in its own transaction, so once it commits no request can
 //! read the old version and hit an old entry — in this process or any other replica.
 //! Only queries that answered without errors are kept; never mutations. Memory is bounded
-//! in bytes; the oldest entries go first.
+//! in bytes by `quick_cache` (a sharded cache with a weigher and S3-FIFO-like eviction:
+//! entries read once go before entries read again).
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::body::Bytes;
+use quick_cache::sync::Cache;
+use quick_cache::{DefaultHashBuilder, Lifecycle, OptionsBuilder, Weighter};
 
 /// What a cached answer is keyed by.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -38,89 +41,102 @@ impl CacheKey {
     }
 }
 
-/// The memory an entry takes besides its two byte strings: the key behind its `Arc` (with
-/// the two counts), the map's slot (key pointer, answer handle, control byte), the queue's
-/// slot, and the allocator's headers of the three allocations.
-const ENTRY_OVERHEAD: usize = std::mem::size_of::<CacheKey>()
-    + 2 * std::mem::size_of::<usize>()
-    + std::mem::size_of::<(Arc<CacheKey>, Bytes)>()
-    + 1
-    + std::mem::size_of::<Arc<CacheKey>>()
-    + 3 * 16;
+/// The memory an entry takes besides its two byte strings: the key and the answer's handle
+/// in the cache's slot, its place in the shard's index and queue, and the allocator's
+/// headers of the two allocations.
+const ENTRY_OVERHEAD: usize =
+    std::mem::size_of::<(CacheKey, Bytes)>() + 4 * std::mem::size_of::<usize>() + 2 * 16;
 
-#[derive(Default)]
-struct Entries {
-    answers: HashMap<Arc<CacheKey>, Bytes>,
-    order: VecDeque<Arc<CacheKey>>,
-    bytes: usize,
-    evictions: u64,
+/// Shards of the cache, each with its own lock and a quarter of the capacity; an answer
+/// larger than a shard's capacity is not kept.
+const SHARDS: usize = 4;
+
+/// Weighs an entry by [`CacheKey::entry_size`].
+#[derive(Clone)]
+struct EntrySize;
+
+impl Weighter<CacheKey, Bytes> for EntrySize {
+    fn weight(&self, key: &CacheKey, answer: &Bytes) -> u64 {
+        key.entry_size(answer.len()) as u64
+    }
+}
+
+/// Counts the entries the cache let go to make room.
+#[derive(Clone, Default)]
+struct CountEvictions(Arc<AtomicU64>);
+
+impl Lifecycle<CacheKey, Bytes> for CountEvictions {
+    type RequestState = ();
+
+    fn on_evict(&self, _: &mut (), _: CacheKey, _: Bytes) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 /// Answers by [`CacheKey`], at most `capacity` bytes of them.
 pub struct ResponseCache {
     capacity: usize,
-    entries: Mutex<Entries>,
+    entries: Cache<CacheKey, Bytes, EntrySize, DefaultHashBuilder, CountEvictions>,
+    evictions: Arc<AtomicU64>,
 }
 
 impl ResponseCache {
     /// A cache of up to `capacity` bytes; `None` when `capacity` is 0 (switched off).
     pub fn new(capacity: usize) -> Option<Self> {
-        (capacity > 0).then(|| Self {
+        if capacity == 0 {
+            return None;
+        }
+        let options = OptionsBuilder::new()
+            .shards(SHARDS)
+            // An answer of a few KiB is typical; the estimate only sizes the index.
+            .estimated_items_capacity((capacity / 4096).max(SHARDS * 32))
+            .weight_capacity(capacity as u64)
+            .build()
+            .ok()?;
+        let evictions = CountEvictions::default();
+        Some(Self {
             capacity,
-            entries: Mutex::new(Entries::default()),
+            entries: Cache::with_options(
+                options,
+                EntrySize,
+                DefaultHashBuilder::default(),
+                evictions.clone(),
+            ),
+            evictions: evictions.0,
         })
     }
 
     /// The answer kept for `key`.
     pub fn get(&self, key: &CacheKey) -> Option<Bytes> {
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries.answers.get(key).cloned()
+        self.entries.get(key)
     }
 
     /// Its size, entries and evictions so far (for the metrics).
     pub fn stats(&self) -> crate::metrics::CacheStats {
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         crate::metrics::CacheStats {
-            bytes: entries.bytes as u64,
+            bytes: self.entries.weight(),
             capacity: self.capacity as u64,
-            entries: entries.answers.len() as u64,
-            evictions: entries.evictions,
+            entries: self.entries.len() as u64,
+            evictions: self.evictions.load(Ordering::Relaxed),
         }
     }
 
-    /// Keeps `answer` for `key`, forgetting the oldest entries to make room. An answer larger
-    /// than a quarter of the capacity is not kept.
+    /// Keeps `answer` for `key`, letting older entries go to make room. An answer larger
+    /// than a shard's capacity (a quarter of the whole) is not kept.
     ///
     /// Both byte strings are copied into allocations of exactly their length: the answer
     /// comes from a `Vec` that grew by doubling (up to twice its length), and the key's body
     /// is a slice of the whole request buffer. Kept as they came, they would hold up to twice
     /// what the accounting counts, and the setting would not bound the memory.
     pub fn put(&self, key: CacheKey, answer: Bytes) {
-        let size = key.entry_size(answer.len());
-        if size > self.capacity / 4 {
+        if key.entry_size(answer.len()) as u64 > self.entries.shard_capacity() {
             return;
         }
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.answers.contains_key(&key) {
-            return;
-        }
-        while entries.bytes + size > self.capacity {
-            let Some(oldest) = entries.order.pop_front() else {
-                break;
-            };
-            if let Some(answer) = entries.answers.remove(&oldest) {
-                entries.bytes -= oldest.entry_size(answer.len());
-                entries.evictions += 1;
-            }
-        }
-        let key = Arc::new(CacheKey {
+        let key = CacheKey {
             body: Bytes::copy_from_slice(&key.body),
             ..key
-        });
-        let answer = Bytes::copy_from_slice(&answer);
-        entries.order.push_back(key.clone());
-        entries.answers.insert(key, answer);
-        entries.bytes += size;
+        };
+        self.entries.insert(key, Bytes::copy_from_slice(&answer));
     }
 }
 
@@ -144,18 +160,35 @@ mod tests {
         assert_eq!(cache.get(&key(2)), None);
     }
 
+    /// Past the capacity, older entries go, the count of evictions says how many, and the
+    /// newest entry is kept.
     #[test]
-    fn the_oldest_entries_make_room() {
+    fn older_entries_make_room() {
         let entry = key(0).entry_size(100);
-        let cache = ResponseCache::new(entry * 4).unwrap();
-        for version in 0..6 {
+        let capacity = entry * 4 * SHARDS;
+        let cache = ResponseCache::new(capacity).unwrap();
+        for version in 0..200 {
             cache.put(key(version), Bytes::from(vec![b'x'; 100]));
+            assert!(cache.stats().bytes as usize <= capacity);
         }
-        assert_eq!(cache.get(&key(0)), None);
+        let stats = cache.stats();
+        assert!(
+            stats.entries <= 4 * SHARDS as u64,
+            "{} entries",
+            stats.entries
+        );
+        assert_eq!(stats.entries + stats.evictions, 200);
+        assert!(cache.get(&key(199)).is_some());
+    }
+
+    #[test]
+    fn an_answer_larger_than_a_shard_is_not_kept() {
+        let cache = ResponseCache::new(40_000).unwrap();
+        cache.put(key(1), Bytes::from(vec![b'x'; 10_001]));
         assert_eq!(cache.get(&key(1)), None);
+        assert_eq!(cache.stats().evictions, 0);
+        cache.put(key(2), Bytes::from(vec![b'x'; 9_000]));
         assert!(cache.get(&key(2)).is_some());
-        assert!(cache.get(&key(5)).is_some());
-        assert!(cache.entries.lock().unwrap().bytes <= entry * 4);
     }
 
     /// The cache holds copies of exactly the counted size: neither the request buffer its
