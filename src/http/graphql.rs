@@ -147,7 +147,7 @@ async fn execute(
     let steps = async {
         let (auth, _turn) = admit(state, client, headers, media).await?;
         let cache_key = cached(state, &auth, headers, media, &body)?;
-        let mut request = read_request(&body, media)?;
+        let mut request = read_request(&body, media).await?;
         resolve_persisted(state, &mut request, media)?;
         let operation = check(state, &mut request, verb, media)?;
         let query_key = cache_key.filter(|_| operation == Some(OperationType::Query));
@@ -210,8 +210,24 @@ fn cached(
     }
 }
 
-/// The GraphQL request in the body: one JSON object, numbers kept exactly.
-fn read_request(body: &Bytes, media: &'static str) -> Step<async_graphql::Request> {
+/// Bodies up to this size are parsed on the runtime's thread; a larger one (a big import's
+/// `items`) is parsed on a blocking thread, so the requests beside it keep being answered.
+const PARSE_INLINE_BYTES: usize = 256 * 1024;
+
+/// The GraphQL request in the body: one JSON object, numbers kept exactly. A body over
+/// [`PARSE_INLINE_BYTES`] is parsed off the async runtime.
+async fn read_request(body: &Bytes, media: &'static str) -> Step<async_graphql::Request> {
+    if body.len() <= PARSE_INLINE_BYTES {
+        return parse_request(body, media);
+    }
+    let body = body.clone();
+    tokio::task::spawn_blocking(move || parse_request(&body, media))
+        .await
+        .unwrap_or_else(|failed| std::panic::resume_unwind(failed.into_panic()))
+}
+
+/// [`read_request`]'s work.
+fn parse_request(body: &Bytes, media: &'static str) -> Step<async_graphql::Request> {
     let bad = |message: String| {
         error_response(
             StatusCode::BAD_REQUEST,
