@@ -12,13 +12,13 @@ use serde_json::Value;
 use tracing::instrument;
 
 use crate::domain::audit::{self, Actor};
-use crate::domain::pager::{self, ChildArgs, Page, PageLimits, PageRequest};
-use crate::domain::scope::{Permission, TenantOwned, TenantScope};
-use crate::domain::tenant_write::TenantWrite;
 use crate::entity::{
     cleanup_run, source_property, source_snapshot, target_property, target_snapshot,
 };
 use crate::error::Error;
+use crate::store::pager::{self, ChildArgs, Page, PageLimits, PageRequest};
+use crate::store::scope::{Permission, TenantOwned, TenantScope};
+use crate::store::tenant_write::TenantWrite;
 
 /// How long snapshots are kept unless told otherwise.
 pub const DEFAULT_RETENTION_DAYS: i64 = 30;
@@ -395,7 +395,7 @@ async fn replacements<S: TenantOwned, P: TenantOwned>(
     let first = snapshots.iter().map(|(s, _)| *s).min().unwrap_or_default();
     // The later snapshots of each listing, oldest first.
     let mut later: HashMap<i64, Vec<(i64, Value)>> = HashMap::new();
-    for chunk in listings.chunks(crate::domain::sql::CHUNK_IDS) {
+    for chunk in listings.chunks(crate::store::locks::CHUNK_IDS) {
         let rows = scope
             .select::<S>()
             .filter(listing_col.is_in(chunk.iter().copied()))

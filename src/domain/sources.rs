@@ -4,14 +4,14 @@ use chrono::Utc;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, DeriveActiveEnum, EnumIter, ModelTrait, Set};
 use serde_json::Value;
 
-use crate::domain::list_filter::CatalogFilter;
-use crate::domain::pager::{self, Page, PageLimits, PageRequest};
-use crate::domain::scope::{Permission, TenantScope};
-use crate::domain::tenant_write::TenantWrite;
 use crate::domain::{removal_guard, validate};
 use crate::entity::source;
 use crate::error::Error;
 use crate::ids::SourceId;
+use crate::store::list_filter::CatalogFilter;
+use crate::store::pager::{self, Page, PageLimits, PageRequest};
+use crate::store::scope::{Permission, TenantScope};
+use crate::store::tenant_write::TenantWrite;
 
 /// How a source's listings arrive.
 // Stored in `sources.kind` as the `string_value`; a stored value this version does not know

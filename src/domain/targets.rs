@@ -4,14 +4,14 @@ use chrono::Utc;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, DeriveActiveEnum, EnumIter, ModelTrait, Set};
 use serde_json::Value;
 
-use crate::domain::list_filter::CatalogFilter;
-use crate::domain::pager::{self, Page, PageLimits, PageRequest};
-use crate::domain::scope::{Permission, TenantScope};
-use crate::domain::tenant_write::TenantWrite;
 use crate::domain::{removal_guard, validate};
 use crate::entity::target;
 use crate::error::Error;
 use crate::ids::TargetId;
+use crate::store::list_filter::CatalogFilter;
+use crate::store::pager::{self, Page, PageLimits, PageRequest};
+use crate::store::scope::{Permission, TenantScope};
+use crate::store::tenant_write::TenantWrite;
 
 /// What a target is.
 // Stored in `targets.kind` as the `string_value`; a stored value this version does not know

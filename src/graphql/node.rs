@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use async_graphql::{Context, ID, Interface};
 use sea_orm::{DatabaseConnection, EntityTrait, ModelTrait};
 
-use crate::domain::scope::{TenantOwned, TenantScope};
 use crate::domain::tenants;
 use crate::entity::{
     api_key, cleanup_run, import_run, source, source_property, source_snapshot, sync_log, target,
@@ -21,6 +20,7 @@ use crate::ids::{
     self, ApiKeyId, CleanupRunId, ImportRunId, SourceId, SourcePropertyId, SourceSnapshotId,
     SyncLogId, TargetId, TargetPropertyId, TargetSnapshotId, TenantId,
 };
+use crate::store::scope::{TenantOwned, TenantScope};
 
 /// An object with a stable, opaque global id that `node(id)` can fetch again.
 #[derive(Clone, Interface)]

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{DbErr, FromQueryResult, QueryResult};
 use serde_json::Value;
 
-use crate::domain::listing_query::{Sort, SortBy};
+use crate::store::listing_filter::{Sort, SortBy};
 
 /// What a row of a paged list can tell about itself.
 pub trait PagedRow: FromQueryResult + Sized {

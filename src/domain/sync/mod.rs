@@ -7,14 +7,16 @@
 //! The log counts conflicts three ways: `new_conflicts` (flagged by this sync),
 //! `open_conflicts` (flagged after it, for the pair) and `kept_edits` (hand edits the
 //! `KEEP_TARGET` policy kept without a flag). Under the `MERGE` policy a hand-edited listing
-//! whose source changed is merged field by field instead (see [`sync_merge`]), counted in
+//! whose source changed is merged field by field instead (see [`merge_policy`]), counted in
 //! `merged`, and flagged only when a field changed on both sides differently.
 //! Every statement that changes a target listing increments its `version`. A sync that would
 //! mark more than the target's `config.max_removal_percent` of the live listings this source
 //! feeds it removed, or all of them, is refused (see [`removal_guard`]) and writes only its log.
 //! Each rule is one SQL statement over the whole source, so the work stays in the database.
-//! The source and target locks (see [`sql::lock`]) keep two syncs of a pair, and an import
+//! The source and target locks (see [`locks::lock`]) keep two syncs of a pair, and an import
 //! into the source, from interleaving, also across server replicas.
+
+pub mod merge_policy;
 
 use std::time::Instant;
 
@@ -23,21 +25,21 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTra
 use serde_json::json;
 use tracing::instrument;
 
+use self::merge_policy::MergePlan;
 use crate::domain::audit::{self, Actor};
 use crate::domain::changes;
 use crate::domain::removal_guard;
-use crate::domain::scope::{Permission, TenantScope};
 use crate::domain::sources::get_source;
-use crate::domain::sql::{self, LockKind};
-use crate::domain::statements::Table;
-use crate::domain::statements::sync::{self as statements, SyncPair};
-use crate::domain::sync_merge::{self, MergePlan};
 use crate::domain::targets::{ConflictPolicy, get_target};
-use crate::domain::tenant_write::TenantWrite;
 use crate::entity::sync_log;
 use crate::error::{Error, MassRemoval};
 use crate::events::{Progress, RunPhase};
 use crate::ids::{SourceId, SyncLogId, TargetId, TargetPropertyId};
+use crate::store::locks::{self, LockKind};
+use crate::store::scope::{Permission, TenantScope};
+use crate::store::statements::Table;
+use crate::store::statements::sync::{self as statements, SyncPair};
+use crate::store::tenant_write::TenantWrite;
 
 /// How to run a sync.
 #[derive(Clone, Debug)]
@@ -136,16 +138,16 @@ pub async fn sync_source_to_target(
     let phase = Instant::now();
     let txn = TenantWrite::begin(db, scope.tenant_id()).await?;
     // Source first, then target: the order every writer takes them in.
-    sql::lock(&txn, LockKind::Source, ids.source).await?;
-    sql::lock(&txn, LockKind::Target, ids.target).await?;
+    locks::lock(&txn, LockKind::Source, ids.source).await?;
+    locks::lock(&txn, LockKind::Target, ids.target).await?;
     let lock_time = phase.elapsed();
-    sql::refresh_table_statistics(&txn, Table::SourceProperties).await?;
-    sql::refresh_table_statistics(&txn, Table::TargetProperties).await?;
-    sql::prefer_set_joins(&txn).await?;
+    locks::refresh_table_statistics(&txn, Table::SourceProperties).await?;
+    locks::refresh_table_statistics(&txn, Table::TargetProperties).await?;
+    locks::prefer_set_joins(&txn).await?;
     let plan = match policy {
         ConflictPolicy::Merge => {
             let candidates = merge_candidates(&txn, ids).await?;
-            sync_merge::plan(&txn, scope, &candidates).await?
+            merge_policy::plan(&txn, scope, &candidates).await?
         }
         _ => MergePlan::default(),
     };
@@ -176,7 +178,7 @@ pub async fn sync_source_to_target(
     } else if !options.dry_run {
         let now = Utc::now();
         write(&txn, ids, policy, &plan.conflict_ids(), now).await?;
-        sync_merge::write_merged(&txn, plan, now).await?;
+        merge_policy::write_merged(&txn, plan, now).await?;
         changed = changes::written_by_sync(&txn, ids.tenant, ids.target, now).await?;
     }
     crate::events::sync_progress(
@@ -391,7 +393,7 @@ async fn write(
     //    under `MERGE`, only those with a field changed on both sides differently.
     let restrictions: Vec<&[i64]> = match policy {
         ConflictPolicy::Flag => vec![&[]],
-        ConflictPolicy::Merge => merge_conflicts.chunks(sql::CHUNK_IDS).collect(),
+        ConflictPolicy::Merge => merge_conflicts.chunks(locks::CHUNK_IDS).collect(),
         ConflictPolicy::KeepTarget => Vec::new(),
     };
     for only in restrictions {
