@@ -16,6 +16,7 @@ pub mod history;
 pub mod import;
 pub mod listings;
 pub mod merge;
+pub mod nodes;
 pub mod removal_guard;
 pub mod snapshots;
 pub mod sources;
