@@ -7,6 +7,7 @@
 
 pub mod api_keys;
 pub mod audit;
+pub(crate) mod catalog;
 pub mod changes;
 pub mod conflicts;
 pub mod diff;
