@@ -5,23 +5,23 @@
 //! machinery the rules stand on (the tenant gate, paging, filters, SQL statements, locks)
 //! lives in [`crate::store`].
 
-pub mod api_keys;
+pub(crate) mod api_keys;
 pub mod audit;
 pub(crate) mod catalog;
-pub mod changes;
+pub(crate) mod changes;
 pub mod conflicts;
-pub mod diff;
+pub(crate) mod diff;
 pub mod edits;
 pub mod hashing;
-pub mod history;
+pub(crate) mod history;
 pub mod import;
-pub mod listings;
+pub(crate) mod listings;
 pub mod merge;
-pub mod nodes;
-pub mod removal_guard;
+pub(crate) mod nodes;
+pub(crate) mod removal_guard;
 pub mod snapshots;
 pub mod sources;
 pub mod sync;
 pub mod targets;
 pub mod tenants;
-pub mod validate;
+pub(crate) mod validate;

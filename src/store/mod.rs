@@ -6,13 +6,13 @@
 //! ([`statements`]), the locks and planner settings around it ([`locks`]); and idempotency
 //! keys ([`idempotency`]). Nothing here decides what a sync or an import does.
 
-pub mod idempotency;
-pub mod json_path;
-pub mod list_filter;
-pub mod listing_filter;
-pub mod locks;
-pub mod numbers;
-pub mod pager;
+pub(crate) mod idempotency;
+pub(crate) mod json_path;
+pub(crate) mod list_filter;
+pub(crate) mod listing_filter;
+pub(crate) mod locks;
+pub(crate) mod numbers;
+pub(crate) mod pager;
 pub mod scope;
-pub mod statements;
-pub mod tenant_write;
+pub(crate) mod statements;
+pub(crate) mod tenant_write;
