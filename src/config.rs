@@ -272,8 +272,8 @@ impl ServerConfig {
     }
 
     /// The paging limits of this configuration.
-    pub fn page_limits(&self) -> crate::domain::pager::PageLimits {
-        crate::domain::pager::PageLimits {
+    pub fn page_limits(&self) -> crate::store::pager::PageLimits {
+        crate::store::pager::PageLimits {
             default_size: self.default_page_size,
             max_size: self.max_page_size,
         }

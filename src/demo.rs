@@ -8,15 +8,15 @@ use serde_json::json;
 use crate::domain::api_keys::{self, ApiKeyScope, NewApiKey};
 use crate::domain::audit::Actor;
 use crate::domain::import::{self, ImportMode, ImportOptions};
-use crate::domain::pager::{PageLimits, PageRequest};
-use crate::domain::scope::TenantScope;
 use crate::domain::sources::{self, NewSource, SourceKind};
 use crate::domain::sync::{self, SyncOptions};
 use crate::domain::targets::{self, ConflictPolicy, NewTarget, TargetKind};
 use crate::domain::tenants::{self, NewTenant};
-use crate::domain::{edits, properties};
+use crate::domain::{edits, listings};
 use crate::error::Error;
 use crate::ids::{SourceId, TargetId, TargetPropertyId};
+use crate::store::pager::{PageLimits, PageRequest};
+use crate::store::scope::TenantScope;
 
 /// Slug of the demo tenant.
 pub const DEMO_SLUG: &str = "demo";
@@ -234,7 +234,7 @@ async fn seed_history(
     };
     import([385_000, 540_000, 1_250, 219_000, 760_000, 1_890]).await?;
     sync().await?;
-    let page = properties::list_target_properties(
+    let page = listings::list_target_properties(
         db,
         scope,
         target,

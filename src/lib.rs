@@ -1,8 +1,8 @@
 //! Sync Manager keeps scraped real-estate listings in step with the places that publish them.
 //!
 //! How the modules fit: [`entity`] maps the tables that `migration` creates; [`domain`] holds
-//! every rule and is the only code that queries them, always through a
-//! [`domain::scope::TenantScope`]; [`graphql`] and [`cli`] are two thin doors over the
+//! every rule and, with the machinery of [`store`] under it, is the only code that queries
+//! them, always through a [`store::scope::TenantScope`]; [`graphql`] and [`cli`] are two thin doors over the
 //! domain; [`http`] serves the GraphQL schema over axum, and a streamed listing upload that
 //! reads its body through [`stream`], the reader of the CLI's listing files. [`error`] is the one error type,
 //! mapped once to GraphQL codes and exit codes; [`ids`] holds typed and global ids. [`telemetry`] follows each request (id, SQL
@@ -20,5 +20,6 @@ pub mod graphql;
 pub mod http;
 pub mod ids;
 pub mod metrics;
+pub mod store;
 pub mod stream;
 pub mod telemetry;

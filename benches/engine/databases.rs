@@ -6,10 +6,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend};
 use serde_json::json;
 use sync_manager::db;
-use sync_manager::domain::scope::TenantScope;
 use sync_manager::domain::sources::{NewSource, SourceKind, create_source};
 use sync_manager::domain::targets::{ConflictPolicy, NewTarget, TargetKind, create_target};
 use sync_manager::domain::tenants::{NewTenant, create_tenant, scope_for_cli};
+use sync_manager::store::scope::TenantScope;
 
 use crate::Res;
 use crate::args::{Kind, Stats};

@@ -9,9 +9,9 @@ use crate::cli::output;
 use crate::config::Config;
 use crate::db;
 use crate::domain::history::{self, PinnedSnapshot, RestoredListing, SnapshotRef};
-use crate::domain::scope::TenantScope;
 use crate::domain::tenants;
 use crate::ids::{SourcePropertyId, TargetPropertyId};
+use crate::store::scope::TenantScope;
 use sea_orm::DatabaseConnection;
 
 /// Arguments of `restore-snapshot`.

@@ -28,11 +28,11 @@ use crate::config::Config;
 use crate::db;
 use crate::domain::audit::Actor;
 use crate::domain::import::{ImportMode, ImportOptions, ImportSession};
-use crate::domain::scope::TenantScope;
 use crate::domain::{sources, tenants};
 use crate::entity::{import_run, source};
 use crate::error::Error;
 use crate::ids::SourceId;
+use crate::store::scope::TenantScope;
 use crate::stream::feed::Feed;
 use crate::stream::{JsonReading, ListingFile};
 

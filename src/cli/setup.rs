@@ -13,13 +13,13 @@ use crate::config::Config;
 use crate::db::{self, Prepared};
 use crate::domain::api_keys::{self, ApiKeyScope, NewApiKey};
 use crate::domain::import::ImportMode;
-use crate::domain::scope::TenantScope;
 use crate::domain::sources::{self, NewSource, SourceKind};
 use crate::domain::targets;
 use crate::domain::tenants::{self, NewTenant};
 use crate::entity::source;
 use crate::error::Error;
 use crate::ids::{ApiKeyId, SourceId, TargetId, TenantId};
+use crate::store::scope::TenantScope;
 
 /// Arguments of `init`.
 #[derive(Args, Debug)]

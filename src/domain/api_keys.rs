@@ -12,13 +12,13 @@ use sea_orm::{
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::domain::pager::{self, Page, PageLimits, PageRequest};
-use crate::domain::scope::{ObjectLimit, Permission, Permissions, TenantScope};
-use crate::domain::tenant_write::TenantWrite;
 use crate::domain::validate;
 use crate::entity::{api_key, source, target};
 use crate::error::Error;
 use crate::ids::{ApiKeyId, SourceId, TargetId, TenantId};
+use crate::store::pager::{self, Page, PageLimits, PageRequest};
+use crate::store::scope::{ObjectLimit, Permission, Permissions, TenantScope};
+use crate::store::tenant_write::TenantWrite;
 
 /// Every key starts with this, so a leaked one is easy to recognise.
 const KEY_PREFIX: &str = "smk_";
@@ -167,7 +167,7 @@ pub struct Authenticated {
     pub scope: TenantScope,
     /// The key used.
     pub key_id: ApiKeyId,
-    /// The tenant's `data_version` when the key was checked (see [`crate::domain::tenant_write`]).
+    /// The tenant's `data_version` when the key was checked (see [`crate::store::tenant_write`]).
     pub data_version: i64,
 }
 

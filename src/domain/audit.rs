@@ -4,12 +4,12 @@ use std::collections::HashMap;
 
 use sea_orm::DatabaseConnection;
 
-use crate::domain::list_filter::SyncLogFilter;
-use crate::domain::pager::{self, ChildArgs, Page, PageLimits, PageRequest};
-use crate::domain::scope::TenantScope;
 use crate::entity::{import_run, sync_log};
 use crate::error::Error;
 use crate::ids::ApiKeyId;
+use crate::store::list_filter::SyncLogFilter;
+use crate::store::pager::{self, ChildArgs, Page, PageLimits, PageRequest};
+use crate::store::scope::TenantScope;
 
 /// Who started an operation.
 #[derive(Clone, Copy, Debug)]

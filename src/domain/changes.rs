@@ -8,11 +8,11 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect,
 };
 
-use crate::domain::scope::TenantScope;
 use crate::entity::{import_run, sync_log, target_property};
 use crate::error::Error;
 use crate::events::{ChangeCause, ChangeKind};
 use crate::ids::{ImportRunId, SyncLogId, TargetId};
+use crate::store::scope::TenantScope;
 
 /// The listings of `target` a sync wrote at `now` (every statement of a sync stamps
 /// `updated_at` with the same time), with what became of each, by id. Called inside the

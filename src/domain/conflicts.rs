@@ -10,24 +10,24 @@
 
 use std::collections::HashMap;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, DatabaseConnection, DeriveActiveEnum, EnumIter, QueryFilter, Set};
 use serde_json::Value;
 
 use crate::domain::audit::Actor;
 use crate::domain::edits::{id_field_of, keep_id_field, locked_target_property, save_next_version};
 use crate::domain::hashing::content_hash;
+use crate::domain::listings::{get_source_property, source_properties_by_ids};
 use crate::domain::merge::{self, Choice, FieldDiff};
-use crate::domain::numbers;
-use crate::domain::pager::{self, Page, PageLimits, PageRequest};
-use crate::domain::properties::{get_source_property, source_properties_by_ids};
-use crate::domain::scope::{Permission, TenantScope};
 use crate::domain::snapshots::{SnapshotReason, data_at_last_sync_of, snapshot_target_property};
-use crate::domain::tenant_write::TenantWrite;
 use crate::entity::{source_property, target_property};
 use crate::error::Error;
 use crate::events::{ChangeCause, ChangeKind};
 use crate::ids::{SourcePropertyId, TargetPropertyId};
+use crate::store::numbers;
+use crate::store::pager::{self, Page, PageLimits, PageRequest};
+use crate::store::scope::{Permission, TenantScope};
+use crate::store::tenant_write::TenantWrite;
 
 /// How to resolve a conflict.
 // Stored in `target_properties.resolution` as the `string_value`; a stored value this version
@@ -115,32 +115,7 @@ pub async fn resolve_conflict(
     expected_version: Option<i64>,
 ) -> Result<target_property::Model, Error> {
     scope.require(Permission::Edit)?;
-    if resolution != Resolution::Merge && !choices.is_empty() {
-        return Err(Error::invalid(
-            "input.choices",
-            "is only accepted with MERGE",
-        ));
-    }
-    let data = match (resolution, data) {
-        (Resolution::UseData, Some(mut data)) if data.is_object() => {
-            numbers::store_exactly(&mut data)
-                .map_err(|reason| Error::invalid("input.data", reason))?;
-            Some(data)
-        }
-        (Resolution::UseData, Some(_)) => {
-            return Err(Error::invalid("input.data", "must be a JSON object"));
-        }
-        (Resolution::UseData, None) => {
-            return Err(Error::invalid("input.data", "is required with USE_DATA"));
-        }
-        (_, Some(_)) => {
-            return Err(Error::invalid(
-                "input.data",
-                "is only accepted with USE_DATA",
-            ));
-        }
-        (_, None) => None,
-    };
+    let data = checked_input(resolution, data, &choices)?;
     let txn = TenantWrite::begin(db, scope.tenant_id()).await?;
     let current = locked_target_property(&txn, scope, id, expected_version).await?;
     if !current.conflict {
@@ -156,79 +131,14 @@ pub async fn resolve_conflict(
         }
         None => None,
     };
-    let data = match (resolution, &source) {
-        (Resolution::Merge, Some(source)) => {
-            let base = data_at_last_sync_of(&txn, scope, std::slice::from_ref(&current))
-                .await?
-                .remove(&current.id);
-            let fields = merge::three_way(base.as_ref(), &source.data, &current.data);
-            Some(merge::merge(&current.data, &fields, &choices)?)
-        }
-        _ => data,
+    let resolving = Resolving {
+        resolution,
+        current: &current,
+        source: source.as_ref(),
     };
-    if let Some(data) = &data {
-        let input = match resolution {
-            Resolution::Merge => "input.choices",
-            _ => "input.data",
-        };
-        let id_field = id_field_of(&txn, scope, &current).await?;
-        keep_id_field(input, &id_field, &current, data.get(&id_field))?;
-    }
-    let no_source = || {
-        Error::Conflict(format!(
-            "listing `{}` has no source listing to accept or merge",
-            current.external_id
-        ))
-    };
-    let source_hash = source.as_ref().map(|s| s.content_hash.clone());
+    let data = resolving.data(&txn, scope, data, &choices).await?;
     let now = Utc::now();
-    let mut active: target_property::ActiveModel = current.clone().into();
-    active.conflict = Set(false);
-    active.updated_at = Set(now);
-    active.base_hash = Set(source_hash.or(current.base_hash.clone()));
-    active.resolution = Set(Some(resolution));
-    active.resolved_at = Set(Some(now));
-    active.resolved_by = Set(Some(actor.label()));
-    // The fields that now hold the person's values: where the result differs from the source.
-    let edited = |result: &Value| match &source {
-        Some(source) => merge::paths_value(merge::paths_differing(&source.data, result)),
-        None => current.edited_paths.clone(),
-    };
-    match resolution {
-        Resolution::KeepTarget => {
-            active.edited_paths = Set(edited(&current.data));
-        }
-        Resolution::AcceptSource => {
-            let source = source.clone().ok_or_else(no_source)?;
-            active.edited_paths = Set(merge::paths_value(Vec::new()));
-            active.data = Set(source.data);
-            active.content_hash = Set(source.content_hash);
-            active.manually_modified = Set(false);
-            active.manual_changed_at = Set(None);
-            active.last_synced_at = Set(Some(now));
-        }
-        Resolution::UseData => {
-            let data = data.unwrap_or_default();
-            active.edited_paths = Set(edited(&data));
-            active.content_hash = Set(content_hash(&data));
-            active.data = Set(data);
-            active.manually_modified = Set(true);
-            active.manual_changed_at = Set(Some(now));
-        }
-        Resolution::Merge => {
-            let (Some(data), Some(_)) = (data, &source) else {
-                return Err(no_source());
-            };
-            let paths = edited(&data);
-            let protected = paths.as_array().is_some_and(|p| !p.is_empty());
-            active.edited_paths = Set(paths);
-            active.content_hash = Set(content_hash(&data));
-            active.data = Set(data);
-            active.manually_modified = Set(protected);
-            active.manual_changed_at = Set(protected.then_some(now));
-            active.last_synced_at = Set(Some(now));
-        }
-    }
+    let active = resolving.resolved(data, &actor, now)?;
     let replaced = match &active.content_hash {
         sea_orm::ActiveValue::Set(hash) => *hash != current.content_hash,
         _ => false,
@@ -244,4 +154,147 @@ pub async fn resolve_conflict(
     )]);
     txn.commit().await?;
     Ok(resolved)
+}
+
+/// Checks what goes with a resolution: `data` (an object, its numbers kept exactly) with
+/// `USE_DATA` only, `choices` with `MERGE` only. Returns the data.
+fn checked_input(
+    resolution: Resolution,
+    data: Option<Value>,
+    choices: &[Choice],
+) -> Result<Option<Value>, Error> {
+    if resolution != Resolution::Merge && !choices.is_empty() {
+        return Err(Error::invalid(
+            "input.choices",
+            "is only accepted with MERGE",
+        ));
+    }
+    match (resolution, data) {
+        (Resolution::UseData, Some(mut data)) if data.is_object() => {
+            numbers::store_exactly(&mut data)
+                .map_err(|reason| Error::invalid("input.data", reason))?;
+            Ok(Some(data))
+        }
+        (Resolution::UseData, Some(_)) => {
+            Err(Error::invalid("input.data", "must be a JSON object"))
+        }
+        (Resolution::UseData, None) => {
+            Err(Error::invalid("input.data", "is required with USE_DATA"))
+        }
+        (_, Some(_)) => Err(Error::invalid(
+            "input.data",
+            "is only accepted with USE_DATA",
+        )),
+        (_, None) => Ok(None),
+    }
+}
+
+/// A conflict being resolved: the listing as it is and its source listing.
+struct Resolving<'a> {
+    resolution: Resolution,
+    current: &'a target_property::Model,
+    source: Option<&'a source_property::Model>,
+}
+
+impl Resolving<'_> {
+    /// The data the listing will hold, when the resolution supplies it: the checked `data` of
+    /// `USE_DATA`, the merge of `MERGE`. It must keep the listing's id field.
+    async fn data(
+        &self,
+        txn: &TenantWrite,
+        scope: &TenantScope,
+        data: Option<Value>,
+        choices: &[Choice],
+    ) -> Result<Option<Value>, Error> {
+        let current = self.current;
+        let data = match (self.resolution, self.source) {
+            (Resolution::Merge, Some(source)) => {
+                let base = data_at_last_sync_of(txn, scope, std::slice::from_ref(current))
+                    .await?
+                    .remove(&current.id);
+                let fields = merge::three_way(base.as_ref(), &source.data, &current.data);
+                Some(merge::merge(&current.data, &fields, choices)?)
+            }
+            _ => data,
+        };
+        if let Some(data) = &data {
+            let input = match self.resolution {
+                Resolution::Merge => "input.choices",
+                _ => "input.data",
+            };
+            let id_field = id_field_of(txn, scope, current).await?;
+            keep_id_field(input, &id_field, current, data.get(&id_field))?;
+        }
+        Ok(data)
+    }
+
+    /// The listing once resolved with `data` (see [`Self::data`]) by `actor` at `now`.
+    fn resolved(
+        &self,
+        data: Option<Value>,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<target_property::ActiveModel, Error> {
+        let current = self.current;
+        let no_source = || {
+            Error::Conflict(format!(
+                "listing `{}` has no source listing to accept or merge",
+                current.external_id
+            ))
+        };
+        let mut active: target_property::ActiveModel = current.clone().into();
+        active.conflict = Set(false);
+        active.updated_at = Set(now);
+        active.base_hash = Set(self
+            .source
+            .map(|s| s.content_hash.clone())
+            .or(current.base_hash.clone()));
+        active.resolution = Set(Some(self.resolution));
+        active.resolved_at = Set(Some(now));
+        active.resolved_by = Set(Some(actor.label()));
+        match self.resolution {
+            Resolution::KeepTarget => {
+                active.edited_paths = Set(self.edited(&current.data));
+            }
+            Resolution::AcceptSource => {
+                let source = self.source.ok_or_else(no_source)?.clone();
+                active.edited_paths = Set(merge::paths_value(Vec::new()));
+                active.data = Set(source.data);
+                active.content_hash = Set(source.content_hash);
+                active.manually_modified = Set(false);
+                active.manual_changed_at = Set(None);
+                active.last_synced_at = Set(Some(now));
+            }
+            Resolution::UseData => {
+                let data = data.unwrap_or_default();
+                active.edited_paths = Set(self.edited(&data));
+                active.content_hash = Set(content_hash(&data));
+                active.data = Set(data);
+                active.manually_modified = Set(true);
+                active.manual_changed_at = Set(Some(now));
+            }
+            Resolution::Merge => {
+                let (Some(data), Some(_)) = (data, self.source) else {
+                    return Err(no_source());
+                };
+                let paths = self.edited(&data);
+                let protected = paths.as_array().is_some_and(|p| !p.is_empty());
+                active.edited_paths = Set(paths);
+                active.content_hash = Set(content_hash(&data));
+                active.data = Set(data);
+                active.manually_modified = Set(protected);
+                active.manual_changed_at = Set(protected.then_some(now));
+                active.last_synced_at = Set(Some(now));
+            }
+        }
+        Ok(active)
+    }
+
+    /// The fields that hold the person's values in `result`: where it differs from the source.
+    fn edited(&self, result: &Value) -> Value {
+        match self.source {
+            Some(source) => merge::paths_value(merge::paths_differing(&source.data, result)),
+            None => self.current.edited_paths.clone(),
+        }
+    }
 }

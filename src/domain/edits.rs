@@ -15,17 +15,17 @@ use serde_json::Value;
 
 use crate::domain::diff;
 use crate::domain::hashing::content_hash;
+use crate::domain::listings::{get_source_property, get_target_property};
 use crate::domain::merge;
-use crate::domain::numbers;
-use crate::domain::properties::{get_source_property, get_target_property};
-use crate::domain::scope::{Permission, TenantScope};
 use crate::domain::snapshots::{SnapshotReason, snapshot_target_property};
-use crate::domain::sql::{self, LockKind};
-use crate::domain::tenant_write::TenantWrite;
 use crate::entity::{source, target_property};
 use crate::error::Error;
 use crate::events::{ChangeCause, ChangeKind};
 use crate::ids::{SourcePropertyId, TargetPropertyId};
+use crate::store::locks::{self, LockKind};
+use crate::store::numbers;
+use crate::store::scope::{Permission, TenantScope};
+use crate::store::tenant_write::TenantWrite;
 
 /// Applies `patch` to a target listing of the scope's tenant. A patch that changes nothing
 /// writes nothing. With `expected_version`, a listing at another version is refused with
@@ -81,7 +81,7 @@ pub(crate) async fn locked_target_property(
     expected_version: Option<i64>,
 ) -> Result<target_property::Model, Error> {
     let current = get_target_property(txn, scope, id).await?;
-    sql::lock(txn, LockKind::Target, current.target_id).await?;
+    locks::lock(txn, LockKind::Target, current.target_id).await?;
     let current = get_target_property(txn, scope, id).await?;
     match expected_version {
         Some(expected) if expected != current.version => Err(stale(&current, expected)),

@@ -14,15 +14,15 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, Qu
 
 use crate::domain::edits::{self, change_by_hand, locked_target_property};
 use crate::domain::hashing::content_hash;
+use crate::domain::listings::get_source_property;
 use crate::domain::merge;
-use crate::domain::properties::get_source_property;
-use crate::domain::scope::{Permission, TenantScope};
 use crate::domain::snapshots::SnapshotReason;
-use crate::domain::sql::{self, LockKind};
-use crate::domain::tenant_write::TenantWrite;
 use crate::entity::{source_property, source_snapshot, target_property, target_snapshot};
 use crate::error::Error;
 use crate::ids::{SourcePropertyId, SourceSnapshotId, TargetPropertyId, TargetSnapshotId};
+use crate::store::locks::{self, LockKind};
+use crate::store::scope::{Permission, TenantScope};
+use crate::store::tenant_write::TenantWrite;
 
 /// A snapshot of either kind, as a global id names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -145,7 +145,7 @@ async fn restore_source(
     let listing = SourcePropertyId(snapshot.source_property_id);
     let current = get_source_property(&txn, scope, listing).await?;
     // The source's lock, as an import takes it: no import interleaves with the restore.
-    sql::lock(&txn, LockKind::Source, current.source_id).await?;
+    locks::lock(&txn, LockKind::Source, current.source_id).await?;
     let current = get_source_property(&txn, scope, listing).await?;
     // Recomputed, not copied: the snapshot may predate a change of the hash's rules.
     let hash = content_hash(&snapshot.data);

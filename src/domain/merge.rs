@@ -20,8 +20,9 @@ use std::collections::{BTreeSet, HashMap};
 
 use serde_json::{Map, Value};
 
-use crate::domain::{diff, numbers, validate};
+use crate::domain::{diff, validate};
 use crate::error::Error;
+use crate::store::numbers;
 
 /// How a field differs between the base, the source and the target of a merge.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, async_graphql::Enum)]

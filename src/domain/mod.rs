@@ -1,35 +1,27 @@
-//! The rules of Sync Manager, one module per area. GraphQL resolvers and CLI commands call
-//! these functions and nothing else touches the database: each takes the caller's
-//! [`scope::TenantScope`], and each write is one transaction.
+//! The rules of Sync Manager, one module per area: import, sync, conflicts, manual edits,
+//! snapshots and their history, sources, targets, tenants and API keys. GraphQL resolvers and
+//! CLI commands call these functions and nothing else; each takes the caller's
+//! [`TenantScope`](crate::store::scope::TenantScope), and each write is one transaction. The
+//! machinery the rules stand on (the tenant gate, paging, filters, SQL statements, locks)
+//! lives in [`crate::store`].
 
-pub mod api_keys;
+pub(crate) mod api_keys;
 pub mod audit;
-pub mod changes;
+pub(crate) mod catalog;
+pub(crate) mod changes;
 pub mod conflicts;
-pub mod diff;
+pub(crate) mod diff;
 pub mod edits;
 pub mod hashing;
-pub mod history;
-pub mod idempotency;
+pub(crate) mod history;
 pub mod import;
-pub mod import_part;
-pub mod json_path;
-pub mod list_filter;
-pub mod listing;
-pub mod listing_query;
+pub(crate) mod listings;
 pub mod merge;
-pub mod numbers;
-pub mod pager;
-pub mod properties;
-pub mod removal_guard;
-pub mod scope;
+pub(crate) mod nodes;
+pub(crate) mod removal_guard;
 pub mod snapshots;
 pub mod sources;
-pub mod sql;
-pub mod statements;
 pub mod sync;
-pub mod sync_merge;
 pub mod targets;
-pub mod tenant_write;
 pub mod tenants;
-pub mod validate;
+pub(crate) mod validate;

@@ -1,17 +1,17 @@
 //! Sources: where listings come from.
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, DatabaseConnection, DeriveActiveEnum, EnumIter, ModelTrait, Set};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, DeriveActiveEnum, EnumIter, Set};
 use serde_json::Value;
 
-use crate::domain::list_filter::CatalogFilter;
-use crate::domain::pager::{self, Page, PageLimits, PageRequest};
-use crate::domain::scope::{Permission, TenantScope};
-use crate::domain::tenant_write::TenantWrite;
-use crate::domain::{removal_guard, validate};
+use crate::domain::{catalog, removal_guard, validate};
 use crate::entity::source;
 use crate::error::Error;
 use crate::ids::SourceId;
+use crate::store::list_filter::CatalogFilter;
+use crate::store::pager::{self, Page, PageLimits, PageRequest};
+use crate::store::scope::{Permission, TenantScope};
+use crate::store::tenant_write::TenantWrite;
 
 /// How a source's listings arrive.
 // Stored in `sources.kind` as the `string_value`; a stored value this version does not know
@@ -139,13 +139,7 @@ pub async fn update_source(
         active.config = Set(validate_config(config)?);
     }
     active.updated_at = Set(Utc::now());
-    let txn = TenantWrite::begin(db, scope.tenant_id()).await?;
-    let updated = active
-        .update(&txn)
-        .await
-        .map_err(|e| Error::on_unique(e, duplicate_name(&name)))?;
-    txn.commit().await?;
-    Ok(updated)
+    catalog::save_change(db, scope, active, duplicate_name(&name)).await
 }
 
 /// Deletes a source with its listings, snapshots and audit rows.
@@ -154,11 +148,7 @@ pub async fn delete_source(
     scope: &TenantScope,
     id: SourceId,
 ) -> Result<SourceId, Error> {
-    scope.require(Permission::Admin)?;
-    let model = get_source(db, scope, id).await?;
-    let txn = TenantWrite::begin(db, scope.tenant_id()).await?;
-    model.delete(&txn).await?;
-    txn.commit().await?;
+    catalog::delete::<source::Entity>(db, scope, id.0).await?;
     Ok(id)
 }
 

@@ -1,17 +1,17 @@
 //! Targets: where listings go, and what a sync does with listings edited there by hand.
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, DatabaseConnection, DeriveActiveEnum, EnumIter, ModelTrait, Set};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, DeriveActiveEnum, EnumIter, Set};
 use serde_json::Value;
 
-use crate::domain::list_filter::CatalogFilter;
-use crate::domain::pager::{self, Page, PageLimits, PageRequest};
-use crate::domain::scope::{Permission, TenantScope};
-use crate::domain::tenant_write::TenantWrite;
-use crate::domain::{removal_guard, validate};
+use crate::domain::{catalog, removal_guard, validate};
 use crate::entity::target;
 use crate::error::Error;
 use crate::ids::TargetId;
+use crate::store::list_filter::CatalogFilter;
+use crate::store::pager::{self, Page, PageLimits, PageRequest};
+use crate::store::scope::{Permission, TenantScope};
+use crate::store::tenant_write::TenantWrite;
 
 /// What a target is.
 // Stored in `targets.kind` as the `string_value`; a stored value this version does not know
@@ -169,13 +169,7 @@ pub async fn update_target(
         active.conflict_policy = Set(policy);
     }
     active.updated_at = Set(Utc::now());
-    let txn = TenantWrite::begin(db, scope.tenant_id()).await?;
-    let updated = active
-        .update(&txn)
-        .await
-        .map_err(|e| Error::on_unique(e, duplicate_name(&name)))?;
-    txn.commit().await?;
-    Ok(updated)
+    catalog::save_change(db, scope, active, duplicate_name(&name)).await
 }
 
 /// Deletes a target with its listings, snapshots and sync logs.
@@ -184,11 +178,7 @@ pub async fn delete_target(
     scope: &TenantScope,
     id: TargetId,
 ) -> Result<TargetId, Error> {
-    scope.require(Permission::Admin)?;
-    let model = get_target(db, scope, id).await?;
-    let txn = TenantWrite::begin(db, scope.tenant_id()).await?;
-    model.delete(&txn).await?;
-    txn.commit().await?;
+    catalog::delete::<target::Entity>(db, scope, id.0).await?;
     Ok(id)
 }
 

@@ -5,11 +5,11 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, Qu
 
 use crate::db;
 use crate::domain::api_keys::{self, ApiKeyScope, CreatedApiKey, NewApiKey};
-use crate::domain::scope::TenantScope;
 use crate::domain::validate;
 use crate::entity::tenant;
 use crate::error::Error;
 use crate::ids::TenantId;
+use crate::store::scope::TenantScope;
 
 /// What a new tenant needs.
 #[derive(Clone, Debug)]

@@ -14,18 +14,18 @@ pub mod target_property;
 pub mod target_snapshot;
 pub mod tenant;
 
-/// Implements [`crate::domain::scope::TenantOwned`] for an entity with a `tenant_id` column.
+/// Implements [`crate::store::scope::TenantOwned`] for an entity with a `tenant_id` column.
 /// `by Kind(column, ..)` names how a key's object limits apply to its rows
-/// ([`crate::domain::scope::LimitedBy`]).
+/// ([`crate::store::scope::LimitedBy`]).
 macro_rules! tenant_owned {
     ($($module:ident => $type_name:literal $(by $limit:ident($($col:ident),+))?),+ $(,)?) => {
         $(
-            impl crate::domain::scope::TenantOwned for $module::Entity {
+            impl crate::store::scope::TenantOwned for $module::Entity {
                 const TYPE_NAME: &'static str = $type_name;
 
                 $(
-                    fn limited_by() -> crate::domain::scope::LimitedBy<Self::Column> {
-                        crate::domain::scope::LimitedBy::$limit($($module::Column::$col),+)
+                    fn limited_by() -> crate::store::scope::LimitedBy<Self::Column> {
+                        crate::store::scope::LimitedBy::$limit($($module::Column::$col),+)
                     }
                 )?
 

@@ -20,8 +20,8 @@ use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::import::ImportCounts;
-use crate::domain::scope::TenantScope;
 use crate::entity::{import_run, sync_log, target_property};
+use crate::store::scope::TenantScope;
 
 /// The one PostgreSQL channel every event goes through (the tenant is in the payload).
 pub const CHANNEL: &str = "sync_manager_events";

@@ -9,13 +9,13 @@ use crate::graphql::json::Json;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::domain::json_path::JsonPath;
-use crate::domain::listing_query::{
-    JsonCondition, ListingFilter, ListingStatus, Sort, SortBy, WhereOp,
-};
-use crate::domain::pager::ChildArgs;
 use crate::error::Error;
 use crate::graphql::connection::page_request_for;
+use crate::store::json_path::JsonPath;
+use crate::store::listing_filter::{
+    JsonCondition, ListingFilter, ListingStatus, Sort, SortBy, WhereOp,
+};
+use crate::store::pager::ChildArgs;
 
 /// The state of a source listing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]

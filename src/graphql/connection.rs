@@ -6,10 +6,10 @@ use async_graphql::connection::{CursorType, OpaqueCursor};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::domain::listing_query::Sort;
-use crate::domain::pager::{Cursor, Page, PageRequest};
 use crate::error::Error;
 use crate::graphql::fast::EdgeCursor;
+use crate::store::listing_filter::Sort;
+use crate::store::pager::{Cursor, Page, PageRequest};
 
 /// Paging facts of one page of a connection.
 #[derive(Clone, Debug, SimpleObject)]
@@ -154,7 +154,7 @@ macro_rules! connection_types {
 
         impl $conn {
             /// Builds the connection from a domain page.
-            pub fn from_page<M>(page: $crate::domain::pager::Page<M>) -> Self
+            pub fn from_page<M>(page: $crate::store::pager::Page<M>) -> Self
             where
                 $node: From<M>,
             {

@@ -5,10 +5,10 @@ use sea_orm::DatabaseConnection;
 
 use crate::domain::api_keys::Authenticated;
 use crate::domain::audit::Actor;
-use crate::domain::pager::PageLimits;
-use crate::domain::scope::TenantScope;
 use crate::error::Error;
 use crate::graphql::loaders::Loaders;
+use crate::store::pager::PageLimits;
+use crate::store::scope::TenantScope;
 
 /// The credentials of one request, resolved once by the HTTP layer.
 #[derive(Clone, Debug, Default)]

@@ -25,7 +25,7 @@ use async_graphql::{
 
 use async_graphql::connection::{CursorType, OpaqueCursor};
 
-use crate::domain::pager::Cursor;
+use crate::store::pager::Cursor;
 
 /// The scalar fields a type can answer without async-graphql's per-field machinery.
 pub trait ScalarFields {

@@ -1,20 +1,20 @@
-//! The door's side of idempotency keys ([`crate::domain::idempotency`]): the key comes from the
+//! The door's side of idempotency keys ([`crate::store::idempotency`]): the key comes from the
 //! mutation's `idempotencyKey` input field or from the HTTP header `Idempotency-Key`, and the
 //! request hash from the mutation's whole input, coerced (variables resolved, defaults
 //! applied), so the same input sent as literals or as variables matches.
 //!
 //! A mutation takes keys when its `input` has an `idempotencyKey` field; wiring one up is
-//! that field plus [`keyed`] and [`crate::domain::idempotency::once`] around its domain call.
+//! that field plus [`keyed`] and [`crate::store::idempotency::once`] around its domain call.
 
 use async_graphql::parser::types::{OperationType, Selection};
 use async_graphql::{Context, ErrorExtensionValues, InputType, Request, ServerError};
 
-use crate::domain::idempotency::{DEFAULT_KEY_HOURS, KeyedRequest};
-use crate::domain::scope::Permission;
 use crate::error::{ApiResult, Error, code};
 use crate::graphql::conform;
 use crate::graphql::json::to_json;
 use crate::graphql::shape::{SchemaShape, TypeShape, named_type};
+use crate::store::idempotency::{DEFAULT_KEY_HOURS, KeyedRequest};
+use crate::store::scope::Permission;
 
 /// The HTTP header that carries a key.
 pub const HEADER: &str = "idempotency-key";

@@ -1,6 +1,6 @@
 //! DataLoaders, made per request for one tenant, so a batch never crosses tenants and no cache
 //! outlives the request. Nested connections load one page per parent for all parents of a
-//! level in one statement ([`crate::domain::pager`]); single objects load by id in one
+//! level in one statement ([`crate::store::pager`]); single objects load by id in one
 //! statement per level.
 
 use std::collections::HashMap;
@@ -12,15 +12,15 @@ use async_graphql::ErrorExtensions;
 use async_graphql::dataloader::{DataLoader, Loader};
 use sea_orm::DatabaseConnection;
 
-use crate::domain::pager::PageLimits;
-use crate::domain::pager::{ChildArgs, Page};
-use crate::domain::scope::TenantScope;
-use crate::domain::{audit, properties, snapshots, sources, targets};
+use crate::domain::{audit, listings, snapshots, sources, targets};
 use crate::entity::{
     import_run, source, source_property, source_snapshot, sync_log, target, target_property,
     target_snapshot,
 };
 use crate::error::Error;
+use crate::store::pager::PageLimits;
+use crate::store::pager::{ChildArgs, Page};
+use crate::store::scope::TenantScope;
 
 /// A nested connection under one parent, with its arguments.
 #[derive(Clone, Debug)]
@@ -100,11 +100,11 @@ macro_rules! child_kind {
 
 child_kind! {
     /// `Source.properties`.
-    SourceProperties => source_property::Model, properties::source_property_pages;
+    SourceProperties => source_property::Model, listings::source_property_pages;
     /// `Target.properties`.
-    TargetProperties => target_property::Model, properties::target_property_pages;
+    TargetProperties => target_property::Model, listings::target_property_pages;
     /// `SourceProperty.targetProperties`.
-    TargetPropertiesOfSourceProperty => target_property::Model, properties::target_properties_of_source_properties;
+    TargetPropertiesOfSourceProperty => target_property::Model, listings::target_properties_of_source_properties;
     /// `SourceProperty.snapshots`.
     SourceSnapshots => source_snapshot::Model, snapshots::source_snapshot_pages;
     /// `TargetProperty.snapshots`.
@@ -190,7 +190,7 @@ macro_rules! by_id {
 }
 
 by_id! {
-    source_property::Model => properties::source_properties_by_ids;
+    source_property::Model => listings::source_properties_by_ids;
     source::Model => sources::sources_by_ids;
     target::Model => targets::targets_by_ids;
 }

@@ -33,7 +33,7 @@ use std::sync::Arc;
 use async_graphql::{Request, Response, Schema};
 use sea_orm::DatabaseConnection;
 
-use crate::domain::pager::PageLimits;
+use crate::store::pager::PageLimits;
 use shape::SchemaShape;
 
 /// The schema type the server executes.
@@ -68,7 +68,7 @@ impl Default for SchemaConfig {
             introspection: true,
             max_list_items: 1_000,
             width: width::WidthLimits::default(),
-            idempotency_key_hours: crate::domain::idempotency::DEFAULT_KEY_HOURS,
+            idempotency_key_hours: crate::store::idempotency::DEFAULT_KEY_HOURS,
         }
     }
 }

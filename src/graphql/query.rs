@@ -3,9 +3,9 @@
 use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};
 
-use crate::domain::list_filter::{CatalogFilter, DateRange, SyncLogFilter};
 use crate::domain::sources::SourceKind;
 use crate::domain::targets::TargetKind;
+use crate::store::list_filter::{CatalogFilter, DateRange, SyncLogFilter};
 
 use crate::domain::{audit, conflicts, snapshots, sources, targets, tenants};
 use crate::error::ApiResult;

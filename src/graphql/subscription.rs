@@ -18,7 +18,6 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::broadcast::{self, error::RecvError};
 
 use crate::domain::changes;
-use crate::domain::scope::TenantScope;
 use crate::domain::sources::get_source;
 use crate::domain::targets::get_target;
 use crate::error::{ApiResult, Error, code};
@@ -27,6 +26,7 @@ use crate::events::{ChangeCause, ChangeKind, Event, EventBody, Progress, RunPhas
 use crate::graphql::types::{ImportRun, SyncLog, TargetProperty};
 use crate::graphql::{Api, Prepared, context};
 use crate::ids::{ImportRunId, SourceId, SyncLogId, TargetId, TargetPropertyId};
+use crate::store::scope::TenantScope;
 
 impl Api {
     /// Runs a subscription with the connection's `session` data: the checks and input

@@ -1,7 +1,7 @@
 //! The response cache: answers to queries, reused while the tenant's data stays the same.
 //!
 //! An entry is keyed by the API key, the tenant's `data_version` read with that key (see
-//! [`crate::domain::tenant_write`]) and the request body byte for byte. Every
+//! [`crate::store::tenant_write`]) and the request body byte for byte. Every
 //! write increases the version in its own transaction, so once it commits no request can
 //! read the old version and hit an old entry — in this process or any other replica.
 //! Only queries that answered without errors are kept; never mutations. Memory is bounded

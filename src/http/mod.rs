@@ -57,7 +57,7 @@ struct Inner {
     db: DatabaseConnection,
     admin_token: Option<SecretString>,
     graphiql: Graphiql,
-    page_limits: crate::domain::pager::PageLimits,
+    page_limits: crate::store::pager::PageLimits,
     timeout: Duration,
     persisted: PersistedQueries,
     cache: Option<ResponseCache>,

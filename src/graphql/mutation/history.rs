@@ -3,12 +3,12 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 
 use crate::domain::history::{self, PinnedSnapshot, RestoredListing, SnapshotRef};
-use crate::domain::idempotency::once;
-use crate::domain::scope::Permission;
 use crate::error::ApiResult;
 use crate::graphql::context;
 use crate::graphql::idempotency::keyed;
 use crate::graphql::types::{SourceProperty, SourceSnapshot, TargetProperty, TargetSnapshot};
+use crate::store::idempotency::once;
+use crate::store::scope::Permission;
 
 /// A snapshot to make current again.
 #[derive(InputObject)]

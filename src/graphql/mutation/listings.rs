@@ -7,15 +7,15 @@ use serde_json::Value;
 
 use crate::domain::conflicts::{self, Resolution};
 use crate::domain::edits;
-use crate::domain::idempotency::once;
 use crate::domain::merge::{Choice, TakeKind};
-use crate::domain::scope::Permission;
 use crate::domain::snapshots;
 use crate::error::ApiResult;
 use crate::graphql::context;
 use crate::graphql::idempotency::keyed;
 use crate::graphql::types::{CleanupRun, TargetProperty};
 use crate::ids::TargetPropertyId;
+use crate::store::idempotency::once;
+use crate::store::scope::Permission;
 
 /// A hand edit of a target listing.
 #[derive(InputObject)]

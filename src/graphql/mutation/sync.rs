@@ -4,16 +4,16 @@ use crate::graphql::json::Json;
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use serde_json::Value;
 
-use crate::domain::idempotency::once;
+use crate::domain::import::batch::items_of;
 use crate::domain::import::{self, ImportMode, ImportOptions};
-use crate::domain::listing::items_of;
-use crate::domain::scope::Permission;
 use crate::domain::sync::{self, SyncOptions};
 use crate::error::ApiResult;
 use crate::graphql::context;
 use crate::graphql::idempotency::keyed;
 use crate::graphql::types::{ImportRun, SyncLog};
 use crate::ids::{SourceId, TargetId};
+use crate::store::idempotency::once;
+use crate::store::scope::Permission;
 
 /// Listings to import into a source.
 #[derive(InputObject)]

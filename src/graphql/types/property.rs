@@ -5,7 +5,6 @@ use async_graphql::{ComplexObject, Context, ErrorExtensions, SimpleObject};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::domain::json_path::JsonPath;
 use crate::domain::merge;
 use crate::entity::{source_property, target_property};
 use crate::error::ApiResult;
@@ -16,6 +15,7 @@ use crate::graphql::fast::{GlobalId, scalar_fields};
 use crate::graphql::loaders::child_page;
 use crate::graphql::types::{ResolutionRecord, SourceSnapshotConnection, TargetSnapshotConnection};
 use crate::ids::{SourceId, SourcePropertyId, TargetId, TargetPropertyId};
+use crate::store::json_path::JsonPath;
 
 /// A listing as its source last saw it.
 #[derive(Clone, Debug, SimpleObject)]

@@ -4,13 +4,13 @@ use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};
 
 use crate::domain::api_keys;
-use crate::domain::scope::TenantScope;
 use crate::entity::tenant;
 use crate::error::ApiResult;
 use crate::graphql::connection::page_request_for;
 use crate::graphql::context;
 use crate::graphql::types::ApiKeyConnection;
 use crate::ids::TenantId;
+use crate::store::scope::TenantScope;
 
 /// A tenant, wrapping its row, with the scope its nested fields are read in: the caller's own
 /// for `viewer`, the new tenant's for `createTenant` under the admin token.

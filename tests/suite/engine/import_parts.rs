@@ -9,11 +9,11 @@ use serde_json::{Value, json};
 use sync_manager::domain::audit::Actor;
 use sync_manager::domain::hashing::content_hash;
 use sync_manager::domain::import::{ImportMode, ImportOptions, ImportSession};
-use sync_manager::domain::scope::TenantScope;
 use sync_manager::domain::sources::{NewSource, SourceKind, create_source};
 use sync_manager::domain::tenants::{NewTenant, create_tenant};
 use sync_manager::entity::{import_run, source_property, source_snapshot};
 use sync_manager::ids::SourceId;
+use sync_manager::store::scope::TenantScope;
 
 use crate::common::TestApp;
 

@@ -13,10 +13,9 @@ use serde_json::{Value, json};
 use sync_manager::domain::audit::Actor;
 use sync_manager::domain::conflicts::{self, Resolution};
 use sync_manager::domain::edits::update_target_property;
+use sync_manager::domain::import::batch::items_of;
 use sync_manager::domain::import::{ImportMode, ImportOptions, import_listings};
-use sync_manager::domain::listing::items_of;
 use sync_manager::domain::merge::Choice;
-use sync_manager::domain::scope::TenantScope;
 use sync_manager::domain::sources::{self, NewSource, SourceKind};
 use sync_manager::domain::sync::{SyncOptions, sync_source_to_target};
 use sync_manager::domain::targets::{self, ConflictPolicy, NewTarget, TargetKind};
@@ -26,6 +25,7 @@ use sync_manager::entity::{
 };
 use sync_manager::error::Error;
 use sync_manager::ids::{SourceId, TargetId, TargetPropertyId};
+use sync_manager::store::scope::TenantScope;
 
 use crate::common::TestDatabase;
 

@@ -4,14 +4,14 @@ use std::collections::HashMap;
 
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, QueryFilter};
 
-use crate::domain::listing_query::ListingSide;
-use crate::domain::pager::{
-    self, ChildArgs, Page, PageLimits, PageQuery, PageRequest, PagedRow, ParentColumn, Parents,
-};
-use crate::domain::scope::TenantScope;
 use crate::entity::{source_property, target_property};
 use crate::error::Error;
 use crate::ids::{SourcePropertyId, TargetId, TargetPropertyId};
+use crate::store::listing_filter::ListingSide;
+use crate::store::pager::{
+    self, ChildArgs, Page, PageLimits, PageQuery, PageRequest, PagedRow, ParentColumn, Parents,
+};
+use crate::store::scope::TenantScope;
 
 /// One of the tenant's source listings.
 pub(crate) async fn get_source_property<C: ConnectionTrait>(
@@ -127,7 +127,7 @@ async fn listing_pages<E>(
     side: ListingSide,
 ) -> Result<HashMap<i64, Page<E::Model>>, Error>
 where
-    E: crate::domain::scope::TenantOwned,
+    E: crate::store::scope::TenantOwned,
     E::Model: PagedRow + Send + Sync,
 {
     args.filter.validate()?;

@@ -14,11 +14,11 @@ use sea_orm::{
 };
 
 use crate::db;
-use crate::domain::idempotency;
 use crate::entity::tenant;
 use crate::error::Error;
 use crate::events::Event;
 use crate::ids::TenantId;
+use crate::store::idempotency;
 
 /// A write transaction on `tenant`'s data; use it wherever a connection goes. Dropped without
 /// [`TenantWrite::commit`], it rolls back and the version stays.

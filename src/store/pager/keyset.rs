@@ -6,9 +6,9 @@ use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, NullOrdering, Order,
 
 use serde_json::Value;
 
-use crate::domain::listing_query::Sort;
-use crate::domain::pager::Cursor;
 use crate::error::Error;
+use crate::store::listing_filter::Sort;
+use crate::store::pager::Cursor;
 
 /// Which side of a cursor a condition keeps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

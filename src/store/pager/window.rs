@@ -7,11 +7,11 @@ use std::sync::Arc;
 use sea_orm::sea_query::Condition;
 use sea_orm::{ConnectionTrait, EntityTrait};
 
-use crate::domain::listing_query::Sort;
-use crate::domain::pager::keyset::{self, Side};
-use crate::domain::pager::statement::{Reader, Slice};
-use crate::domain::pager::{Cursor, Page, PageLimits, PageRequest, PagedRow, size};
 use crate::error::Error;
+use crate::store::listing_filter::Sort;
+use crate::store::pager::keyset::{self, Side};
+use crate::store::pager::statement::{Reader, Slice};
+use crate::store::pager::{Cursor, Page, PageLimits, PageRequest, PagedRow, size};
 
 /// What one request reads of each parent, and how its pages are cut.
 pub(super) struct Window {

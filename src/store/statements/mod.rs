@@ -67,7 +67,7 @@ impl Sql {
 }
 
 /// The tables whose planner statistics a writer refreshes (see
-/// [`crate::domain::sql::refresh_table_statistics`]).
+/// [`crate::store::locks::refresh_table_statistics`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Table {
     /// `source_properties`.

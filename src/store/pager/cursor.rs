@@ -9,8 +9,8 @@ use sea_orm::DbBackend;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::domain::listing_query::{Sort, SortBy};
 use crate::error::Error;
+use crate::store::listing_filter::{Sort, SortBy};
 
 /// A position in an ordered list. It names its order, so a cursor is never read as a
 /// position in another order (where it would silently point elsewhere, or nowhere).

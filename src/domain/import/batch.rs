@@ -6,8 +6,9 @@ use std::hash::{BuildHasherDefault, Hash, Hasher};
 use serde_json::Value;
 
 use crate::domain::hashing::content_hash;
-use crate::domain::{numbers, validate};
+use crate::domain::validate;
 use crate::error::Error;
+use crate::store::numbers;
 
 /// One checked listing.
 #[derive(Clone, Debug)]

@@ -5,7 +5,7 @@ use sea_orm::sea_query::{Expr, ExprTrait, InsertStatement, OnConflict, Query, Up
 use sea_orm::{DbBackend, Statement};
 
 use super::Sql;
-use crate::domain::listing::Listing;
+use crate::domain::import::batch::Listing;
 use crate::domain::snapshots::SnapshotReason;
 use crate::entity::source_property::{self, Column as C};
 

@@ -11,10 +11,10 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseTransaction};
 
-use crate::domain::listing::Listing;
-use crate::domain::sql::{CHUNK_IDS, CHUNK_ROWS};
-use crate::domain::statements;
+use crate::domain::import::batch::Listing;
 use crate::error::Error;
+use crate::store::locks::{CHUNK_IDS, CHUNK_ROWS};
+use crate::store::statements;
 
 /// Where a part goes, and whether to write it.
 #[derive(Clone, Copy, Debug)]

@@ -25,9 +25,9 @@ use sea_orm::{ConnectionTrait, EntityTrait, Select};
 pub use cursor::Cursor;
 pub use rows::PagedRow;
 
-use crate::domain::listing_query::Sort;
-use crate::domain::scope::{TenantOwned, TenantScope};
 use crate::error::Error;
+use crate::store::listing_filter::Sort;
+use crate::store::scope::{TenantOwned, TenantScope};
 use statement::{ONE_PARENT, Reader};
 use window::Window;
 
@@ -218,7 +218,7 @@ pub struct ChildArgs {
     /// Paging.
     pub request: PageRequest,
     /// Listing filters (ignored by connections of other rows).
-    pub filter: crate::domain::listing_query::ListingFilter,
+    pub filter: crate::store::listing_filter::ListingFilter,
     /// Order (id order for connections of other rows).
     pub sort: Sort,
     /// Read the listing JSON (and a target listing's edited paths).

@@ -18,9 +18,9 @@ use sea_orm::{
     QueryTrait, Select,
 };
 
-use crate::domain::pager::keyset::order_by;
-use crate::domain::pager::{PageQuery, PagedRow, Parents};
 use crate::error::Error;
+use crate::store::pager::keyset::order_by;
+use crate::store::pager::{PageQuery, PagedRow, Parents};
 
 /// Parents per statement on SQLite: it allows 500 parts in a compound `SELECT`.
 const PARENTS_PER_STATEMENT: usize = 400;

@@ -1,10 +1,10 @@
 //! The database locks that keep two writers of one source or target apart, and the planner
 //! settings of set-based writes. The statements themselves live in
-//! [`crate::domain::statements`].
+//! [`crate::store::statements`].
 use sea_orm::{ConnectionTrait, DbBackend};
 
-use crate::domain::statements::{Sql, Table};
 use crate::error::Error;
+use crate::store::statements::{Sql, Table};
 
 /// Rows per multi-row statement: big enough to amortise round trips, small enough for
 /// SQLite's limit on bound values (32,766) at up to 10 values a row.

@@ -295,7 +295,7 @@ impl TenantScope {
         ids: &[i64],
     ) -> Result<Vec<E::Model>, Error> {
         let mut found = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(crate::domain::sql::CHUNK_IDS) {
+        for chunk in ids.chunks(crate::store::locks::CHUNK_IDS) {
             found.extend(
                 self.select::<E>()
                     .filter(E::id_column().is_in(chunk.iter().copied()))

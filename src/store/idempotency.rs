@@ -27,14 +27,14 @@ use serde_json::{Value, json};
 
 use crate::domain::hashing::content_hash;
 use crate::domain::history::{Restore, RestoredListing};
-use crate::domain::scope::{Permission, TenantScope};
-use crate::domain::tenant_write::TenantWrite;
 use crate::entity::{
     idempotency_key, import_run, source_property, source_snapshot, sync_log, target_property,
     target_snapshot,
 };
 use crate::error::Error;
 use crate::ids::TenantId;
+use crate::store::scope::{Permission, TenantScope};
+use crate::store::tenant_write::TenantWrite;
 
 /// The longest key accepted.
 pub const MAX_KEY_CHARS: usize = 255;

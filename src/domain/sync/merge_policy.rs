@@ -17,11 +17,11 @@ use serde_json::{Value, json};
 
 use crate::domain::hashing::content_hash;
 use crate::domain::merge;
-use crate::domain::scope::TenantScope;
 use crate::domain::snapshots::{SnapshotReason, data_at_last_sync_of, snapshot_target_property};
 use crate::entity::{source_property, target_property};
 use crate::error::Error;
 use crate::ids::TargetPropertyId;
+use crate::store::scope::TenantScope;
 
 /// One listing the sync merges.
 #[derive(Debug)]

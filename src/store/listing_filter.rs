@@ -6,9 +6,9 @@ use sea_orm::DbBackend;
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, SimpleExpr};
 use serde_json::Value;
 
-use crate::domain::json_path::{JsonPath, bind};
-use crate::domain::numbers;
 use crate::error::Error;
+use crate::store::json_path::{JsonPath, bind};
+use crate::store::numbers;
 
 /// How a value at a path is compared.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, async_graphql::Enum)]

@@ -14,6 +14,9 @@
 //! [`ImportSession`] takes a large import in parts (a file streamed in batches) inside one
 //! transaction; [`import_listings`] is the one-call form.
 
+pub mod batch;
+pub mod part;
+
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
@@ -25,18 +28,18 @@ use sea_orm::{
 use serde_json::Value;
 use tracing::{Span, instrument};
 
+use self::batch::{Listing, PreparedPart, SeenIds};
+use self::part::{PartOf, write_part};
 use crate::domain::audit::{self, Actor};
-use crate::domain::import_part::{PartOf, write_part};
-use crate::domain::listing::{Listing, PreparedPart, SeenIds};
 use crate::domain::removal_guard;
-use crate::domain::scope::{Permission, TenantScope};
 use crate::domain::sources::get_source;
-use crate::domain::sql::{self, CHUNK_IDS, LockKind};
-use crate::domain::statements::{self, Table};
-use crate::domain::tenant_write::TenantWrite;
 use crate::entity::{import_run, source, source_property};
 use crate::error::{Error, MassRemoval};
 use crate::ids::{ImportRunId, SourceId};
+use crate::store::locks::{self, CHUNK_IDS, LockKind};
+use crate::store::scope::{Permission, TenantScope};
+use crate::store::statements::{self, Table};
+use crate::store::tenant_write::TenantWrite;
 
 /// Items handled per part by [`import_listings`]: bounds the memory of lookups and statements.
 const PART_ITEMS: usize = 10_000;
@@ -192,8 +195,8 @@ impl ImportSession {
             .unwrap_or("id")
             .to_owned();
         let txn = TenantWrite::begin(db, scope.tenant_id()).await?;
-        sql::lock(&txn, LockKind::Source, source.id).await?;
-        sql::refresh_table_statistics(&txn, Table::SourceProperties).await?;
+        locks::lock(&txn, LockKind::Source, source.id).await?;
+        locks::refresh_table_statistics(&txn, Table::SourceProperties).await?;
         let live_before = if options.mode == ImportMode::Full {
             scope
                 .select::<source_property::Entity>()

@@ -1,0 +1,208 @@
+//! Sync (rule 3): every listing of a source into a target, set-based and under a lock.
+//!
+//! Per listing, matched by external id: missing on the target → created; source hash equal to
+//! the target's `base_hash` → skipped; changed and not edited by hand → snapshotted, then
+//! updated; changed but edited by hand → left alone, flagged as a conflict (unless the target's
+//! policy is `KEEP_TARGET`) and named in a warning; removed at the source → marked removed.
+//! The log counts conflicts three ways: `new_conflicts` (flagged by this sync),
+//! `open_conflicts` (flagged after it, for the pair) and `kept_edits` (hand edits the
+//! `KEEP_TARGET` policy kept without a flag). Under the `MERGE` policy a hand-edited listing
+//! whose source changed is merged field by field instead (see [`merge_policy`]), counted in
+//! `merged`, and flagged only when a field changed on both sides differently.
+//! Every statement that changes a target listing increments its `version`. A sync that would
+//! mark more than the target's `config.max_removal_percent` of the live listings this source
+//! feeds it removed, or all of them, is refused (see [`removal_guard`]) and writes only its log.
+//! Each rule is one SQL statement over the whole source, so the work stays in the database.
+//! The source and target locks (see [`locks::lock`]) keep two syncs of a pair, and an import
+//! into the source, from interleaving, also across server replicas.
+
+pub mod merge_policy;
+mod plan;
+mod record;
+
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction};
+use tracing::instrument;
+
+use self::plan::{Counts, SyncPlan};
+use crate::domain::audit::Actor;
+use crate::domain::changes;
+use crate::domain::sources::get_source;
+use crate::domain::targets::{ConflictPolicy, get_target};
+use crate::entity::{sync_log, target};
+use crate::error::Error;
+use crate::events::{ChangeKind, RunPhase};
+use crate::ids::{SourceId, TargetId};
+use crate::store::locks::{self, LockKind};
+use crate::store::scope::{Permission, TenantScope};
+use crate::store::statements::Table;
+use crate::store::statements::sync::{self as statements, SyncPair};
+use crate::store::tenant_write::TenantWrite;
+
+/// How to run a sync.
+#[derive(Clone, Debug)]
+pub struct SyncOptions {
+    /// Count and report, write nothing but the sync log.
+    pub dry_run: bool,
+    /// Let the sync remove more than the target's `config.max_removal_percent` of the live
+    /// target listings this source feeds (see [`removal_guard`]).
+    pub allow_mass_removal: bool,
+    /// Who runs it.
+    pub actor: Actor,
+}
+
+/// Syncs every listing of a source into a target of the scope's tenant.
+#[instrument(name = "sync", skip_all, fields(
+    tenant = scope.tenant_id().0,
+    source = source_id.0,
+    target = target_id.0,
+    dry_run = options.dry_run,
+))]
+pub async fn sync_source_to_target(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
+    source_id: SourceId,
+    target_id: TargetId,
+    options: SyncOptions,
+) -> Result<sync_log::Model, Error> {
+    scope.require(Permission::Sync)?;
+    let started = (Utc::now(), Instant::now());
+    let (ids, target) = active_pair(db, scope, source_id, target_id).await?;
+    let phase = Instant::now();
+    let txn = TenantWrite::begin(db, scope.tenant_id()).await?;
+    lock_pair(&txn, ids).await?;
+    let lock_time = phase.elapsed();
+    let mut plan = SyncPlan::make(&txn, scope, ids, &target, &options).await?;
+    let count_time = phase.elapsed() - lock_time;
+    progress(db, ids, &plan.counts, RunPhase::Started).await;
+    let refused = plan.removal.refused && !options.dry_run;
+    let mut changed = Vec::new();
+    if refused {
+        // Nothing but the log: its counts are zero, `would_remove` says why.
+        plan.counts = Counts::default();
+        plan.warnings.clear();
+    } else if !options.dry_run {
+        changed = write_plan(&txn, ids, target.conflict_policy, &mut plan).await?;
+    }
+    progress(db, ids, &plan.counts, RunPhase::Writing).await;
+    let timings = record::Timings {
+        lock: lock_time,
+        count: count_time,
+        write: phase.elapsed() - lock_time - count_time,
+    };
+    let log = record::write_log(&txn, ids, &options, &plan, started).await?;
+    txn.publish_after_commit(crate::events::sync_finished(&log, changed));
+    txn.commit().await?;
+    if refused {
+        return Err(plan.removal.error(log.id));
+    }
+    record::report(&plan.counts, &timings, options.dry_run, started.1.elapsed());
+    Ok(log)
+}
+
+/// The source and the target of a sync, both of the scope's tenant and both active.
+async fn active_pair(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
+    source_id: SourceId,
+    target_id: TargetId,
+) -> Result<(SyncPair, target::Model), Error> {
+    let source = get_source(db, scope, source_id).await?;
+    let target = get_target(db, scope, target_id).await?;
+    if !source.active {
+        return Err(Error::Conflict(format!(
+            "source `{}` is inactive; activate it before syncing",
+            source.name
+        )));
+    }
+    if !target.active {
+        return Err(Error::Conflict(format!(
+            "target `{}` is inactive; activate it before syncing",
+            target.name
+        )));
+    }
+    let ids = SyncPair {
+        tenant: scope.tenant_id().0,
+        source: source.id,
+        target: target.id,
+    };
+    Ok((ids, target))
+}
+
+/// Locks the pair and readies the planner for the set-based statements.
+async fn lock_pair(txn: &DatabaseTransaction, ids: SyncPair) -> Result<(), Error> {
+    // Source first, then target: the order every writer takes them in.
+    locks::lock(txn, LockKind::Source, ids.source).await?;
+    locks::lock(txn, LockKind::Target, ids.target).await?;
+    locks::refresh_table_statistics(txn, Table::SourceProperties).await?;
+    locks::refresh_table_statistics(txn, Table::TargetProperties).await?;
+    locks::prefer_set_joins(txn).await?;
+    Ok(())
+}
+
+/// Reports the sync's progress to subscribers.
+async fn progress(db: &DatabaseConnection, ids: SyncPair, counts: &Counts, phase: RunPhase) {
+    crate::events::sync_progress(
+        db,
+        ids.tenant,
+        (ids.source, ids.target),
+        counts.progress(phase),
+    )
+    .await;
+}
+
+/// Writes what the plan says; returns the target listings changed, for `listingChanges`.
+async fn write_plan(
+    txn: &DatabaseTransaction,
+    ids: SyncPair,
+    policy: ConflictPolicy,
+    plan: &mut SyncPlan,
+) -> Result<Vec<(i64, ChangeKind)>, Error> {
+    let now = Utc::now();
+    write(txn, ids, policy, &plan.merge.conflict_ids(), now).await?;
+    merge_policy::write_merged(txn, std::mem::take(&mut plan.merge), now).await?;
+    changes::written_by_sync(txn, ids.tenant, ids.target, now).await
+}
+
+/// The set-based writes of a sync. `merge_conflicts`: under `MERGE`, the listings to flag.
+async fn write(
+    txn: &DatabaseTransaction,
+    ids: SyncPair,
+    policy: ConflictPolicy,
+    merge_conflicts: &[i64],
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let backend = txn.get_database_backend();
+    // 1. Snapshot the target versions about to be replaced.
+    txn.execute_raw(statements::snapshot_target_listings_to_update(
+        backend, ids, now,
+    ))
+    .await?;
+    // 2. Update them from the source.
+    txn.execute_raw(statements::update_target_listings_from_source(
+        backend, ids, now,
+    ))
+    .await?;
+    // 3. Create what the target lacks.
+    txn.execute_raw(statements::create_missing_target_listings(
+        backend, ids, now,
+    ))
+    .await?;
+    // 4. Flag hand-edited listings whose source changed (they point at that source listing);
+    //    under `MERGE`, only those with a field changed on both sides differently.
+    let restrictions: Vec<&[i64]> = match policy {
+        ConflictPolicy::Flag => vec![&[]],
+        ConflictPolicy::Merge => merge_conflicts.chunks(locks::CHUNK_IDS).collect(),
+        ConflictPolicy::KeepTarget => Vec::new(),
+    };
+    for only in restrictions {
+        txn.execute_raw(statements::flag_conflicts(backend, ids, only, now))
+            .await?;
+    }
+    // 5. Mark what the source removed.
+    txn.execute_raw(statements::mark_target_listings_removed(backend, ids, now))
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,18 @@
+//! The machinery the rules of [`crate::domain`] stand on: the tenant gate every query goes
+//! through ([`scope`]) and the write transaction that bumps a tenant's data version
+//! ([`tenant_write`]); keyset paging ([`pager`]) with the filters and orders of list screens
+//! ([`list_filter`]) and of listing connections ([`listing_filter`], over [`json_path`]);
+//! numbers kept exactly as sent ([`numbers`]); the set-based SQL of imports and syncs
+//! ([`statements`]), the locks and planner settings around it ([`locks`]); and idempotency
+//! keys ([`idempotency`]). Nothing here decides what a sync or an import does.
+
+pub(crate) mod idempotency;
+pub(crate) mod json_path;
+pub(crate) mod list_filter;
+pub(crate) mod listing_filter;
+pub(crate) mod locks;
+pub(crate) mod numbers;
+pub(crate) mod pager;
+pub mod scope;
+pub(crate) mod statements;
+pub(crate) mod tenant_write;
