@@ -213,7 +213,7 @@ impl From<target_property::Model> for TargetProperty {
             updated_at: model.updated_at,
             version: model.version,
             last_resolution: ResolutionRecord::of(
-                model.resolution,
+                model.resolution.map(Into::into),
                 model.resolved_at,
                 model.resolved_by,
             ),
