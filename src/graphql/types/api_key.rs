@@ -7,7 +7,7 @@ use crate::domain::api_keys;
 use crate::entity::api_key;
 use crate::error::ApiResult;
 use crate::graphql::connection::connection_types;
-use crate::graphql::fast::scalar_fields;
+use crate::graphql::connection_lists::scalar_fields;
 use crate::graphql::types::enums::ApiKeyScope;
 use crate::ids::{ApiKeyId, SourceId, TargetId};
 

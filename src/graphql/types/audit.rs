@@ -7,8 +7,8 @@ use serde_json::Value;
 
 use crate::entity::{cleanup_run, import_run, sync_log};
 use crate::graphql::connection::connection_types;
+use crate::graphql::connection_lists::scalar_fields;
 use crate::graphql::context;
-use crate::graphql::fast::scalar_fields;
 use crate::graphql::types::enums::ImportMode;
 use crate::graphql::types::{Source, Target};
 use crate::ids::{CleanupRunId, ImportRunId, SourceId, SyncLogId, TargetId};

@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::domain::conflicts;
 use crate::domain::merge::FieldDiff;
 use crate::graphql::connection::connection_types;
-use crate::graphql::fast::scalar_fields;
+use crate::graphql::connection_lists::scalar_fields;
 use crate::graphql::types::enums::{ConflictFieldStatus, Resolution};
 use crate::graphql::types::{SourceProperty, TargetProperty};
 use crate::ids::TargetPropertyId;

@@ -8,8 +8,8 @@ use serde_json::Value;
 use crate::domain::diff;
 use crate::entity::{source_snapshot, target_snapshot};
 use crate::graphql::connection::connection_types;
+use crate::graphql::connection_lists::scalar_fields;
 use crate::graphql::context;
-use crate::graphql::fast::scalar_fields;
 use crate::graphql::types::enums::{ChangeKind, SnapshotReason};
 use crate::ids::{SourceSnapshotId, TargetSnapshotId};
 

@@ -11,8 +11,8 @@ use crate::graphql::args::{
     ListingArgs, ListingOrder, SourceListingStatus, WhereCondition, child_args,
 };
 use crate::graphql::connection::connection_types;
+use crate::graphql::connection_lists::scalar_fields;
 use crate::graphql::context;
-use crate::graphql::fast::scalar_fields;
 use crate::graphql::loaders::child_page;
 use crate::graphql::types::enums::SourceKind;
 use crate::graphql::types::{ImportRunConnection, SourcePropertyConnection};
