@@ -283,6 +283,15 @@ fn with_buckets() -> Result<PrometheusBuilder, BuildError> {
 
 /// Help texts, and a zero for every counter without labels so it shows before it counts.
 fn describe() {
+    describe_requests();
+    describe_work();
+    describe_pool_and_cache();
+    counter!(name::RATE_LIMITED).absolute(0);
+    counter!(name::CONFLICTS_RAISED).absolute(0);
+}
+
+/// Help texts of the HTTP and GraphQL metrics.
+fn describe_requests() {
     describe_counter!(
         name::HTTP_REQUESTS,
         "HTTP requests answered, by route, GraphQL operation type and status"
@@ -300,6 +309,10 @@ fn describe() {
         name::RATE_LIMITED,
         "Requests refused with 429 Too Many Requests"
     );
+}
+
+/// Help texts of the imports', syncs' and cleanups' metrics.
+fn describe_work() {
     describe_counter!(name::IMPORTS, "Imports committed, by mode and dry run");
     describe_counter!(
         name::IMPORT_LISTINGS,
@@ -325,6 +338,10 @@ fn describe() {
         name::SNAPSHOTS_REMOVED,
         "Snapshots deleted by cleanups, by kind"
     );
+}
+
+/// Help texts of the database pool's and the response cache's metrics.
+fn describe_pool_and_cache() {
     describe_gauge!(
         name::DB_POOL_CONNECTIONS,
         "Database pool connections, by state (in_use, idle)"
@@ -352,6 +369,4 @@ fn describe() {
         name::CACHE_EVICTIONS,
         "Answers the response cache dropped to make room"
     );
-    counter!(name::RATE_LIMITED).absolute(0);
-    counter!(name::CONFLICTS_RAISED).absolute(0);
 }

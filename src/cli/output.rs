@@ -13,6 +13,7 @@ use crate::db::OpenError;
 use crate::domain::import::ImportMode;
 use crate::entity::{api_key, cleanup_run, import_run, source, target, tenant};
 use crate::error::{Error, code};
+use crate::graphql::types::enums as api;
 use crate::ids::{ApiKeyId, CleanupRunId, ImportRunId, SourceId, TargetId, TenantId};
 
 /// Prints `json` as one line when `as_json`, else the human `text`. A closed stdout (`| head`)
@@ -94,7 +95,7 @@ pub fn print_usage_error(error: &clap::Error) {
     );
 }
 
-/// An enum value as GraphQL spells it (`SCRAPED`, `KEEP_TARGET`).
+/// An enum value as GraphQL spells it (`SCRAPED`, `KEEP_TARGET`), given its GraphQL mirror.
 fn enum_name<T: InputType>(value: &T) -> Value {
     value.to_value().into_json().unwrap_or(Value::Null)
 }
@@ -149,7 +150,7 @@ pub fn source_json(model: &source::Model) -> Value {
     json!({
         "id": SourceId(model.id).to_global(),
         "name": model.name,
-        "kind": enum_name(&model.kind),
+        "kind": enum_name(&api::SourceKind::from(model.kind)),
         "active": model.active,
         "config": model.config,
         "createdAt": time(model.created_at),
@@ -162,10 +163,10 @@ pub fn target_json(model: &target::Model) -> Value {
     json!({
         "id": TargetId(model.id).to_global(),
         "name": model.name,
-        "kind": enum_name(&model.kind),
+        "kind": enum_name(&api::TargetKind::from(model.kind)),
         "active": model.active,
         "config": model.config,
-        "conflictPolicy": enum_name(&model.conflict_policy),
+        "conflictPolicy": enum_name(&api::ConflictPolicy::from(model.conflict_policy)),
         "createdAt": time(model.created_at),
         "updatedAt": time(model.updated_at),
     })
@@ -176,7 +177,7 @@ pub fn import_run_json(model: &import_run::Model) -> Value {
     json!({
         "id": ImportRunId(model.id).to_global(),
         "sourceId": SourceId(model.source_id).to_global(),
-        "mode": enum_name(&model.mode),
+        "mode": enum_name(&api::ImportMode::from(model.mode)),
         "dryRun": model.dry_run,
         "created": model.created,
         "updated": model.updated,
@@ -210,5 +211,5 @@ pub fn cleanup_run_json(model: &cleanup_run::Model) -> Value {
 
 /// An import mode as GraphQL spells it.
 pub fn import_mode_json(mode: ImportMode) -> Value {
-    enum_name(&mode)
+    enum_name(&api::ImportMode::from(mode))
 }

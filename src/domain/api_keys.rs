@@ -30,7 +30,7 @@ const LAST_USED_RESOLUTION_SECS: i64 = 60;
 /// What a key allows. Every key may read (within its object limits); the other scopes each
 /// allow one kind of change.
 // Each scope is stored in the `api_keys.scopes` JSON array as its `string_value`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum ApiKeyScope {
     /// Queries, within the key's sources and targets. Always granted.

@@ -32,7 +32,7 @@ use crate::store::tenant_write::TenantWrite;
 /// How to resolve a conflict.
 // Stored in `target_properties.resolution` as the `string_value`; a stored value this version
 // does not know fails the read (an internal error), never a guess.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum Resolution {
     /// Keep the hand-edited version; it stays protected from later syncs.

@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::domain::hashing::canonical_json;
 
 /// How a field changed between two versions.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, async_graphql::Enum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ChangeKind {
     /// The field was absent before (`before` is null), and is present now (possibly `null`).
     Added,

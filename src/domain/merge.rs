@@ -25,8 +25,7 @@ use crate::error::Error;
 use crate::store::numbers;
 
 /// How a field differs between the base, the source and the target of a merge.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, async_graphql::Enum)]
-#[graphql(name = "ConflictFieldStatus")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FieldStatus {
     /// Only the source changed it since the base: a merge takes the source's value.
     SourceOnly,
@@ -173,8 +172,7 @@ pub struct Choice {
 }
 
 /// What a [`Choice`] takes, as a caller names it (the value is checked by [`Choice::new`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, async_graphql::Enum)]
-#[graphql(name = "MergeTake")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TakeKind {
     /// The source's value (the field is removed if the source removed it).
     Source,

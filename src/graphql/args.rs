@@ -11,10 +11,9 @@ use serde_json::Value;
 
 use crate::error::Error;
 use crate::graphql::connection::page_request_for;
+use crate::graphql::types::enums::WhereOp;
 use crate::store::json_path::JsonPath;
-use crate::store::listing_filter::{
-    JsonCondition, ListingFilter, ListingStatus, Sort, SortBy, WhereOp,
-};
+use crate::store::listing_filter::{JsonCondition, ListingFilter, ListingStatus, Sort, SortBy};
 use crate::store::pager::ChildArgs;
 
 /// The state of a source listing.
@@ -127,7 +126,7 @@ fn filter_and_sort(args: ListingArgs) -> Result<(ListingFilter, Sort), Error> {
     for (i, condition) in args.conditions.unwrap_or_default().into_iter().enumerate() {
         conditions.push(JsonCondition {
             path: JsonPath::parse(&format!("where[{i}].path"), &condition.path)?,
-            op: condition.op,
+            op: condition.op.into(),
             value: condition.value.map(|v| v.0).unwrap_or(Value::Null),
         });
     }

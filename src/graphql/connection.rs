@@ -7,7 +7,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::error::Error;
-use crate::graphql::fast::EdgeCursor;
+use crate::graphql::connection_lists::EdgeCursor;
 use crate::store::listing_filter::Sort;
 use crate::store::pager::{Cursor, Page, PageRequest};
 
@@ -116,7 +116,7 @@ macro_rules! connection_types {
         #[graphql(complex)]
         pub struct $conn {
             #[doc = concat!("The ", $what, " of this page, each with its cursor.")]
-            pub edges: $crate::graphql::fast::Edges<$edge>,
+            pub edges: $crate::graphql::connection_lists::Edges<$edge>,
             /// Paging facts of this page.
             pub page_info: $crate::graphql::connection::PageInfo,
             #[doc = concat!("How many ", $what, " match, across all pages.")]
@@ -127,7 +127,7 @@ macro_rules! connection_types {
         #[derive(Clone, Debug, async_graphql::SimpleObject)]
         pub struct $edge {
             /// Opaque cursor of this item, for `after` and `before`.
-            pub cursor: $crate::graphql::fast::EdgeCursor,
+            pub cursor: $crate::graphql::connection_lists::EdgeCursor,
             /// The item.
             pub node: $node,
         }
@@ -135,12 +135,14 @@ macro_rules! connection_types {
         #[async_graphql::ComplexObject]
         impl $conn {
             #[doc = concat!("The ", $what, " of this page, without cursors.")]
-            async fn nodes(&self) -> $crate::graphql::fast::Nodes<'_, $node> {
-                $crate::graphql::fast::Nodes(self.edges.0.iter().map(|edge| &edge.node).collect())
+            async fn nodes(&self) -> $crate::graphql::connection_lists::Nodes<'_, $node> {
+                $crate::graphql::connection_lists::Nodes(
+                    self.edges.0.iter().map(|edge| &edge.node).collect(),
+                )
             }
         }
 
-        impl $crate::graphql::fast::Edge for $edge {
+        impl $crate::graphql::connection_lists::Edge for $edge {
             type Node = $node;
 
             fn cursor(&self) -> String {
@@ -161,7 +163,7 @@ macro_rules! connection_types {
                 let (edges, page_info, total_count) =
                     $crate::graphql::connection::page_parts(page, <$node>::from);
                 Self {
-                    edges: $crate::graphql::fast::Edges(
+                    edges: $crate::graphql::connection_lists::Edges(
                         edges
                             .into_iter()
                             .map(|(cursor, node)| $edge { cursor, node })

@@ -6,7 +6,7 @@
 //! second copy of the schema whose only extension measures it and stops there: the error
 //! then names the query's cost or depth, the limit, and the connections that ask for no
 //! `first`/`last` (each counts as a whole default page). The main schema stays without
-//! extensions, which would add per-field hooks to every request (see [`super::fast`]).
+//! extensions, which would add per-field hooks to every request (see [`super::connection_lists`]).
 //!
 //! async-graphql's parser gives up on deep nesting with its own error (its recursion limit
 //! of 32 selection sets) before the depth limit can speak, so [`QueryLimits::check_nesting`]

@@ -9,8 +9,8 @@ pub mod args;
 pub mod coercion;
 pub mod conform;
 pub mod connection;
+pub mod connection_lists;
 pub mod context;
-pub mod fast;
 pub mod idempotency;
 pub mod input_errors;
 pub mod invalid_input;
@@ -73,8 +73,8 @@ impl Default for SchemaConfig {
     }
 }
 
-/// Builds the schema over `db`. It registers no extensions: the list fast path in [`fast`]
-/// resolves plain fields without the per-field hooks an extension would add.
+/// Builds the schema over `db`. It registers no extensions: [`connection_lists`] resolves
+/// plain fields without the per-field hooks an extension would add.
 pub fn build_schema(db: DatabaseConnection, config: SchemaConfig) -> AppSchema {
     let mut builder = Schema::build(
         query::QueryRoot,

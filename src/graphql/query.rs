@@ -3,8 +3,6 @@
 use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};
 
-use crate::domain::sources::SourceKind;
-use crate::domain::targets::TargetKind;
 use crate::store::list_filter::{CatalogFilter, DateRange, SyncLogFilter};
 
 use crate::domain::{audit, conflicts, snapshots, sources, targets, tenants};
@@ -12,6 +10,7 @@ use crate::error::ApiResult;
 use crate::graphql::connection::page_request_for;
 use crate::graphql::context;
 use crate::graphql::node::{Node, resolve_node, resolve_nodes};
+use crate::graphql::types::enums::{SourceKind, TargetKind};
 use crate::graphql::types::{
     CleanupRunConnection, ConflictConnection, Source, SourceConnection, SyncLogConnection, Target,
     TargetConnection, Tenant,
@@ -80,7 +79,7 @@ impl QueryRoot {
         let scope = context::scope(ctx)?;
         let request = page_request_for(ctx, first, after, last, before).api()?;
         let filter = CatalogFilter {
-            kind,
+            kind: kind.map(Into::into),
             active,
             created: DateRange {
                 from: created_after,
@@ -135,7 +134,7 @@ impl QueryRoot {
         let scope = context::scope(ctx)?;
         let request = page_request_for(ctx, first, after, last, before).api()?;
         let filter = CatalogFilter {
-            kind,
+            kind: kind.map(Into::into),
             active,
             created: DateRange {
                 from: created_after,

@@ -169,6 +169,7 @@ impl<'a> Printer<'a> {
         ))
     }
 
+    /// The definition of a named type, with its description.
     fn named_type(&self, ty: &FullType) -> Result<String, SdlError> {
         let mut out = description(ty.description.as_deref(), "", true);
         match ty.kind {
@@ -178,32 +179,7 @@ impl<'a> Printer<'a> {
                     let _ = write!(out, " @specifiedBy(url: {})", values::string_literal(url));
                 }
             }
-            Kind::Object | Kind::Interface => {
-                let keyword = if ty.kind == Kind::Object {
-                    "type"
-                } else {
-                    "interface"
-                };
-                let _ = write!(out, "{keyword} {}", ty.name);
-                let interfaces = ty.interfaces.as_deref().unwrap_or_default();
-                if !interfaces.is_empty() {
-                    let names: Vec<String> = interfaces.iter().map(ToString::to_string).collect();
-                    let _ = write!(out, " implements {}", names.join(" & "));
-                }
-                let mut lines = Vec::new();
-                for (i, field) in ty.fields.as_deref().unwrap_or_default().iter().enumerate() {
-                    let owner = format!("{}.{}", ty.name, field.name);
-                    lines.push(format!(
-                        "{}  {}{}: {}{}",
-                        description(field.description.as_deref(), "  ", i == 0),
-                        field.name,
-                        self.arguments(&owner, &field.args, "  ")?,
-                        field.ty,
-                        deprecated(field.deprecation_reason.as_deref())
-                    ));
-                }
-                out.push_str(&block(&lines));
-            }
+            Kind::Object | Kind::Interface => self.object_type(ty, &mut out)?,
             Kind::Union => {
                 let _ = write!(out, "union {}", ty.name);
                 let members = ty.possible_types.as_deref().unwrap_or_default();
@@ -212,47 +188,8 @@ impl<'a> Printer<'a> {
                     let _ = write!(out, " = {}", names.join(" | "));
                 }
             }
-            Kind::Enum => {
-                let _ = write!(out, "enum {}", ty.name);
-                let lines: Vec<String> = ty
-                    .enum_values
-                    .as_deref()
-                    .unwrap_or_default()
-                    .iter()
-                    .enumerate()
-                    .map(|(i, value)| {
-                        format!(
-                            "{}  {}{}",
-                            description(value.description.as_deref(), "  ", i == 0),
-                            value.name,
-                            deprecated(value.deprecation_reason.as_deref())
-                        )
-                    })
-                    .collect();
-                out.push_str(&block(&lines));
-            }
-            Kind::InputObject => {
-                let _ = write!(out, "input {}", ty.name);
-                if ty.is_one_of == Some(true) {
-                    out.push_str(" @oneOf");
-                }
-                let mut lines = Vec::new();
-                for (i, field) in ty
-                    .input_fields
-                    .as_deref()
-                    .unwrap_or_default()
-                    .iter()
-                    .enumerate()
-                {
-                    let owner = format!("{}.{}", ty.name, field.name);
-                    lines.push(format!(
-                        "{}  {}",
-                        description(field.description.as_deref(), "  ", i == 0),
-                        self.input_value(&owner, field)?
-                    ));
-                }
-                out.push_str(&block(&lines));
-            }
+            Kind::Enum => enum_type(ty, &mut out),
+            Kind::InputObject => self.input_object_type(ty, &mut out)?,
             Kind::List | Kind::NonNull => {
                 return Err(SdlError::Introspection(format!(
                     "`{}` is listed as a type but is a wrapper",
@@ -261,6 +198,60 @@ impl<'a> Printer<'a> {
             }
         }
         Ok(out)
+    }
+
+    /// An object type or interface: its name, interfaces and fields, appended to `out`.
+    fn object_type(&self, ty: &FullType, out: &mut String) -> Result<(), SdlError> {
+        let keyword = if ty.kind == Kind::Object {
+            "type"
+        } else {
+            "interface"
+        };
+        let _ = write!(out, "{keyword} {}", ty.name);
+        let interfaces = ty.interfaces.as_deref().unwrap_or_default();
+        if !interfaces.is_empty() {
+            let names: Vec<String> = interfaces.iter().map(ToString::to_string).collect();
+            let _ = write!(out, " implements {}", names.join(" & "));
+        }
+        let mut lines = Vec::new();
+        for (i, field) in ty.fields.as_deref().unwrap_or_default().iter().enumerate() {
+            let owner = format!("{}.{}", ty.name, field.name);
+            lines.push(format!(
+                "{}  {}{}: {}{}",
+                description(field.description.as_deref(), "  ", i == 0),
+                field.name,
+                self.arguments(&owner, &field.args, "  ")?,
+                field.ty,
+                deprecated(field.deprecation_reason.as_deref())
+            ));
+        }
+        out.push_str(&block(&lines));
+        Ok(())
+    }
+
+    /// An input object type: its name and fields, appended to `out`.
+    fn input_object_type(&self, ty: &FullType, out: &mut String) -> Result<(), SdlError> {
+        let _ = write!(out, "input {}", ty.name);
+        if ty.is_one_of == Some(true) {
+            out.push_str(" @oneOf");
+        }
+        let mut lines = Vec::new();
+        for (i, field) in ty
+            .input_fields
+            .as_deref()
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
+            let owner = format!("{}.{}", ty.name, field.name);
+            lines.push(format!(
+                "{}  {}",
+                description(field.description.as_deref(), "  ", i == 0),
+                self.input_value(&owner, field)?
+            ));
+        }
+        out.push_str(&block(&lines));
+        Ok(())
     }
 
     /// The argument list of a field or directive: on one line when no argument has a
@@ -314,6 +305,27 @@ impl<'a> Printer<'a> {
         out.push_str(&deprecated(value.deprecation_reason.as_deref()));
         Ok(out)
     }
+}
+
+/// An enum type: its name and values, appended to `out`.
+fn enum_type(ty: &FullType, out: &mut String) {
+    let _ = write!(out, "enum {}", ty.name);
+    let lines: Vec<String> = ty
+        .enum_values
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+        .map(|(i, value)| {
+            format!(
+                "{}  {}{}",
+                description(value.description.as_deref(), "  ", i == 0),
+                value.name,
+                deprecated(value.deprecation_reason.as_deref())
+            )
+        })
+        .collect();
+    out.push_str(&block(&lines));
 }
 
 /// ` {\n…\n}` around the lines of a type, or nothing when there are none.

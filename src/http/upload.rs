@@ -27,6 +27,7 @@ use tokio::sync::mpsc;
 use super::answer::{error_response, failure_response};
 use super::auth::authenticate;
 use super::{AppState, idempotency, observe};
+use crate::domain::api_keys::Authenticated;
 use crate::domain::audit::Actor;
 use crate::domain::import::{ImportMode, ImportOptions, ImportSession};
 use crate::entity::import_run;
@@ -77,18 +78,9 @@ pub(super) async fn import_upload(
         Ok(turn) => turn,
         Err(limited) => return limited.response(MEDIA),
     };
-    let granted = match &auth.tenant {
-        TenantAuth::Granted(granted) => granted,
-        TenantAuth::Refused(reason) => {
-            return answer_error(&Error::Unauthenticated(reason.clone()));
-        }
-        TenantAuth::Missing => {
-            return answer_error(&Error::Unauthenticated(
-                "an API key is required: send it in the `X-API-Key` header (or `Authorization: \
-                 Bearer`)"
-                    .into(),
-            ));
-        }
+    let granted = match granted_key(&auth.tenant) {
+        Ok(granted) => granted,
+        Err(err) => return answer_error(&err),
     };
     if headers.contains_key(idempotency::HEADER) {
         return answer_error(&Error::invalid(
@@ -102,6 +94,31 @@ pub(super) async fn import_upload(
         Ok(upload) => upload,
         Err(err) => return answer_error(&err),
     };
+    import_upload_body(&state, granted, upload, body, format, limit).await
+}
+
+/// The request's valid key, or why there is none.
+fn granted_key(tenant: &TenantAuth) -> Result<&Authenticated, Error> {
+    match tenant {
+        TenantAuth::Granted(granted) => Ok(granted),
+        TenantAuth::Refused(reason) => Err(Error::Unauthenticated(reason.clone())),
+        TenantAuth::Missing => Err(Error::Unauthenticated(
+            "an API key is required: send it in the `X-API-Key` header (or `Authorization: \
+             Bearer`)"
+                .into(),
+        )),
+    }
+}
+
+/// Imports the body into `upload`'s source in one session and answers its payload.
+async fn import_upload_body(
+    state: &AppState,
+    granted: &Authenticated,
+    upload: Upload,
+    body: Body,
+    format: Format,
+    limit: u64,
+) -> Response {
     let session = ImportSession::begin(
         &state.inner.db,
         &granted.scope,

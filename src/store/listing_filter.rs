@@ -11,7 +11,7 @@ use crate::store::json_path::{JsonPath, bind};
 use crate::store::numbers;
 
 /// How a value at a path is compared.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, async_graphql::Enum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum WhereOp {
     /// Equal (numbers by value, strings exactly, objects structurally on PostgreSQL).
     Eq,
@@ -45,7 +45,7 @@ pub struct JsonCondition {
 }
 
 /// Which listings a state filter keeps.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, async_graphql::Enum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ListingStatus {
     /// Listed at the source (source) / present and not removed (target).
     Active,

@@ -25,7 +25,7 @@ use crate::store::scope::{TenantOwned, TenantScope};
 /// Why a version was replaced.
 // Stored in `source_snapshots.reason` and `target_snapshots.reason` as the `string_value`; a
 // stored value this version does not know fails the read (an internal error), never a guess.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum SnapshotReason {
     /// An import brought a new version of the source listing.

@@ -21,8 +21,9 @@ pub(super) struct Nesting {
 }
 
 /// Where the scan is after `...`: an inline fragment's braces add no level of fields.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
 enum Spread {
+    #[default]
     None,
     /// Just after `...`.
     Start,
@@ -36,124 +37,149 @@ impl Nesting {
     /// Measures `query`.
     pub(super) fn of(query: &str) -> Self {
         let bytes = query.as_bytes();
-        let mut braces: Vec<bool> = Vec::new();
-        let mut depth = 0;
-        let mut deepest = 0;
-        let mut parens = 0usize;
-        let mut spread = Spread::None;
-        let mut named_spreads = false;
-        let mut fields = 0usize;
-        let mut aliases = 0usize;
-        let mut after_at = false;
+        let mut scan = Scan::default();
         let mut i = 0;
         while i < bytes.len() {
-            let b = bytes[i];
-            match b {
-                b'#' => {
-                    while i < bytes.len() && bytes[i] != b'\n' && bytes[i] != b'\r' {
-                        i += 1;
-                    }
-                    continue;
-                }
-                b'"' if bytes[i..].starts_with(b"\"\"\"") => {
+            match bytes[i] {
+                b'#' => i = skip_comment(bytes, i),
+                b'"' if bytes[i..].starts_with(b"\"\"\"") => i = skip_block_string(bytes, i),
+                b'"' => i = skip_string(bytes, i),
+                b'_' | b'a'..=b'z' | b'A'..=b'Z' if scan.parens == 0 => i = scan.name(bytes, i),
+                b'.' if scan.parens == 0 && bytes[i..].starts_with(b"...") => {
+                    scan.spread = Spread::Start;
                     i += 3;
-                    while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
-                        i += if bytes[i..].starts_with(b"\\\"\"\"") {
-                            4
-                        } else {
-                            1
-                        };
-                    }
-                    i += 3;
-                    continue;
                 }
-                b'"' => {
+                b => {
+                    scan.punctuation(b);
                     i += 1;
-                    while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
-                        i += if bytes[i] == b'\\' { 2 } else { 1 };
-                    }
-                    i += 1;
-                    continue;
-                }
-                b'(' => parens += 1,
-                b')' => parens = parens.saturating_sub(1),
-                _ if parens > 0 => {}
-                b'{' => {
-                    let counted = spread == Spread::None;
-                    braces.push(counted);
-                    if counted {
-                        depth += 1;
-                        deepest = deepest.max(depth);
-                    }
-                    spread = Spread::None;
-                }
-                b'}' => {
-                    if braces.pop() == Some(true) {
-                        depth -= 1;
-                    }
-                    spread = Spread::None;
-                }
-                b'.' if bytes[i..].starts_with(b"...") => {
-                    spread = Spread::Start;
-                    i += 3;
-                    continue;
-                }
-                b'@' => {
-                    after_at = true;
-                    if spread == Spread::Start {
-                        spread = Spread::InlineHead;
-                    }
-                }
-                b'_' | b'a'..=b'z' | b'A'..=b'Z' => {
-                    let start = i;
-                    while i < bytes.len() && (bytes[i] == b'_' || bytes[i].is_ascii_alphanumeric())
-                    {
-                        i += 1;
-                    }
-                    let name = &bytes[start..i];
-                    // In a selection set, a name is a field, an alias (before `:`), a
-                    // directive (after `@`) or part of a fragment spread.
-                    if !braces.is_empty() && spread == Spread::None && !after_at {
-                        let mut next = i;
-                        while next < bytes.len()
-                            && matches!(bytes[next], b' ' | b'\t' | b'\n' | b'\r' | b',')
-                        {
-                            next += 1;
-                        }
-                        if bytes.get(next) == Some(&b':') {
-                            aliases += 1;
-                        } else {
-                            fields += 1;
-                        }
-                    }
-                    after_at = false;
-                    spread = match spread {
-                        Spread::Start if name == b"on" => Spread::On,
-                        Spread::Start => {
-                            named_spreads = true;
-                            Spread::None
-                        }
-                        Spread::On | Spread::InlineHead => Spread::InlineHead,
-                        Spread::None => Spread::None,
-                    };
-                    continue;
-                }
-                b' ' | b'\t' | b'\n' | b'\r' | b',' => {}
-                _ => {
-                    if spread != Spread::InlineHead {
-                        spread = Spread::None;
-                    }
                 }
             }
-            i += 1;
         }
         Self {
-            depth: deepest,
-            named_spreads,
-            fields,
-            aliases,
+            depth: scan.deepest,
+            named_spreads: scan.named_spreads,
+            fields: scan.fields,
+            aliases: scan.aliases,
         }
     }
+}
+
+/// The state of the scan of a query's text.
+#[derive(Default)]
+struct Scan {
+    /// One entry per open brace: whether it counts as a level of fields.
+    braces: Vec<bool>,
+    depth: usize,
+    deepest: usize,
+    /// Open parentheses: inside arguments and variable definitions nothing counts.
+    parens: usize,
+    spread: Spread,
+    named_spreads: bool,
+    fields: usize,
+    aliases: usize,
+    /// Just after `@`: the next name is a directive.
+    after_at: bool,
+}
+
+impl Scan {
+    /// Takes in one character that is not part of a name, string, comment or `...`.
+    fn punctuation(&mut self, b: u8) {
+        match b {
+            b'(' => self.parens += 1,
+            b')' => self.parens = self.parens.saturating_sub(1),
+            _ if self.parens > 0 => {}
+            b'{' => {
+                let counted = self.spread == Spread::None;
+                self.braces.push(counted);
+                if counted {
+                    self.depth += 1;
+                    self.deepest = self.deepest.max(self.depth);
+                }
+                self.spread = Spread::None;
+            }
+            b'}' => {
+                if self.braces.pop() == Some(true) {
+                    self.depth -= 1;
+                }
+                self.spread = Spread::None;
+            }
+            b'@' => {
+                self.after_at = true;
+                if self.spread == Spread::Start {
+                    self.spread = Spread::InlineHead;
+                }
+            }
+            b' ' | b'\t' | b'\n' | b'\r' | b',' => {}
+            _ => {
+                if self.spread != Spread::InlineHead {
+                    self.spread = Spread::None;
+                }
+            }
+        }
+    }
+
+    /// Takes in the name starting at `start`; returns the index after it.
+    fn name(&mut self, bytes: &[u8], start: usize) -> usize {
+        let mut i = start;
+        while i < bytes.len() && (bytes[i] == b'_' || bytes[i].is_ascii_alphanumeric()) {
+            i += 1;
+        }
+        let name = &bytes[start..i];
+        // In a selection set, a name is a field, an alias (before `:`), a directive (after
+        // `@`) or part of a fragment spread.
+        if !self.braces.is_empty() && self.spread == Spread::None && !self.after_at {
+            let mut next = i;
+            while next < bytes.len() && matches!(bytes[next], b' ' | b'\t' | b'\n' | b'\r' | b',') {
+                next += 1;
+            }
+            if bytes.get(next) == Some(&b':') {
+                self.aliases += 1;
+            } else {
+                self.fields += 1;
+            }
+        }
+        self.after_at = false;
+        self.spread = match self.spread {
+            Spread::Start if name == b"on" => Spread::On,
+            Spread::Start => {
+                self.named_spreads = true;
+                Spread::None
+            }
+            Spread::On | Spread::InlineHead => Spread::InlineHead,
+            Spread::None => Spread::None,
+        };
+        i
+    }
+}
+
+/// The index after the comment starting at `i` (at its line end).
+fn skip_comment(bytes: &[u8], mut i: usize) -> usize {
+    while i < bytes.len() && bytes[i] != b'\n' && bytes[i] != b'\r' {
+        i += 1;
+    }
+    i
+}
+
+/// The index after the block string starting at `i`.
+fn skip_block_string(bytes: &[u8], mut i: usize) -> usize {
+    i += 3;
+    while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
+        i += if bytes[i..].starts_with(b"\\\"\"\"") {
+            4
+        } else {
+            1
+        };
+    }
+    i + 3
+}
+
+/// The index after the string starting at `i` (or after its line, if unterminated).
+fn skip_string(bytes: &[u8], mut i: usize) -> usize {
+    i += 1;
+    while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+        i += if bytes[i] == b'\\' { 2 } else { 1 };
+    }
+    i + 1
 }
 
 #[cfg(test)]

@@ -3,10 +3,11 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use crate::domain::api_keys::{self, ApiKeyScope, NewApiKey};
+use crate::domain::api_keys::{self, NewApiKey};
 use crate::error::ApiResult;
 use crate::graphql::context;
 use crate::graphql::types::ApiKey;
+use crate::graphql::types::enums::ApiKeyScope;
 use crate::ids::{ApiKeyId, SourceId, TargetId};
 
 /// A new API key for your tenant, with the least rights its user needs. A scraper's key:
@@ -88,7 +89,7 @@ impl ApiKeyMutation {
             &scope,
             NewApiKey {
                 name: input.name,
-                scopes: input.scopes,
+                scopes: input.scopes.into_iter().map(Into::into).collect(),
                 source_ids,
                 target_ids,
                 expires_at: input.expires_at,

@@ -5,13 +5,14 @@ use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObje
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::domain::conflicts::{self, Resolution};
+use crate::domain::conflicts;
 use crate::domain::edits;
-use crate::domain::merge::{Choice, TakeKind};
+use crate::domain::merge::Choice;
 use crate::domain::snapshots;
 use crate::error::ApiResult;
 use crate::graphql::context;
 use crate::graphql::idempotency::keyed;
+use crate::graphql::types::enums::{MergeTake, Resolution};
 use crate::graphql::types::{CleanupRun, TargetProperty};
 use crate::ids::TargetPropertyId;
 use crate::store::idempotency::once;
@@ -54,7 +55,7 @@ pub struct MergeChoiceInput {
     /// must be a `BOTH_DIFFERENT` field.
     pub path: String,
     /// The source's value, the person's value, or `value`.
-    pub take: TakeKind,
+    pub take: MergeTake,
     /// The value to use, with `take: VALUE` only (`null` sets the field to JSON null). It is
     /// checked as imported JSON is (no NUL character, numbers in range).
     pub value: MaybeUndefined<Json<Value>>,
@@ -178,7 +179,7 @@ impl ListingMutation {
                 Choice::new(
                     &format!("input.choices[{index}]"),
                     choice.path,
-                    choice.take,
+                    choice.take.into(),
                     value,
                 )
             })
@@ -189,7 +190,7 @@ impl ListingMutation {
             db,
             &scope,
             id,
-            input.resolution,
+            input.resolution.into(),
             input.data.map(|d| d.0),
             choices,
             context::actor(ctx),

@@ -4,10 +4,11 @@ use crate::graphql::json::Json;
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use serde_json::Value;
 
-use crate::domain::sources::{self, NewSource, SourceKind, SourcePatch};
+use crate::domain::sources::{self, NewSource, SourcePatch};
 use crate::error::ApiResult;
 use crate::graphql::context;
 use crate::graphql::types::Source;
+use crate::graphql::types::enums::SourceKind;
 use crate::ids::SourceId;
 
 /// A new source.
@@ -74,7 +75,7 @@ impl SourceMutation {
         let scope = context::scope(ctx)?;
         let new = NewSource {
             name: input.name,
-            kind: input.kind,
+            kind: input.kind.into(),
             active: input.active,
             config: input
                 .config
@@ -98,7 +99,7 @@ impl SourceMutation {
         let id = SourceId::from_global(&input.id, "input.id").api()?;
         let patch = SourcePatch {
             name: input.name,
-            kind: input.kind,
+            kind: input.kind.map(Into::into),
             active: input.active,
             config: input.config.map(|j| j.0),
         };

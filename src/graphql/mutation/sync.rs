@@ -5,11 +5,12 @@ use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use serde_json::Value;
 
 use crate::domain::import::batch::items_of;
-use crate::domain::import::{self, ImportMode, ImportOptions};
+use crate::domain::import::{self, ImportOptions};
 use crate::domain::sync::{self, SyncOptions};
 use crate::error::ApiResult;
 use crate::graphql::context;
 use crate::graphql::idempotency::keyed;
+use crate::graphql::types::enums::ImportMode;
 use crate::graphql::types::{ImportRun, SyncLog};
 use crate::ids::{SourceId, TargetId};
 use crate::store::idempotency::once;
@@ -111,7 +112,7 @@ impl SyncMutation {
             items_of(input.items.0),
             &label,
             ImportOptions {
-                mode: input.mode,
+                mode: input.mode.into(),
                 dry_run: input.dry_run,
                 allow_mass_removal: input.allow_mass_removal,
                 actor: context::actor(ctx),

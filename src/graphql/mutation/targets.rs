@@ -4,10 +4,11 @@ use crate::graphql::json::Json;
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use serde_json::Value;
 
-use crate::domain::targets::{self, ConflictPolicy, NewTarget, TargetKind, TargetPatch};
+use crate::domain::targets::{self, NewTarget, TargetPatch};
 use crate::error::ApiResult;
 use crate::graphql::context;
 use crate::graphql::types::Target;
+use crate::graphql::types::enums::{ConflictPolicy, TargetKind};
 use crate::ids::TargetId;
 
 /// A new target.
@@ -79,12 +80,12 @@ impl TargetMutation {
         let scope = context::scope(ctx)?;
         let new = NewTarget {
             name: input.name,
-            kind: input.kind,
+            kind: input.kind.into(),
             active: input.active,
             config: input
                 .config
                 .map_or_else(|| Value::Object(Default::default()), |j| j.0),
-            conflict_policy: input.conflict_policy,
+            conflict_policy: input.conflict_policy.into(),
         };
         let model = targets::create_target(context::db(ctx), &scope, new)
             .await
@@ -104,10 +105,10 @@ impl TargetMutation {
         let id = TargetId::from_global(&input.id, "input.id").api()?;
         let patch = TargetPatch {
             name: input.name,
-            kind: input.kind,
+            kind: input.kind.map(Into::into),
             active: input.active,
             config: input.config.map(|j| j.0),
-            conflict_policy: input.conflict_policy,
+            conflict_policy: input.conflict_policy.map(Into::into),
         };
         let model = targets::update_target(context::db(ctx), &scope, id, patch)
             .await

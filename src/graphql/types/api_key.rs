@@ -3,11 +3,12 @@
 use async_graphql::{ComplexObject, ID, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use crate::domain::api_keys::{self, ApiKeyScope};
+use crate::domain::api_keys;
 use crate::entity::api_key;
 use crate::error::ApiResult;
 use crate::graphql::connection::connection_types;
-use crate::graphql::fast::scalar_fields;
+use crate::graphql::connection_lists::scalar_fields;
+use crate::graphql::types::enums::ApiKeyScope;
 use crate::ids::{ApiKeyId, SourceId, TargetId};
 
 /// An API key of your tenant. The key itself is shown once, when it is created; after that
@@ -39,7 +40,8 @@ pub struct ApiKey {
 impl ApiKey {
     /// What the key allows, e.g. `[READ, IMPORT]` for a scraper's key. `READ` is always there.
     async fn scopes(&self) -> async_graphql::Result<Vec<ApiKeyScope>> {
-        ApiKeyScope::of(&self.model).api()
+        let scopes = api_keys::ApiKeyScope::of(&self.model).api()?;
+        Ok(scopes.into_iter().map(Into::into).collect())
     }
 
     /// The only sources the key sees and changes, e.g. `["U291cmNlOjE="]`; null when it is

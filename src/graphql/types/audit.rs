@@ -5,11 +5,11 @@ use async_graphql::{ComplexObject, Context, ErrorExtensions, ID, SimpleObject};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::domain::import::ImportMode;
 use crate::entity::{cleanup_run, import_run, sync_log};
 use crate::graphql::connection::connection_types;
+use crate::graphql::connection_lists::scalar_fields;
 use crate::graphql::context;
-use crate::graphql::fast::scalar_fields;
+use crate::graphql::types::enums::ImportMode;
 use crate::graphql::types::{Source, Target};
 use crate::ids::{CleanupRunId, ImportRunId, SourceId, SyncLogId, TargetId};
 
@@ -62,7 +62,7 @@ impl From<import_run::Model> for ImportRun {
             id: ID(ImportRunId(model.id).to_global()),
             source_id: ID(SourceId(model.source_id).to_global()),
             source_key: model.source_id,
-            mode: model.mode,
+            mode: model.mode.into(),
             dry_run: model.dry_run,
             created: model.created,
             updated: model.updated,

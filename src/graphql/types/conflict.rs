@@ -5,10 +5,11 @@ use async_graphql::{ID, SimpleObject};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::domain::conflicts::{self, Resolution};
-use crate::domain::merge::{FieldDiff, FieldStatus};
+use crate::domain::conflicts;
+use crate::domain::merge::FieldDiff;
 use crate::graphql::connection::connection_types;
-use crate::graphql::fast::scalar_fields;
+use crate::graphql::connection_lists::scalar_fields;
+use crate::graphql::types::enums::{ConflictFieldStatus, Resolution};
 use crate::graphql::types::{SourceProperty, TargetProperty};
 use crate::ids::TargetPropertyId;
 
@@ -62,7 +63,7 @@ pub struct ConflictField {
     /// The field is in the target's data (possibly as `null`); false: the person removed it.
     pub target_present: bool,
     /// Which side changed it; `BOTH_DIFFERENT` fields need a choice in a `MERGE` resolution.
-    pub status: FieldStatus,
+    pub status: ConflictFieldStatus,
 }
 
 impl From<FieldDiff> for ConflictField {
@@ -75,7 +76,7 @@ impl From<FieldDiff> for ConflictField {
             source: field.source.map(Json),
             target: field.target.map(Json),
             path: field.path,
-            status: field.status,
+            status: field.status.into(),
         }
     }
 }

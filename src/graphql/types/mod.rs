@@ -4,6 +4,7 @@
 mod api_key;
 mod audit;
 mod conflict;
+pub mod enums;
 mod property;
 mod snapshot;
 mod source;

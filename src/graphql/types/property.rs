@@ -10,8 +10,8 @@ use crate::entity::{source_property, target_property};
 use crate::error::ApiResult;
 use crate::graphql::args::child_args;
 use crate::graphql::connection::connection_types;
+use crate::graphql::connection_lists::{GlobalId, scalar_fields};
 use crate::graphql::context;
-use crate::graphql::fast::{GlobalId, scalar_fields};
 use crate::graphql::loaders::child_page;
 use crate::graphql::types::{ResolutionRecord, SourceSnapshotConnection, TargetSnapshotConnection};
 use crate::ids::{SourceId, SourcePropertyId, TargetId, TargetPropertyId};
@@ -213,7 +213,7 @@ impl From<target_property::Model> for TargetProperty {
             updated_at: model.updated_at,
             version: model.version,
             last_resolution: ResolutionRecord::of(
-                model.resolution,
+                model.resolution.map(Into::into),
                 model.resolved_at,
                 model.resolved_by,
             ),

@@ -5,12 +5,12 @@ use async_graphql::{ComplexObject, Context, ErrorExtensions, ID, SimpleObject};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::domain::diff::{self, ChangeKind};
-use crate::domain::snapshots::SnapshotReason;
+use crate::domain::diff;
 use crate::entity::{source_snapshot, target_snapshot};
 use crate::graphql::connection::connection_types;
+use crate::graphql::connection_lists::scalar_fields;
 use crate::graphql::context;
-use crate::graphql::fast::scalar_fields;
+use crate::graphql::types::enums::{ChangeKind, SnapshotReason};
 use crate::ids::{SourceSnapshotId, TargetSnapshotId};
 
 /// One field that changed between two versions of a listing. Values are compared in their
@@ -32,7 +32,7 @@ impl From<diff::FieldChange> for FieldChange {
     fn from(change: diff::FieldChange) -> Self {
         Self {
             path: change.path,
-            kind: change.kind,
+            kind: change.kind.into(),
             before: change.before.map(Json),
             after: change.after.map(Json),
         }
@@ -67,7 +67,7 @@ impl From<source_snapshot::Model> for SourceSnapshot {
         Self {
             key: (model.id, model.source_property_id),
             id: ID(SourceSnapshotId(model.id).to_global()),
-            reason: model.reason,
+            reason: model.reason.into(),
             data: Json(model.data),
             content_hash: model.content_hash,
             created_at: model.created_at,
@@ -103,7 +103,7 @@ impl From<target_snapshot::Model> for TargetSnapshot {
         Self {
             key: (model.id, model.target_property_id),
             id: ID(TargetSnapshotId(model.id).to_global()),
-            reason: model.reason,
+            reason: model.reason.into(),
             data: Json(model.data),
             content_hash: model.content_hash,
             created_at: model.created_at,

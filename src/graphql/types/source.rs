@@ -5,16 +5,16 @@ use async_graphql::{ComplexObject, Context, ID, SimpleObject};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::domain::sources::SourceKind;
 use crate::entity::source;
 use crate::error::ApiResult;
 use crate::graphql::args::{
     ListingArgs, ListingOrder, SourceListingStatus, WhereCondition, child_args,
 };
 use crate::graphql::connection::connection_types;
+use crate::graphql::connection_lists::scalar_fields;
 use crate::graphql::context;
-use crate::graphql::fast::scalar_fields;
 use crate::graphql::loaders::child_page;
+use crate::graphql::types::enums::SourceKind;
 use crate::graphql::types::{ImportRunConnection, SourcePropertyConnection};
 use crate::ids::SourceId;
 
@@ -47,7 +47,7 @@ impl From<source::Model> for Source {
         Self {
             id: ID(SourceId(model.id).to_global()),
             key: SourceId(model.id),
-            kind: model.kind,
+            kind: model.kind.into(),
             name: model.name,
             active: model.active,
             config: Json(model.config),

@@ -5,16 +5,16 @@ use async_graphql::{ComplexObject, Context, ID, SimpleObject};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::domain::targets::{ConflictPolicy, TargetKind};
 use crate::entity::target;
 use crate::error::ApiResult;
 use crate::graphql::args::{
     ListingArgs, ListingOrder, TargetListingStatus, WhereCondition, child_args,
 };
 use crate::graphql::connection::connection_types;
+use crate::graphql::connection_lists::scalar_fields;
 use crate::graphql::context;
-use crate::graphql::fast::scalar_fields;
 use crate::graphql::loaders::child_page;
+use crate::graphql::types::enums::{ConflictPolicy, TargetKind};
 use crate::graphql::types::{SyncLogConnection, TargetPropertyConnection};
 use crate::ids::TargetId;
 
@@ -49,8 +49,8 @@ impl From<target::Model> for Target {
         Self {
             id: ID(TargetId(model.id).to_global()),
             key: TargetId(model.id),
-            kind: model.kind,
-            conflict_policy: model.conflict_policy,
+            kind: model.kind.into(),
+            conflict_policy: model.conflict_policy.into(),
             name: model.name,
             active: model.active,
             config: Json(model.config),

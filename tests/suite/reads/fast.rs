@@ -1,4 +1,4 @@
-//! Plain list selections take a fast path (`src/graphql/fast.rs`); it must answer exactly
+//! Plain list selections take a fast path (`src/graphql/connection_lists.rs`); it must answer exactly
 //! what async-graphql's own path answers. An inline fragment forces the own path.
 
 use serde_json::{Value, json};

@@ -1,4 +1,4 @@
-//! A fast path for the `edges` and `nodes` lists of connections.
+//! The `edges` and `nodes` lists of connections, written directly when the selection is plain.
 //!
 //! async-graphql resolves every object through boxed futures, one per field, gathered in a
 //! `FuturesUnordered`. For a page of 100 listings that is 200 objects and 600 futures, and
@@ -47,15 +47,15 @@ pub trait Edge: OutputType {
     fn node(&self) -> &Self::Node;
 }
 
-/// A field value the fast path can write: the value it resolves to.
-pub trait FastValue {
+/// A field value a plain list selection writes directly: the value it resolves to.
+pub trait ScalarValue {
     /// The GraphQL value.
-    fn fast_value(&self) -> Value;
+    fn scalar_value(&self) -> Value;
 }
 
 /// Input types (scalars, enums, options and lists of them) resolve to their `to_value`.
-impl<T: InputType> FastValue for T {
-    fn fast_value(&self) -> Value {
+impl<T: InputType> ScalarValue for T {
+    fn scalar_value(&self) -> Value {
         self.to_value()
     }
 }
@@ -85,8 +85,8 @@ impl From<GlobalId> for ID {
     }
 }
 
-impl FastValue for GlobalId {
-    fn fast_value(&self) -> Value {
+impl ScalarValue for GlobalId {
+    fn scalar_value(&self) -> Value {
         Value::String(self.encode())
     }
 }
@@ -105,7 +105,7 @@ impl OutputType for GlobalId {
         _ctx: &ContextSelectionSet<'_>,
         _field: &Positioned<Field>,
     ) -> ServerResult<Value> {
-        Ok(self.fast_value())
+        Ok(self.scalar_value())
     }
 }
 
@@ -139,14 +139,14 @@ impl OutputType for EdgeCursor {
 }
 
 /// Implements [`ScalarFields`] for `$type` from `"graphqlName" => rust_field` pairs; every
-/// field's type must be a [`FastValue`] (input types: scalars, enums, options of them; and
+/// field's type must be a [`ScalarValue`] (input types: scalars, enums, options of them; and
 /// [`GlobalId`]).
 macro_rules! scalar_fields {
     ($type:ty { $($name:literal => $field:ident),* $(,)? }) => {
-        impl $crate::graphql::fast::ScalarFields for $type {
+        impl $crate::graphql::connection_lists::ScalarFields for $type {
             fn scalar_field(&self, name: &str) -> Option<async_graphql::Value> {
                 match name {
-                    $($name => Some($crate::graphql::fast::FastValue::fast_value(&self.$field)),)*
+                    $($name => Some($crate::graphql::connection_lists::ScalarValue::scalar_value(&self.$field)),)*
                     _ => None,
                 }
             }

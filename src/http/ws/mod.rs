@@ -18,7 +18,7 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::futures_util::stream::{self, AbortHandle, Abortable, BoxStream, SelectAll};
@@ -27,18 +27,22 @@ use async_graphql::{Data, Response};
 use axum::Extension;
 use axum::extract::State;
 use axum::extract::connect_info::ConnectInfo;
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::response::Response as HttpResponse;
-use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
+mod protocol;
+mod settings;
+
 use super::AppState;
-use crate::config::ServerConfig;
 use crate::domain::api_keys::{self, Authenticated};
 use crate::error::{Error, code};
 use crate::graphql::context::{AdminAuth, RequestAuth, TenantAuth};
 use crate::graphql::loaders::Loaders;
+use protocol::{ClientMessage, End, authenticate, close_message, key_of};
+use settings::KeySlot;
+pub(crate) use settings::{KeySubscriptions, WsSettings};
 
 /// The subprotocol spoken.
 pub const PROTOCOL: &str = "graphql-transport-ws";
@@ -46,75 +50,6 @@ pub const PROTOCOL: &str = "graphql-transport-ws";
 /// How long `connection_ack` waits for the server to receive other processes' events (the
 /// PostgreSQL `LISTEN` of a server that just started).
 const EVENTS_READY_WAIT: Duration = Duration::from_secs(5);
-
-/// The WebSocket settings of a server.
-#[derive(Clone, Copy, Debug)]
-pub(super) struct WsSettings {
-    ping: Option<Duration>,
-    init_timeout: Duration,
-    recheck: Duration,
-    per_connection: usize,
-    per_key: usize,
-    send_buffer: usize,
-}
-
-impl WsSettings {
-    pub(super) fn of(config: &ServerConfig) -> Self {
-        Self {
-            ping: (config.ws_ping_secs > 0).then(|| Duration::from_secs(config.ws_ping_secs)),
-            init_timeout: Duration::from_secs(config.ws_init_timeout_secs.max(1)),
-            recheck: Duration::from_secs(config.ws_auth_recheck_secs.max(1)),
-            per_connection: config.ws_max_subscriptions_per_connection,
-            per_key: config.ws_max_subscriptions_per_key,
-            send_buffer: config.ws_send_buffer.max(1),
-        }
-    }
-}
-
-/// The subscriptions each API key runs on this server.
-#[derive(Clone, Default)]
-pub(super) struct KeySubscriptions(Arc<Mutex<HashMap<i64, usize>>>);
-
-impl KeySubscriptions {
-    /// A slot for one more subscription of `key`, if it has fewer than `limit`.
-    fn take(&self, key: i64, limit: usize) -> Option<KeySlot> {
-        let mut counts = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let count = counts.entry(key).or_default();
-        if *count >= limit {
-            return None;
-        }
-        *count += 1;
-        Some(KeySlot {
-            owner: self.clone(),
-            key,
-        })
-    }
-}
-
-/// One subscription of a key, given back when dropped.
-struct KeySlot {
-    owner: KeySubscriptions,
-    key: i64,
-}
-
-impl Drop for KeySlot {
-    fn drop(&mut self) {
-        let mut counts = self
-            .owner
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(count) = counts.get_mut(&self.key) {
-            *count = count.saturating_sub(1);
-            if *count == 0 {
-                counts.remove(&self.key);
-            }
-        }
-    }
-}
 
 /// `GET /graphql/ws`: a WebSocket upgrade to `graphql-transport-ws`.
 pub(super) async fn graphql_ws(
@@ -149,50 +84,6 @@ pub fn upgrade(state: AppState, ws: WebSocketUpgrade, client: Option<IpAddr>) ->
                 .await;
         }
     })
-}
-
-/// Why a connection ends.
-enum End {
-    /// Close with this code and reason.
-    Close(u16, String),
-    /// The client went away.
-    Gone,
-    /// The client did not read: drop it without waiting for it.
-    TooSlow,
-}
-
-/// A close frame; its reason cut to the 123 bytes a close frame may carry.
-fn close_message(code: u16, reason: &str) -> Message {
-    let mut end = reason.len().min(123);
-    while !reason.is_char_boundary(end) {
-        end -= 1;
-    }
-    Message::Close(Some(CloseFrame {
-        code,
-        reason: reason[..end].into(),
-    }))
-}
-
-/// A message of the protocol from the client.
-#[derive(Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum ClientMessage {
-    ConnectionInit {
-        #[serde(default)]
-        payload: Option<Value>,
-    },
-    Ping {
-        #[serde(default)]
-        payload: Option<Value>,
-    },
-    Pong {},
-    Subscribe {
-        id: String,
-        payload: Box<async_graphql::Request>,
-    },
-    Complete {
-        id: String,
-    },
 }
 
 /// One running subscription.
@@ -530,55 +421,5 @@ async fn tick(interval: &mut Option<tokio::time::Interval>) {
             interval.tick().await;
         }
         None => std::future::pending().await,
-    }
-}
-
-/// The API key of a `connection_init` payload: `X-API-Key` (any case), or `Authorization`
-/// with a `Bearer` token.
-fn key_of(payload: Option<&Value>) -> Option<String> {
-    let fields = payload?.as_object()?;
-    let field = |name: &str| {
-        fields
-            .iter()
-            .find(|(key, _)| key.eq_ignore_ascii_case(name))
-            .and_then(|(_, value)| value.as_str())
-            .map(str::trim)
-    };
-    if let Some(key) = field("x-api-key") {
-        return Some(key.to_owned());
-    }
-    let (scheme, token) = field("authorization")?.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim().to_owned())
-}
-
-/// The key's identity, or the end of the connection: 4403 for a refused key (1013 once
-/// `client` has sent more refused keys than `SYNC_AUTH_FAILURES_PER_MINUTE`, as over HTTP),
-/// 1011 when the database could not check it.
-async fn authenticate(
-    state: &AppState,
-    key: &str,
-    client: Option<IpAddr>,
-) -> Result<Authenticated, End> {
-    match api_keys::authenticate(&state.inner.db, key).await {
-        Ok(authenticated) => Ok(authenticated),
-        Err(Error::Unauthenticated(reason)) => {
-            let refused = TenantAuth::Refused(reason.clone());
-            if state.inner.throttle.admit(&refused, client).await.is_err() {
-                return Err(End::Close(
-                    1013,
-                    "too many failed authentications from this address; retry later".into(),
-                ));
-            }
-            Err(End::Close(4403, format!("Forbidden: {reason}")))
-        }
-        Err(err) => {
-            tracing::error!(error = %err, "subscription key not checked");
-            Err(End::Close(
-                1011,
-                "the database is unavailable; retry shortly".into(),
-            ))
-        }
     }
 }

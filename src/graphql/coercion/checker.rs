@@ -1,42 +1,11 @@
-//! Input coercion rules async-graphql 7.2 does not keep, applied to the parsed document (and
-//! the request's variables) before it runs. Each is a request error with `BAD_USER_INPUT` and
-//! `extensions.field` naming the value (`input.mode`, `where[0].op`, `$since`).
-//!
-//! - **Enums are not strings.** The spec's enum input coercion: "GraphQL string literals must
-//!   not be accepted as an enum input and instead raise a request error". async-graphql
-//!   accepts `kind: "JSON"` because variables (JSON, which has no enum) arrive as strings;
-//!   [`prepare`] refuses a string *literal* where the type is an enum, while a variable's
-//!   JSON string stays accepted, as the spec allows for transports without enums.
-//! - **An input object is an object.** async-graphql lets any non-object value through where
-//!   an input object is expected (`input: "abc"`, or such a variable), and then fails inside
-//!   the resolver; the spec's input object coercion says the value is refused.
-//! - **An `Int` has 32 bits**, also inside an input object given as a variable (async-graphql
-//!   checks the range of arguments only).
-//! - **A `DateTime` is an RFC 3339 date-time.** Custom scalars are checked only when they
-//!   run, so `createdAfter: "yesterday"` was a field error; the spec ("Values of Correct
-//!   Type", and variable coercion) makes a value the scalar cannot coerce a request error.
-//! - **Variables only where their type is allowed** (the spec's "All Variable Usages Are
-//!   Allowed"): a nullable `$id: ID` cannot feed `id: ID!` unless the variable or the
-//!   argument (or input field) has a default, nor a `String` a `[String!]`. async-graphql
-//!   has this rule but its composed validator never calls it.
-//! - **An omitted variable takes its default** (coercing variable values), also in `@skip`
-//!   and `@include`, where async-graphql read it as absent and dropped the field.
-//! - **A list argument is bounded.** A list (of an argument, or a list field of an input
-//!   object, as a literal or a variable) holds at most `SYNC_MAX_LIST_ITEMS` items: 100,000
-//!   `externalIds` used to reach the database as 100,000 bound values and fail as `INTERNAL`.
-//!   JSON scalars (an import's `items`) are not lists of the schema: the body size bounds them.
-//! - **An omitted variable is an omitted value.** Input object coercion: when a field's value
-//!   is a variable that the request did not provide and that has no default, the field is
-//!   absent, so the input field's own default applies (`mode: $m` without `$m` means
-//!   `INCREMENTAL`). async-graphql reads it as `null`; [`prepare`] removes such fields (and
-//!   such arguments, for the same rule on arguments) from the document.
+//! The checks of one operation: each literal and variable value against the type expected
+//! where it stands, collecting a request error for each value that breaks a rule.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::types::{
-    BaseType, Directive, DocumentOperations, ExecutableDocument, OperationDefinition, Selection,
-    SelectionSet, Type,
+    BaseType, Directive, OperationDefinition, OperationType, Selection, SelectionSet, Type,
 };
 use async_graphql::{
     ErrorExtensionValues, Name, Pos, Positioned, ScalarType, ServerError, Variables,
@@ -45,199 +14,7 @@ use async_graphql_value::{ConstValue, Number, Value};
 use chrono::{DateTime, Utc};
 
 use crate::error::code;
-use crate::graphql::conform::operation;
 use crate::graphql::shape::{SchemaShape, TypeShape, named_type};
-
-/// Checks `document`'s literals and the request's `variables` against the schema and removes
-/// values taken from variables the request left out. Returns the request errors when a value
-/// breaks a rule.
-pub fn prepare(
-    document: &mut ExecutableDocument,
-    shape: &SchemaShape,
-    max_list_items: usize,
-    variables: &mut Variables,
-    operation_name: Option<&str>,
-) -> Result<(), Vec<ServerError>> {
-    let Some(op) = operation(document, operation_name) else {
-        // async-graphql reports the missing or ambiguous operation itself.
-        return Ok(());
-    };
-    let mut checker = Checker {
-        shape,
-        variables: op
-            .variable_definitions
-            .iter()
-            .map(|d| {
-                let non_null_default = d
-                    .node
-                    .default_value
-                    .as_ref()
-                    .is_some_and(|v| v.node != ConstValue::Null);
-                (
-                    d.node.name.node.as_str(),
-                    (&d.node.var_type.node, non_null_default),
-                )
-            })
-            .collect(),
-        usages: true,
-        max_list_items,
-        errors: Vec::new(),
-    };
-    checker.check_variables(op, variables);
-    let root = match op.ty {
-        async_graphql::parser::types::OperationType::Query => "Query",
-        async_graphql::parser::types::OperationType::Mutation => "Mutation",
-        async_graphql::parser::types::OperationType::Subscription => "Subscription",
-    };
-    checker.check_set(root, &op.selection_set.node);
-    let reachable = reachable_fragments(document, &op.selection_set.node);
-    for (name, fragment) in &document.fragments {
-        // A fragment the operation does not spread uses the variables of another one.
-        checker.usages = reachable.contains(name);
-        let on = fragment.node.type_condition.node.on.node.as_str();
-        checker.check_set(on, &fragment.node.selection_set.node);
-    }
-    if !checker.errors.is_empty() {
-        return Err(checker.errors);
-    }
-    // Coercing variable values: a variable the request left out takes its default.
-    // async-graphql applies defaults where it reads arguments, but not where it drops the
-    // selections `@skip`/`@include` exclude, so `@include(if: $x)` with `$x = true` lost
-    // its field.
-    for definition in &op.variable_definitions {
-        let definition = &definition.node;
-        if let Some(default) = &definition.default_value
-            && !variables.contains_key(&definition.name.node)
-        {
-            variables.insert(definition.name.node.clone(), default.node.clone());
-        }
-    }
-
-    let omitted: HashSet<Name> = op
-        .variable_definitions
-        .iter()
-        .filter(|d| d.node.default_value.is_none() && !variables.contains_key(&d.node.name.node))
-        .map(|d| d.node.name.node.clone())
-        .collect();
-    if omitted.is_empty() {
-        return Ok(());
-    }
-    let used_before = used_variables(document);
-    match &mut document.operations {
-        DocumentOperations::Single(op) => {
-            drop_omitted_in_set(&mut op.node.selection_set.node, &omitted)
-        }
-        DocumentOperations::Multiple(operations) => {
-            if let Some(op) = operation_name.and_then(|name| operations.get_mut(name)) {
-                drop_omitted_in_set(&mut op.node.selection_set.node, &omitted);
-            } else if operations.len() == 1
-                && let Some(op) = operations.values_mut().next()
-            {
-                drop_omitted_in_set(&mut op.node.selection_set.node, &omitted);
-            }
-        }
-    }
-    for fragment in document.fragments.values_mut() {
-        drop_omitted_in_set(&mut fragment.node.selection_set.node, &omitted);
-    }
-    // A variable whose every use went is no longer declared either (it had no value and no
-    // default, so nothing changes), or validation would call it unused. One the document
-    // never used stays, for validation to report.
-    let used_after = used_variables(document);
-    let undeclare = |op: &mut OperationDefinition| {
-        op.variable_definitions.retain(|d| {
-            let name = &d.node.name.node;
-            !omitted.contains(name) || !used_before.contains(name) || used_after.contains(name)
-        });
-    };
-    match &mut document.operations {
-        DocumentOperations::Single(op) => undeclare(&mut op.node),
-        DocumentOperations::Multiple(operations) => {
-            operations
-                .values_mut()
-                .for_each(|op| undeclare(&mut op.node));
-        }
-    }
-    Ok(())
-}
-
-/// The fragments `set` spreads, directly or through other fragments.
-fn reachable_fragments<'a>(
-    document: &'a ExecutableDocument,
-    set: &'a SelectionSet,
-) -> HashSet<&'a Name> {
-    let mut reachable = HashSet::new();
-    let mut sets = vec![set];
-    while let Some(set) = sets.pop() {
-        for selection in &set.items {
-            match &selection.node {
-                Selection::Field(field) => sets.push(&field.node.selection_set.node),
-                Selection::InlineFragment(fragment) => sets.push(&fragment.node.selection_set.node),
-                Selection::FragmentSpread(spread) => {
-                    let name = &spread.node.fragment_name.node;
-                    if let Some((name, fragment)) = document.fragments.get_key_value(name)
-                        && reachable.insert(name)
-                    {
-                        sets.push(&fragment.node.selection_set.node);
-                    }
-                }
-            }
-        }
-    }
-    reachable
-}
-
-/// Every variable the operations and fragments of `document` use.
-fn used_variables(document: &ExecutableDocument) -> HashSet<Name> {
-    let mut used = HashSet::new();
-    for (_, op) in document.operations.iter() {
-        variables_in_set(&op.node.selection_set.node, &mut used);
-    }
-    for fragment in document.fragments.values() {
-        variables_in_set(&fragment.node.selection_set.node, &mut used);
-    }
-    used
-}
-
-/// Every variable `set` uses, in arguments and directives, fragments' included.
-fn variables_in_set(set: &SelectionSet, used: &mut HashSet<Name>) {
-    for selection in &set.items {
-        let (directives, child) = match &selection.node {
-            Selection::Field(field) => {
-                for (_, value) in &field.node.arguments {
-                    variables_in_value(&value.node, used);
-                }
-                (&field.node.directives, Some(&field.node.selection_set.node))
-            }
-            Selection::InlineFragment(fragment) => (
-                &fragment.node.directives,
-                Some(&fragment.node.selection_set.node),
-            ),
-            Selection::FragmentSpread(spread) => (&spread.node.directives, None),
-        };
-        for directive in directives {
-            for (_, value) in &directive.node.arguments {
-                variables_in_value(&value.node, used);
-            }
-        }
-        if let Some(child) = child {
-            variables_in_set(child, used);
-        }
-    }
-}
-
-fn variables_in_value(value: &Value, used: &mut HashSet<Name>) {
-    match value {
-        Value::Variable(name) => {
-            used.insert(name.clone());
-        }
-        Value::List(items) => items.iter().for_each(|item| variables_in_value(item, used)),
-        Value::Object(fields) => fields
-            .values()
-            .for_each(|field| variables_in_value(field, used)),
-        _ => {}
-    }
-}
 
 /// Where a value being checked was written.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -297,7 +74,7 @@ impl InputValue for ConstValue {
 }
 
 /// The operation's checks and the errors they found.
-struct Checker<'a> {
+pub(super) struct Checker<'a> {
     shape: &'a SchemaShape,
     /// Each declared variable: its type, and whether it has a default other than `null`.
     variables: HashMap<&'a str, (&'a Type, bool)>,
@@ -308,7 +85,60 @@ struct Checker<'a> {
     errors: Vec<ServerError>,
 }
 
-impl Checker<'_> {
+impl<'a> Checker<'a> {
+    /// A checker of `op`'s values, which knows the variables `op` declares.
+    pub(super) fn new(
+        shape: &'a SchemaShape,
+        op: &'a OperationDefinition,
+        max_list_items: usize,
+    ) -> Self {
+        let variables = op
+            .variable_definitions
+            .iter()
+            .map(|d| {
+                let non_null_default = d
+                    .node
+                    .default_value
+                    .as_ref()
+                    .is_some_and(|v| v.node != ConstValue::Null);
+                (
+                    d.node.name.node.as_str(),
+                    (&d.node.var_type.node, non_null_default),
+                )
+            })
+            .collect();
+        Self {
+            shape,
+            variables,
+            usages: true,
+            max_list_items,
+            errors: Vec::new(),
+        }
+    }
+
+    /// Checks the variables' defaults and values, then the operation's selections.
+    pub(super) fn check_operation(&mut self, op: &OperationDefinition, variables: &Variables) {
+        self.check_variables(op, variables);
+        let root = match op.ty {
+            OperationType::Query => "Query",
+            OperationType::Mutation => "Mutation",
+            OperationType::Subscription => "Subscription",
+        };
+        self.check_set(root, &op.selection_set.node);
+    }
+
+    /// Checks a fragment definition under its type condition `on`; `reachable`: the
+    /// operation spreads it, so its variable usages are the operation's.
+    pub(super) fn check_fragment(&mut self, on: &str, set: &SelectionSet, reachable: bool) {
+        self.usages = reachable;
+        self.check_set(on, set);
+    }
+
+    /// The request errors found.
+    pub(super) fn into_errors(self) -> Vec<ServerError> {
+        self.errors
+    }
+
     /// Checks each variable's default (a literal) and the value the request gives it.
     fn check_variables(&mut self, op: &OperationDefinition, variables: &Variables) {
         for definition in &op.variable_definitions {
@@ -332,6 +162,7 @@ impl Checker<'_> {
         }
     }
 
+    /// Checks the arguments and directives of `set`'s selections on the type `parent`.
     fn check_set(&mut self, parent: &str, set: &SelectionSet) {
         for selection in &set.items {
             match &selection.node {
@@ -441,6 +272,7 @@ impl Checker<'_> {
         }
     }
 
+    /// Checks `value` where the named type `type_name` is expected.
     fn check_named<V: InputValue>(
         &mut self,
         value: View<'_, V>,
@@ -449,8 +281,7 @@ impl Checker<'_> {
         path: &str,
         pos: Pos,
     ) {
-        let shape = self.shape;
-        match (shape.get(type_name), value) {
+        match (self.shape.get(type_name), value) {
             (Some(TypeShape::Enum), View::String(text)) if origin == Origin::Literal => {
                 self.refuse(
                     format!(
@@ -462,13 +293,7 @@ impl Checker<'_> {
                 );
             }
             (Some(TypeShape::InputObject(fields)), View::Object(values)) => {
-                for (name, field) in values {
-                    if let Some(field_type) = fields.get(name.as_str()) {
-                        let has_default = shape.input_field_has_default(type_name, name);
-                        let path = format!("{path}.{name}");
-                        self.check_value(field, field_type, has_default, origin, &path, pos);
-                    }
-                }
+                self.check_input_fields(fields, values, type_name, origin, path, pos);
             }
             (Some(TypeShape::InputObject(_)), other) => {
                 self.refuse(
@@ -494,26 +319,50 @@ impl Checker<'_> {
                 );
             }
             (Some(TypeShape::Scalar), value) if type_name == "DateTime" => {
-                let parsed = match value {
-                    View::String(text) => {
-                        <DateTime<Utc> as ScalarType>::parse(ConstValue::String(text.to_owned()))
-                            .is_ok()
-                    }
-                    _ => false,
-                };
-                if !parsed {
-                    self.refuse(
-                        format!(
-                            "DateTime cannot represent {}: expected an RFC 3339 date-time \
-                             such as 2026-01-31T09:30:00Z",
-                            describe(&value)
-                        ),
-                        path,
-                        pos,
-                    );
-                }
+                self.check_date_time(&value, path, pos);
             }
             _ => {}
+        }
+    }
+
+    /// Checks each field of an input object of type `type_name` against `fields`, its
+    /// declared field types.
+    fn check_input_fields<V: InputValue>(
+        &mut self,
+        fields: &HashMap<String, Type>,
+        values: &IndexMap<Name, V>,
+        type_name: &str,
+        origin: Origin,
+        path: &str,
+        pos: Pos,
+    ) {
+        for (name, field) in values {
+            if let Some(field_type) = fields.get(name.as_str()) {
+                let has_default = self.shape.input_field_has_default(type_name, name);
+                let path = format!("{path}.{name}");
+                self.check_value(field, field_type, has_default, origin, &path, pos);
+            }
+        }
+    }
+
+    /// Refuses a `DateTime` value that is not an RFC 3339 date-time.
+    fn check_date_time<V>(&mut self, value: &View<'_, V>, path: &str, pos: Pos) {
+        let parsed = match value {
+            View::String(text) => {
+                <DateTime<Utc> as ScalarType>::parse(ConstValue::String((*text).to_owned())).is_ok()
+            }
+            _ => false,
+        };
+        if !parsed {
+            self.refuse(
+                format!(
+                    "DateTime cannot represent {}: expected an RFC 3339 date-time such as \
+                     2026-01-31T09:30:00Z",
+                    describe(value)
+                ),
+                path,
+                pos,
+            );
         }
     }
 
@@ -612,46 +461,4 @@ fn types_compatible(variable: &Type, location: &Type) -> bool {
         }
         _ => false,
     }
-}
-
-fn drop_omitted_in_set(set: &mut SelectionSet, omitted: &HashSet<Name>) {
-    for selection in &mut set.items {
-        match &mut selection.node {
-            Selection::Field(field) => {
-                let field = &mut field.node;
-                field
-                    .arguments
-                    .retain(|(_, value)| !is_omitted(&value.node, omitted));
-                for (_, value) in &mut field.arguments {
-                    drop_omitted_in_value(&mut value.node, omitted);
-                }
-                drop_omitted_in_set(&mut field.selection_set.node, omitted);
-            }
-            Selection::InlineFragment(fragment) => {
-                drop_omitted_in_set(&mut fragment.node.selection_set.node, omitted);
-            }
-            Selection::FragmentSpread(_) => {}
-        }
-    }
-}
-
-fn drop_omitted_in_value(value: &mut Value, omitted: &HashSet<Name>) {
-    match value {
-        Value::Object(fields) => {
-            fields.retain(|_, field| !is_omitted(field, omitted));
-            for field in fields.values_mut() {
-                drop_omitted_in_value(field, omitted);
-            }
-        }
-        Value::List(items) => {
-            for item in items {
-                drop_omitted_in_value(item, omitted);
-            }
-        }
-        _ => {}
-    }
-}
-
-fn is_omitted(value: &Value, omitted: &HashSet<Name>) -> bool {
-    matches!(value, Value::Variable(name) if omitted.contains(name))
 }
