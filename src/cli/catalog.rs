@@ -4,11 +4,12 @@ use clap::Args;
 use secrecy::ExposeSecret as _;
 use serde_json::{Value, json};
 
+use crate::cli::choices::{ConflictPolicyChoice, SourceKindChoice, TargetKindChoice};
 use crate::cli::output;
 use crate::config::Config;
 use crate::db;
-use crate::domain::sources::{self, NewSource, SourceKind};
-use crate::domain::targets::{self, ConflictPolicy, NewTarget, TargetKind};
+use crate::domain::sources::{self, NewSource};
+use crate::domain::targets::{self, NewTarget};
 use crate::domain::tenants;
 use crate::error::Error;
 use crate::ids::{SourceId, TargetId};
@@ -22,7 +23,7 @@ pub struct CreateSourceArgs {
     name: String,
     /// How its listings arrive.
     #[arg(long, value_enum, default_value = "json")]
-    kind: SourceKind,
+    kind: SourceKindChoice,
     /// Settings as a JSON object, e.g. '{"id_field":"listing_id"}'.
     #[arg(long, default_value = "{}")]
     config: String,
@@ -43,10 +44,10 @@ pub struct CreateTargetArgs {
     name: String,
     /// What the target is.
     #[arg(long, value_enum, default_value = "website")]
-    kind: TargetKind,
+    kind: TargetKindChoice,
     /// What a sync does with listings edited on the target by hand.
     #[arg(long, value_enum, default_value = "flag")]
-    conflict_policy: ConflictPolicy,
+    conflict_policy: ConflictPolicyChoice,
     /// Settings as a JSON object.
     #[arg(long, default_value = "{}")]
     config: String,
@@ -72,7 +73,7 @@ pub async fn create_source(config: &Config, args: CreateSourceArgs) -> anyhow::R
     let scope = tenants::scope_for_cli(&db, &args.tenant).await?;
     let new = NewSource {
         name: args.name,
-        kind: args.kind,
+        kind: args.kind.into(),
         active: !args.inactive,
         config: parse_config(&args.config)?,
     };
@@ -96,10 +97,10 @@ pub async fn create_target(config: &Config, args: CreateTargetArgs) -> anyhow::R
     let scope = tenants::scope_for_cli(&db, &args.tenant).await?;
     let new = NewTarget {
         name: args.name,
-        kind: args.kind,
+        kind: args.kind.into(),
         active: !args.inactive,
         config: parse_config(&args.config)?,
-        conflict_policy: args.conflict_policy,
+        conflict_policy: args.conflict_policy.into(),
     };
     let model = targets::create_target(&db, &scope, new).await?;
     let id = TargetId(model.id).to_global();

@@ -6,11 +6,12 @@ use std::path::PathBuf;
 use clap::Args;
 use serde_json::json;
 
+use crate::cli::choices::ImportModeChoice;
 use crate::cli::{output, summary};
 use crate::config::Config;
 use crate::db;
 use crate::domain::audit::Actor;
-use crate::domain::import::{ImportMode, ImportOptions, ImportSession};
+use crate::domain::import::{ImportOptions, ImportSession};
 use crate::domain::snapshots::{self, DEFAULT_RETENTION_DAYS};
 use crate::domain::sync::{self, SyncOptions};
 use crate::domain::{sources, targets, tenants};
@@ -31,7 +32,7 @@ pub struct ImportArgs {
     files: Vec<PathBuf>,
     /// `full`: the files are the whole scrape, listings they lack are marked removed.
     #[arg(long, value_enum, default_value = "incremental")]
-    mode: ImportMode,
+    mode: ImportModeChoice,
     /// Check and count only; write nothing but the import run.
     #[arg(long)]
     dry_run: bool,
@@ -101,7 +102,7 @@ pub async fn import(config: &Config, args: ImportArgs) -> anyhow::Result<()> {
     let scope = tenants::scope_for_cli(&db, &args.tenant).await?;
     let source = sources::find_for_cli(&db, &scope, &args.source).await?;
     let options = ImportOptions {
-        mode: args.mode,
+        mode: args.mode.into(),
         dry_run: args.dry_run,
         allow_mass_removal: args.allow_mass_removal,
         actor: Actor::Cli,

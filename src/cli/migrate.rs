@@ -21,6 +21,7 @@ use clap::Args;
 use sea_orm::DatabaseConnection;
 use serde_json::Value;
 
+use crate::cli::choices::ImportModeChoice;
 use crate::cli::discover::{self, FoundFile};
 use crate::cli::progress::{Progress, ProgressMode};
 use crate::cli::{Reported, summary};
@@ -59,7 +60,7 @@ pub struct MigrateJsonArgs {
     /// `full`: the file is the whole scrape, listings it lacks are marked removed (needs
     /// exactly one file).
     #[arg(long, value_enum, default_value = "incremental")]
-    mode: ImportMode,
+    mode: ImportModeChoice,
     /// With `--mode full`: let the file remove more than the source's
     /// `config.max_removal_percent` (default 20) of its live listings, or all of them.
     #[arg(long)]
@@ -135,7 +136,8 @@ pub async fn migrate_json(config: &Config, args: MigrateJsonArgs) -> anyhow::Res
     } else {
         discover::named(&args.paths)?
     };
-    check_mode(args.mode, files.len())?;
+    let mode = ImportMode::from(args.mode);
+    check_mode(mode, files.len())?;
     let db = db::connect_and_migrate_with(
         config.database_url.expose_secret(),
         &config.session_limits(),
@@ -147,7 +149,7 @@ pub async fn migrate_json(config: &Config, args: MigrateJsonArgs) -> anyhow::Res
         scope: &scope,
         source: &source,
         files,
-        mode: args.mode,
+        mode,
         dry_run: args.dry_run,
         allow_mass_removal: args.allow_mass_removal,
         json: args.json,

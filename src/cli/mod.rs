@@ -6,6 +6,7 @@
 //! guard (`--allow-mass-removal` lets it through).
 
 mod catalog;
+mod choices;
 mod discover;
 mod history;
 mod listings;

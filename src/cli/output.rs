@@ -5,10 +5,10 @@
 //! same field names and enum values, and a failure prints `{"error": {code, message,
 //! field}}` with the codes of `extensions.code`.
 
-use async_graphql::InputType;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
+use crate::cli::choices;
 use crate::db::OpenError;
 use crate::domain::import::ImportMode;
 use crate::entity::{api_key, cleanup_run, import_run, source, target, tenant};
@@ -94,11 +94,6 @@ pub fn print_usage_error(error: &clap::Error) {
     );
 }
 
-/// An enum value as GraphQL spells it (`SCRAPED`, `KEEP_TARGET`).
-fn enum_name<T: InputType>(value: &T) -> Value {
-    value.to_value().into_json().unwrap_or(Value::Null)
-}
-
 /// A time as GraphQL's `DateTime` prints it (RFC 3339).
 fn time(at: DateTime<Utc>) -> Value {
     Value::String(at.to_rfc3339())
@@ -149,7 +144,7 @@ pub fn source_json(model: &source::Model) -> Value {
     json!({
         "id": SourceId(model.id).to_global(),
         "name": model.name,
-        "kind": enum_name(&model.kind),
+        "kind": choices::source_kind_name(model.kind),
         "active": model.active,
         "config": model.config,
         "createdAt": time(model.created_at),
@@ -162,10 +157,10 @@ pub fn target_json(model: &target::Model) -> Value {
     json!({
         "id": TargetId(model.id).to_global(),
         "name": model.name,
-        "kind": enum_name(&model.kind),
+        "kind": choices::target_kind_name(model.kind),
         "active": model.active,
         "config": model.config,
-        "conflictPolicy": enum_name(&model.conflict_policy),
+        "conflictPolicy": choices::conflict_policy_name(model.conflict_policy),
         "createdAt": time(model.created_at),
         "updatedAt": time(model.updated_at),
     })
@@ -176,7 +171,7 @@ pub fn import_run_json(model: &import_run::Model) -> Value {
     json!({
         "id": ImportRunId(model.id).to_global(),
         "sourceId": SourceId(model.source_id).to_global(),
-        "mode": enum_name(&model.mode),
+        "mode": choices::import_mode_name(model.mode),
         "dryRun": model.dry_run,
         "created": model.created,
         "updated": model.updated,
@@ -210,5 +205,5 @@ pub fn cleanup_run_json(model: &cleanup_run::Model) -> Value {
 
 /// An import mode as GraphQL spells it.
 pub fn import_mode_json(mode: ImportMode) -> Value {
-    enum_name(&mode)
+    Value::from(choices::import_mode_name(mode))
 }

@@ -45,16 +45,7 @@ const PART_ITEMS: usize = 10_000;
 // Stored in `import_runs.mode` as the `string_value`; a stored value this version does not
 // know fails the read (an internal error), never a guess.
 #[derive(
-    Clone,
-    Copy,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    EnumIter,
-    DeriveActiveEnum,
-    async_graphql::Enum,
-    clap::ValueEnum,
+    Clone, Copy, Debug, Default, PartialEq, Eq, EnumIter, DeriveActiveEnum, async_graphql::Enum,
 )]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum ImportMode {

@@ -16,17 +16,7 @@ use crate::ids::TargetId;
 /// What a target is.
 // Stored in `targets.kind` as the `string_value`; a stored value this version does not know
 // fails the read (an internal error), never a guess.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    EnumIter,
-    DeriveActiveEnum,
-    async_graphql::Enum,
-    clap::ValueEnum,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum TargetKind {
     /// A website that shows the listings.
@@ -44,16 +34,7 @@ pub enum TargetKind {
 // Stored in `targets.conflict_policy` as the `string_value`; a stored value this version does
 // not know fails the read (an internal error), never a guess.
 #[derive(
-    Clone,
-    Copy,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    EnumIter,
-    DeriveActiveEnum,
-    async_graphql::Enum,
-    clap::ValueEnum,
+    Clone, Copy, Debug, Default, PartialEq, Eq, EnumIter, DeriveActiveEnum, async_graphql::Enum,
 )]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum ConflictPolicy {
