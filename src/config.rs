@@ -60,6 +60,16 @@ impl Config {
             idle_in_transaction_timeout_ms: self.idle_in_transaction_timeout_ms,
         }
     }
+
+    /// Opens the configured database with [`Self::session_limits`], its schema brought up to
+    /// date.
+    pub async fn open_database(&self) -> Result<sea_orm::DatabaseConnection, crate::db::OpenError> {
+        crate::db::connect_and_migrate_with(
+            self.database_url.expose_secret(),
+            &self.session_limits(),
+        )
+        .await
+    }
 }
 
 /// A database URL. It may hold a password, so `Debug` shows it with the password replaced by

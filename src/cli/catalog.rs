@@ -1,16 +1,13 @@
 //! `create-source`, `create-target`.
 
 use clap::Args;
-use secrecy::ExposeSecret as _;
 use serde_json::{Value, json};
 
 use crate::cli::choices::{ConflictPolicyChoice, SourceKindChoice, TargetKindChoice};
 use crate::cli::output;
 use crate::config::Config;
-use crate::db;
 use crate::domain::sources::{self, NewSource};
 use crate::domain::targets::{self, NewTarget};
-use crate::domain::tenants;
 use crate::error::Error;
 use crate::ids::{SourceId, TargetId};
 
@@ -65,12 +62,7 @@ fn parse_config(raw: &str) -> Result<Value, Error> {
 
 /// Creates a source.
 pub async fn create_source(config: &Config, args: CreateSourceArgs) -> anyhow::Result<()> {
-    let db = db::connect_and_migrate_with(
-        config.database_url.expose_secret(),
-        &config.session_limits(),
-    )
-    .await?;
-    let scope = tenants::scope_for_cli(&db, &args.tenant).await?;
+    let (db, scope) = super::open_tenant(config, &args.tenant).await?;
     let new = NewSource {
         name: args.name,
         kind: args.kind.into(),
@@ -89,12 +81,7 @@ pub async fn create_source(config: &Config, args: CreateSourceArgs) -> anyhow::R
 
 /// Creates a target.
 pub async fn create_target(config: &Config, args: CreateTargetArgs) -> anyhow::Result<()> {
-    let db = db::connect_and_migrate_with(
-        config.database_url.expose_secret(),
-        &config.session_limits(),
-    )
-    .await?;
-    let scope = tenants::scope_for_cli(&db, &args.tenant).await?;
+    let (db, scope) = super::open_tenant(config, &args.tenant).await?;
     let new = NewTarget {
         name: args.name,
         kind: args.kind.into(),

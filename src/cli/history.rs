@@ -1,16 +1,12 @@
 //! `restore-snapshot`, `pin-snapshot`: a listing's history from the command line.
 
-use secrecy::ExposeSecret as _;
-
 use clap::Args;
 use serde_json::json;
 
 use crate::cli::output;
 use crate::config::Config;
-use crate::db;
 use crate::domain::history::{self, PinnedSnapshot, RestoredListing, SnapshotRef};
 use crate::domain::scope::TenantScope;
-use crate::domain::tenants;
 use crate::ids::{SourcePropertyId, TargetPropertyId};
 use sea_orm::DatabaseConnection;
 
@@ -52,12 +48,7 @@ async fn open(
     tenant: &str,
     snapshot: &str,
 ) -> anyhow::Result<(DatabaseConnection, TenantScope, SnapshotRef)> {
-    let db = db::connect_and_migrate_with(
-        config.database_url.expose_secret(),
-        &config.session_limits(),
-    )
-    .await?;
-    let scope = tenants::scope_for_cli(&db, tenant).await?;
+    let (db, scope) = super::open_tenant(config, tenant).await?;
     let snapshot = SnapshotRef::from_global(snapshot, "SNAPSHOT")?;
     Ok((db, scope, snapshot))
 }

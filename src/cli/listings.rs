@@ -1,6 +1,5 @@
 //! `import`, `sync`, `cleanup`: the operator's side of the sync engine.
 
-use secrecy::ExposeSecret as _;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -9,13 +8,13 @@ use serde_json::json;
 use crate::cli::choices::ImportModeChoice;
 use crate::cli::{output, summary};
 use crate::config::Config;
-use crate::db;
 use crate::domain::audit::Actor;
 use crate::domain::import::{ImportOptions, ImportSession};
 use crate::domain::snapshots::{self, DEFAULT_RETENTION_DAYS};
 use crate::domain::sync::{self, SyncOptions};
-use crate::domain::{sources, targets, tenants};
-use crate::ids::{SourceId, SyncLogId, TargetId};
+use crate::domain::{sources, targets};
+use crate::entity::sync_log;
+use crate::ids::{SourceId, TargetId};
 use crate::stream::feed::Feed;
 use crate::stream::{JsonReading, NamedFile};
 
@@ -94,12 +93,7 @@ pub async fn import(config: &Config, args: ImportArgs) -> anyhow::Result<()> {
         .iter()
         .map(|path| NamedFile::check(path))
         .collect::<Result<Vec<_>, _>>()?;
-    let db = db::connect_and_migrate_with(
-        config.database_url.expose_secret(),
-        &config.session_limits(),
-    )
-    .await?;
-    let scope = tenants::scope_for_cli(&db, &args.tenant).await?;
+    let (db, scope) = super::open_tenant(config, &args.tenant).await?;
     let source = sources::find_for_cli(&db, &scope, &args.source).await?;
     let options = ImportOptions {
         mode: args.mode.into(),
@@ -143,12 +137,7 @@ pub async fn import(config: &Config, args: ImportArgs) -> anyhow::Result<()> {
 
 /// Syncs a source into a target.
 pub async fn sync(config: &Config, args: SyncArgs) -> anyhow::Result<()> {
-    let db = db::connect_and_migrate_with(
-        config.database_url.expose_secret(),
-        &config.session_limits(),
-    )
-    .await?;
-    let scope = tenants::scope_for_cli(&db, &args.tenant).await?;
+    let (db, scope) = super::open_tenant(config, &args.tenant).await?;
     let source = sources::find_for_cli(&db, &scope, &args.source).await?;
     let target = targets::find_for_cli(&db, &scope, &args.target).await?;
     let log = sync::sync_source_to_target(
@@ -163,12 +152,20 @@ pub async fn sync(config: &Config, args: SyncArgs) -> anyhow::Result<()> {
         },
     )
     .await?;
+    output::print(
+        args.json,
+        &json!({ "syncLog": output::sync_log_json(&log) }),
+        &sync_text(&log, &source.name, &target.name),
+    );
+    Ok(())
+}
+
+/// What `sync` says to people: the counts, then a line per warning.
+fn sync_text(log: &sync_log::Model, source: &str, target: &str) -> String {
     let duration_ms = (log.finished_at - log.started_at).num_milliseconds();
     let mut text = format!(
-        "{} `{}` → `{}`: {} created, {} updated, {} skipped, {} removed; conflicts: {} new, {} open; {} hand edits kept, {} merged ({duration_ms} ms)",
+        "{} `{source}` → `{target}`: {} created, {} updated, {} skipped, {} removed; conflicts: {} new, {} open; {} hand edits kept, {} merged ({duration_ms} ms)",
         if log.dry_run { "would sync" } else { "synced" },
-        source.name,
-        target.name,
         log.created,
         log.updated,
         log.skipped,
@@ -190,40 +187,12 @@ pub async fn sync(config: &Config, args: SyncArgs) -> anyhow::Result<()> {
             warning["message"].as_str().unwrap_or_default()
         ));
     }
-    output::print(
-        args.json,
-        &json!({ "syncLog": {
-            "id": SyncLogId(log.id).to_global(),
-            "sourceId": SourceId(source.id).to_global(),
-            "targetId": TargetId(target.id).to_global(),
-            "dryRun": log.dry_run,
-            "created": log.created,
-            "updated": log.updated,
-            "skipped": log.skipped,
-            "conflicts": log.conflicts,
-            "newConflicts": log.new_conflicts,
-            "openConflicts": log.open_conflicts,
-            "keptEdits": log.kept_edits,
-            "merged": log.merged,
-            "removed": log.removed,
-            "wouldRemove": log.would_remove,
-            "massRemovalRefused": log.mass_removal_refused,
-            "warnings": log.warnings,
-            "durationMs": duration_ms,
-        } }),
-        &text,
-    );
-    Ok(())
+    text
 }
 
 /// Deletes a tenant's old snapshots.
 pub async fn cleanup(config: &Config, args: CleanupArgs) -> anyhow::Result<()> {
-    let db = db::connect_and_migrate_with(
-        config.database_url.expose_secret(),
-        &config.session_limits(),
-    )
-    .await?;
-    let scope = tenants::scope_for_cli(&db, &args.tenant).await?;
+    let (db, scope) = super::open_tenant(config, &args.tenant).await?;
     let report =
         snapshots::cleanup_snapshots(&db, &scope, args.days, args.dry_run, Actor::Cli).await?;
     output::print(

@@ -11,9 +11,9 @@ use serde_json::{Value, json};
 use crate::cli::choices;
 use crate::db::OpenError;
 use crate::domain::import::ImportMode;
-use crate::entity::{api_key, cleanup_run, import_run, source, target, tenant};
+use crate::entity::{api_key, cleanup_run, import_run, source, sync_log, target, tenant};
 use crate::error::{Error, code};
-use crate::ids::{ApiKeyId, CleanupRunId, ImportRunId, SourceId, TargetId, TenantId};
+use crate::ids::{ApiKeyId, CleanupRunId, ImportRunId, SourceId, SyncLogId, TargetId, TenantId};
 
 /// Prints `json` as one line when `as_json`, else the human `text`. A closed stdout (`| head`)
 /// is not an error worth a panic.
@@ -141,28 +141,51 @@ pub fn api_key_json(model: &api_key::Model) -> Value {
 
 /// A `Source` with the fields GraphQL names so.
 pub fn source_json(model: &source::Model) -> Value {
-    json!({
-        "id": SourceId(model.id).to_global(),
-        "name": model.name,
-        "kind": choices::source_kind_name(model.kind),
-        "active": model.active,
-        "config": model.config,
-        "createdAt": time(model.created_at),
-        "updatedAt": time(model.updated_at),
-    })
+    let when = (model.created_at, model.updated_at);
+    let kind = choices::source_kind_name(model.kind);
+    catalog_json(
+        SourceId(model.id).to_global(),
+        &model.name,
+        kind,
+        model.active,
+        &model.config,
+        when,
+    )
 }
 
 /// A `Target` with the fields GraphQL names so.
 pub fn target_json(model: &target::Model) -> Value {
+    let when = (model.created_at, model.updated_at);
+    let kind = choices::target_kind_name(model.kind);
+    let mut json = catalog_json(
+        TargetId(model.id).to_global(),
+        &model.name,
+        kind,
+        model.active,
+        &model.config,
+        when,
+    );
+    json["conflictPolicy"] = choices::conflict_policy_name(model.conflict_policy).into();
+    json
+}
+
+/// The fields a `Source` and a `Target` share; `when` is (created, updated).
+fn catalog_json(
+    id: String,
+    name: &str,
+    kind: &str,
+    active: bool,
+    config: &Value,
+    when: (DateTime<Utc>, DateTime<Utc>),
+) -> Value {
     json!({
-        "id": TargetId(model.id).to_global(),
-        "name": model.name,
-        "kind": choices::target_kind_name(model.kind),
-        "active": model.active,
-        "config": model.config,
-        "conflictPolicy": choices::conflict_policy_name(model.conflict_policy),
-        "createdAt": time(model.created_at),
-        "updatedAt": time(model.updated_at),
+        "id": id,
+        "name": name,
+        "kind": kind,
+        "active": active,
+        "config": config,
+        "createdAt": time(when.0),
+        "updatedAt": time(when.1),
     })
 }
 
@@ -183,6 +206,29 @@ pub fn import_run_json(model: &import_run::Model) -> Value {
         "actor": model.actor,
         "startedAt": time(model.started_at),
         "finishedAt": time(model.finished_at),
+        "durationMs": (model.finished_at - model.started_at).num_milliseconds(),
+    })
+}
+
+/// A `SyncLog` with the fields GraphQL names so.
+pub fn sync_log_json(model: &sync_log::Model) -> Value {
+    json!({
+        "id": SyncLogId(model.id).to_global(),
+        "sourceId": SourceId(model.source_id).to_global(),
+        "targetId": TargetId(model.target_id).to_global(),
+        "dryRun": model.dry_run,
+        "created": model.created,
+        "updated": model.updated,
+        "skipped": model.skipped,
+        "conflicts": model.conflicts,
+        "newConflicts": model.new_conflicts,
+        "openConflicts": model.open_conflicts,
+        "keptEdits": model.kept_edits,
+        "merged": model.merged,
+        "removed": model.removed,
+        "wouldRemove": model.would_remove,
+        "massRemovalRefused": model.mass_removal_refused,
+        "warnings": model.warnings,
         "durationMs": (model.finished_at - model.started_at).num_milliseconds(),
     })
 }

@@ -218,11 +218,7 @@ async fn source_for_import(
 
 /// Creates a tenant with its first API key.
 pub async fn create_tenant(config: &Config, args: CreateTenantArgs) -> anyhow::Result<()> {
-    let db = db::connect_and_migrate_with(
-        config.database_url.expose_secret(),
-        &config.session_limits(),
-    )
-    .await?;
+    let db = config.open_database().await?;
     let created = tenants::create_tenant(
         &db,
         NewTenant {
@@ -249,12 +245,7 @@ pub async fn create_tenant(config: &Config, args: CreateTenantArgs) -> anyhow::R
 
 /// Creates an API key for a tenant.
 pub async fn create_api_key(config: &Config, args: CreateApiKeyArgs) -> anyhow::Result<()> {
-    let db = db::connect_and_migrate_with(
-        config.database_url.expose_secret(),
-        &config.session_limits(),
-    )
-    .await?;
-    let scope = tenants::scope_for_cli(&db, &args.tenant).await?;
+    let (db, scope) = super::open_tenant(config, &args.tenant).await?;
     let scopes = if args.read_only {
         vec![ApiKeyScope::Read]
     } else if args.scope.is_empty() {
