@@ -13,7 +13,7 @@ use crate::ids::{SourceId, TargetId};
 
 /// Arguments of `create-source`.
 #[derive(Args, Debug)]
-pub struct CreateSourceArgs {
+pub(crate) struct CreateSourceArgs {
     /// The tenant: its id as `--json` printed it, its numeric id, or its slug.
     tenant: String,
     /// Name of the source, unique in the tenant.
@@ -34,7 +34,7 @@ pub struct CreateSourceArgs {
 
 /// Arguments of `create-target`.
 #[derive(Args, Debug)]
-pub struct CreateTargetArgs {
+pub(crate) struct CreateTargetArgs {
     /// The tenant: its id as `--json` printed it, its numeric id, or its slug.
     tenant: String,
     /// Name of the target, unique in the tenant.
@@ -61,7 +61,7 @@ fn parse_config(raw: &str) -> Result<Value, Error> {
 }
 
 /// Creates a source.
-pub async fn create_source(config: &Config, args: CreateSourceArgs) -> anyhow::Result<()> {
+pub(crate) async fn create_source(config: &Config, args: CreateSourceArgs) -> anyhow::Result<()> {
     let (db, scope) = super::open_tenant(config, &args.tenant).await?;
     let new = NewSource {
         name: args.name,
@@ -80,7 +80,7 @@ pub async fn create_source(config: &Config, args: CreateSourceArgs) -> anyhow::R
 }
 
 /// Creates a target.
-pub async fn create_target(config: &Config, args: CreateTargetArgs) -> anyhow::Result<()> {
+pub(crate) async fn create_target(config: &Config, args: CreateTargetArgs) -> anyhow::Result<()> {
     let (db, scope) = super::open_tenant(config, &args.tenant).await?;
     let new = NewTarget {
         name: args.name,

@@ -12,7 +12,7 @@ use sea_orm::DatabaseConnection;
 
 /// Arguments of `restore-snapshot`.
 #[derive(Args, Debug)]
-pub struct RestoreSnapshotArgs {
+pub(crate) struct RestoreSnapshotArgs {
     /// The tenant: its id as `--json` printed it, its numeric id, or its slug.
     tenant: String,
     /// The snapshot: the global id of a source or target snapshot (GraphQL's `Snapshot.id`).
@@ -29,7 +29,7 @@ pub struct RestoreSnapshotArgs {
 
 /// Arguments of `pin-snapshot`.
 #[derive(Args, Debug)]
-pub struct PinSnapshotArgs {
+pub(crate) struct PinSnapshotArgs {
     /// The tenant: its id as `--json` printed it, its numeric id, or its slug.
     tenant: String,
     /// The snapshot: the global id of a source or target snapshot.
@@ -54,7 +54,10 @@ async fn open(
 }
 
 /// Makes a snapshot's data current again.
-pub async fn restore_snapshot(config: &Config, args: RestoreSnapshotArgs) -> anyhow::Result<()> {
+pub(crate) async fn restore_snapshot(
+    config: &Config,
+    args: RestoreSnapshotArgs,
+) -> anyhow::Result<()> {
     let (db, scope, snapshot) = open(config, &args.tenant, &args.snapshot).await?;
     let restore = history::restore_snapshot(&db, &scope, snapshot, args.expected_version).await?;
     let (listing, text_listing) = match &restore.listing {
@@ -98,7 +101,7 @@ pub async fn restore_snapshot(config: &Config, args: RestoreSnapshotArgs) -> any
 }
 
 /// Pins or unpins a snapshot.
-pub async fn pin_snapshot(config: &Config, args: PinSnapshotArgs) -> anyhow::Result<()> {
+pub(crate) async fn pin_snapshot(config: &Config, args: PinSnapshotArgs) -> anyhow::Result<()> {
     let (db, scope, snapshot) = open(config, &args.tenant, &args.snapshot).await?;
     let pinned = history::pin_snapshot(&db, &scope, snapshot, !args.unpin).await?;
     let (key, pinned) = match pinned {

@@ -20,7 +20,7 @@ use crate::stream::{JsonReading, NamedFile};
 
 /// Arguments of `import`.
 #[derive(Args, Debug)]
-pub struct ImportArgs {
+pub(crate) struct ImportArgs {
     /// The tenant: its id as `--json` printed it, its numeric id, or its slug.
     tenant: String,
     /// The source: its id as `--json` printed it, its numeric id, or its name.
@@ -48,7 +48,7 @@ pub struct ImportArgs {
 
 /// Arguments of `sync`.
 #[derive(Args, Debug)]
-pub struct SyncArgs {
+pub(crate) struct SyncArgs {
     /// The tenant: its id as `--json` printed it, its numeric id, or its slug.
     tenant: String,
     /// The source: its id as `--json` printed it, its numeric id, or its name.
@@ -70,7 +70,7 @@ pub struct SyncArgs {
 
 /// Arguments of `cleanup`.
 #[derive(Args, Debug)]
-pub struct CleanupArgs {
+pub(crate) struct CleanupArgs {
     /// The tenant: its id as `--json` printed it, its numeric id, or its slug.
     tenant: String,
     /// Delete snapshots older than this many days.
@@ -86,7 +86,7 @@ pub struct CleanupArgs {
 
 /// Imports files into a source, as one transaction: the files are streamed one after another
 /// into one import session, so memory holds a few batches whatever their size.
-pub async fn import(config: &Config, args: ImportArgs) -> anyhow::Result<()> {
+pub(crate) async fn import(config: &Config, args: ImportArgs) -> anyhow::Result<()> {
     // Every file is checked, and standard input read, before the database is touched.
     let files = args
         .files
@@ -136,7 +136,7 @@ pub async fn import(config: &Config, args: ImportArgs) -> anyhow::Result<()> {
 }
 
 /// Syncs a source into a target.
-pub async fn sync(config: &Config, args: SyncArgs) -> anyhow::Result<()> {
+pub(crate) async fn sync(config: &Config, args: SyncArgs) -> anyhow::Result<()> {
     let (db, scope) = super::open_tenant(config, &args.tenant).await?;
     let source = sources::find_for_cli(&db, &scope, &args.source).await?;
     let target = targets::find_for_cli(&db, &scope, &args.target).await?;
@@ -191,7 +191,7 @@ fn sync_text(log: &sync_log::Model, source: &str, target: &str) -> String {
 }
 
 /// Deletes a tenant's old snapshots.
-pub async fn cleanup(config: &Config, args: CleanupArgs) -> anyhow::Result<()> {
+pub(crate) async fn cleanup(config: &Config, args: CleanupArgs) -> anyhow::Result<()> {
     let (db, scope) = super::open_tenant(config, &args.tenant).await?;
     let report =
         snapshots::cleanup_snapshots(&db, &scope, args.days, args.dry_run, Actor::Cli).await?;

@@ -37,7 +37,7 @@ use crate::stream::{JsonReading, ListingFile};
 
 /// Arguments of `migrate-json`.
 #[derive(Args, Debug)]
-pub struct MigrateJsonArgs {
+pub(crate) struct MigrateJsonArgs {
     /// The tenant: its id as `--json` printed it, its numeric id, or its slug.
     #[arg(long)]
     tenant: String,
@@ -69,7 +69,7 @@ pub struct MigrateJsonArgs {
 }
 
 /// What to import, and how.
-pub struct Migration<'a> {
+pub(crate) struct Migration<'a> {
     /// The tenant's scope.
     pub scope: &'a TenantScope,
     /// The source listings go into.
@@ -88,7 +88,7 @@ pub struct Migration<'a> {
 
 /// How one file went.
 #[derive(Debug)]
-pub struct FileReport {
+pub(crate) struct FileReport {
     /// The file.
     pub file: FoundFile,
     /// Imported, failed, or not reached.
@@ -105,7 +105,7 @@ pub struct FileReport {
 
 /// The fate of one file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FileStatus {
+pub(crate) enum FileStatus {
     /// Imported (or, in a dry run, checked) whole.
     Imported,
     /// Nothing of it was imported; [`FileReport::error`] says why.
@@ -128,7 +128,7 @@ impl FileReport {
 }
 
 /// Runs `migrate-json`.
-pub async fn migrate_json(config: &Config, args: MigrateJsonArgs) -> anyhow::Result<()> {
+pub(crate) async fn migrate_json(config: &Config, args: MigrateJsonArgs) -> anyhow::Result<()> {
     let files = if args.auto {
         discover::discover(&args.paths)?
     } else {
@@ -151,7 +151,7 @@ pub async fn migrate_json(config: &Config, args: MigrateJsonArgs) -> anyhow::Res
 }
 
 /// Refuses `--mode full` over several files: each would remove the others' listings.
-pub fn check_mode(mode: ImportMode, files: usize) -> Result<(), Error> {
+pub(crate) fn check_mode(mode: ImportMode, files: usize) -> Result<(), Error> {
     if mode == ImportMode::Full && files > 1 {
         return Err(Error::invalid(
             "--mode",
@@ -167,7 +167,7 @@ pub fn check_mode(mode: ImportMode, files: usize) -> Result<(), Error> {
 
 /// Imports `migration.files` one by one, with progress, then prints the summary table or
 /// the JSON report. Fails (after the report) when a file failed.
-pub async fn run(db: &DatabaseConnection, migration: Migration<'_>) -> anyhow::Result<()> {
+pub(crate) async fn run(db: &DatabaseConnection, migration: Migration<'_>) -> anyhow::Result<()> {
     let started = Instant::now();
     let mode = ProgressMode::detect(migration.json);
     if !migration.json {
@@ -335,6 +335,6 @@ async fn import_file(
 }
 
 /// The JSON of an error in a report: its code, its message, and the part it names.
-pub fn error_json(error: &Error) -> Value {
+pub(crate) fn error_json(error: &Error) -> Value {
     crate::cli::output::domain_error_json(error)
 }

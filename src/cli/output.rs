@@ -17,7 +17,7 @@ use crate::ids::{ApiKeyId, CleanupRunId, ImportRunId, SourceId, SyncLogId, Targe
 
 /// Prints `json` as one line when `as_json`, else the human `text`. A closed stdout (`| head`)
 /// is not an error worth a panic.
-pub fn print(as_json: bool, json: &Value, text: &str) {
+pub(crate) fn print(as_json: bool, json: &Value, text: &str) {
     use std::io::Write as _;
     let mut out = std::io::stdout().lock();
     let _ = if as_json {
@@ -29,7 +29,7 @@ pub fn print(as_json: bool, json: &Value, text: &str) {
 
 /// An error's message with its causes, each said once: a cause whose text the message
 /// already holds (wrappers that repeat their source) is left out.
-pub fn error_message(error: &anyhow::Error) -> String {
+pub(crate) fn error_message(error: &anyhow::Error) -> String {
     let mut message = String::new();
     for cause in error.chain() {
         let text = cause.to_string();
@@ -45,7 +45,7 @@ pub fn error_message(error: &anyhow::Error) -> String {
 }
 
 /// The JSON of a domain error: its `extensions.code`, its message, and the input it names.
-pub fn domain_error_json(error: &Error) -> Value {
+pub(crate) fn domain_error_json(error: &Error) -> Value {
     let field = match error {
         Error::InvalidInput { field, .. } => Some(field.as_str()),
         _ => None,
@@ -54,7 +54,7 @@ pub fn domain_error_json(error: &Error) -> Value {
 }
 
 /// Prints `{"error": {code, message, field}}` on stdout for a failed `--json` command.
-pub fn print_error(error: &anyhow::Error, message: &str) {
+pub(crate) fn print_error(error: &anyhow::Error, message: &str) {
     let body = match error.downcast_ref::<Error>() {
         Some(domain) => domain_error_json(domain),
         None => {
@@ -72,7 +72,7 @@ pub fn print_error(error: &anyhow::Error, message: &str) {
 
 /// Prints `{"error": {code, message, field}}` on stdout for a command line that did not
 /// parse (`BAD_USER_INPUT`, `field` the argument clap names, if it names one).
-pub fn print_usage_error(error: &clap::Error) {
+pub(crate) fn print_usage_error(error: &clap::Error) {
     use clap::error::{ContextKind, ContextValue};
     // clap's first paragraph, without its `error: ` and on one line.
     let rendered = error.to_string();
@@ -100,7 +100,7 @@ fn time(at: DateTime<Utc>) -> Value {
 }
 
 /// A `Tenant` with the fields GraphQL names so.
-pub fn tenant_json(model: &tenant::Model) -> Value {
+pub(crate) fn tenant_json(model: &tenant::Model) -> Value {
     json!({
         "id": TenantId(model.id).to_global(),
         "name": model.name,
@@ -110,7 +110,7 @@ pub fn tenant_json(model: &tenant::Model) -> Value {
 }
 
 /// An `ApiKey` with the fields GraphQL names so (never the key itself).
-pub fn api_key_json(model: &api_key::Model) -> Value {
+pub(crate) fn api_key_json(model: &api_key::Model) -> Value {
     // As stored, upper-cased as GraphQL names them: printing needs no judgement of them.
     let scopes: Vec<Value> = model
         .scopes
@@ -140,7 +140,7 @@ pub fn api_key_json(model: &api_key::Model) -> Value {
 }
 
 /// A `Source` with the fields GraphQL names so.
-pub fn source_json(model: &source::Model) -> Value {
+pub(crate) fn source_json(model: &source::Model) -> Value {
     let when = (model.created_at, model.updated_at);
     let kind = choices::source_kind_name(model.kind);
     catalog_json(
@@ -154,7 +154,7 @@ pub fn source_json(model: &source::Model) -> Value {
 }
 
 /// A `Target` with the fields GraphQL names so.
-pub fn target_json(model: &target::Model) -> Value {
+pub(crate) fn target_json(model: &target::Model) -> Value {
     let when = (model.created_at, model.updated_at);
     let kind = choices::target_kind_name(model.kind);
     let mut json = catalog_json(
@@ -190,7 +190,7 @@ fn catalog_json(
 }
 
 /// An `ImportRun` with the fields GraphQL names so.
-pub fn import_run_json(model: &import_run::Model) -> Value {
+pub(crate) fn import_run_json(model: &import_run::Model) -> Value {
     json!({
         "id": ImportRunId(model.id).to_global(),
         "sourceId": SourceId(model.source_id).to_global(),
@@ -211,7 +211,7 @@ pub fn import_run_json(model: &import_run::Model) -> Value {
 }
 
 /// A `SyncLog` with the fields GraphQL names so.
-pub fn sync_log_json(model: &sync_log::Model) -> Value {
+pub(crate) fn sync_log_json(model: &sync_log::Model) -> Value {
     json!({
         "id": SyncLogId(model.id).to_global(),
         "sourceId": SourceId(model.source_id).to_global(),
@@ -234,7 +234,7 @@ pub fn sync_log_json(model: &sync_log::Model) -> Value {
 }
 
 /// A cleanup record as GraphQL's `CleanupRun` answers it.
-pub fn cleanup_run_json(model: &cleanup_run::Model) -> Value {
+pub(crate) fn cleanup_run_json(model: &cleanup_run::Model) -> Value {
     json!({
         "id": CleanupRunId(model.id).to_global(),
         "olderThanDays": model.older_than_days,
@@ -250,6 +250,6 @@ pub fn cleanup_run_json(model: &cleanup_run::Model) -> Value {
 }
 
 /// An import mode as GraphQL spells it.
-pub fn import_mode_json(mode: ImportMode) -> Value {
+pub(crate) fn import_mode_json(mode: ImportMode) -> Value {
     Value::from(choices::import_mode_name(mode))
 }

@@ -13,7 +13,7 @@ use crate::{demo, graphql, http};
 
 /// Arguments of `serve`.
 #[derive(Args, Debug)]
-pub struct ServeArgs {
+pub(crate) struct ServeArgs {
     #[command(flatten)]
     server: ServerConfig,
     /// Create (or reuse) a demo tenant with sources, targets and listings, print its API key
@@ -25,14 +25,14 @@ pub struct ServeArgs {
 
 /// Arguments of `export-schema`.
 #[derive(Args, Debug)]
-pub struct ExportSchemaArgs {
+pub(crate) struct ExportSchemaArgs {
     /// Write the SDL to this file (e.g. `schema.graphql`) instead of standard output.
     #[arg(long, short)]
     output: Option<PathBuf>,
 }
 
 /// Runs the server until Ctrl-C or SIGTERM.
-pub async fn serve(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
+pub(crate) async fn serve(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
     let db = config.open_database().await.with_context(|| {
         format!(
             "cannot open the database {}",
@@ -126,7 +126,7 @@ fn banner(
 }
 
 /// Prints or writes the SDL.
-pub async fn export_schema(args: ExportSchemaArgs) -> anyhow::Result<()> {
+pub(crate) async fn export_schema(args: ExportSchemaArgs) -> anyhow::Result<()> {
     let sdl = graphql::schema_sdl().await?;
     match args.output {
         Some(path) => std::fs::write(&path, sdl)

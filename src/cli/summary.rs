@@ -15,7 +15,7 @@ use crate::ids::{ImportRunId, SourceId};
 
 /// Totals over the files of a migration.
 #[derive(Debug, Default)]
-pub struct Summary {
+pub(crate) struct Summary {
     /// Files imported whole.
     pub imported_files: usize,
     /// Files that failed (nothing of them imported).
@@ -234,7 +234,7 @@ impl Summary {
 }
 
 /// Prints the files about to be imported, in order.
-pub fn print_found(files: &[FoundFile], dry_run: bool, out: ProgressMode) {
+pub(crate) fn print_found(files: &[FoundFile], dry_run: bool, out: ProgressMode) {
     if files.is_empty() {
         out.say("no .json, .ndjson or .jsonl files found: nothing to import");
         return;
@@ -258,7 +258,7 @@ pub fn print_found(files: &[FoundFile], dry_run: bool, out: ProgressMode) {
 }
 
 /// One line on how a file went, as it ends.
-pub fn file_outcome(report: &FileReport) -> String {
+pub(crate) fn file_outcome(report: &FileReport) -> String {
     let name = report.file.name();
     match (&report.error, &report.run) {
         (Some(error), _) => format!("{name}: failed, nothing of it was imported: {error}"),
@@ -326,7 +326,7 @@ fn files_count(n: usize) -> String {
 }
 
 /// A duration as people read it: `340 ms`, `12.5 s`, `3 min 20 s`.
-pub fn took(duration: Duration) -> String {
+pub(crate) fn took(duration: Duration) -> String {
     let ms = duration.as_millis();
     if ms < 1_000 {
         format!("{ms} ms")
