@@ -9,7 +9,7 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::telemetry::LogFormat;
 
 /// Where the database lives when `DATABASE_URL` is not set.
-pub const DEFAULT_DATABASE_URL: &str = "sqlite://sync-manager.db?mode=rwc";
+pub(crate) const DEFAULT_DATABASE_URL: &str = "sqlite://sync-manager.db?mode=rwc";
 
 /// Settings every command shares.
 #[derive(Args, Clone, Debug)]
@@ -54,11 +54,23 @@ pub struct Config {
 
 impl Config {
     /// The session limits every database connection gets.
-    pub fn session_limits(&self) -> crate::db::SessionLimits {
+    pub(crate) fn session_limits(&self) -> crate::db::SessionLimits {
         crate::db::SessionLimits {
             statement_timeout_ms: self.statement_timeout_ms,
             idle_in_transaction_timeout_ms: self.idle_in_transaction_timeout_ms,
         }
+    }
+
+    /// Opens the configured database with [`Self::session_limits`], its schema brought up to
+    /// date.
+    pub(crate) async fn open_database(
+        &self,
+    ) -> Result<sea_orm::DatabaseConnection, crate::db::OpenError> {
+        crate::db::connect_and_migrate_with(
+            self.database_url.expose_secret(),
+            &self.session_limits(),
+        )
+        .await
     }
 }
 
@@ -69,7 +81,7 @@ pub struct DatabaseUrl(SecretString);
 
 impl DatabaseUrl {
     /// The URL, fit to print: the password, if any, replaced by `***`.
-    pub fn redacted(&self) -> String {
+    pub(crate) fn redacted(&self) -> String {
         crate::db::redacted_url(self.0.expose_secret())
     }
 }
@@ -255,7 +267,7 @@ pub struct ServerConfig {
 
 impl ServerConfig {
     /// What the GraphQL schema needs of this configuration.
-    pub fn schema_config(&self) -> crate::graphql::SchemaConfig {
+    pub(crate) fn schema_config(&self) -> crate::graphql::SchemaConfig {
         crate::graphql::SchemaConfig {
             page_limits: self.page_limits(),
             max_depth: self.max_depth,
@@ -272,7 +284,7 @@ impl ServerConfig {
     }
 
     /// The paging limits of this configuration.
-    pub fn page_limits(&self) -> crate::store::pager::PageLimits {
+    pub(crate) fn page_limits(&self) -> crate::store::pager::PageLimits {
         crate::store::pager::PageLimits {
             default_size: self.default_page_size,
             max_size: self.max_page_size,

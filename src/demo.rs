@@ -19,11 +19,11 @@ use crate::store::pager::{PageLimits, PageRequest};
 use crate::store::scope::TenantScope;
 
 /// Slug of the demo tenant.
-pub const DEMO_SLUG: &str = "demo";
+pub(crate) const DEMO_SLUG: &str = "demo";
 
 /// Where `serve --demo` keeps its key between starts, in the working directory: only the
 /// key's SHA-256 is in the database, so the key itself must be kept somewhere to be reused.
-pub const DEMO_KEY_FILE: &str = "sync-manager-demo.key";
+pub(crate) const DEMO_KEY_FILE: &str = "sync-manager-demo.key";
 
 /// The demo tenant, ready to explore.
 #[derive(Debug)]
@@ -45,7 +45,10 @@ pub async fn seed(db: &DatabaseConnection) -> Result<Demo, Error> {
 /// (mode 0600). Later starts reuse the key found there while it still opens the demo
 /// tenant; only when it does not (the file is gone, the database is another) is a new key
 /// made and the file rewritten.
-pub async fn seed_keeping_key(db: &DatabaseConnection, key_file: &Path) -> Result<Demo, Error> {
+pub(crate) async fn seed_keeping_key(
+    db: &DatabaseConnection,
+    key_file: &Path,
+) -> Result<Demo, Error> {
     seed_with(db, Some(key_file)).await
 }
 

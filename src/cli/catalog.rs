@@ -1,28 +1,26 @@
 //! `create-source`, `create-target`.
 
 use clap::Args;
-use secrecy::ExposeSecret as _;
 use serde_json::{Value, json};
 
+use crate::cli::choices::{ConflictPolicyChoice, SourceKindChoice, TargetKindChoice};
 use crate::cli::output;
 use crate::config::Config;
-use crate::db;
-use crate::domain::sources::{self, NewSource, SourceKind};
-use crate::domain::targets::{self, ConflictPolicy, NewTarget, TargetKind};
-use crate::domain::tenants;
+use crate::domain::sources::{self, NewSource};
+use crate::domain::targets::{self, NewTarget};
 use crate::error::Error;
 use crate::ids::{SourceId, TargetId};
 
 /// Arguments of `create-source`.
 #[derive(Args, Debug)]
-pub struct CreateSourceArgs {
+pub(crate) struct CreateSourceArgs {
     /// The tenant: its id as `--json` printed it, its numeric id, or its slug.
     tenant: String,
     /// Name of the source, unique in the tenant.
     name: String,
     /// How its listings arrive.
     #[arg(long, value_enum, default_value = "json")]
-    kind: SourceKind,
+    kind: SourceKindChoice,
     /// Settings as a JSON object, e.g. '{"id_field":"listing_id"}'.
     #[arg(long, default_value = "{}")]
     config: String,
@@ -36,17 +34,17 @@ pub struct CreateSourceArgs {
 
 /// Arguments of `create-target`.
 #[derive(Args, Debug)]
-pub struct CreateTargetArgs {
+pub(crate) struct CreateTargetArgs {
     /// The tenant: its id as `--json` printed it, its numeric id, or its slug.
     tenant: String,
     /// Name of the target, unique in the tenant.
     name: String,
     /// What the target is.
     #[arg(long, value_enum, default_value = "website")]
-    kind: TargetKind,
+    kind: TargetKindChoice,
     /// What a sync does with listings edited on the target by hand.
     #[arg(long, value_enum, default_value = "flag")]
-    conflict_policy: ConflictPolicy,
+    conflict_policy: ConflictPolicyChoice,
     /// Settings as a JSON object.
     #[arg(long, default_value = "{}")]
     config: String,
@@ -63,16 +61,11 @@ fn parse_config(raw: &str) -> Result<Value, Error> {
 }
 
 /// Creates a source.
-pub async fn create_source(config: &Config, args: CreateSourceArgs) -> anyhow::Result<()> {
-    let db = db::connect_and_migrate_with(
-        config.database_url.expose_secret(),
-        &config.session_limits(),
-    )
-    .await?;
-    let scope = tenants::scope_for_cli(&db, &args.tenant).await?;
+pub(crate) async fn create_source(config: &Config, args: CreateSourceArgs) -> anyhow::Result<()> {
+    let (db, scope) = super::open_tenant(config, &args.tenant).await?;
     let new = NewSource {
         name: args.name,
-        kind: args.kind,
+        kind: args.kind.into(),
         active: !args.inactive,
         config: parse_config(&args.config)?,
     };
@@ -87,19 +80,14 @@ pub async fn create_source(config: &Config, args: CreateSourceArgs) -> anyhow::R
 }
 
 /// Creates a target.
-pub async fn create_target(config: &Config, args: CreateTargetArgs) -> anyhow::Result<()> {
-    let db = db::connect_and_migrate_with(
-        config.database_url.expose_secret(),
-        &config.session_limits(),
-    )
-    .await?;
-    let scope = tenants::scope_for_cli(&db, &args.tenant).await?;
+pub(crate) async fn create_target(config: &Config, args: CreateTargetArgs) -> anyhow::Result<()> {
+    let (db, scope) = super::open_tenant(config, &args.tenant).await?;
     let new = NewTarget {
         name: args.name,
-        kind: args.kind,
+        kind: args.kind.into(),
         active: !args.inactive,
         config: parse_config(&args.config)?,
-        conflict_policy: args.conflict_policy,
+        conflict_policy: args.conflict_policy.into(),
     };
     let model = targets::create_target(&db, &scope, new).await?;
     let id = TargetId(model.id).to_global();

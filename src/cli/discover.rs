@@ -22,7 +22,7 @@ const SKIPPED_FOLDERS: [&str; 2] = ["target", "node_modules"];
 
 /// One file to import.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FoundFile {
+pub(crate) struct FoundFile {
     /// Where it is.
     pub path: PathBuf,
     /// How it is read (from its extension).
@@ -59,7 +59,7 @@ impl FoundFile {
 
 /// The files under `roots` (the working directory when empty), sorted by path, each once. A
 /// root that is a file is taken as it is, hidden or ignored, if it has a listing extension.
-pub fn discover(roots: &[PathBuf]) -> Result<Vec<FoundFile>, Error> {
+pub(crate) fn discover(roots: &[PathBuf]) -> Result<Vec<FoundFile>, Error> {
     let default_root = [PathBuf::from(".")];
     let roots = if roots.is_empty() {
         &default_root[..]
@@ -102,7 +102,7 @@ pub fn discover(roots: &[PathBuf]) -> Result<Vec<FoundFile>, Error> {
 }
 
 /// The files named on the command line, in the order given (each once).
-pub fn named(paths: &[PathBuf]) -> Result<Vec<FoundFile>, Error> {
+pub(crate) fn named(paths: &[PathBuf]) -> Result<Vec<FoundFile>, Error> {
     let mut seen = BTreeSet::new();
     let mut files = Vec::with_capacity(paths.len());
     for path in paths {

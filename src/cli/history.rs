@@ -1,22 +1,18 @@
 //! `restore-snapshot`, `pin-snapshot`: a listing's history from the command line.
 
-use secrecy::ExposeSecret as _;
-
 use clap::Args;
 use serde_json::json;
 
 use crate::cli::output;
 use crate::config::Config;
-use crate::db;
 use crate::domain::history::{self, PinnedSnapshot, RestoredListing, SnapshotRef};
-use crate::domain::tenants;
 use crate::ids::{SourcePropertyId, TargetPropertyId};
 use crate::store::scope::TenantScope;
 use sea_orm::DatabaseConnection;
 
 /// Arguments of `restore-snapshot`.
 #[derive(Args, Debug)]
-pub struct RestoreSnapshotArgs {
+pub(crate) struct RestoreSnapshotArgs {
     /// The tenant: its id as `--json` printed it, its numeric id, or its slug.
     tenant: String,
     /// The snapshot: the global id of a source or target snapshot (GraphQL's `Snapshot.id`).
@@ -33,7 +29,7 @@ pub struct RestoreSnapshotArgs {
 
 /// Arguments of `pin-snapshot`.
 #[derive(Args, Debug)]
-pub struct PinSnapshotArgs {
+pub(crate) struct PinSnapshotArgs {
     /// The tenant: its id as `--json` printed it, its numeric id, or its slug.
     tenant: String,
     /// The snapshot: the global id of a source or target snapshot.
@@ -52,18 +48,16 @@ async fn open(
     tenant: &str,
     snapshot: &str,
 ) -> anyhow::Result<(DatabaseConnection, TenantScope, SnapshotRef)> {
-    let db = db::connect_and_migrate_with(
-        config.database_url.expose_secret(),
-        &config.session_limits(),
-    )
-    .await?;
-    let scope = tenants::scope_for_cli(&db, tenant).await?;
+    let (db, scope) = super::open_tenant(config, tenant).await?;
     let snapshot = SnapshotRef::from_global(snapshot, "SNAPSHOT")?;
     Ok((db, scope, snapshot))
 }
 
 /// Makes a snapshot's data current again.
-pub async fn restore_snapshot(config: &Config, args: RestoreSnapshotArgs) -> anyhow::Result<()> {
+pub(crate) async fn restore_snapshot(
+    config: &Config,
+    args: RestoreSnapshotArgs,
+) -> anyhow::Result<()> {
     let (db, scope, snapshot) = open(config, &args.tenant, &args.snapshot).await?;
     let restore = history::restore_snapshot(&db, &scope, snapshot, args.expected_version).await?;
     let (listing, text_listing) = match &restore.listing {
@@ -107,7 +101,7 @@ pub async fn restore_snapshot(config: &Config, args: RestoreSnapshotArgs) -> any
 }
 
 /// Pins or unpins a snapshot.
-pub async fn pin_snapshot(config: &Config, args: PinSnapshotArgs) -> anyhow::Result<()> {
+pub(crate) async fn pin_snapshot(config: &Config, args: PinSnapshotArgs) -> anyhow::Result<()> {
     let (db, scope, snapshot) = open(config, &args.tenant, &args.snapshot).await?;
     let pinned = history::pin_snapshot(&db, &scope, snapshot, !args.unpin).await?;
     let (key, pinned) = match pinned {

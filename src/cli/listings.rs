@@ -1,26 +1,26 @@
 //! `import`, `sync`, `cleanup`: the operator's side of the sync engine.
 
-use secrecy::ExposeSecret as _;
 use std::path::PathBuf;
 
 use clap::Args;
 use serde_json::json;
 
+use crate::cli::choices::ImportModeChoice;
 use crate::cli::{output, summary};
 use crate::config::Config;
-use crate::db;
 use crate::domain::audit::Actor;
-use crate::domain::import::{ImportMode, ImportOptions, ImportSession};
+use crate::domain::import::{ImportOptions, ImportSession};
 use crate::domain::snapshots::{self, DEFAULT_RETENTION_DAYS};
 use crate::domain::sync::{self, SyncOptions};
-use crate::domain::{sources, targets, tenants};
-use crate::ids::{SourceId, SyncLogId, TargetId};
+use crate::domain::{sources, targets};
+use crate::entity::sync_log;
+use crate::ids::{SourceId, TargetId};
 use crate::stream::feed::Feed;
 use crate::stream::{JsonReading, NamedFile};
 
 /// Arguments of `import`.
 #[derive(Args, Debug)]
-pub struct ImportArgs {
+pub(crate) struct ImportArgs {
     /// The tenant: its id as `--json` printed it, its numeric id, or its slug.
     tenant: String,
     /// The source: its id as `--json` printed it, its numeric id, or its name.
@@ -31,7 +31,7 @@ pub struct ImportArgs {
     files: Vec<PathBuf>,
     /// `full`: the files are the whole scrape, listings they lack are marked removed.
     #[arg(long, value_enum, default_value = "incremental")]
-    mode: ImportMode,
+    mode: ImportModeChoice,
     /// Check and count only; write nothing but the import run.
     #[arg(long)]
     dry_run: bool,
@@ -48,7 +48,7 @@ pub struct ImportArgs {
 
 /// Arguments of `sync`.
 #[derive(Args, Debug)]
-pub struct SyncArgs {
+pub(crate) struct SyncArgs {
     /// The tenant: its id as `--json` printed it, its numeric id, or its slug.
     tenant: String,
     /// The source: its id as `--json` printed it, its numeric id, or its name.
@@ -70,7 +70,7 @@ pub struct SyncArgs {
 
 /// Arguments of `cleanup`.
 #[derive(Args, Debug)]
-pub struct CleanupArgs {
+pub(crate) struct CleanupArgs {
     /// The tenant: its id as `--json` printed it, its numeric id, or its slug.
     tenant: String,
     /// Delete snapshots older than this many days.
@@ -86,22 +86,17 @@ pub struct CleanupArgs {
 
 /// Imports files into a source, as one transaction: the files are streamed one after another
 /// into one import session, so memory holds a few batches whatever their size.
-pub async fn import(config: &Config, args: ImportArgs) -> anyhow::Result<()> {
+pub(crate) async fn import(config: &Config, args: ImportArgs) -> anyhow::Result<()> {
     // Every file is checked, and standard input read, before the database is touched.
     let files = args
         .files
         .iter()
         .map(|path| NamedFile::check(path))
         .collect::<Result<Vec<_>, _>>()?;
-    let db = db::connect_and_migrate_with(
-        config.database_url.expose_secret(),
-        &config.session_limits(),
-    )
-    .await?;
-    let scope = tenants::scope_for_cli(&db, &args.tenant).await?;
+    let (db, scope) = super::open_tenant(config, &args.tenant).await?;
     let source = sources::find_for_cli(&db, &scope, &args.source).await?;
     let options = ImportOptions {
-        mode: args.mode,
+        mode: args.mode.into(),
         dry_run: args.dry_run,
         allow_mass_removal: args.allow_mass_removal,
         actor: Actor::Cli,
@@ -141,13 +136,8 @@ pub async fn import(config: &Config, args: ImportArgs) -> anyhow::Result<()> {
 }
 
 /// Syncs a source into a target.
-pub async fn sync(config: &Config, args: SyncArgs) -> anyhow::Result<()> {
-    let db = db::connect_and_migrate_with(
-        config.database_url.expose_secret(),
-        &config.session_limits(),
-    )
-    .await?;
-    let scope = tenants::scope_for_cli(&db, &args.tenant).await?;
+pub(crate) async fn sync(config: &Config, args: SyncArgs) -> anyhow::Result<()> {
+    let (db, scope) = super::open_tenant(config, &args.tenant).await?;
     let source = sources::find_for_cli(&db, &scope, &args.source).await?;
     let target = targets::find_for_cli(&db, &scope, &args.target).await?;
     let log = sync::sync_source_to_target(
@@ -162,12 +152,20 @@ pub async fn sync(config: &Config, args: SyncArgs) -> anyhow::Result<()> {
         },
     )
     .await?;
+    output::print(
+        args.json,
+        &json!({ "syncLog": output::sync_log_json(&log) }),
+        &sync_text(&log, &source.name, &target.name),
+    );
+    Ok(())
+}
+
+/// What `sync` says to people: the counts, then a line per warning.
+fn sync_text(log: &sync_log::Model, source: &str, target: &str) -> String {
     let duration_ms = (log.finished_at - log.started_at).num_milliseconds();
     let mut text = format!(
-        "{} `{}` → `{}`: {} created, {} updated, {} skipped, {} removed; conflicts: {} new, {} open; {} hand edits kept, {} merged ({duration_ms} ms)",
+        "{} `{source}` → `{target}`: {} created, {} updated, {} skipped, {} removed; conflicts: {} new, {} open; {} hand edits kept, {} merged ({duration_ms} ms)",
         if log.dry_run { "would sync" } else { "synced" },
-        source.name,
-        target.name,
         log.created,
         log.updated,
         log.skipped,
@@ -189,40 +187,12 @@ pub async fn sync(config: &Config, args: SyncArgs) -> anyhow::Result<()> {
             warning["message"].as_str().unwrap_or_default()
         ));
     }
-    output::print(
-        args.json,
-        &json!({ "syncLog": {
-            "id": SyncLogId(log.id).to_global(),
-            "sourceId": SourceId(source.id).to_global(),
-            "targetId": TargetId(target.id).to_global(),
-            "dryRun": log.dry_run,
-            "created": log.created,
-            "updated": log.updated,
-            "skipped": log.skipped,
-            "conflicts": log.conflicts,
-            "newConflicts": log.new_conflicts,
-            "openConflicts": log.open_conflicts,
-            "keptEdits": log.kept_edits,
-            "merged": log.merged,
-            "removed": log.removed,
-            "wouldRemove": log.would_remove,
-            "massRemovalRefused": log.mass_removal_refused,
-            "warnings": log.warnings,
-            "durationMs": duration_ms,
-        } }),
-        &text,
-    );
-    Ok(())
+    text
 }
 
 /// Deletes a tenant's old snapshots.
-pub async fn cleanup(config: &Config, args: CleanupArgs) -> anyhow::Result<()> {
-    let db = db::connect_and_migrate_with(
-        config.database_url.expose_secret(),
-        &config.session_limits(),
-    )
-    .await?;
-    let scope = tenants::scope_for_cli(&db, &args.tenant).await?;
+pub(crate) async fn cleanup(config: &Config, args: CleanupArgs) -> anyhow::Result<()> {
+    let (db, scope) = super::open_tenant(config, &args.tenant).await?;
     let report =
         snapshots::cleanup_snapshots(&db, &scope, args.days, args.dry_run, Actor::Cli).await?;
     output::print(

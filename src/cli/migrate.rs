@@ -13,7 +13,6 @@
 //! files each would remove the other's listings, so it is refused unless exactly one file is
 //! found.
 
-use secrecy::ExposeSecret as _;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -21,14 +20,14 @@ use clap::Args;
 use sea_orm::DatabaseConnection;
 use serde_json::Value;
 
+use crate::cli::choices::ImportModeChoice;
 use crate::cli::discover::{self, FoundFile};
 use crate::cli::progress::{Progress, ProgressMode};
 use crate::cli::{Reported, summary};
 use crate::config::Config;
-use crate::db;
 use crate::domain::audit::Actor;
 use crate::domain::import::{ImportMode, ImportOptions, ImportSession};
-use crate::domain::{sources, tenants};
+use crate::domain::sources;
 use crate::entity::{import_run, source};
 use crate::error::Error;
 use crate::ids::SourceId;
@@ -38,7 +37,7 @@ use crate::stream::{JsonReading, ListingFile};
 
 /// Arguments of `migrate-json`.
 #[derive(Args, Debug)]
-pub struct MigrateJsonArgs {
+pub(crate) struct MigrateJsonArgs {
     /// The tenant: its id as `--json` printed it, its numeric id, or its slug.
     #[arg(long)]
     tenant: String,
@@ -59,7 +58,7 @@ pub struct MigrateJsonArgs {
     /// `full`: the file is the whole scrape, listings it lacks are marked removed (needs
     /// exactly one file).
     #[arg(long, value_enum, default_value = "incremental")]
-    mode: ImportMode,
+    mode: ImportModeChoice,
     /// With `--mode full`: let the file remove more than the source's
     /// `config.max_removal_percent` (default 20) of its live listings, or all of them.
     #[arg(long)]
@@ -70,7 +69,7 @@ pub struct MigrateJsonArgs {
 }
 
 /// What to import, and how.
-pub struct Migration<'a> {
+pub(crate) struct Migration<'a> {
     /// The tenant's scope.
     pub scope: &'a TenantScope,
     /// The source listings go into.
@@ -89,7 +88,7 @@ pub struct Migration<'a> {
 
 /// How one file went.
 #[derive(Debug)]
-pub struct FileReport {
+pub(crate) struct FileReport {
     /// The file.
     pub file: FoundFile,
     /// Imported, failed, or not reached.
@@ -106,7 +105,7 @@ pub struct FileReport {
 
 /// The fate of one file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FileStatus {
+pub(crate) enum FileStatus {
     /// Imported (or, in a dry run, checked) whole.
     Imported,
     /// Nothing of it was imported; [`FileReport::error`] says why.
@@ -129,25 +128,21 @@ impl FileReport {
 }
 
 /// Runs `migrate-json`.
-pub async fn migrate_json(config: &Config, args: MigrateJsonArgs) -> anyhow::Result<()> {
+pub(crate) async fn migrate_json(config: &Config, args: MigrateJsonArgs) -> anyhow::Result<()> {
     let files = if args.auto {
         discover::discover(&args.paths)?
     } else {
         discover::named(&args.paths)?
     };
-    check_mode(args.mode, files.len())?;
-    let db = db::connect_and_migrate_with(
-        config.database_url.expose_secret(),
-        &config.session_limits(),
-    )
-    .await?;
-    let scope = tenants::scope_for_cli(&db, &args.tenant).await?;
+    let mode = ImportMode::from(args.mode);
+    check_mode(mode, files.len())?;
+    let (db, scope) = super::open_tenant(config, &args.tenant).await?;
     let source = sources::find_for_cli(&db, &scope, &args.source).await?;
     let migration = Migration {
         scope: &scope,
         source: &source,
         files,
-        mode: args.mode,
+        mode,
         dry_run: args.dry_run,
         allow_mass_removal: args.allow_mass_removal,
         json: args.json,
@@ -156,7 +151,7 @@ pub async fn migrate_json(config: &Config, args: MigrateJsonArgs) -> anyhow::Res
 }
 
 /// Refuses `--mode full` over several files: each would remove the others' listings.
-pub fn check_mode(mode: ImportMode, files: usize) -> Result<(), Error> {
+pub(crate) fn check_mode(mode: ImportMode, files: usize) -> Result<(), Error> {
     if mode == ImportMode::Full && files > 1 {
         return Err(Error::invalid(
             "--mode",
@@ -172,7 +167,7 @@ pub fn check_mode(mode: ImportMode, files: usize) -> Result<(), Error> {
 
 /// Imports `migration.files` one by one, with progress, then prints the summary table or
 /// the JSON report. Fails (after the report) when a file failed.
-pub async fn run(db: &DatabaseConnection, migration: Migration<'_>) -> anyhow::Result<()> {
+pub(crate) async fn run(db: &DatabaseConnection, migration: Migration<'_>) -> anyhow::Result<()> {
     let started = Instant::now();
     let mode = ProgressMode::detect(migration.json);
     if !migration.json {
@@ -184,11 +179,54 @@ pub async fn run(db: &DatabaseConnection, migration: Migration<'_>) -> anyhow::R
         allow_mass_removal: migration.allow_mass_removal,
         actor: Actor::Cli,
     };
-    let mut progress = Progress::new(&migration.files, mode);
-    let mut reports = Vec::with_capacity(migration.files.len());
-    // The report whose error stopped the migration, if one did.
+    let (scope, source, json) = (migration.scope, migration.source, migration.json);
+    let (mut reports, stopped_at) =
+        import_files(db, scope, source, &options, migration.files, mode).await;
+    let summary = summary::Summary::new(&reports, options.dry_run, started.elapsed());
+    let files = which_files(&reports, options.dry_run);
+    // The error the command ends with: the one that stopped it, or one naming the failed files.
+    let failed = summary.failed_files;
+    let invalid_files = (stopped_at.is_none() && failed > 0).then(|| {
+        Error::invalid(
+            "files",
+            format!(
+                "{failed} of {} files failed, and nothing of a failed file was written; {files}",
+                reports.len()
+            ),
+        )
+    });
+    if json {
+        let stop_error = stopped_at.and_then(|i| reports.get(i)?.error.as_ref());
+        let mut report = summary.to_json(&reports, source, options.mode);
+        report["error"] = stop_error
+            .or(invalid_files.as_ref())
+            .map_or(Value::Null, error_json);
+        println!("{report}");
+    } else {
+        summary.print_table(&reports, options.mode, mode);
+    }
+    let failure = match stopped_at {
+        Some(i) => Failure::StoppedAt(reports.get_mut(i), files),
+        None => Failure::InvalidFiles(invalid_files),
+    };
+    failure.into_result(json)
+}
+
+/// Imports the files in order, each in its own session, with progress. Returns a report per
+/// file and the index of the report whose error stopped the migration, if one did (the
+/// files after it are reported skipped).
+async fn import_files(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
+    source: &source::Model,
+    options: &ImportOptions,
+    files: Vec<FoundFile>,
+    mode: ProgressMode,
+) -> (Vec<FileReport>, Option<usize>) {
+    let mut progress = Progress::new(&files, mode);
+    let mut reports = Vec::with_capacity(files.len());
     let mut stopped_at: Option<usize> = None;
-    for (number, file) in migration.files.into_iter().enumerate() {
+    for (number, file) in files.into_iter().enumerate() {
         if stopped_at.is_some() {
             reports.push(FileReport::new(file, FileStatus::Skipped));
             continue;
@@ -196,15 +234,7 @@ pub async fn run(db: &DatabaseConnection, migration: Migration<'_>) -> anyhow::R
         progress.start_file(number + 1, &file);
         let mut report = FileReport::new(file, FileStatus::Imported);
         let clock = Instant::now();
-        let outcome = import_file(
-            db,
-            migration.scope,
-            migration.source,
-            &options,
-            &mut report,
-            &mut progress,
-        )
-        .await;
+        let outcome = import_file(db, scope, source, options, &mut report, &mut progress).await;
         report.duration = clock.elapsed();
         match outcome {
             Ok(run) => report.run = Some(run),
@@ -221,50 +251,41 @@ pub async fn run(db: &DatabaseConnection, migration: Migration<'_>) -> anyhow::R
         reports.push(report);
     }
     progress.finish();
-    let summary = summary::Summary::new(&reports, migration.dry_run, started.elapsed());
-    let files = which_files(&reports, migration.dry_run);
-    // The error the command ends with: the one that stopped it, or one naming the failed files.
-    let failed = summary.failed_files;
-    let invalid_files = (stopped_at.is_none() && failed > 0).then(|| {
-        Error::invalid(
-            "files",
-            format!(
-                "{failed} of {} files failed, and nothing of a failed file was written; {files}",
-                reports.len()
-            ),
-        )
-    });
-    if migration.json {
-        let stop_error = stopped_at.and_then(|i| reports.get(i)?.error.as_ref());
-        let mut report = summary.to_json(&reports, migration.source, migration.mode);
-        report["error"] = stop_error
-            .or(invalid_files.as_ref())
-            .map_or(Value::Null, error_json);
-        println!("{report}");
-    } else {
-        summary.print_table(&reports, migration.mode, mode);
+    (reports, stopped_at)
+}
+
+/// How a migration that did not import every file ends.
+enum Failure<'r> {
+    /// A file's error stopped it (the report, and which files were imported).
+    StoppedAt(Option<&'r mut FileReport>, String),
+    /// It went through every file, and these failed (none: it succeeded).
+    InvalidFiles(Option<Error>),
+}
+
+impl Failure<'_> {
+    /// The command's result; with `--json` the error is already in the printed report.
+    fn into_result(self, json: bool) -> anyhow::Result<()> {
+        let (failure, context) = match self {
+            Self::StoppedAt(report, files) => {
+                let at = report.as_ref().map(|r| r.file.name()).unwrap_or_default();
+                let error = report.and_then(|r| r.error.take());
+                (error, Some(format!("stopped at {at} ({files})")))
+            }
+            Self::InvalidFiles(error) => (error, None),
+        };
+        let Some(error) = failure else {
+            return Ok(());
+        };
+        let error = if json {
+            anyhow::Error::new(Reported(error))
+        } else {
+            anyhow::Error::new(error)
+        };
+        Err(match context {
+            Some(context) => error.context(context),
+            None => error,
+        })
     }
-    let (failure, context) = match stopped_at {
-        Some(i) => {
-            let report = reports.get_mut(i);
-            let at = report.as_ref().map(|r| r.file.name()).unwrap_or_default();
-            let error = report.and_then(|r| r.error.take());
-            (error, Some(format!("stopped at {at} ({files})")))
-        }
-        None => (invalid_files, None),
-    };
-    let Some(error) = failure else {
-        return Ok(());
-    };
-    let error = if migration.json {
-        anyhow::Error::new(Reported(error))
-    } else {
-        anyhow::Error::new(error)
-    };
-    Err(match context {
-        Some(context) => error.context(context),
-        None => error,
-    })
 }
 
 /// Which files were imported and which were not, by name: `imported: a.json, c.json; not
@@ -314,6 +335,6 @@ async fn import_file(
 }
 
 /// The JSON of an error in a report: its code, its message, and the part it names.
-pub fn error_json(error: &Error) -> Value {
+pub(crate) fn error_json(error: &Error) -> Value {
     crate::cli::output::domain_error_json(error)
 }

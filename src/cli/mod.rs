@@ -6,6 +6,7 @@
 //! guard (`--allow-mass-removal` lets it through).
 
 mod catalog;
+mod choices;
 mod discover;
 mod history;
 mod listings;
@@ -21,7 +22,9 @@ use std::process::ExitCode;
 use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 
 use crate::config::Config;
+use crate::domain::tenants;
 use crate::error::Error;
+use crate::store::scope::TenantScope;
 
 /// Keeps scraped real-estate listings in step with the sites and APIs that publish them.
 #[derive(Parser, Debug)]
@@ -148,6 +151,17 @@ impl Command {
             Self::Init(_) | Self::Serve(_) | Self::ExportSchema(_) => false,
         }
     }
+}
+
+/// Opens the database and the scope of the tenant a command names (an id, a numeric id or a
+/// slug).
+async fn open_tenant(
+    config: &Config,
+    tenant: &str,
+) -> anyhow::Result<(sea_orm::DatabaseConnection, TenantScope)> {
+    let db = config.open_database().await?;
+    let scope = tenants::scope_for_cli(&db, tenant).await?;
+    Ok((db, scope))
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {

@@ -5,20 +5,19 @@
 //! same field names and enum values, and a failure prints `{"error": {code, message,
 //! field}}` with the codes of `extensions.code`.
 
-use async_graphql::InputType;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
+use crate::cli::choices;
 use crate::db::OpenError;
 use crate::domain::import::ImportMode;
-use crate::entity::{api_key, cleanup_run, import_run, source, target, tenant};
+use crate::entity::{api_key, cleanup_run, import_run, source, sync_log, target, tenant};
 use crate::error::{Error, code};
-use crate::graphql::types::enums as api;
-use crate::ids::{ApiKeyId, CleanupRunId, ImportRunId, SourceId, TargetId, TenantId};
+use crate::ids::{ApiKeyId, CleanupRunId, ImportRunId, SourceId, SyncLogId, TargetId, TenantId};
 
 /// Prints `json` as one line when `as_json`, else the human `text`. A closed stdout (`| head`)
 /// is not an error worth a panic.
-pub fn print(as_json: bool, json: &Value, text: &str) {
+pub(crate) fn print(as_json: bool, json: &Value, text: &str) {
     use std::io::Write as _;
     let mut out = std::io::stdout().lock();
     let _ = if as_json {
@@ -30,7 +29,7 @@ pub fn print(as_json: bool, json: &Value, text: &str) {
 
 /// An error's message with its causes, each said once: a cause whose text the message
 /// already holds (wrappers that repeat their source) is left out.
-pub fn error_message(error: &anyhow::Error) -> String {
+pub(crate) fn error_message(error: &anyhow::Error) -> String {
     let mut message = String::new();
     for cause in error.chain() {
         let text = cause.to_string();
@@ -46,7 +45,7 @@ pub fn error_message(error: &anyhow::Error) -> String {
 }
 
 /// The JSON of a domain error: its `extensions.code`, its message, and the input it names.
-pub fn domain_error_json(error: &Error) -> Value {
+pub(crate) fn domain_error_json(error: &Error) -> Value {
     let field = match error {
         Error::InvalidInput { field, .. } => Some(field.as_str()),
         _ => None,
@@ -55,7 +54,7 @@ pub fn domain_error_json(error: &Error) -> Value {
 }
 
 /// Prints `{"error": {code, message, field}}` on stdout for a failed `--json` command.
-pub fn print_error(error: &anyhow::Error, message: &str) {
+pub(crate) fn print_error(error: &anyhow::Error, message: &str) {
     let body = match error.downcast_ref::<Error>() {
         Some(domain) => domain_error_json(domain),
         None => {
@@ -73,7 +72,7 @@ pub fn print_error(error: &anyhow::Error, message: &str) {
 
 /// Prints `{"error": {code, message, field}}` on stdout for a command line that did not
 /// parse (`BAD_USER_INPUT`, `field` the argument clap names, if it names one).
-pub fn print_usage_error(error: &clap::Error) {
+pub(crate) fn print_usage_error(error: &clap::Error) {
     use clap::error::{ContextKind, ContextValue};
     // clap's first paragraph, without its `error: ` and on one line.
     let rendered = error.to_string();
@@ -95,18 +94,13 @@ pub fn print_usage_error(error: &clap::Error) {
     );
 }
 
-/// An enum value as GraphQL spells it (`SCRAPED`, `KEEP_TARGET`), given its GraphQL mirror.
-fn enum_name<T: InputType>(value: &T) -> Value {
-    value.to_value().into_json().unwrap_or(Value::Null)
-}
-
 /// A time as GraphQL's `DateTime` prints it (RFC 3339).
 fn time(at: DateTime<Utc>) -> Value {
     Value::String(at.to_rfc3339())
 }
 
 /// A `Tenant` with the fields GraphQL names so.
-pub fn tenant_json(model: &tenant::Model) -> Value {
+pub(crate) fn tenant_json(model: &tenant::Model) -> Value {
     json!({
         "id": TenantId(model.id).to_global(),
         "name": model.name,
@@ -116,7 +110,7 @@ pub fn tenant_json(model: &tenant::Model) -> Value {
 }
 
 /// An `ApiKey` with the fields GraphQL names so (never the key itself).
-pub fn api_key_json(model: &api_key::Model) -> Value {
+pub(crate) fn api_key_json(model: &api_key::Model) -> Value {
     // As stored, upper-cased as GraphQL names them: printing needs no judgement of them.
     let scopes: Vec<Value> = model
         .scopes
@@ -146,38 +140,61 @@ pub fn api_key_json(model: &api_key::Model) -> Value {
 }
 
 /// A `Source` with the fields GraphQL names so.
-pub fn source_json(model: &source::Model) -> Value {
-    json!({
-        "id": SourceId(model.id).to_global(),
-        "name": model.name,
-        "kind": enum_name(&api::SourceKind::from(model.kind)),
-        "active": model.active,
-        "config": model.config,
-        "createdAt": time(model.created_at),
-        "updatedAt": time(model.updated_at),
-    })
+pub(crate) fn source_json(model: &source::Model) -> Value {
+    let when = (model.created_at, model.updated_at);
+    let kind = choices::source_kind_name(model.kind);
+    catalog_json(
+        SourceId(model.id).to_global(),
+        &model.name,
+        kind,
+        model.active,
+        &model.config,
+        when,
+    )
 }
 
 /// A `Target` with the fields GraphQL names so.
-pub fn target_json(model: &target::Model) -> Value {
+pub(crate) fn target_json(model: &target::Model) -> Value {
+    let when = (model.created_at, model.updated_at);
+    let kind = choices::target_kind_name(model.kind);
+    let mut json = catalog_json(
+        TargetId(model.id).to_global(),
+        &model.name,
+        kind,
+        model.active,
+        &model.config,
+        when,
+    );
+    json["conflictPolicy"] = choices::conflict_policy_name(model.conflict_policy).into();
+    json
+}
+
+/// The fields a `Source` and a `Target` share; `when` is (created, updated).
+fn catalog_json(
+    id: String,
+    name: &str,
+    kind: &str,
+    active: bool,
+    config: &Value,
+    when: (DateTime<Utc>, DateTime<Utc>),
+) -> Value {
     json!({
-        "id": TargetId(model.id).to_global(),
-        "name": model.name,
-        "kind": enum_name(&api::TargetKind::from(model.kind)),
-        "active": model.active,
-        "config": model.config,
-        "conflictPolicy": enum_name(&api::ConflictPolicy::from(model.conflict_policy)),
-        "createdAt": time(model.created_at),
-        "updatedAt": time(model.updated_at),
+        "id": id,
+        "name": name,
+        "kind": kind,
+        "active": active,
+        "config": config,
+        "createdAt": time(when.0),
+        "updatedAt": time(when.1),
     })
 }
 
 /// An `ImportRun` with the fields GraphQL names so.
-pub fn import_run_json(model: &import_run::Model) -> Value {
+pub(crate) fn import_run_json(model: &import_run::Model) -> Value {
     json!({
         "id": ImportRunId(model.id).to_global(),
         "sourceId": SourceId(model.source_id).to_global(),
-        "mode": enum_name(&api::ImportMode::from(model.mode)),
+        "mode": choices::import_mode_name(model.mode),
         "dryRun": model.dry_run,
         "created": model.created,
         "updated": model.updated,
@@ -193,8 +210,31 @@ pub fn import_run_json(model: &import_run::Model) -> Value {
     })
 }
 
+/// A `SyncLog` with the fields GraphQL names so.
+pub(crate) fn sync_log_json(model: &sync_log::Model) -> Value {
+    json!({
+        "id": SyncLogId(model.id).to_global(),
+        "sourceId": SourceId(model.source_id).to_global(),
+        "targetId": TargetId(model.target_id).to_global(),
+        "dryRun": model.dry_run,
+        "created": model.created,
+        "updated": model.updated,
+        "skipped": model.skipped,
+        "conflicts": model.conflicts,
+        "newConflicts": model.new_conflicts,
+        "openConflicts": model.open_conflicts,
+        "keptEdits": model.kept_edits,
+        "merged": model.merged,
+        "removed": model.removed,
+        "wouldRemove": model.would_remove,
+        "massRemovalRefused": model.mass_removal_refused,
+        "warnings": model.warnings,
+        "durationMs": (model.finished_at - model.started_at).num_milliseconds(),
+    })
+}
+
 /// A cleanup record as GraphQL's `CleanupRun` answers it.
-pub fn cleanup_run_json(model: &cleanup_run::Model) -> Value {
+pub(crate) fn cleanup_run_json(model: &cleanup_run::Model) -> Value {
     json!({
         "id": CleanupRunId(model.id).to_global(),
         "olderThanDays": model.older_than_days,
@@ -210,6 +250,6 @@ pub fn cleanup_run_json(model: &cleanup_run::Model) -> Value {
 }
 
 /// An import mode as GraphQL spells it.
-pub fn import_mode_json(mode: ImportMode) -> Value {
-    enum_name(&api::ImportMode::from(mode))
+pub(crate) fn import_mode_json(mode: ImportMode) -> Value {
+    Value::from(choices::import_mode_name(mode))
 }

@@ -21,7 +21,7 @@ const LINE_EVERY: Duration = Duration::from_secs(5);
 
 /// Where progress goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ProgressMode {
+pub(crate) enum ProgressMode {
     /// Bars on stderr.
     Bars,
     /// Plain lines on stdout.
@@ -63,7 +63,7 @@ struct CurrentFile {
 }
 
 /// The progress display of one migration.
-pub struct Progress {
+pub(crate) struct Progress {
     mode: ProgressMode,
     bars: Option<Bars>,
     files: usize,

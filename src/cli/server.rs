@@ -1,6 +1,6 @@
 //! `serve` and `export-schema`.
 
-use secrecy::ExposeSecret as _;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use std::io::Write as _;
@@ -9,11 +9,11 @@ use anyhow::Context as _;
 use clap::Args;
 
 use crate::config::{Config, ServerConfig};
-use crate::{db, demo, graphql, http};
+use crate::{demo, graphql, http};
 
 /// Arguments of `serve`.
 #[derive(Args, Debug)]
-pub struct ServeArgs {
+pub(crate) struct ServeArgs {
     #[command(flatten)]
     server: ServerConfig,
     /// Create (or reuse) a demo tenant with sources, targets and listings, print its API key
@@ -25,20 +25,15 @@ pub struct ServeArgs {
 
 /// Arguments of `export-schema`.
 #[derive(Args, Debug)]
-pub struct ExportSchemaArgs {
+pub(crate) struct ExportSchemaArgs {
     /// Write the SDL to this file (e.g. `schema.graphql`) instead of standard output.
     #[arg(long, short)]
     output: Option<PathBuf>,
 }
 
 /// Runs the server until Ctrl-C or SIGTERM.
-pub async fn serve(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
-    let db = db::connect_and_migrate_with(
-        config.database_url.expose_secret(),
-        &config.session_limits(),
-    )
-    .await
-    .with_context(|| {
+pub(crate) async fn serve(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
+    let db = config.open_database().await.with_context(|| {
         format!(
             "cannot open the database {}",
             config.database_url.redacted()
@@ -51,22 +46,7 @@ pub async fn serve(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
     };
     let demo_key = demo.as_ref().map(|d| d.api_key.as_str());
     let state = http::AppState::new(db, &args.server, demo_key);
-    let metrics_address = match args.server.metrics_bind.filter(|_| args.server.metrics) {
-        Some(bind) => {
-            let listener = tokio::net::TcpListener::bind(bind)
-                .await
-                .with_context(|| format!("cannot listen for metrics on {bind}"))?;
-            let address = listener.local_addr()?;
-            let metrics = http::observe::metrics_router(state.clone());
-            tokio::spawn(async move {
-                if let Err(err) = axum::serve(listener, metrics).await {
-                    tracing::error!(error = %err, "the metrics listener stopped");
-                }
-            });
-            Some(address)
-        }
-        None => None,
-    };
+    let metrics_address = spawn_metrics_listener(&state, &args.server).await?;
     let router = http::router(state, &args.server);
     let listener = tokio::net::TcpListener::bind(args.server.bind)
         .await
@@ -82,25 +62,7 @@ pub async fn serve(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
     if let Some(not_kept) = demo.as_ref().and_then(|d| d.not_kept.as_deref()) {
         eprintln!("warning: {not_kept}; the next start will make another demo key");
     }
-    let mut banner = format!(
-        "Sync Manager is listening on http://{address}\n  GraphiQL: http://{address}/graphql\n  health:   http://{address}/health\n"
-    );
-    match (metrics_address, args.server.metrics) {
-        (Some(metrics), _) => banner.push_str(&format!("  metrics:  http://{metrics}/metrics\n")),
-        (None, true) => banner.push_str(&format!("  metrics:  http://{address}/metrics\n")),
-        (None, false) => {}
-    }
-    if let Some(demo) = &demo {
-        let key = &demo.api_key;
-        let kept = match (demo.new_key, &demo.not_kept) {
-            (false, _) => format!("reused from {}", demo::DEMO_KEY_FILE),
-            (true, None) => format!("new, kept in {}", demo::DEMO_KEY_FILE),
-            (true, Some(_)) => "new".to_owned(),
-        };
-        banner.push_str(&format!(
-            "  try: curl -s http://{address}/graphql -H 'Content-Type: application/json' \\\n         -H 'X-API-Key: {key}' -d '{{\"query\":\"{{ viewer {{ name }} }}\"}}'\n  demo tenant API key ({kept}; already in GraphiQL's headers): {key}\n"
-        ));
-    }
+    let banner = banner(address, metrics_address, args.server.metrics, demo.as_ref());
     // Whoever started us may stop reading stdout; serving matters more than the banner.
     let mut stdout = std::io::stdout().lock();
     let _ = stdout
@@ -112,8 +74,59 @@ pub async fn serve(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// With `--metrics-bind` (and metrics on), serves `/metrics` on a listener of its own and
+/// returns its address.
+async fn spawn_metrics_listener(
+    state: &http::AppState,
+    server: &ServerConfig,
+) -> anyhow::Result<Option<SocketAddr>> {
+    let Some(bind) = server.metrics_bind.filter(|_| server.metrics) else {
+        return Ok(None);
+    };
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .with_context(|| format!("cannot listen for metrics on {bind}"))?;
+    let address = listener.local_addr()?;
+    let metrics = http::observe::metrics_router(state.clone());
+    tokio::spawn(async move {
+        if let Err(err) = axum::serve(listener, metrics).await {
+            tracing::error!(error = %err, "the metrics listener stopped");
+        }
+    });
+    Ok(Some(address))
+}
+
+/// What `serve` prints on start: where to reach it, and with `--demo` how to try it.
+fn banner(
+    address: SocketAddr,
+    metrics_address: Option<SocketAddr>,
+    metrics: bool,
+    demo: Option<&demo::Demo>,
+) -> String {
+    let mut banner = format!(
+        "Sync Manager is listening on http://{address}\n  GraphiQL: http://{address}/graphql\n  health:   http://{address}/health\n"
+    );
+    match (metrics_address, metrics) {
+        (Some(metrics), _) => banner.push_str(&format!("  metrics:  http://{metrics}/metrics\n")),
+        (None, true) => banner.push_str(&format!("  metrics:  http://{address}/metrics\n")),
+        (None, false) => {}
+    }
+    if let Some(demo) = demo {
+        let key = &demo.api_key;
+        let kept = match (demo.new_key, &demo.not_kept) {
+            (false, _) => format!("reused from {}", demo::DEMO_KEY_FILE),
+            (true, None) => format!("new, kept in {}", demo::DEMO_KEY_FILE),
+            (true, Some(_)) => "new".to_owned(),
+        };
+        banner.push_str(&format!(
+            "  try: curl -s http://{address}/graphql -H 'Content-Type: application/json' \\\n         -H 'X-API-Key: {key}' -d '{{\"query\":\"{{ viewer {{ name }} }}\"}}'\n  demo tenant API key ({kept}; already in GraphiQL's headers): {key}\n"
+        ));
+    }
+    banner
+}
+
 /// Prints or writes the SDL.
-pub async fn export_schema(args: ExportSchemaArgs) -> anyhow::Result<()> {
+pub(crate) async fn export_schema(args: ExportSchemaArgs) -> anyhow::Result<()> {
     let sdl = graphql::schema_sdl().await?;
     match args.output {
         Some(path) => std::fs::write(&path, sdl)

@@ -23,7 +23,7 @@ use crate::store::scope::TenantScope;
 
 /// Arguments of `init`.
 #[derive(Args, Debug)]
-pub struct InitArgs {
+pub(crate) struct InitArgs {
     /// Then import the `*.json`, `*.ndjson` and `*.jsonl` files found under DIR (as
     /// `migrate-json --auto DIR` does) into SOURCE of TENANT, creating the tenant (named
     /// TENANT, its API key printed once) and the source (kind `json`) if they do not exist.
@@ -35,7 +35,7 @@ pub struct InitArgs {
 
 /// Arguments of `create-tenant`.
 #[derive(Args, Debug)]
-pub struct CreateTenantArgs {
+pub(crate) struct CreateTenantArgs {
     /// Display name of the tenant.
     name: String,
     /// URL-safe handle; derived from the name when absent.
@@ -48,7 +48,7 @@ pub struct CreateTenantArgs {
 
 /// Arguments of `create-api-key`.
 #[derive(Args, Debug)]
-pub struct CreateApiKeyArgs {
+pub(crate) struct CreateApiKeyArgs {
     /// The tenant: its id as `--json` printed it, its numeric id, or its slug.
     tenant: String,
     /// What the key is for.
@@ -102,7 +102,7 @@ impl From<CliScope> for ApiKeyScope {
 /// Creates or migrates the database; with `--import`, then imports a folder of files.
 /// Running it again is harmless: an existing database, tenant and source are reused, and
 /// listings that did not change are left alone.
-pub async fn init(config: &Config, args: InitArgs) -> anyhow::Result<()> {
+pub(crate) async fn init(config: &Config, args: InitArgs) -> anyhow::Result<()> {
     let (db, prepared) = db::create_and_migrate(
         config.database_url.expose_secret(),
         &config.session_limits(),
@@ -217,12 +217,8 @@ async fn source_for_import(
 }
 
 /// Creates a tenant with its first API key.
-pub async fn create_tenant(config: &Config, args: CreateTenantArgs) -> anyhow::Result<()> {
-    let db = db::connect_and_migrate_with(
-        config.database_url.expose_secret(),
-        &config.session_limits(),
-    )
-    .await?;
+pub(crate) async fn create_tenant(config: &Config, args: CreateTenantArgs) -> anyhow::Result<()> {
+    let db = config.open_database().await?;
     let created = tenants::create_tenant(
         &db,
         NewTenant {
@@ -248,13 +244,8 @@ pub async fn create_tenant(config: &Config, args: CreateTenantArgs) -> anyhow::R
 }
 
 /// Creates an API key for a tenant.
-pub async fn create_api_key(config: &Config, args: CreateApiKeyArgs) -> anyhow::Result<()> {
-    let db = db::connect_and_migrate_with(
-        config.database_url.expose_secret(),
-        &config.session_limits(),
-    )
-    .await?;
-    let scope = tenants::scope_for_cli(&db, &args.tenant).await?;
+pub(crate) async fn create_api_key(config: &Config, args: CreateApiKeyArgs) -> anyhow::Result<()> {
+    let (db, scope) = super::open_tenant(config, &args.tenant).await?;
     let scopes = if args.read_only {
         vec![ApiKeyScope::Read]
     } else if args.scope.is_empty() {

@@ -15,7 +15,7 @@ use crate::ids::{ImportRunId, SourceId};
 
 /// Totals over the files of a migration.
 #[derive(Debug, Default)]
-pub struct Summary {
+pub(crate) struct Summary {
     /// Files imported whole.
     pub imported_files: usize,
     /// Files that failed (nothing of them imported).
@@ -77,69 +77,8 @@ impl Summary {
         if reports.is_empty() {
             return;
         }
-        let full = mode == ImportMode::Full;
-        let mut header = vec![
-            "file",
-            "status",
-            "listings",
-            "created",
-            "updated",
-            "unchanged",
-        ];
-        if full {
-            header.push("removed");
-        }
-        header.push("failed");
-        let mut rows: Vec<Vec<String>> = vec![header.iter().map(|h| h.to_string()).collect()];
-        for report in reports {
-            let [created, updated, unchanged, removed] = counts(report);
-            let mut row = vec![
-                report.file.name(),
-                status(report, self.dry_run).to_owned(),
-                report.listings.to_string(),
-                created.to_string(),
-                updated.to_string(),
-                unchanged.to_string(),
-            ];
-            if full {
-                row.push(removed.to_string());
-            }
-            row.push(failed(report).to_string());
-            rows.push(row);
-        }
-        let mut total = vec![
-            format!("total ({})", files_count(reports.len())),
-            format!("{} ok", self.imported_files),
-            (self.listings + self.failed).to_string(),
-            self.created.to_string(),
-            self.updated.to_string(),
-            self.unchanged.to_string(),
-        ];
-        if full {
-            total.push(self.removed.to_string());
-        }
-        total.push(self.failed.to_string());
-        rows.push(total);
-
-        let widths: Vec<usize> = (0..rows[0].len())
-            .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
-            .collect();
         out.say("");
-        for row in &rows {
-            let cells: Vec<String> = row
-                .iter()
-                .zip(&widths)
-                .enumerate()
-                .map(|(c, (cell, width))| {
-                    if c < 2 {
-                        format!("{cell:<width$}")
-                    } else {
-                        format!("{cell:>width$}")
-                    }
-                })
-                .collect();
-            out.say(cells.join("  ").trim_end());
-        }
+        print_aligned(&self.table_rows(reports, mode == ImportMode::Full), out);
         out.say("");
         for report in reports {
             if let Some(error) = &report.error {
@@ -150,6 +89,49 @@ impl Summary {
             }
         }
         out.say(&self.closing_sentence(reports.len()));
+    }
+
+    /// The table's cells: a header, a row per file, and the totals; a `removed` column only
+    /// in a full import.
+    fn table_rows(&self, reports: &[FileReport], full: bool) -> Vec<Vec<String>> {
+        let header = [
+            "file",
+            "status",
+            "listings",
+            "created",
+            "updated",
+            "unchanged",
+        ];
+        let mut rows = vec![table_row(
+            header.map(str::to_owned),
+            "removed".to_owned(),
+            "failed".to_owned(),
+            full,
+        )];
+        for report in reports {
+            let [created, updated, unchanged, removed] = counts(report);
+            let cells = [
+                report.file.name(),
+                status(report, self.dry_run).to_owned(),
+                report.listings.to_string(),
+                created.to_string(),
+                updated.to_string(),
+                unchanged.to_string(),
+            ];
+            let failed = failed(report).to_string();
+            rows.push(table_row(cells, removed.to_string(), failed, full));
+        }
+        let total = [
+            format!("total ({})", files_count(reports.len())),
+            format!("{} ok", self.imported_files),
+            (self.listings + self.failed).to_string(),
+            self.created.to_string(),
+            self.updated.to_string(),
+            self.unchanged.to_string(),
+        ];
+        let (removed, failed) = (self.removed.to_string(), self.failed.to_string());
+        rows.push(table_row(total, removed, failed, full));
+        rows
     }
 
     fn closing_sentence(&self, files: usize) -> String {
@@ -252,7 +234,7 @@ impl Summary {
 }
 
 /// Prints the files about to be imported, in order.
-pub fn print_found(files: &[FoundFile], dry_run: bool, out: ProgressMode) {
+pub(crate) fn print_found(files: &[FoundFile], dry_run: bool, out: ProgressMode) {
     if files.is_empty() {
         out.say("no .json, .ndjson or .jsonl files found: nothing to import");
         return;
@@ -276,7 +258,7 @@ pub fn print_found(files: &[FoundFile], dry_run: bool, out: ProgressMode) {
 }
 
 /// One line on how a file went, as it ends.
-pub fn file_outcome(report: &FileReport) -> String {
+pub(crate) fn file_outcome(report: &FileReport) -> String {
     let name = report.file.name();
     match (&report.error, &report.run) {
         (Some(error), _) => format!("{name}: failed, nothing of it was imported: {error}"),
@@ -344,7 +326,7 @@ fn files_count(n: usize) -> String {
 }
 
 /// A duration as people read it: `340 ms`, `12.5 s`, `3 min 20 s`.
-pub fn took(duration: Duration) -> String {
+pub(crate) fn took(duration: Duration) -> String {
     let ms = duration.as_millis();
     if ms < 1_000 {
         format!("{ms} ms")
@@ -353,5 +335,39 @@ pub fn took(duration: Duration) -> String {
     } else {
         let secs = duration.as_secs();
         format!("{} min {} s", secs / 60, secs % 60)
+    }
+}
+
+/// A row of the table: the file, its status and four counts, then `removed` (only in a full
+/// import) and `failed`.
+fn table_row(cells: [String; 6], removed: String, failed: String, full: bool) -> Vec<String> {
+    let mut row = cells.to_vec();
+    if full {
+        row.push(removed);
+    }
+    row.push(failed);
+    row
+}
+
+/// Prints rows as columns: the first two left-aligned, the counts right-aligned.
+fn print_aligned(rows: &[Vec<String>], out: ProgressMode) {
+    let columns = rows.first().map_or(0, Vec::len);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    for row in rows {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(c, (cell, width))| {
+                if c < 2 {
+                    format!("{cell:<width$}")
+                } else {
+                    format!("{cell:>width$}")
+                }
+            })
+            .collect();
+        out.say(cells.join("  ").trim_end());
     }
 }

@@ -16,7 +16,7 @@ use crate::store::tenant_write::TenantWrite;
 /// How a source's listings arrive.
 // Stored in `sources.kind` as the `string_value`; a stored value this version does not know
 // fails the read (an internal error), never a guess.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum SourceKind {
     /// JSON pushed by a client or read from files.

@@ -16,7 +16,7 @@ use crate::store::tenant_write::TenantWrite;
 /// What a target is.
 // Stored in `targets.kind` as the `string_value`; a stored value this version does not know
 // fails the read (an internal error), never a guess.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum TargetKind {
     /// A website that shows the listings.
@@ -33,9 +33,7 @@ pub enum TargetKind {
 /// What a sync does with a target listing edited by hand when its source listing changes.
 // Stored in `targets.conflict_policy` as the `string_value`; a stored value this version does
 // not know fails the read (an internal error), never a guess.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, EnumIter, DeriveActiveEnum, clap::ValueEnum,
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum ConflictPolicy {
     /// Keep the hand edit and flag a conflict for a person to resolve (the default).

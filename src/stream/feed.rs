@@ -12,7 +12,7 @@ use crate::stream::{
 };
 
 /// Files streamed one after another into one import session.
-pub struct Feed {
+pub(crate) struct Feed {
     session: ImportSession,
     labels: ItemLabels,
     listings: usize,
@@ -75,7 +75,7 @@ impl Feed {
 /// batches read so far: `file.ndjson:701` (NDJSON: its line) or `file.json item 700` (JSON:
 /// its index in its file).
 #[derive(Debug, Default)]
-pub struct ItemLabels {
+pub(crate) struct ItemLabels {
     files: Vec<FileLabels>,
 }
 

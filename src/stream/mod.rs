@@ -16,7 +16,7 @@
 //! Items are numbered from 0 in each file; [`feed::ItemLabels`] names them the
 //! way errors show them: `file.ndjson:701` (its line) or `file.json item 700` (its index).
 
-pub mod feed;
+pub(crate) mod feed;
 mod named;
 mod parse;
 
@@ -31,11 +31,11 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::error::Error;
-pub use named::NamedFile;
+pub(crate) use named::NamedFile;
 use parse::{BatchSender, read_json, read_ndjson};
 
 /// Listings per batch: enough for set-based writes, few enough that a batch is a few MB.
-pub const BATCH_ITEMS: usize = 2_000;
+pub(crate) const BATCH_ITEMS: usize = 2_000;
 
 /// Bytes the reader asks the disk for at once.
 const READ_BUFFER: usize = 256 * 1024;
@@ -45,7 +45,7 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// How a file holds its listings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
+pub(crate) enum Format {
     /// `.json`: an array of listings, or one listing (or several top-level values).
     Json,
     /// `.ndjson` / `.jsonl`: one listing a line; blank lines are skipped.
@@ -74,7 +74,7 @@ impl Format {
 
 /// How a JSON file that is not NDJSON is read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum JsonReading {
+pub(crate) enum JsonReading {
     /// `import`: the file is one JSON document, an array of listings or one listing, and a
     /// syntax error anywhere names the file (`a.json: is not valid JSON: …`).
     Document,
@@ -85,7 +85,7 @@ pub enum JsonReading {
 
 /// A run of listings from a file.
 #[derive(Debug, Default)]
-pub struct Batch {
+pub(crate) struct Batch {
     /// The listings, in file order.
     pub items: Vec<Value>,
     /// How far into the file the reader was when it sealed the batch, in bytes (within a
@@ -98,7 +98,7 @@ pub struct Batch {
 /// From item `index` of its file on, item `i` is on line `line + (i - index)` (until the
 /// next mark). Only blank lines shift the numbering, so a file has few marks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LineMark {
+pub(crate) struct LineMark {
     /// The item's index in its file.
     pub index: usize,
     /// Its line.
@@ -140,7 +140,7 @@ fn item_label(name: &str, index: usize) -> String {
 
 /// A listing file opened for reading, its first bytes read, so a file that cannot be read
 /// fails here rather than on the reader's thread.
-pub struct ListingFile {
+pub(crate) struct ListingFile {
     name: String,
     format: Format,
     reader: BufReader<CountingReader>,
@@ -212,7 +212,7 @@ impl ListingFile {
 }
 
 /// A file being read by its thread.
-pub struct FileStream {
+pub(crate) struct FileStream {
     batches: mpsc::Receiver<Result<Batch, Error>>,
     reader: JoinHandle<()>,
 }

@@ -15,7 +15,7 @@ use crate::error::Error;
 /// A file named on `import`'s command line, checked before the import begins; standard
 /// input is read to its end then, so the import never holds its transaction open waiting
 /// for input.
-pub struct NamedFile {
+pub(crate) struct NamedFile {
     path: PathBuf,
     spooled: Option<File>,
 }

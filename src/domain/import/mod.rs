@@ -47,9 +47,7 @@ const PART_ITEMS: usize = 10_000;
 /// Whether a batch is the whole scrape.
 // Stored in `import_runs.mode` as the `string_value`; a stored value this version does not
 // know fails the read (an internal error), never a guess.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, EnumIter, DeriveActiveEnum, clap::ValueEnum,
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum ImportMode {
     /// The batch adds and changes listings; listings it lacks stay as they are.
