@@ -100,18 +100,7 @@ fn snapshot_changed(env: &Env, chunk: &[Row], now: DateTime<Utc>) -> sea_orm::St
         .bind(env.tenant)
         .push(" AND sp.source_id = ")
         .bind(env.source)
-        .push(" AND sp.content_hash <> batch.column2")
-        // The ids again as a list, so the unique index finds the chunk's rows whatever the
-        // planner's statistics say (a join on VALUES alone was planned as a scan of the
-        // whole table per chunk while its statistics still said it was empty).
-        .push(" AND sp.external_id IN (");
-    for (i, row) in chunk.iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.bind(row.external_id.as_str());
-    }
-    sql.push(")");
+        .push(" AND sp.content_hash <> batch.column2");
     sql.build()
 }
 
