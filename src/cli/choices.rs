@@ -1,6 +1,6 @@
 //! The command line's spelling of the domain's enums: a clap `ValueEnum` mirror of each, with
 //! the same variants and documentation (so `--help` lists the same values), converting into
-//! the domain enum; and the GraphQL names `--json` prints for them.
+//! the domain enum; and [`api_name`], the GraphQL name `--json` prints for a value.
 
 use crate::domain::import::ImportMode;
 use crate::domain::sources::SourceKind;
@@ -90,39 +90,15 @@ impl From<ImportModeChoice> for ImportMode {
     }
 }
 
-/// A source kind as GraphQL spells it.
-pub(crate) fn source_kind_name(kind: SourceKind) -> &'static str {
-    match kind {
-        SourceKind::Json => "JSON",
-        SourceKind::Scraped => "SCRAPED",
-        SourceKind::Manual => "MANUAL",
-    }
-}
-
-/// A target kind as GraphQL spells it.
-pub(crate) fn target_kind_name(kind: TargetKind) -> &'static str {
-    match kind {
-        TargetKind::Website => "WEBSITE",
-        TargetKind::Api => "API",
-        TargetKind::Other => "OTHER",
-    }
-}
-
-/// A conflict policy as GraphQL spells it.
-pub(crate) fn conflict_policy_name(policy: ConflictPolicy) -> &'static str {
-    match policy {
-        ConflictPolicy::Flag => "FLAG",
-        ConflictPolicy::KeepTarget => "KEEP_TARGET",
-        ConflictPolicy::Merge => "MERGE",
-    }
-}
-
-/// An import mode as GraphQL spells it.
-pub(crate) fn import_mode_name(mode: ImportMode) -> &'static str {
-    match mode {
-        ImportMode::Incremental => "INCREMENTAL",
-        ImportMode::Full => "FULL",
-    }
+/// A domain enum's value as the GraphQL API spells it (`SCRAPED`, `KEEP_TARGET`): `--json`
+/// answers in the API's vocabulary, so the names come from the API's mirror `M` of the enum,
+/// the one place they are written.
+pub(crate) fn api_name<M: From<D> + async_graphql::EnumType, D>(value: D) -> &'static str {
+    let value = M::from(value);
+    M::items()
+        .iter()
+        .find(|item| item.value == value)
+        .map_or("", |item| item.name)
 }
 
 #[cfg(test)]
@@ -135,6 +111,21 @@ mod tests {
     /// The domain values a mirror's values convert into, in order.
     fn converted<C: ValueEnum + Copy + Into<D>, D>() -> Vec<D> {
         C::value_variants().iter().map(|&c| c.into()).collect()
+    }
+
+    #[test]
+    fn api_names_are_the_graphql_names() {
+        use crate::graphql::types::enums as api;
+        assert_eq!(
+            api_name::<api::SourceKind, _>(SourceKind::Scraped),
+            "SCRAPED"
+        );
+        assert_eq!(api_name::<api::TargetKind, _>(TargetKind::Api), "API");
+        assert_eq!(
+            api_name::<api::ConflictPolicy, _>(ConflictPolicy::KeepTarget),
+            "KEEP_TARGET"
+        );
+        assert_eq!(api_name::<api::ImportMode, _>(ImportMode::Full), "FULL");
     }
 
     /// Each mirror has a value per domain variant, and converts into it.

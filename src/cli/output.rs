@@ -13,6 +13,7 @@ use crate::db::OpenError;
 use crate::domain::import::ImportMode;
 use crate::entity::{api_key, cleanup_run, import_run, source, sync_log, target, tenant};
 use crate::error::{Error, code};
+use crate::graphql::types::enums as api;
 use crate::ids::{ApiKeyId, CleanupRunId, ImportRunId, SourceId, SyncLogId, TargetId, TenantId};
 
 /// Prints `json` as one line when `as_json`, else the human `text`. A closed stdout (`| head`)
@@ -142,7 +143,7 @@ pub(crate) fn api_key_json(model: &api_key::Model) -> Value {
 /// A `Source` with the fields GraphQL names so.
 pub(crate) fn source_json(model: &source::Model) -> Value {
     let when = (model.created_at, model.updated_at);
-    let kind = choices::source_kind_name(model.kind);
+    let kind = choices::api_name::<api::SourceKind, _>(model.kind);
     catalog_json(
         SourceId(model.id).to_global(),
         &model.name,
@@ -156,7 +157,7 @@ pub(crate) fn source_json(model: &source::Model) -> Value {
 /// A `Target` with the fields GraphQL names so.
 pub(crate) fn target_json(model: &target::Model) -> Value {
     let when = (model.created_at, model.updated_at);
-    let kind = choices::target_kind_name(model.kind);
+    let kind = choices::api_name::<api::TargetKind, _>(model.kind);
     let mut json = catalog_json(
         TargetId(model.id).to_global(),
         &model.name,
@@ -165,7 +166,8 @@ pub(crate) fn target_json(model: &target::Model) -> Value {
         &model.config,
         when,
     );
-    json["conflictPolicy"] = choices::conflict_policy_name(model.conflict_policy).into();
+    json["conflictPolicy"] =
+        choices::api_name::<api::ConflictPolicy, _>(model.conflict_policy).into();
     json
 }
 
@@ -194,7 +196,7 @@ pub(crate) fn import_run_json(model: &import_run::Model) -> Value {
     json!({
         "id": ImportRunId(model.id).to_global(),
         "sourceId": SourceId(model.source_id).to_global(),
-        "mode": choices::import_mode_name(model.mode),
+        "mode": choices::api_name::<api::ImportMode, _>(model.mode),
         "dryRun": model.dry_run,
         "created": model.created,
         "updated": model.updated,
@@ -251,5 +253,5 @@ pub(crate) fn cleanup_run_json(model: &cleanup_run::Model) -> Value {
 
 /// An import mode as GraphQL spells it.
 pub(crate) fn import_mode_json(mode: ImportMode) -> Value {
-    Value::from(choices::import_mode_name(mode))
+    Value::from(choices::api_name::<api::ImportMode, _>(mode))
 }
