@@ -79,10 +79,7 @@ impl JsonPath {
     /// The value at this path in column `data`: jsonb on PostgreSQL, an SQL scalar on SQLite
     /// (objects and arrays as JSON text). NULL when the path is missing.
     pub fn sql(&self, backend: DbBackend) -> SimpleExpr {
-        match backend {
-            DbBackend::Postgres => Expr::cust(format!("(\"data\" #> {})", self.literal(backend))),
-            _ => Expr::cust(format!("json_extract(\"data\", {})", self.literal(backend))),
-        }
+        Expr::cust(self.sql_text(backend))
     }
 
     /// The value at this path as a sort key: as [`JsonPath::sql`], but a JSON `null` is SQL
