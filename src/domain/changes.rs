@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 
 use crate::entity::{import_run, sync_log, target_property};
@@ -13,12 +13,13 @@ use crate::error::Error;
 use crate::events::{ChangeCause, ChangeKind};
 use crate::ids::{ImportRunId, SyncLogId, TargetId};
 use crate::store::scope::TenantScope;
+use crate::store::tenant_write::TenantWrite;
 
 /// The listings of `target` a sync wrote at `now` (every statement of a sync stamps
 /// `updated_at` with the same time), with what became of each, by id. Called inside the
 /// sync's transaction, so only its own writes are seen.
 pub async fn written_by_sync(
-    txn: &DatabaseTransaction,
+    txn: &TenantWrite,
     tenant: i64,
     target: i64,
     now: DateTime<Utc>,

@@ -13,6 +13,7 @@ pub(crate) mod listing_filter;
 pub(crate) mod locks;
 pub(crate) mod numbers;
 pub(crate) mod pager;
+pub(crate) mod pg_write;
 pub mod scope;
 pub(crate) mod statements;
 pub(crate) mod tenant_write;

@@ -4,8 +4,6 @@
 //! change of a tenant's data goes through a [`TenantWrite`], so none can leave a cached
 //! answer behind.
 
-use std::ops::Deref;
-
 use sea_orm::entity::prelude::async_trait;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
@@ -19,11 +17,12 @@ use crate::error::Error;
 use crate::events::Event;
 use crate::ids::TenantId;
 use crate::store::idempotency;
+use crate::store::pg_write::PgWrite;
 
 /// A write transaction on `tenant`'s data; use it wherever a connection goes. Dropped without
 /// [`TenantWrite::commit`], it rolls back and the version stays.
 pub struct TenantWrite {
-    txn: DatabaseTransaction,
+    txn: Txn,
     tenant: TenantId,
     /// It stores an idempotency key ([`idempotency::once`]), which commits it.
     holds_key: bool,
@@ -39,7 +38,7 @@ impl TenantWrite {
     /// [`idempotency::once`], the first write also stores the request's idempotency key.
     pub async fn begin(db: &DatabaseConnection, tenant: TenantId) -> Result<Self, DbErr> {
         let mut write = Self {
-            txn: db::begin_write(db).await?,
+            txn: Txn::begin(db).await?,
             tenant,
             holds_key: false,
             db: db.clone(),
@@ -59,14 +58,13 @@ impl TenantWrite {
             }
         }
         let version = Alias::new("data_version");
-        self.txn
-            .execute(
-                Query::update()
-                    .table(tenant::Entity)
-                    .value(version.clone(), Expr::col(version).add(1))
-                    .and_where(Expr::col(tenant::Column::Id).eq(self.tenant.0)),
-            )
-            .await?;
+        self.execute(
+            Query::update()
+                .table(tenant::Entity)
+                .value(version.clone(), Expr::col(version).add(1))
+                .and_where(Expr::col(tenant::Column::Id).eq(self.tenant.0)),
+        )
+        .await?;
         self.txn.commit().await?;
         let events = std::mem::take(&mut *self.events.lock().unwrap_or_else(|e| e.into_inner()));
         for event in events {
@@ -93,37 +91,81 @@ impl TenantWrite {
     }
 }
 
-impl Deref for TenantWrite {
-    type Target = DatabaseTransaction;
-
-    fn deref(&self) -> &DatabaseTransaction {
-        &self.txn
+impl TenantWrite {
+    /// The transaction as PostgreSQL's own, for what SeaORM cannot send (`COPY`); `None` on
+    /// SQLite.
+    pub(crate) fn postgres(&self) -> Option<&PgWrite> {
+        match &self.txn {
+            Txn::Postgres(txn) => Some(txn),
+            Txn::Orm(_) => None,
+        }
     }
+}
+
+/// The transaction under a write: held on sqlx on PostgreSQL (so that imports can `COPY`
+/// into it), SeaORM's own on SQLite.
+enum Txn {
+    Orm(DatabaseTransaction),
+    Postgres(PgWrite),
+}
+
+impl Txn {
+    async fn begin(db: &DatabaseConnection) -> Result<Self, DbErr> {
+        Ok(match db.get_database_backend() {
+            DbBackend::Postgres => Self::Postgres(PgWrite::begin(db).await?),
+            _ => Self::Orm(db::begin_write(db).await?),
+        })
+    }
+
+    async fn commit(self) -> Result<(), DbErr> {
+        match self {
+            Self::Orm(txn) => txn.commit().await,
+            Self::Postgres(txn) => txn.commit().await,
+        }
+    }
+
+    async fn rollback(self) -> Result<(), DbErr> {
+        match self {
+            Self::Orm(txn) => txn.rollback().await,
+            Self::Postgres(txn) => txn.rollback().await,
+        }
+    }
+}
+
+/// `$call` on whichever transaction `$txn` holds, named `$c` (ConnectionTrait has generic
+/// methods, so it cannot be a trait object).
+macro_rules! on_txn {
+    ($txn:expr, |$c:ident| $call:expr) => {
+        match &$txn {
+            Txn::Orm($c) => $call,
+            Txn::Postgres($c) => $call,
+        }
+    };
 }
 
 #[async_trait::async_trait]
 impl ConnectionTrait for TenantWrite {
     fn get_database_backend(&self) -> DbBackend {
-        self.txn.get_database_backend()
+        on_txn!(self.txn, |c| c.get_database_backend())
     }
 
     async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
-        self.txn.execute_raw(stmt).await
+        on_txn!(self.txn, |c| c.execute_raw(stmt).await)
     }
 
     async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
-        self.txn.execute_unprepared(sql).await
+        on_txn!(self.txn, |c| c.execute_unprepared(sql).await)
     }
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
-        self.txn.query_one_raw(stmt).await
+        on_txn!(self.txn, |c| c.query_one_raw(stmt).await)
     }
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        self.txn.query_all_raw(stmt).await
+        on_txn!(self.txn, |c| c.query_all_raw(stmt).await)
     }
 
     fn support_returning(&self) -> bool {
-        self.txn.support_returning()
+        on_txn!(self.txn, |c| c.support_returning())
     }
 }

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, DeriveActiveEnum, EnumIter, PaginatorTrait, QueryFilter, QuerySelect, Set,
+    DeriveActiveEnum, EnumIter, PaginatorTrait, QueryFilter, QuerySelect, Set,
 };
 use serde_json::Value;
 use tracing::{Span, instrument};
@@ -191,7 +191,7 @@ impl ImportSession {
                 .select::<source_property::Entity>()
                 .filter(source_property::Column::SourceId.eq(source.id))
                 .filter(source_property::Column::RemovedAt.is_null())
-                .count(&*txn)
+                .count(&txn)
                 .await?
         } else {
             0
@@ -440,7 +440,7 @@ struct Guarded {
 
 /// Marks listings a full scrape no longer lists.
 async fn mark_removed(
-    txn: &DatabaseTransaction,
+    txn: &TenantWrite,
     scope: &TenantScope,
     ids: &[i64],
     now: DateTime<Utc>,

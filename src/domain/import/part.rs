@@ -2,19 +2,22 @@
 //! import's transaction: each listing is new, changed, unchanged, or back after a removal.
 //!
 //! The part's ids are looked up through the unique index, classified here, and what changed
-//! is snapshotted and written in multi-row upserts (see [`statements::import`]), on SQLite
-//! and PostgreSQL alike.
+//! is snapshotted, then written: on PostgreSQL streamed with `COPY` into a temporary table and
+//! upserted from it in one statement, on SQLite in multi-row upserts (see
+//! [`statements::import`]).
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DatabaseTransaction};
+use sea_orm::ConnectionTrait;
 
 use crate::domain::import::batch::Listing;
 use crate::error::Error;
 use crate::store::locks::{CHUNK_IDS, CHUNK_ROWS};
+use crate::store::pg_write::PgWrite;
 use crate::store::statements;
+use crate::store::tenant_write::TenantWrite;
 
 /// Where a part goes, and whether to write it.
 #[derive(Clone, Copy, Debug)]
@@ -52,7 +55,7 @@ struct Stored {
 /// Classifies and (unless a dry run) writes a part: reads the stored listings of its ids,
 /// classifies here, writes what changed. `clock` started with the part.
 pub async fn write_part(
-    txn: &DatabaseTransaction,
+    txn: &TenantWrite,
     part: PartOf,
     listings: Vec<Listing>,
     clock: Instant,
@@ -94,7 +97,7 @@ pub async fn write_part(
 
 /// The stored listings with the part's ids, looked up in chunks.
 async fn load_stored(
-    txn: &DatabaseTransaction,
+    txn: &TenantWrite,
     part: PartOf,
     listings: &[Listing],
 ) -> Result<HashMap<String, Stored>, Error> {
@@ -127,7 +130,7 @@ async fn load_stored(
 
 /// Snapshots the changed listings, then upserts the new, changed and returning ones.
 async fn write(
-    txn: &DatabaseTransaction,
+    txn: &TenantWrite,
     part: PartOf,
     upserts: Vec<Listing>,
     changed_ids: &[i64],
@@ -143,6 +146,9 @@ async fn write(
         ))
         .await?;
     }
+    if let Some(pg) = txn.postgres() {
+        return copy_upserts(txn, pg, part, &upserts, now).await;
+    }
     let mut upserts = upserts.into_iter().peekable();
     while upserts.peek().is_some() {
         let chunk = upserts.by_ref().take(CHUNK_ROWS);
@@ -154,5 +160,39 @@ async fn write(
         ))
         .await?;
     }
+    Ok(())
+}
+
+/// PostgreSQL: streams the listings to upsert into a temporary table with `COPY`, in chunks
+/// of [`CHUNK_ROWS`], then upserts them from it in one statement.
+async fn copy_upserts(
+    txn: &TenantWrite,
+    pg: &PgWrite,
+    part: PartOf,
+    upserts: &[Listing],
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    if upserts.is_empty() {
+        return Ok(());
+    }
+    txn.execute_unprepared(statements::import::CREATE_STAGING)
+        .await?;
+    let chunks = upserts.chunks(CHUNK_ROWS).map(|chunk| {
+        let mut rows = Vec::with_capacity(chunk.len() * 2048);
+        for listing in chunk {
+            statements::import::copy_text_row(&mut rows, listing);
+        }
+        rows
+    });
+    pg.copy_in(statements::import::COPY_STAGED_LISTINGS, chunks)
+        .await?;
+    txn.execute(&statements::import::upsert_staged_listings(
+        part.tenant_id,
+        part.source_id,
+        now,
+    )?)
+    .await?;
+    txn.execute_unprepared(statements::import::DROP_STAGING)
+        .await?;
     Ok(())
 }

@@ -23,7 +23,7 @@ mod record;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use tracing::instrument;
 
 use self::plan::{Counts, SyncPlan};
@@ -132,7 +132,7 @@ async fn active_pair(
 }
 
 /// Locks the pair and readies the planner for the set-based statements.
-async fn lock_pair(txn: &DatabaseTransaction, ids: SyncPair) -> Result<(), Error> {
+async fn lock_pair(txn: &TenantWrite, ids: SyncPair) -> Result<(), Error> {
     // Source first, then target: the order every writer takes them in.
     locks::lock(txn, LockKind::Source, ids.source).await?;
     locks::lock(txn, LockKind::Target, ids.target).await?;
@@ -155,7 +155,7 @@ async fn progress(db: &DatabaseConnection, ids: SyncPair, counts: &Counts, phase
 
 /// Writes what the plan says; returns the target listings changed, for `listingChanges`.
 async fn write_plan(
-    txn: &DatabaseTransaction,
+    txn: &TenantWrite,
     ids: SyncPair,
     policy: ConflictPolicy,
     plan: &mut SyncPlan,
@@ -168,7 +168,7 @@ async fn write_plan(
 
 /// The set-based writes of a sync. `merge_conflicts`: under `MERGE`, the listings to flag.
 async fn write(
-    txn: &DatabaseTransaction,
+    txn: &TenantWrite,
     ids: SyncPair,
     policy: ConflictPolicy,
     merge_conflicts: &[i64],

@@ -1,7 +1,7 @@
 //! What a sync will do, found out under its locks before it writes: the counts of each
 //! category, the warnings, the `MERGE` plan and the mass-removal guard's verdict.
 
-use sea_orm::{ConnectionTrait, DatabaseTransaction};
+use sea_orm::ConnectionTrait;
 use serde_json::json;
 
 use super::SyncOptions;
@@ -14,6 +14,7 @@ use crate::events::{Progress, RunPhase};
 use crate::ids::{SyncLogId, TargetPropertyId};
 use crate::store::scope::TenantScope;
 use crate::store::statements::sync::{self as statements, SyncPair};
+use crate::store::tenant_write::TenantWrite;
 
 /// What a sync will do.
 pub(super) struct SyncPlan {
@@ -56,7 +57,7 @@ impl RemovalCheck {
 impl SyncPlan {
     /// Plans the sync of `ids` into `target` (the pair is locked by `txn`).
     pub async fn make(
-        txn: &DatabaseTransaction,
+        txn: &TenantWrite,
         scope: &TenantScope,
         ids: SyncPair,
         target: &target::Model,
@@ -141,7 +142,7 @@ impl Counts {
 
 /// The hand-edited listings whose source changed and that are not flagged yet: what the
 /// `MERGE` policy merges or flags.
-async fn merge_candidates(txn: &DatabaseTransaction, ids: SyncPair) -> Result<Vec<i64>, Error> {
+async fn merge_candidates(txn: &TenantWrite, ids: SyncPair) -> Result<Vec<i64>, Error> {
     let backend = txn.get_database_backend();
     let rows = txn
         .query_all_raw(statements::merge_candidates(backend, ids))
@@ -154,7 +155,7 @@ async fn merge_candidates(txn: &DatabaseTransaction, ids: SyncPair) -> Result<Ve
 /// What the sync will do, counted in one statement: each listing's category, and whether it
 /// is flagged as a conflict already. `merged` listings of a `MERGE` sync are not conflicts.
 async fn count(
-    txn: &DatabaseTransaction,
+    txn: &TenantWrite,
     ids: SyncPair,
     policy: ConflictPolicy,
     merged: i64,
@@ -200,7 +201,7 @@ async fn count(
 
 /// The target's live (not removed) listings that this source feeds: what the mass-removal
 /// guard measures a sync's removals against.
-async fn live_on_target(txn: &DatabaseTransaction, ids: SyncPair) -> Result<u64, Error> {
+async fn live_on_target(txn: &TenantWrite, ids: SyncPair) -> Result<u64, Error> {
     let backend = txn.get_database_backend();
     let row = txn
         .query_one_raw(statements::count_live_on_target(backend, ids))
@@ -214,7 +215,7 @@ async fn live_on_target(txn: &DatabaseTransaction, ids: SyncPair) -> Result<u64,
 
 /// One warning for each hand-edited listing whose source changed.
 async fn conflict_warnings(
-    txn: &DatabaseTransaction,
+    txn: &TenantWrite,
     ids: SyncPair,
     policy: ConflictPolicy,
 ) -> Result<Vec<serde_json::Value>, Error> {

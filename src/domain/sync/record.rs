@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, DatabaseTransaction, Set};
+use sea_orm::{ActiveModelTrait, Set};
 
 use super::SyncOptions;
 use super::plan::{Counts, SyncPlan};
@@ -12,6 +12,7 @@ use crate::domain::audit;
 use crate::entity::sync_log;
 use crate::error::Error;
 use crate::store::statements::sync::SyncPair;
+use crate::store::tenant_write::TenantWrite;
 
 /// How long each phase of a sync took.
 pub(super) struct Timings {
@@ -25,7 +26,7 @@ pub(super) struct Timings {
 
 /// Writes the sync log of a sync that started at `started`.
 pub(super) async fn write_log(
-    txn: &DatabaseTransaction,
+    txn: &TenantWrite,
     ids: SyncPair,
     options: &SyncOptions,
     plan: &SyncPlan,

@@ -1,8 +1,10 @@
 //! The statements of an import: its listings sent as bound values, on both databases.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, InsertStatement, OnConflict, Query, UpdateStatement};
-use sea_orm::{DbBackend, Statement};
+use sea_orm::sea_query::{
+    Alias, Expr, ExprTrait, InsertStatement, OnConflict, Query, UpdateStatement,
+};
+use sea_orm::{DbBackend, DbErr, Statement};
 
 use super::Sql;
 use crate::domain::import::batch::Listing;
@@ -72,16 +74,9 @@ pub fn upsert_source_listings(
     now: DateTime<Utc>,
 ) -> InsertStatement {
     let mut insert = Query::insert();
-    insert.into_table(source_property::Entity).columns([
-        C::TenantId,
-        C::SourceId,
-        C::ExternalId,
-        C::Data,
-        C::ContentHash,
-        C::RemovedAt,
-        C::CreatedAt,
-        C::UpdatedAt,
-    ]);
+    insert
+        .into_table(source_property::Entity)
+        .columns(UPSERT_COLUMNS);
     for listing in listings {
         insert.values_panic([
             tenant_id.into(),
@@ -94,12 +89,28 @@ pub fn upsert_source_listings(
             now.into(),
         ]);
     }
-    insert.on_conflict(
-        OnConflict::columns([C::TenantId, C::SourceId, C::ExternalId])
-            .update_columns([C::Data, C::ContentHash, C::RemovedAt, C::UpdatedAt])
-            .to_owned(),
-    );
+    insert.on_conflict(upsert_conflict());
     insert
+}
+
+/// The columns an import's upserts write, in order.
+const UPSERT_COLUMNS: [C; 8] = [
+    C::TenantId,
+    C::SourceId,
+    C::ExternalId,
+    C::Data,
+    C::ContentHash,
+    C::RemovedAt,
+    C::CreatedAt,
+    C::UpdatedAt,
+];
+
+/// A listing already stored under the same external id takes the new data and hash, is no
+/// longer removed, and is updated now.
+fn upsert_conflict() -> OnConflict {
+    OnConflict::columns([C::TenantId, C::SourceId, C::ExternalId])
+        .update_columns([C::Data, C::ContentHash, C::RemovedAt, C::UpdatedAt])
+        .to_owned()
 }
 
 /// Marks these listings removed: a `FULL` import did not list them.
@@ -115,4 +126,70 @@ pub fn mark_source_listings_removed(
         .and_where(Expr::col(C::TenantId).eq(tenant_id))
         .and_where(Expr::col(C::Id).is_in(ids.iter().copied()))
         .to_owned()
+}
+
+/// The temporary table a PostgreSQL import part is copied into ([`COPY_STAGED_LISTINGS`]),
+/// dropped again once the part is written (and at commit, at the latest).
+pub const CREATE_STAGING: &str = "CREATE TEMPORARY TABLE import_staging \
+     (external_id text NOT NULL, data jsonb NOT NULL, content_hash text NOT NULL) \
+     ON COMMIT DROP";
+
+/// Streams a part's listings into `import_staging`, in COPY's text format
+/// ([`copy_text_row`]).
+pub const COPY_STAGED_LISTINGS: &str =
+    "COPY import_staging (external_id, data, content_hash) FROM STDIN";
+
+/// Drops `import_staging` once its part is written.
+pub const DROP_STAGING: &str = "DROP TABLE import_staging";
+
+/// Appends `listing` to `out` as one row of [`COPY_STAGED_LISTINGS`]: its fields separated by
+/// tabs, with backslashes, tabs, newlines and carriage returns escaped.
+pub fn copy_text_row(out: &mut Vec<u8>, listing: &Listing) {
+    copy_text_field(out, listing.external_id.as_bytes());
+    out.push(b'\t');
+    let data = serde_json::to_vec(&listing.data).unwrap_or_else(|_| b"null".to_vec());
+    copy_text_field(out, &data);
+    out.push(b'\t');
+    copy_text_field(out, listing.hash.as_bytes());
+    out.push(b'\n');
+}
+
+fn copy_text_field(out: &mut Vec<u8>, text: &[u8]) {
+    for &byte in text {
+        match byte {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            _ => out.push(byte),
+        }
+    }
+}
+
+/// Creates the staged listings that are new and overwrites the changed or returning ones:
+/// the same upsert as [`upsert_source_listings`], from `import_staging`.
+pub fn upsert_staged_listings(
+    tenant_id: i64,
+    source_id: i64,
+    now: DateTime<Utc>,
+) -> Result<InsertStatement, DbErr> {
+    let staged = Query::select()
+        .expr(Expr::val(tenant_id))
+        .expr(Expr::val(source_id))
+        .column(Alias::new("external_id"))
+        .column(Alias::new("data"))
+        .column(Alias::new("content_hash"))
+        .expr(Expr::val(Option::<DateTime<Utc>>::None))
+        .expr(Expr::val(now))
+        .expr(Expr::val(now))
+        .from(Alias::new("import_staging"))
+        .to_owned();
+    let mut insert = Query::insert();
+    insert
+        .into_table(source_property::Entity)
+        .columns(UPSERT_COLUMNS)
+        .select_from(staged)
+        .map_err(|err| DbErr::Custom(format!("the staged upsert: {err}")))?;
+    insert.on_conflict(upsert_conflict());
+    Ok(insert)
 }
