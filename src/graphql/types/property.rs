@@ -1,7 +1,7 @@
 //! `SourceProperty` and `TargetProperty`: one listing as a source saw it and as a target holds it.
 
 use crate::graphql::json::Json;
-use async_graphql::{ComplexObject, Context, ErrorExtensions, SimpleObject};
+use async_graphql::{ComplexObject, Context, SimpleObject};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
@@ -12,7 +12,7 @@ use crate::graphql::args::child_args;
 use crate::graphql::connection::connection_types;
 use crate::graphql::connection_lists::{GlobalId, scalar_fields};
 use crate::graphql::context;
-use crate::graphql::loaders::child_page;
+use crate::graphql::loaders::{child_page, one_by_id};
 use crate::graphql::types::{ResolutionRecord, SourceSnapshotConnection, TargetSnapshotConnection};
 use crate::ids::{SourceId, SourcePropertyId, TargetId, TargetPropertyId};
 use crate::store::json_path::JsonPath;
@@ -262,13 +262,7 @@ listing_resolvers! {
             let Some(key) = self.source_key else {
                 return Ok(None);
             };
-            let loaders = context::loaders(ctx)?;
-            let found = loaders
-                .source_properties
-                .load_one(key)
-                .await
-                .map_err(|e| e.extend())?;
-            Ok(found.map(SourceProperty::from))
+            one_by_id(&context::loaders(ctx)?.source_properties, key).await
         }
     }
     connections: {
