@@ -9,7 +9,7 @@ use crate::error::Error;
 use crate::ids::{SourcePropertyId, TargetId, TargetPropertyId};
 use crate::store::listing_filter::ListingSide;
 use crate::store::pager::{
-    self, ChildArgs, Page, PageLimits, PageQuery, PageRequest, PagedRow, ParentColumn, Parents,
+    self, ChildArgs, Page, PageLimits, PageQuery, PageRequest, PagedEntity, ParentColumn, Parents,
 };
 use crate::store::scope::TenantScope;
 
@@ -127,8 +127,7 @@ async fn listing_pages<E>(
     side: ListingSide,
 ) -> Result<HashMap<i64, Page<E::Model>>, Error>
 where
-    E: crate::store::scope::TenantOwned,
-    E::Model: PagedRow + Send + Sync,
+    E: crate::store::scope::TenantOwned + PagedEntity,
 {
     args.filter.validate()?;
     let query = PageQuery {

@@ -54,3 +54,80 @@ tenant_owned!(
     target_property => "TargetProperty" by Target(TargetId),
     target_snapshot => "TargetSnapshot" by TargetListing(TargetPropertyId),
 );
+
+/// Declares the entity of `$table`, whose rows are the replaced versions of the listings in
+/// column `$listing`: source and target snapshots keep the same columns.
+macro_rules! snapshot_entity {
+    ($table:tt, $listing:ident) => {
+        use sea_orm::entity::prelude::*;
+
+        #[doc = concat!("One row of `", $table, "`.")]
+        #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+        #[sea_orm(table_name = $table)]
+        pub struct Model {
+            /// Primary key.
+            #[sea_orm(primary_key)]
+            pub id: i64,
+            /// Owning tenant.
+            pub tenant_id: i64,
+            /// The listing.
+            pub $listing: i64,
+            /// The replaced data.
+            #[sea_orm(column_type = "JsonBinary")]
+            pub data: Json,
+            /// Its hash.
+            pub content_hash: String,
+            /// Why it was replaced (text; an unknown value fails the read).
+            pub reason: crate::domain::snapshots::SnapshotReason,
+            /// When.
+            pub created_at: DateTimeUtc,
+            /// Kept by cleanup whatever its age.
+            pub pinned: bool,
+        }
+
+        /// Relations are followed by explicit scoped queries in the domain, not by joins.
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {}
+
+        impl ActiveModelBehavior for ActiveModel {}
+    };
+}
+pub(crate) use snapshot_entity;
+
+/// Declares the entity of `$table`, the audit record of one run (an import or a sync): its own
+/// columns, then the ones every run record ends with (removals, warnings, who ran it and when,
+/// and the mass-removal guard's verdict).
+macro_rules! run_record_entity {
+    ($table:tt { $($columns:tt)* }) => {
+        use sea_orm::entity::prelude::*;
+
+        #[doc = concat!("One row of `", $table, "`.")]
+        #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+        #[sea_orm(table_name = $table)]
+        pub struct Model {
+            $($columns)*
+            /// Listings marked removed.
+            pub removed: i32,
+            /// Warnings, a JSON array (naming listings, for a sync).
+            #[sea_orm(column_type = "JsonBinary")]
+            pub warnings: Json,
+            /// Who ran it: an API key or the CLI.
+            pub actor: String,
+            /// Start.
+            pub started_at: DateTimeUtc,
+            /// End.
+            pub finished_at: DateTimeUtc,
+            /// Listings the run would mark removed (null on records written before this was kept).
+            pub would_remove: Option<i32>,
+            /// The mass-removal guard refused the run (in a dry run: would have refused it).
+            pub mass_removal_refused: bool,
+        }
+
+        /// Relations are followed by explicit scoped queries in the domain, not by joins.
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {}
+
+        impl ActiveModelBehavior for ActiveModel {}
+    };
+}
+pub(crate) use run_record_entity;

@@ -1,11 +1,6 @@
 //! `sync_logs`: the audit record of one sync.
 
-use sea_orm::entity::prelude::*;
-
-/// One row of `sync_logs`.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
-#[sea_orm(table_name = "sync_logs")]
-pub struct Model {
+super::run_record_entity!("sync_logs" {
     /// Primary key.
     #[sea_orm(primary_key)]
     pub id: i64,
@@ -33,25 +28,4 @@ pub struct Model {
     pub kept_edits: Option<i32>,
     /// Hand-edited listings merged field by field (`MERGE` policy).
     pub merged: i32,
-    /// Listings marked removed.
-    pub removed: i32,
-    /// Warnings naming listings, a JSON array.
-    #[sea_orm(column_type = "JsonBinary")]
-    pub warnings: Json,
-    /// Who ran it.
-    pub actor: String,
-    /// Start.
-    pub started_at: DateTimeUtc,
-    /// End.
-    pub finished_at: DateTimeUtc,
-    /// Listings the run would mark removed (null on records written before this was kept).
-    pub would_remove: Option<i32>,
-    /// The mass-removal guard refused the run (in a dry run: would have refused it).
-    pub mass_removal_refused: bool,
-}
-
-/// Relations are followed by explicit scoped queries in the domain, not by joins.
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
-
-impl ActiveModelBehavior for ActiveModel {}
+});

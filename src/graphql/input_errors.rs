@@ -10,6 +10,7 @@ use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{Pos, Response};
 
 use crate::error::code;
+use crate::graphql::invalid_input::selection_sets;
 
 /// The beginnings of async-graphql's messages for an argument its type refused.
 const PARSE_FAILURES: [&str; 3] = [
@@ -42,17 +43,7 @@ pub fn name_argument_errors(response: &mut Response, document: &ExecutableDocume
 
 /// The name of the argument whose value starts at `pos`.
 fn argument_at(document: &ExecutableDocument, pos: Pos) -> Option<String> {
-    document
-        .operations
-        .iter()
-        .map(|(_, op)| &op.node.selection_set.node)
-        .chain(
-            document
-                .fragments
-                .values()
-                .map(|f| &f.node.selection_set.node),
-        )
-        .find_map(|set| argument_in(set, pos))
+    selection_sets(document).find_map(|set| argument_in(set, pos))
 }
 
 fn argument_in(set: &SelectionSet, pos: Pos) -> Option<String> {

@@ -66,22 +66,17 @@ fn find_argument<'a>(
     name: &str,
     pos: Pos,
 ) -> Option<&'a Positioned<Value>> {
-    let sets = document
+    selection_sets(document).find_map(|set| in_selection_set(set, name, pos))
+}
+
+/// The top-level selection sets of `document`: each operation's, then each fragment's.
+pub(crate) fn selection_sets(document: &ExecutableDocument) -> impl Iterator<Item = &SelectionSet> {
+    let operations = document
         .operations
         .iter()
-        .map(|(_, op)| &op.node.selection_set.node)
-        .chain(
-            document
-                .fragments
-                .values()
-                .map(|f| &f.node.selection_set.node),
-        );
-    for set in sets {
-        if let Some(value) = in_selection_set(set, name, pos) {
-            return Some(value);
-        }
-    }
-    None
+        .map(|(_, op)| &op.node.selection_set);
+    let fragments = document.fragments.values().map(|f| &f.node.selection_set);
+    operations.chain(fragments).map(|set| &set.node)
 }
 
 fn in_selection_set<'a>(

@@ -195,6 +195,20 @@ by_id! {
     target::Model => targets::targets_by_ids;
 }
 
+/// The row `id` through by-id loader `loader` (in one batch with its siblings'), as API type
+/// `T`; `None` when it is gone.
+pub async fn one_by_id<M, T>(
+    loader: &DataLoader<ByIdLoader<M>>,
+    id: i64,
+) -> async_graphql::Result<Option<T>>
+where
+    ByIdLoader<M>: Loader<i64, Value = M, Error = Arc<Error>>,
+    T: From<M>,
+{
+    let found = loader.load_one(id).await.map_err(|e| e.extend())?;
+    Ok(found.map(T::from))
+}
+
 /// The version that replaced a snapshot, keyed by `(snapshot id, listing id)`.
 pub struct ReplacementLoader<M> {
     db: DatabaseConnection,

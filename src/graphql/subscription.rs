@@ -146,49 +146,42 @@ impl SubscriptionRoot {
         let (events, db, scope) = subscribe(ctx)?;
         let source = SourceId::from_global(&source_id, "sourceId").api()?;
         get_source(&db, &scope, source).await.api()?;
-        Ok(
-            tenant_events(events, scope.clone()).filter_map(move |event| {
-                let db = db.clone();
-                let scope = scope.clone();
-                async move {
-                    let event = match event {
-                        Ok(event) => event,
-                        Err(err) => return Some(Err(err)),
-                    };
-                    let EventBody::Import {
-                        source: of,
-                        progress,
-                        run,
-                    } = &event.body
-                    else {
-                        return None;
-                    };
-                    if *of != source.0 {
-                        return None;
-                    }
-                    let import_run = match run {
-                        Some(run) => {
-                            match changes::import_run(&db, &scope, ImportRunId(*run)).await {
-                                Ok(run) => Some(ImportRun::from(run)),
-                                Err(err) => return Some(Err(err.extend())),
-                            }
-                        }
-                        None => None,
-                    };
-                    Some(Ok(ImportProgress {
-                        source_id: ID(source.to_global()),
-                        phase: progress.phase,
-                        processed: int(progress.processed),
-                        total: progress.total.map(int),
-                        created: int(progress.created),
-                        updated: int(progress.updated),
-                        unchanged: int(progress.unchanged),
-                        removed: int(progress.removed),
-                        import_run,
-                    }))
+        Ok(picked_events(
+            events,
+            db,
+            scope,
+            move |db, scope, event| async move {
+                let EventBody::Import {
+                    source: of,
+                    progress,
+                    run,
+                } = &event.body
+                else {
+                    return None;
+                };
+                if *of != source.0 {
+                    return None;
                 }
-            }),
-        )
+                let import_run = match run {
+                    Some(run) => match changes::import_run(&db, &scope, ImportRunId(*run)).await {
+                        Ok(run) => Some(ImportRun::from(run)),
+                        Err(err) => return Some(Err(err.extend())),
+                    },
+                    None => None,
+                };
+                Some(Ok(ImportProgress {
+                    source_id: ID(source.to_global()),
+                    phase: progress.phase,
+                    processed: int(progress.processed),
+                    total: progress.total.map(int),
+                    created: int(progress.created),
+                    updated: int(progress.updated),
+                    unchanged: int(progress.unchanged),
+                    removed: int(progress.removed),
+                    import_run,
+                }))
+            },
+        ))
     }
 
     /// Progress of the syncs of a source into a target, while they run: `STARTED` (with
@@ -208,38 +201,33 @@ impl SubscriptionRoot {
         let target = TargetId::from_global(&target_id, "targetId").api()?;
         get_source(&db, &scope, source).await.api()?;
         get_target(&db, &scope, target).await.api()?;
-        Ok(
-            tenant_events(events, scope.clone()).filter_map(move |event| {
-                let db = db.clone();
-                let scope = scope.clone();
-                async move {
-                    let event = match event {
-                        Ok(event) => event,
-                        Err(err) => return Some(Err(err)),
-                    };
-                    let EventBody::Sync {
-                        source: from,
-                        target: to,
-                        progress,
-                        log,
-                    } = &event.body
-                    else {
-                        return None;
-                    };
-                    if (*from, *to) != (source.0, target.0) {
-                        return None;
-                    }
-                    let sync_log = match log {
-                        Some(log) => match changes::sync_log(&db, &scope, SyncLogId(*log)).await {
-                            Ok(log) => Some(log),
-                            Err(err) => return Some(Err(err.extend())),
-                        },
-                        None => None,
-                    };
-                    Some(Ok(sync_progress(source, target, progress, sync_log)))
+        Ok(picked_events(
+            events,
+            db,
+            scope,
+            move |db, scope, event| async move {
+                let EventBody::Sync {
+                    source: from,
+                    target: to,
+                    progress,
+                    log,
+                } = &event.body
+                else {
+                    return None;
+                };
+                if (*from, *to) != (source.0, target.0) {
+                    return None;
                 }
-            }),
-        )
+                let sync_log = match log {
+                    Some(log) => match changes::sync_log(&db, &scope, SyncLogId(*log)).await {
+                        Ok(log) => Some(log),
+                        Err(err) => return Some(Err(err.extend())),
+                    },
+                    None => None,
+                };
+                Some(Ok(sync_progress(source, target, progress, sync_log)))
+            },
+        ))
     }
 
     /// The changes of a target's listings, one event per listing created, updated, removed,
@@ -280,32 +268,23 @@ impl SubscriptionRoot {
                 .collect(),
             None => Vec::new(),
         };
-        let live = tenant_events(events, scope.clone())
-            .filter_map(move |event| {
-                let db = db.clone();
-                let scope = scope.clone();
-                async move {
-                    let event = match event {
-                        Ok(event) => event,
-                        Err(err) => return Some(vec![Err(err)]),
-                    };
-                    let EventBody::Listings {
-                        target: of,
-                        cause,
-                        log,
-                        changes: changed,
-                        ..
-                    } = &event.body
-                    else {
-                        return None;
-                    };
-                    if *of != target.0 {
-                        return None;
-                    }
-                    Some(listing_changes(&db, &scope, *cause, *log, changed).await)
-                }
-            })
-            .flat_map(stream::iter);
+        let live = picked_events(events, db, scope, move |db, scope, event| async move {
+            let EventBody::Listings {
+                target: of,
+                cause,
+                log,
+                changes: changed,
+                ..
+            } = &event.body
+            else {
+                return None;
+            };
+            if *of != target.0 {
+                return None;
+            }
+            Some(Ok(listing_changes(&db, &scope, *cause, *log, changed).await))
+        })
+        .flat_map(|picked| stream::iter(picked.unwrap_or_else(|lost| vec![Err(lost)])));
         Ok(stream::iter(replayed).chain(live))
     }
 }
@@ -345,6 +324,30 @@ fn tenant_events(
                 Ok(_) => {}
                 Err(RecvError::Lagged(missed)) => return Some((Err(too_slow(missed)), None)),
                 Err(RecvError::Closed) => return None,
+            }
+        }
+    })
+}
+
+/// What `pick` makes of each event of the scope's tenant (with its own handles on the database
+/// and the scope), the events it passes over left out; the error of [`tenant_events`] that
+/// ends the stream passes through.
+fn picked_events<T, F, Picked>(
+    receiver: broadcast::Receiver<Arc<Event>>,
+    db: DatabaseConnection,
+    scope: TenantScope,
+    pick: F,
+) -> impl Stream<Item = async_graphql::Result<T>>
+where
+    F: Fn(DatabaseConnection, TenantScope, Arc<Event>) -> Picked,
+    Picked: Future<Output = Option<async_graphql::Result<T>>>,
+{
+    tenant_events(receiver, scope.clone()).filter_map(move |event| {
+        let picked = event.map(|event| pick(db.clone(), scope.clone(), event));
+        async move {
+            match picked {
+                Ok(picked) => picked.await,
+                Err(lost) => Some(Err(lost)),
             }
         }
     })

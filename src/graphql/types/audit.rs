@@ -1,7 +1,7 @@
 //! `ImportRun` and `SyncLog`: the audit trail.
 
 use crate::graphql::json::Json;
-use async_graphql::{ComplexObject, Context, ErrorExtensions, ID, SimpleObject};
+use async_graphql::{ComplexObject, Context, ID, SimpleObject};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
@@ -9,51 +9,65 @@ use crate::entity::{cleanup_run, import_run, sync_log};
 use crate::graphql::connection::connection_types;
 use crate::graphql::connection_lists::scalar_fields;
 use crate::graphql::context;
+use crate::graphql::loaders::one_by_id;
 use crate::graphql::types::enums::ImportMode;
 use crate::graphql::types::{Source, Target};
 use crate::ids::{CleanupRunId, ImportRunId, SourceId, SyncLogId, TargetId};
 
-/// The record of one import into a source.
-#[derive(Clone, Debug, SimpleObject)]
-#[graphql(complex)]
-pub struct ImportRun {
-    /// Opaque global id.
-    #[graphql(owned)]
-    pub id: ID,
-    /// Global id of the source.
-    pub source_id: ID,
-    /// Incremental or full.
-    pub mode: ImportMode,
-    /// A dry run: the counts say what would have happened; nothing else was written.
-    pub dry_run: bool,
-    /// Listings created.
-    pub created: i32,
-    /// Listings updated (changed, or back after a removal).
-    pub updated: i32,
-    /// Listings with the same content hash: nothing written.
-    pub unchanged: i32,
-    /// Listings marked removed (full imports).
-    pub removed: i32,
-    /// Live listings a `FULL` import would mark removed, counted before the mass-removal guard
-    /// decides; null for incremental imports (and imports recorded before it was kept).
-    pub would_remove: Option<i32>,
-    /// The mass-removal guard refused this `FULL` import: it would have removed more than the
-    /// source's `config.max_removal_percent` of the live listings (or all of them), so nothing
-    /// was written but this record (its counts are 0; `wouldRemove` says how many). On a dry
-    /// run: the guard would refuse the same import without `allowMassRemoval`.
-    pub mass_removal_refused: bool,
-    /// Warnings, a JSON array.
-    pub warnings: Json<Value>,
-    /// Who ran it: `api_key:<id>` or `cli`.
-    pub actor: String,
-    /// When it started.
-    pub started_at: DateTime<Utc>,
-    /// When it finished.
-    pub finished_at: DateTime<Utc>,
-    /// How long it took, in milliseconds.
-    pub duration_ms: i64,
-    #[graphql(skip)]
-    pub(crate) source_key: i64,
+/// Declares the object of a run record (an import or a sync): its own fields, then the ones
+/// every run ends with (who ran it, when, for how long) and the key of its source.
+macro_rules! run_record_type {
+    ($(#[doc = $doc:tt])* $record:ident { $($fields:tt)* }) => {
+        $(#[doc = $doc])*
+        #[derive(Clone, Debug, SimpleObject)]
+        #[graphql(complex)]
+        pub struct $record {
+            $($fields)*
+            /// Who ran it: `api_key:<id>` or `cli`.
+            pub actor: String,
+            /// When it started.
+            pub started_at: DateTime<Utc>,
+            /// When it finished.
+            pub finished_at: DateTime<Utc>,
+            /// How long it took, in milliseconds.
+            pub duration_ms: i64,
+            #[graphql(skip)]
+            pub(crate) source_key: i64,
+        }
+    };
+}
+
+run_record_type! {
+    /// The record of one import into a source.
+    ImportRun {
+        /// Opaque global id.
+        #[graphql(owned)]
+        pub id: ID,
+        /// Global id of the source.
+        pub source_id: ID,
+        /// Incremental or full.
+        pub mode: ImportMode,
+        /// A dry run: the counts say what would have happened; nothing else was written.
+        pub dry_run: bool,
+        /// Listings created.
+        pub created: i32,
+        /// Listings updated (changed, or back after a removal).
+        pub updated: i32,
+        /// Listings with the same content hash: nothing written.
+        pub unchanged: i32,
+        /// Listings marked removed (full imports).
+        pub removed: i32,
+        /// Live listings a `FULL` import would mark removed, counted before the mass-removal guard
+        /// decides; null for incremental imports (and imports recorded before it was kept).
+        pub would_remove: Option<i32>,
+        /// The mass-removal guard refused this `FULL` import: it would have removed more than the
+        /// source's `config.max_removal_percent` of the live listings (or all of them), so nothing
+        /// was written but this record (its counts are 0; `wouldRemove` says how many). On a dry
+        /// run: the guard would refuse the same import without `allowMassRemoval`.
+        pub mass_removal_refused: bool,
+        /// Warnings, a JSON array.
+        pub warnings: Json<Value>,
+    }
 }
 
 impl From<import_run::Model> for ImportRun {
@@ -90,73 +104,63 @@ pub struct SyncWarning {
     pub message: String,
 }
 
-/// The record of one sync of a source into a target.
-#[derive(Clone, Debug, SimpleObject)]
-#[graphql(complex)]
-pub struct SyncLog {
-    /// Opaque global id.
-    #[graphql(owned)]
-    pub id: ID,
-    /// Global id of the source.
-    pub source_id: ID,
-    /// Global id of the target.
-    pub target_id: ID,
-    /// A dry run: the counts say what would have happened; nothing else was written.
-    pub dry_run: bool,
-    /// Listings created on the target.
-    pub created: i32,
-    /// Listings updated from the source.
-    pub updated: i32,
-    /// Listings skipped: the source did not change since the last sync.
-    pub skipped: i32,
-    /// Hand-edited listings whose source changed, whatever this sync did with them: those it
-    /// flagged, those flagged by an earlier sync and still open, and those a `KEEP_TARGET`
-    /// policy kept, all named in `warnings`. It counts an unresolved conflict again at every
-    /// sync; read `newConflicts`, `openConflicts` and `keptEdits` instead.
-    #[graphql(
-        deprecation = "Mixes three counts. Use `newConflicts` (raised by this sync), `openConflicts` (still unresolved) and `keptEdits` (kept by a KEEP_TARGET policy)."
-    )]
-    pub conflicts: i32,
-    /// Conflicts this sync raised: hand-edited listings whose source changed, now flagged for
-    /// a person to resolve (listed by the `conflicts` query). Null on logs written before this count
-    /// was recorded.
-    pub new_conflicts: Option<i32>,
-    /// Conflicts of this source and target still unresolved after this sync: the new ones
-    /// and those raised earlier. Null on logs written before this count was recorded.
-    pub open_conflicts: Option<i32>,
-    /// Hand edits kept over a changed source because the target's `conflictPolicy` is
-    /// `KEEP_TARGET` (no conflict is raised; each is named in `warnings`). Null on logs
-    /// written before this count was recorded.
-    pub kept_edits: Option<i32>,
-    /// Hand-edited listings whose source changed that this sync merged field by field,
-    /// because the target's `conflictPolicy` is `MERGE` and no field changed on both sides
-    /// differently: the source's changes were applied and the person's edits kept. 0 on logs
-    /// written before merging existed.
-    pub merged: i32,
-    /// Listings marked removed because the source removed them.
-    pub removed: i32,
-    /// Live target listings the sync would mark removed, counted before the mass-removal
-    /// guard decides; null on logs recorded before it was kept.
-    pub would_remove: Option<i32>,
-    /// The mass-removal guard refused this sync: it would have removed more than the target's
-    /// `config.max_removal_percent` of the live listings this source feeds it (or all of them),
-    /// so nothing was written but this log (its counts are 0). On a dry run: the guard would
-    /// refuse the same sync without `allowMassRemoval`.
-    pub mass_removal_refused: bool,
-    /// One warning per listing that needs a person's attention.
-    pub warnings: Vec<SyncWarning>,
-    /// Who ran it: `api_key:<id>` or `cli`.
-    pub actor: String,
-    /// When it started.
-    pub started_at: DateTime<Utc>,
-    /// When it finished.
-    pub finished_at: DateTime<Utc>,
-    /// How long it took, in milliseconds.
-    pub duration_ms: i64,
-    #[graphql(skip)]
-    pub(crate) source_key: i64,
-    #[graphql(skip)]
-    pub(crate) target_key: i64,
+run_record_type! {
+    /// The record of one sync of a source into a target.
+    SyncLog {
+        /// Opaque global id.
+        #[graphql(owned)]
+        pub id: ID,
+        /// Global id of the source.
+        pub source_id: ID,
+        /// Global id of the target.
+        pub target_id: ID,
+        /// A dry run: the counts say what would have happened; nothing else was written.
+        pub dry_run: bool,
+        /// Listings created on the target.
+        pub created: i32,
+        /// Listings updated from the source.
+        pub updated: i32,
+        /// Listings skipped: the source did not change since the last sync.
+        pub skipped: i32,
+        /// Hand-edited listings whose source changed, whatever this sync did with them: those it
+        /// flagged, those flagged by an earlier sync and still open, and those a `KEEP_TARGET`
+        /// policy kept, all named in `warnings`. It counts an unresolved conflict again at every
+        /// sync; read `newConflicts`, `openConflicts` and `keptEdits` instead.
+        #[graphql(
+            deprecation = "Mixes three counts. Use `newConflicts` (raised by this sync), `openConflicts` (still unresolved) and `keptEdits` (kept by a KEEP_TARGET policy)."
+        )]
+        pub conflicts: i32,
+        /// Conflicts this sync raised: hand-edited listings whose source changed, now flagged for
+        /// a person to resolve (listed by the `conflicts` query). Null on logs written before this count
+        /// was recorded.
+        pub new_conflicts: Option<i32>,
+        /// Conflicts of this source and target still unresolved after this sync: the new ones
+        /// and those raised earlier. Null on logs written before this count was recorded.
+        pub open_conflicts: Option<i32>,
+        /// Hand edits kept over a changed source because the target's `conflictPolicy` is
+        /// `KEEP_TARGET` (no conflict is raised; each is named in `warnings`). Null on logs
+        /// written before this count was recorded.
+        pub kept_edits: Option<i32>,
+        /// Hand-edited listings whose source changed that this sync merged field by field,
+        /// because the target's `conflictPolicy` is `MERGE` and no field changed on both sides
+        /// differently: the source's changes were applied and the person's edits kept. 0 on logs
+        /// written before merging existed.
+        pub merged: i32,
+        /// Listings marked removed because the source removed them.
+        pub removed: i32,
+        /// Live target listings the sync would mark removed, counted before the mass-removal
+        /// guard decides; null on logs recorded before it was kept.
+        pub would_remove: Option<i32>,
+        /// The mass-removal guard refused this sync: it would have removed more than the target's
+        /// `config.max_removal_percent` of the live listings this source feeds it (or all of them),
+        /// so nothing was written but this log (its counts are 0). On a dry run: the guard would
+        /// refuse the same sync without `allowMassRemoval`.
+        pub mass_removal_refused: bool,
+        /// One warning per listing that needs a person's attention.
+        pub warnings: Vec<SyncWarning>,
+        #[graphql(skip)]
+        pub(crate) target_key: i64,
+    }
 }
 
 impl From<sync_log::Model> for SyncLog {
@@ -208,13 +212,7 @@ impl From<sync_log::Model> for SyncLog {
 impl ImportRun {
     /// The source imported into (null if it has been deleted since).
     async fn source(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Source>> {
-        let loaders = context::loaders(ctx)?;
-        let found = loaders
-            .sources
-            .load_one(self.source_key)
-            .await
-            .map_err(|e| e.extend())?;
-        Ok(found.map(Source::from))
+        one_by_id(&context::loaders(ctx)?.sources, self.source_key).await
     }
 }
 
@@ -222,24 +220,12 @@ impl ImportRun {
 impl SyncLog {
     /// The source synced from.
     async fn source(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Source>> {
-        let loaders = context::loaders(ctx)?;
-        let found = loaders
-            .sources
-            .load_one(self.source_key)
-            .await
-            .map_err(|e| e.extend())?;
-        Ok(found.map(Source::from))
+        one_by_id(&context::loaders(ctx)?.sources, self.source_key).await
     }
 
     /// The target synced into.
     async fn target(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Target>> {
-        let loaders = context::loaders(ctx)?;
-        let found = loaders
-            .targets
-            .load_one(self.target_key)
-            .await
-            .map_err(|e| e.extend())?;
-        Ok(found.map(Target::from))
+        one_by_id(&context::loaders(ctx)?.targets, self.target_key).await
     }
 }
 

@@ -1,7 +1,7 @@
 //! `SourceProperty` and `TargetProperty`: one listing as a source saw it and as a target holds it.
 
 use crate::graphql::json::Json;
-use async_graphql::{ComplexObject, Context, ErrorExtensions, SimpleObject};
+use async_graphql::{ComplexObject, Context, SimpleObject};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
@@ -12,7 +12,7 @@ use crate::graphql::args::child_args;
 use crate::graphql::connection::connection_types;
 use crate::graphql::connection_lists::{GlobalId, scalar_fields};
 use crate::graphql::context;
-use crate::graphql::loaders::child_page;
+use crate::graphql::loaders::{child_page, one_by_id};
 use crate::graphql::types::{ResolutionRecord, SourceSnapshotConnection, TargetSnapshotConnection};
 use crate::ids::{SourceId, SourcePropertyId, TargetId, TargetPropertyId};
 use crate::store::json_path::JsonPath;
@@ -78,63 +78,88 @@ fn value_at(value: &Value, path: &str) -> async_graphql::Result<Option<Json<Valu
     Ok(path.get(value).cloned().map(Json))
 }
 
-#[ComplexObject]
-impl SourceProperty {
-    /// The listing JSON. With `fields`, only those top-level keys (missing ones are left out).
-    async fn data(
-        &self,
-        #[graphql(desc = "Top-level keys to return; all when absent.")] fields: Option<Vec<String>>,
-    ) -> Json<Value> {
-        Json(project(&self.data, fields.as_deref()))
-    }
+/// Declares the `#[ComplexObject]` impl of a listing type: the JSON resolvers both sides share
+/// (`data`, `field`), then the side's own resolvers, then its nested connections, each read
+/// through a child-page loader (with the descriptions of `first`, `after`, `last`, `before`).
+/// Only documentation and names differ by side.
+macro_rules! listing_resolvers {
+    (
+        $listing:ident;
+        data: $(#[doc = $data:tt])*
+        field: $(#[doc = $field:tt])*
+        own: { $($own:tt)* }
+        connections: {$(
+            $(#[doc = $doc:tt])*
+            $name:ident: $connection:ident from $pages:ident,
+            [$first:tt, $after:tt, $last:tt, $before:tt];
+        )*}
+    ) => {
+        #[ComplexObject]
+        impl $listing {
+            $(#[doc = $data])*
+            async fn data(
+                &self,
+                #[graphql(desc = "Top-level keys to return; all when absent.")]
+                fields: Option<Vec<String>>,
+            ) -> Json<Value> {
+                Json(project(&self.data, fields.as_deref()))
+            }
 
+            $(#[doc = $field])*
+            async fn field(
+                &self,
+                #[graphql(desc = "Dotted path of the value.")] path: String,
+            ) -> async_graphql::Result<Option<Json<Value>>> {
+                value_at(&self.data, &path)
+            }
+
+            $($own)*
+
+            $(
+                $(#[doc = $doc])*
+                #[graphql(
+                    complexity = "crate::graphql::args::connection_cost(first, last, child_complexity)"
+                )]
+                async fn $name(
+                    &self,
+                    ctx: &Context<'_>,
+                    #[graphql(desc = $first)] first: Option<i32>,
+                    #[graphql(desc = $after)] after: Option<String>,
+                    #[graphql(desc = $last)] last: Option<i32>,
+                    #[graphql(desc = $before)] before: Option<String>,
+                ) -> async_graphql::Result<$connection> {
+                    let args = child_args(ctx, first, after, last, before, None).api()?;
+                    let page = child_page(&context::loaders(ctx)?.$pages, self.key, args).await?;
+                    Ok($connection::from_page(page))
+                }
+            )*
+        }
+    };
+}
+
+listing_resolvers! {
+    SourceProperty;
+    data:
+    /// The listing JSON. With `fields`, only those top-level keys (missing ones are left out).
+    field:
     /// One value of the listing JSON by dotted path (`price`, `address.city`, `images.0`);
     /// null when absent.
-    async fn field(
-        &self,
-        #[graphql(desc = "Dotted path of the value.")] path: String,
-    ) -> async_graphql::Result<Option<Json<Value>>> {
-        value_at(&self.data, &path)
-    }
-
-    /// Versions this listing had before an import replaced them, oldest first.
-    #[graphql(complexity = "crate::graphql::args::connection_cost(first, last, child_complexity)")]
-    async fn snapshots(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Return the first N snapshots.")] first: Option<i32>,
-        #[graphql(desc = "Return snapshots after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Return the last N snapshots.")] last: Option<i32>,
-        #[graphql(desc = "Return snapshots before this cursor.")] before: Option<String>,
-    ) -> async_graphql::Result<SourceSnapshotConnection> {
-        let args = child_args(ctx, first, after, last, before, None).api()?;
-        let page = child_page(
-            &context::loaders(ctx)?.source_snapshot_pages,
-            self.key,
-            args,
-        )
-        .await?;
-        Ok(SourceSnapshotConnection::from_page(page))
-    }
-
-    /// The target listings synced from this listing, oldest first.
-    #[graphql(complexity = "crate::graphql::args::connection_cost(first, last, child_complexity)")]
-    async fn target_properties(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Return the first N target listings.")] first: Option<i32>,
-        #[graphql(desc = "Return target listings after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Return the last N target listings.")] last: Option<i32>,
-        #[graphql(desc = "Return target listings before this cursor.")] before: Option<String>,
-    ) -> async_graphql::Result<TargetPropertyConnection> {
-        let args = child_args(ctx, first, after, last, before, None).api()?;
-        let page = child_page(
-            &context::loaders(ctx)?.target_properties_of_source,
-            self.key,
-            args,
-        )
-        .await?;
-        Ok(TargetPropertyConnection::from_page(page))
+    own: {}
+    connections: {
+        /// Versions this listing had before an import replaced them, oldest first.
+        snapshots: SourceSnapshotConnection from source_snapshot_pages, [
+            "Return the first N snapshots.",
+            "Return snapshots after this cursor.",
+            "Return the last N snapshots.",
+            "Return snapshots before this cursor."
+        ];
+        /// The target listings synced from this listing, oldest first.
+        target_properties: TargetPropertyConnection from target_properties_of_source, [
+            "Return the first N target listings.",
+            "Return target listings after this cursor.",
+            "Return the last N target listings.",
+            "Return target listings before this cursor."
+        ];
     }
 }
 
@@ -221,61 +246,34 @@ impl From<target_property::Model> for TargetProperty {
     }
 }
 
-#[ComplexObject]
-impl TargetProperty {
+listing_resolvers! {
+    TargetProperty;
+    data:
     /// The listing JSON as the target holds it (hand edits included). With `fields`, only
     /// those top-level keys.
-    async fn data(
-        &self,
-        #[graphql(desc = "Top-level keys to return; all when absent.")] fields: Option<Vec<String>>,
-    ) -> Json<Value> {
-        Json(project(&self.data, fields.as_deref()))
-    }
-
+    field:
     /// One value of the listing JSON by dotted path; null when absent.
-    async fn field(
-        &self,
-        #[graphql(desc = "Dotted path of the value.")] path: String,
-    ) -> async_graphql::Result<Option<Json<Value>>> {
-        value_at(&self.data, &path)
+    own: {
+        /// The source listing it was last synced from.
+        async fn source_property(
+            &self,
+            ctx: &Context<'_>,
+        ) -> async_graphql::Result<Option<SourceProperty>> {
+            let Some(key) = self.source_key else {
+                return Ok(None);
+            };
+            one_by_id(&context::loaders(ctx)?.source_properties, key).await
+        }
     }
-
-    /// The source listing it was last synced from.
-    async fn source_property(
-        &self,
-        ctx: &Context<'_>,
-    ) -> async_graphql::Result<Option<SourceProperty>> {
-        let Some(key) = self.source_key else {
-            return Ok(None);
-        };
-        let loaders = context::loaders(ctx)?;
-        let found = loaders
-            .source_properties
-            .load_one(key)
-            .await
-            .map_err(|e| e.extend())?;
-        Ok(found.map(SourceProperty::from))
-    }
-
-    /// Versions this listing had before a sync, a hand edit or a resolution replaced them,
-    /// oldest first.
-    #[graphql(complexity = "crate::graphql::args::connection_cost(first, last, child_complexity)")]
-    async fn snapshots(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Return the first N snapshots.")] first: Option<i32>,
-        #[graphql(desc = "Return snapshots after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Return the last N snapshots.")] last: Option<i32>,
-        #[graphql(desc = "Return snapshots before this cursor.")] before: Option<String>,
-    ) -> async_graphql::Result<TargetSnapshotConnection> {
-        let args = child_args(ctx, first, after, last, before, None).api()?;
-        let page = child_page(
-            &context::loaders(ctx)?.target_snapshot_pages,
-            self.key,
-            args,
-        )
-        .await?;
-        Ok(TargetSnapshotConnection::from_page(page))
+    connections: {
+        /// Versions this listing had before a sync, a hand edit or a resolution replaced them,
+        /// oldest first.
+        snapshots: TargetSnapshotConnection from target_snapshot_pages, [
+            "Return the first N snapshots.",
+            "Return snapshots after this cursor.",
+            "Return the last N snapshots.",
+            "Return snapshots before this cursor."
+        ];
     }
 }
 

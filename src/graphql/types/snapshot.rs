@@ -39,148 +39,97 @@ impl From<diff::FieldChange> for FieldChange {
     }
 }
 
-/// A version of a source listing that an import replaced. Kept for the retention period
-/// (30 days unless `cleanupSnapshots` is told otherwise).
-#[derive(Clone, Debug, SimpleObject)]
-#[graphql(complex)]
-pub struct SourceSnapshot {
-    /// Opaque global id.
-    #[graphql(owned)]
-    pub id: ID,
-    /// The listing as it was.
-    pub data: Json<Value>,
-    /// Its content hash.
-    pub content_hash: String,
-    /// Why it was replaced.
-    pub reason: SnapshotReason,
-    /// When it was replaced.
-    pub created_at: DateTime<Utc>,
-    /// Kept by every cleanup whatever its age (`pinSnapshot`); `cleanupSnapshots` counts it in
-    /// `keptPinned` once it is older than the cutoff.
-    pub pinned: bool,
-    #[graphql(skip)]
-    pub(crate) key: (i64, i64),
-}
-
-impl From<source_snapshot::Model> for SourceSnapshot {
-    fn from(model: source_snapshot::Model) -> Self {
-        Self {
-            key: (model.id, model.source_property_id),
-            id: ID(SourceSnapshotId(model.id).to_global()),
-            reason: model.reason.into(),
-            data: Json(model.data),
-            content_hash: model.content_hash,
-            created_at: model.created_at,
-            pinned: model.pinned,
+/// Declares a snapshot type of one side (`$listing` names the column of its listing): the
+/// object, its conversion from the entity, its `changes` (read through the `$replacements`
+/// loader), its connection, and its plain fields. Only the documentation differs by side.
+macro_rules! snapshot_type {
+    (
+        $(#[doc = $doc:tt])*
+        $snapshot:ident from $entity:ident ($id:ident, $listing:ident),
+        replaced through $replacements:ident,
+        $connection:ident, $edge:ident, $what:literal
+    ) => {
+        $(#[doc = $doc])*
+        #[derive(Clone, Debug, SimpleObject)]
+        #[graphql(complex)]
+        pub struct $snapshot {
+            /// Opaque global id.
+            #[graphql(owned)]
+            pub id: ID,
+            /// The listing as it was.
+            pub data: Json<Value>,
+            /// Its content hash.
+            pub content_hash: String,
+            /// Why it was replaced.
+            pub reason: SnapshotReason,
+            /// When it was replaced.
+            pub created_at: DateTime<Utc>,
+            /// Kept by every cleanup whatever its age (`pinSnapshot`); `cleanupSnapshots` counts it in
+            /// `keptPinned` once it is older than the cutoff.
+            pub pinned: bool,
+            #[graphql(skip)]
+            pub(crate) key: (i64, i64),
         }
-    }
-}
 
-/// A version of a target listing that a sync, a hand edit or a conflict resolution replaced.
-#[derive(Clone, Debug, SimpleObject)]
-#[graphql(complex)]
-pub struct TargetSnapshot {
-    /// Opaque global id.
-    #[graphql(owned)]
-    pub id: ID,
-    /// The listing as it was.
-    pub data: Json<Value>,
-    /// Its content hash.
-    pub content_hash: String,
-    /// Why it was replaced.
-    pub reason: SnapshotReason,
-    /// When it was replaced.
-    pub created_at: DateTime<Utc>,
-    /// Kept by every cleanup whatever its age (`pinSnapshot`); `cleanupSnapshots` counts it in
-    /// `keptPinned` once it is older than the cutoff.
-    pub pinned: bool,
-    #[graphql(skip)]
-    pub(crate) key: (i64, i64),
-}
-
-impl From<target_snapshot::Model> for TargetSnapshot {
-    fn from(model: target_snapshot::Model) -> Self {
-        Self {
-            key: (model.id, model.target_property_id),
-            id: ID(TargetSnapshotId(model.id).to_global()),
-            reason: model.reason.into(),
-            data: Json(model.data),
-            content_hash: model.content_hash,
-            created_at: model.created_at,
-            pinned: model.pinned,
+        impl From<$entity::Model> for $snapshot {
+            fn from(model: $entity::Model) -> Self {
+                Self {
+                    key: (model.id, model.$listing),
+                    id: ID($id(model.id).to_global()),
+                    reason: model.reason.into(),
+                    data: Json(model.data),
+                    content_hash: model.content_hash,
+                    created_at: model.created_at,
+                    pinned: model.pinned,
+                }
+            }
         }
-    }
+
+        #[ComplexObject]
+        impl $snapshot {
+            /// What changed when this version was replaced: each field whose value differs in the
+            /// version that replaced it (the next snapshot, or the listing as it is now).
+            async fn changes(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<FieldChange>> {
+                let loaders = context::loaders(ctx)?;
+                let next = loaders
+                    .$replacements
+                    .load_one(self.key)
+                    .await
+                    .map_err(|e| e.extend())?;
+                Ok(next
+                    .map(|next| {
+                        diff::changes(&self.data.0, &next)
+                            .into_iter()
+                            .map(FieldChange::from)
+                            .collect()
+                    })
+                    .unwrap_or_default())
+            }
+        }
+
+        connection_types!($connection, $edge, $snapshot, $what);
+
+        scalar_fields!($snapshot {
+            "id" => id,
+            "contentHash" => content_hash,
+            "reason" => reason,
+            "createdAt" => created_at,
+            "pinned" => pinned,
+        });
+    };
 }
 
-#[ComplexObject]
-impl SourceSnapshot {
-    /// What changed when this version was replaced: each field whose value differs in the
-    /// version that replaced it (the next snapshot, or the listing as it is now).
-    async fn changes(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<FieldChange>> {
-        let loaders = context::loaders(ctx)?;
-        let next = loaders
-            .source_replacements
-            .load_one(self.key)
-            .await
-            .map_err(|e| e.extend())?;
-        Ok(next
-            .map(|next| {
-                diff::changes(&self.data.0, &next)
-                    .into_iter()
-                    .map(FieldChange::from)
-                    .collect()
-            })
-            .unwrap_or_default())
-    }
+snapshot_type! {
+    /// A version of a source listing that an import replaced. Kept for the retention period
+    /// (30 days unless `cleanupSnapshots` is told otherwise).
+    SourceSnapshot from source_snapshot (SourceSnapshotId, source_property_id),
+    replaced through source_replacements,
+    SourceSnapshotConnection, SourceSnapshotEdge, "source snapshots"
 }
 
-connection_types!(
-    SourceSnapshotConnection,
-    SourceSnapshotEdge,
-    SourceSnapshot,
-    "source snapshots"
-);
-#[ComplexObject]
-impl TargetSnapshot {
-    /// What changed when this version was replaced: each field whose value differs in the
-    /// version that replaced it (the next snapshot, or the listing as it is now).
-    async fn changes(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<FieldChange>> {
-        let loaders = context::loaders(ctx)?;
-        let next = loaders
-            .target_replacements
-            .load_one(self.key)
-            .await
-            .map_err(|e| e.extend())?;
-        Ok(next
-            .map(|next| {
-                diff::changes(&self.data.0, &next)
-                    .into_iter()
-                    .map(FieldChange::from)
-                    .collect()
-            })
-            .unwrap_or_default())
-    }
+snapshot_type! {
+    /// A version of a target listing that a sync, a hand edit or a conflict resolution replaced.
+    TargetSnapshot from target_snapshot (TargetSnapshotId, target_property_id),
+    replaced through target_replacements,
+    TargetSnapshotConnection, TargetSnapshotEdge, "target snapshots"
 }
-
-connection_types!(
-    TargetSnapshotConnection,
-    TargetSnapshotEdge,
-    TargetSnapshot,
-    "target snapshots"
-);
-
-scalar_fields!(SourceSnapshot {
-    "id" => id,
-    "contentHash" => content_hash,
-    "reason" => reason,
-    "createdAt" => created_at,
-    "pinned" => pinned,
-});
-
-scalar_fields!(TargetSnapshot {
-    "id" => id,
-    "contentHash" => content_hash,
-    "reason" => reason,
-    "createdAt" => created_at,
-    "pinned" => pinned,
-});

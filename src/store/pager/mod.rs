@@ -23,7 +23,7 @@ use std::collections::HashMap;
 use sea_orm::{ConnectionTrait, EntityTrait, Select};
 
 pub use cursor::Cursor;
-pub use rows::PagedRow;
+pub use rows::{PagedEntity, PagedRow};
 
 use crate::error::Error;
 use crate::store::listing_filter::Sort;
@@ -154,8 +154,7 @@ pub async fn page<E, C>(
     limits: PageLimits,
 ) -> Result<Page<E::Model>, Error>
 where
-    E: EntityTrait,
-    E::Model: PagedRow + Send + Sync,
+    E: PagedEntity,
     C: ConnectionTrait,
 {
     let query = PageQuery {
@@ -177,8 +176,7 @@ pub async fn pages<E, C>(
     limits: PageLimits,
 ) -> Result<HashMap<i64, Page<E::Model>>, Error>
 where
-    E: EntityTrait,
-    E::Model: PagedRow + Send + Sync,
+    E: PagedEntity,
     C: ConnectionTrait,
 {
     let reader = Reader {
@@ -252,8 +250,7 @@ pub async fn child_pages<E, C>(
     limits: PageLimits,
 ) -> Result<HashMap<i64, Page<E::Model>>, Error>
 where
-    E: TenantOwned,
-    E::Model: PagedRow + Send + Sync,
+    E: TenantOwned + PagedEntity,
     C: ConnectionTrait,
 {
     let query = PageQuery {

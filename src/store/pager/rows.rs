@@ -2,7 +2,7 @@
 //! a page statement.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{DbErr, FromQueryResult, QueryResult};
+use sea_orm::{DbErr, EntityTrait, FromQueryResult, QueryResult};
 use serde_json::Value;
 
 use crate::store::listing_filter::{Sort, SortBy};
@@ -24,6 +24,11 @@ pub trait PagedRow: FromQueryResult + Sized {
         Self::from_query_result(row, "")
     }
 }
+
+/// An entity the pager can page: its rows are [`PagedRow`]s that may cross tasks.
+pub trait PagedEntity: EntityTrait<Model: PagedRow + Send + Sync> {}
+
+impl<E: EntityTrait<Model: PagedRow + Send + Sync>> PagedEntity for E {}
 
 /// [`PagedRow::from_row`] by position, for the listing rows a page holds hundreds of: reading
 /// by column name costs a hash lookup per column and row.

@@ -20,7 +20,7 @@ use sea_orm::{
 
 use crate::error::Error;
 use crate::store::pager::keyset::order_by;
-use crate::store::pager::{PageQuery, PagedRow, Parents};
+use crate::store::pager::{PageQuery, PagedEntity, PagedRow, Parents};
 
 /// Parents per statement on SQLite: it allows 500 parts in a compound `SELECT`.
 const PARENTS_PER_STATEMENT: usize = 400;
@@ -46,8 +46,7 @@ pub(super) struct Reader<'q, 'a, E: EntityTrait> {
 
 impl<E> Reader<'_, '_, E>
 where
-    E: EntityTrait,
-    E::Model: PagedRow + Send + Sync,
+    E: PagedEntity,
 {
     /// Reads `slice` of each of `parents` (all of them: [`ONE_PARENT`] for a top-level list),
     /// grouped by parent, each group in page order.

@@ -11,7 +11,7 @@ use crate::error::Error;
 use crate::store::listing_filter::Sort;
 use crate::store::pager::keyset::{self, Side};
 use crate::store::pager::statement::{Reader, Slice};
-use crate::store::pager::{Cursor, Page, PageLimits, PageRequest, PagedRow, size};
+use crate::store::pager::{Cursor, Page, PageLimits, PageRequest, PagedEntity, PagedRow, size};
 
 /// What one request reads of each parent, and how its pages are cut.
 pub(super) struct Window {
@@ -124,8 +124,7 @@ impl Window {
         pages: &mut HashMap<i64, Page<E::Model>>,
     ) -> Result<(), Error>
     where
-        E: EntityTrait,
-        E::Model: PagedRow + Send + Sync,
+        E: PagedEntity,
         C: ConnectionTrait,
     {
         if let Some(condition) = &self.precedes_after {
@@ -148,8 +147,7 @@ async fn settle_flag<E, C>(
     flag: fn(&mut Page<E::Model>) -> &mut bool,
 ) -> Result<(), Error>
 where
-    E: EntityTrait,
-    E::Model: PagedRow + Send + Sync,
+    E: PagedEntity,
     C: ConnectionTrait,
 {
     let mut open: Vec<i64> = pages
