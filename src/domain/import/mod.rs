@@ -124,6 +124,8 @@ pub struct ImportSession {
     seen_ids: HashSet<i64>,
     /// The source's live listings when a `FULL` import began (for the mass-removal guard).
     live_before: u64,
+    /// The source held no listing, live or removed, when the import began.
+    source_was_empty: bool,
     next_index: usize,
     /// The last part checked, written by the next [`ImportSession::add`] or by `finish`.
     pending: Option<Vec<Listing>>,
@@ -196,6 +198,13 @@ impl ImportSession {
         } else {
             0
         };
+        let source_was_empty = scope
+            .select::<source_property::Entity>()
+            .filter(source_property::Column::SourceId.eq(source.id))
+            .limit(1)
+            .count(&txn)
+            .await?
+            == 0;
         Ok(Self {
             db: db.clone(),
             txn,
@@ -206,6 +215,7 @@ impl ImportSession {
             seen_external: SeenIds::default(),
             seen_ids: HashSet::new(),
             live_before,
+            source_was_empty,
             next_index: 0,
             pending: None,
             stored_items: 0,
@@ -263,6 +273,7 @@ impl ImportSession {
             tenant_id: self.scope.tenant_id().0,
             source_id: self.source.id,
             dry_run: self.options.dry_run,
+            source_was_empty: self.source_was_empty,
         };
         let outcome = write_part(&self.txn, part, listings, clock).await?;
         let loaded = outcome.classified;

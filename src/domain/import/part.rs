@@ -28,6 +28,10 @@ pub struct PartOf {
     pub source_id: i64,
     /// Classify and count only.
     pub dry_run: bool,
+    /// The source held no listing when the import began (and its lock keeps it so for
+    /// others): every listing is new, since an id comes only once per import, and the
+    /// lookup is skipped.
+    pub source_was_empty: bool,
 }
 
 /// What a part held, and when it was classified.
@@ -60,7 +64,11 @@ pub async fn write_part(
     listings: Vec<Listing>,
     clock: Instant,
 ) -> Result<PartOutcome, Error> {
-    let stored = load_stored(txn, part, &listings).await?;
+    let stored = if part.source_was_empty {
+        HashMap::new()
+    } else {
+        load_stored(txn, part, &listings).await?
+    };
     let mut outcome = PartOutcome::default();
     // New listings and changed or returning ones, to upsert; ids of the changed ones, to
     // snapshot first.

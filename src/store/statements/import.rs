@@ -14,9 +14,11 @@ use crate::entity::source_property::{self, Column as C};
 /// The stored listings of a source with these external ids: `id`, `external_id`,
 /// `content_hash`, `removed_at`.
 ///
-/// The ids are joined as a `VALUES` list rather than tested with `IN (…)`: right after a
-/// large import PostgreSQL's statistics may still call the table empty, and it then
-/// filters every listing of the source against the whole list, once per chunk.
+/// The ids come as a `VALUES` list. On PostgreSQL each one is looked up through the unique
+/// index by a `LATERAL` subquery the planner cannot flatten: during a large import the table
+/// grows in the same transaction while its statistics still call it empty, and a plain join
+/// is then planned as a hash join over every listing of the source, once per chunk (380 ms
+/// per chunk of 5,000 at 100,000 listings, against 23 ms for the lookups).
 pub fn stored_listings_by_external_id(
     backend: DbBackend,
     tenant_id: i64,
@@ -25,8 +27,7 @@ pub fn stored_listings_by_external_id(
 ) -> Statement {
     let mut sql = Sql::new(backend).push(
         "SELECT sp.id AS id, sp.external_id AS external_id, sp.content_hash AS content_hash, \
-           sp.removed_at AS removed_at \
-         FROM source_properties sp JOIN (VALUES ",
+           sp.removed_at AS removed_at FROM (VALUES ",
     );
     for (i, id) in external_ids.iter().enumerate() {
         sql = sql
@@ -34,11 +35,22 @@ pub fn stored_listings_by_external_id(
             .bind(*id)
             .push(")");
     }
-    sql.push(") AS batch ON sp.external_id = batch.column1 WHERE sp.tenant_id = ")
+    let sql = if backend == DbBackend::Postgres {
+        sql.push(
+            ") AS batch CROSS JOIN LATERAL (SELECT id, external_id, content_hash, removed_at \
+             FROM source_properties WHERE tenant_id = ",
+        )
         .bind(tenant_id)
-        .push(" AND sp.source_id = ")
+        .push(" AND source_id = ")
         .bind(source_id)
-        .build()
+        .push(" AND external_id = batch.column1 OFFSET 0) AS sp")
+    } else {
+        sql.push(") AS batch JOIN source_properties sp ON sp.external_id = batch.column1 WHERE sp.tenant_id = ")
+            .bind(tenant_id)
+            .push(" AND sp.source_id = ")
+            .bind(source_id)
+    };
+    sql.build()
 }
 
 /// Copies the current version of these source listings into `source_snapshots`, inside the
