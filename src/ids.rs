@@ -39,6 +39,12 @@ macro_rules! id_type {
                 }
             }
 
+            impl From<$name> for i64 {
+                fn from(id: $name) -> i64 {
+                    id.0
+                }
+            }
+
             impl std::fmt::Display for $name {
                 fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                     f.write_str(&self.to_global())

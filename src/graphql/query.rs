@@ -5,7 +5,8 @@ use chrono::{DateTime, Utc};
 
 use crate::store::list_filter::{CatalogFilter, DateRange, SyncLogFilter};
 
-use crate::domain::{audit, conflicts, snapshots, sources, targets, tenants};
+use crate::domain::{audit, catalog, conflicts, snapshots, sources, targets, tenants};
+use crate::entity::{source, target};
 use crate::error::ApiResult;
 use crate::graphql::connection::page_request_for;
 use crate::graphql::context;
@@ -86,7 +87,7 @@ impl QueryRoot {
                 to: created_before,
             },
         };
-        let page = sources::list_sources(
+        let page = catalog::list::<source::Entity>(
             context::db(ctx),
             &scope,
             &filter,
@@ -141,7 +142,7 @@ impl QueryRoot {
                 to: created_before,
             },
         };
-        let page = targets::list_targets(
+        let page = catalog::list::<target::Entity>(
             context::db(ctx),
             &scope,
             &filter,

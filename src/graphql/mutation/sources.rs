@@ -4,7 +4,9 @@ use crate::graphql::json::Json;
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use serde_json::Value;
 
+use crate::domain::catalog;
 use crate::domain::sources::{self, NewSource, SourcePatch};
+use crate::entity::source;
 use crate::error::ApiResult;
 use crate::graphql::context;
 use crate::graphql::types::Source;
@@ -119,7 +121,7 @@ impl SourceMutation {
     ) -> async_graphql::Result<DeleteSourcePayload> {
         let scope = context::scope(ctx)?;
         let id = SourceId::from_global(&input.id, "input.id").api()?;
-        let deleted = sources::delete_source(context::db(ctx), &scope, id)
+        let deleted = catalog::delete::<source::Entity>(context::db(ctx), &scope, id)
             .await
             .api()?;
         Ok(DeleteSourcePayload {

@@ -4,7 +4,9 @@ use crate::graphql::json::Json;
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use serde_json::Value;
 
+use crate::domain::catalog;
 use crate::domain::targets::{self, NewTarget, TargetPatch};
+use crate::entity::target;
 use crate::error::ApiResult;
 use crate::graphql::context;
 use crate::graphql::types::Target;
@@ -126,7 +128,7 @@ impl TargetMutation {
     ) -> async_graphql::Result<DeleteTargetPayload> {
         let scope = context::scope(ctx)?;
         let id = TargetId::from_global(&input.id, "input.id").api()?;
-        let deleted = targets::delete_target(context::db(ctx), &scope, id)
+        let deleted = catalog::delete::<target::Entity>(context::db(ctx), &scope, id)
             .await
             .api()?;
         Ok(DeleteTargetPayload {
