@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use crate::domain::{removal_guard, validate};
 use crate::error::Error;
+use crate::ids::TypedId;
 use crate::store::list_filter::CatalogFilter;
 use crate::store::pager::{self, Page, PageLimits, PageRequest, PagedRow};
 use crate::store::scope::{Permission, TenantOwned, TenantScope};
@@ -20,7 +21,7 @@ use crate::store::tenant_write::TenantWrite;
 /// The table of one of the tenant's catalogs (`sources`, `targets`).
 pub trait Catalog: TenantOwned<Model: PagedRow + Send + Sync> {
     /// Its typed id.
-    type Id: Copy + Into<i64>;
+    type Id: TypedId;
     /// What its entries can be.
     type Kind: Copy + Into<sea_orm::Value>;
     /// What one entry is called in messages: `source`, `target`.

@@ -1,15 +1,15 @@
 //! `Source`: where listings come from.
 
 use crate::graphql::json::Json;
-use async_graphql::{ComplexObject, Context, ID, SimpleObject};
+// `OutputType` in scope: `#[ComplexObject]` calls its `create_type_info` on the flattened field.
+use async_graphql::{ComplexObject, Context, ID, OutputType as _, SimpleObject};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::entity::source;
 use crate::error::ApiResult;
-use crate::graphql::args::{
-    ListingArgs, ListingOrder, SourceListingStatus, WhereCondition, child_args,
-};
+use crate::graphql::args::{SourceListingStatus, child_args};
+use crate::graphql::catalog::catalog_listings;
 use crate::graphql::connection::connection_types;
 use crate::graphql::connection_lists::scalar_fields;
 use crate::graphql::context;
@@ -59,48 +59,9 @@ impl From<source::Model> for Source {
 
 #[ComplexObject]
 impl Source {
-    /// The source's listings (removed ones included, with `removedAt` set), oldest first
-    /// unless `orderBy` says otherwise. Filter by ids, state, date and values in the JSON.
-    #[graphql(complexity = "crate::graphql::args::connection_cost(first, last, child_complexity)")]
-    async fn properties(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Return the first N listings.")] first: Option<i32>,
-        #[graphql(desc = "Return listings after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Return the last N listings.")] last: Option<i32>,
-        #[graphql(desc = "Return listings before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Only listings with these external ids.")] external_ids: Option<
-            Vec<String>,
-        >,
-        #[graphql(desc = "Only listings in this state.")] status: Option<SourceListingStatus>,
-        #[graphql(desc = "Only listings changed at or after this instant.")] updated_since: Option<
-            DateTime<Utc>,
-        >,
-        #[graphql(
-            name = "where",
-            desc = "Conditions on values inside the listing JSON; all must hold."
-        )]
-        conditions: Option<Vec<WhereCondition>>,
-        #[graphql(desc = "Order (default: oldest first).")] order_by: Option<ListingOrder>,
-    ) -> async_graphql::Result<SourcePropertyConnection> {
-        let loaders = context::loaders(ctx)?;
-        let args = child_args(
-            ctx,
-            first,
-            after,
-            last,
-            before,
-            Some(ListingArgs {
-                external_ids,
-                status: status.map(Into::into),
-                updated_since,
-                conditions,
-                order_by,
-            }),
-        )
-        .api()?;
-        let page = child_page(&loaders.source_property_pages, self.key.0, args).await?;
-        Ok(SourcePropertyConnection::from_page(page))
+    #[graphql(flatten)]
+    async fn properties(&self) -> SourceListings {
+        SourceListings(self.key.0)
     }
 
     /// The imports into this source, oldest first.
@@ -130,3 +91,9 @@ scalar_fields!(Source {
     "createdAt" => created_at,
     "updatedAt" => updated_at,
 });
+
+catalog_listings! {
+    /// The source's listings (removed ones included, with `removedAt` set), oldest first
+    /// unless `orderBy` says otherwise. Filter by ids, state, date and values in the JSON.
+    SourceListings { properties: SourceListingStatus => SourcePropertyConnection, source_property_pages }
+}

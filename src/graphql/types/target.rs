@@ -1,15 +1,15 @@
 //! `Target`: where listings go.
 
 use crate::graphql::json::Json;
-use async_graphql::{ComplexObject, Context, ID, SimpleObject};
+// `OutputType` in scope: `#[ComplexObject]` calls its `create_type_info` on the flattened field.
+use async_graphql::{ComplexObject, Context, ID, OutputType as _, SimpleObject};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::entity::target;
 use crate::error::ApiResult;
-use crate::graphql::args::{
-    ListingArgs, ListingOrder, TargetListingStatus, WhereCondition, child_args,
-};
+use crate::graphql::args::{TargetListingStatus, child_args};
+use crate::graphql::catalog::catalog_listings;
 use crate::graphql::connection::connection_types;
 use crate::graphql::connection_lists::scalar_fields;
 use crate::graphql::context;
@@ -62,48 +62,9 @@ impl From<target::Model> for Target {
 
 #[ComplexObject]
 impl Target {
-    /// The target's listings, oldest first unless `orderBy` says otherwise. Filter by ids,
-    /// state (synced, modified by hand, in conflict, removed), date and values in the JSON.
-    #[graphql(complexity = "crate::graphql::args::connection_cost(first, last, child_complexity)")]
-    async fn properties(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Return the first N listings.")] first: Option<i32>,
-        #[graphql(desc = "Return listings after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Return the last N listings.")] last: Option<i32>,
-        #[graphql(desc = "Return listings before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Only listings with these external ids.")] external_ids: Option<
-            Vec<String>,
-        >,
-        #[graphql(desc = "Only listings in this state.")] status: Option<TargetListingStatus>,
-        #[graphql(desc = "Only listings changed at or after this instant.")] updated_since: Option<
-            DateTime<Utc>,
-        >,
-        #[graphql(
-            name = "where",
-            desc = "Conditions on values inside the listing JSON; all must hold."
-        )]
-        conditions: Option<Vec<WhereCondition>>,
-        #[graphql(desc = "Order (default: oldest first).")] order_by: Option<ListingOrder>,
-    ) -> async_graphql::Result<TargetPropertyConnection> {
-        let loaders = context::loaders(ctx)?;
-        let args = child_args(
-            ctx,
-            first,
-            after,
-            last,
-            before,
-            Some(ListingArgs {
-                external_ids,
-                status: status.map(Into::into),
-                updated_since,
-                conditions,
-                order_by,
-            }),
-        )
-        .api()?;
-        let page = child_page(&loaders.target_property_pages, self.key.0, args).await?;
-        Ok(TargetPropertyConnection::from_page(page))
+    #[graphql(flatten)]
+    async fn properties(&self) -> TargetListings {
+        TargetListings(self.key.0)
     }
 
     /// The syncs into this target, oldest first.
@@ -134,3 +95,9 @@ scalar_fields!(Target {
     "createdAt" => created_at,
     "updatedAt" => updated_at,
 });
+
+catalog_listings! {
+    /// The target's listings, oldest first unless `orderBy` says otherwise. Filter by ids,
+    /// state (synced, modified by hand, in conflict, removed), date and values in the JSON.
+    TargetListings { properties: TargetListingStatus => TargetPropertyConnection, target_property_pages }
+}
