@@ -13,6 +13,8 @@ use crate::error::Error;
 pub trait TypedId: Copy + Into<i64> {
     /// Parses a global id that must name this type; `field` names the input in errors.
     fn from_global(global: &str, field: &str) -> Result<Self, Error>;
+    /// The opaque global id of the object.
+    fn to_global(self) -> String;
 }
 
 /// Declares a typed id: a newtype over the `i64` primary key that knows its GraphQL type name.
@@ -48,6 +50,10 @@ macro_rules! id_type {
             impl TypedId for $name {
                 fn from_global(global: &str, field: &str) -> Result<Self, Error> {
                     $name::from_global(global, field)
+                }
+
+                fn to_global(self) -> String {
+                    $name::to_global(self)
                 }
             }
 

@@ -65,14 +65,8 @@ pub struct NewTarget {
 /// A change to a target; `None` leaves a field as it is.
 #[derive(Clone, Debug, Default)]
 pub struct TargetPatch {
-    /// New name.
-    pub name: Option<String>,
-    /// New kind.
-    pub kind: Option<TargetKind>,
-    /// New active flag.
-    pub active: Option<bool>,
-    /// New settings (replaces the old ones).
-    pub config: Option<Value>,
+    /// What every source and target can change.
+    pub fields: CatalogFields<TargetKind>,
     /// New conflict policy.
     pub conflict_policy: Option<ConflictPolicy>,
 }
@@ -105,13 +99,7 @@ pub async fn update_target(
     id: TargetId,
     patch: TargetPatch,
 ) -> Result<target::Model, Error> {
-    let fields = CatalogFields {
-        name: patch.name,
-        kind: patch.kind,
-        active: patch.active,
-        config: patch.config,
-    };
-    catalog::update::<target::Entity>(db, scope, id, fields, |row| {
+    catalog::update::<target::Entity>(db, scope, id, patch.fields, |row| {
         if let Some(policy) = patch.conflict_policy {
             row.conflict_policy = Set(policy);
         }
