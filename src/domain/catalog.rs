@@ -30,8 +30,7 @@ pub trait Catalog: TenantOwned<Model: PagedRow + Send + Sync> {
     const COLUMNS: CatalogColumns<Self::Column>;
 
     /// Checks settings that are a JSON object already; by default any object will do.
-    fn check_config(config: &Value) -> Result<(), Error> {
-        let _ = config;
+    fn check_config(_config: &Value) -> Result<(), Error> {
         Ok(())
     }
 }
@@ -186,9 +185,9 @@ where
     save_change(db, scope, row, duplicate_name::<C>(&name)).await
 }
 
-/// Saves a changed source or target in a write of its own; a name another one of the tenant
+/// Saves a changed entry in a write of its own; a name another one of the tenant
 /// holds already is a conflict with the message `duplicate`.
-pub(crate) async fn save_change<A>(
+async fn save_change<A>(
     db: &DatabaseConnection,
     scope: &TenantScope,
     active: A,
