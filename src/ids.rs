@@ -9,6 +9,14 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::error::Error;
 
+/// What every typed id does, for code generic over the kind of object an id names.
+pub trait TypedId: Copy + Into<i64> {
+    /// Parses a global id that must name this type; `field` names the input in errors.
+    fn from_global(global: &str, field: &str) -> Result<Self, Error>;
+    /// The opaque global id of the object.
+    fn to_global(self) -> String;
+}
+
 /// Declares a typed id: a newtype over the `i64` primary key that knows its GraphQL type name.
 macro_rules! id_type {
     ($(#[$doc:meta] $name:ident => $type_name:literal),+ $(,)?) => {
@@ -36,6 +44,22 @@ macro_rules! id_type {
                         ));
                     }
                     Ok(Self(id))
+                }
+            }
+
+            impl TypedId for $name {
+                fn from_global(global: &str, field: &str) -> Result<Self, Error> {
+                    $name::from_global(global, field)
+                }
+
+                fn to_global(self) -> String {
+                    $name::to_global(self)
+                }
+            }
+
+            impl From<$name> for i64 {
+                fn from(id: $name) -> i64 {
+                    id.0
                 }
             }
 

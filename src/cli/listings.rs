@@ -9,11 +9,11 @@ use crate::cli::choices::ImportModeChoice;
 use crate::cli::{output, summary};
 use crate::config::Config;
 use crate::domain::audit::Actor;
+use crate::domain::catalog;
 use crate::domain::import::{ImportOptions, ImportSession};
 use crate::domain::snapshots::{self, DEFAULT_RETENTION_DAYS};
 use crate::domain::sync::{self, SyncOptions};
-use crate::domain::{sources, targets};
-use crate::entity::sync_log;
+use crate::entity::{source, sync_log, target};
 use crate::ids::{SourceId, TargetId};
 use crate::stream::feed::Feed;
 use crate::stream::{JsonReading, NamedFile};
@@ -94,7 +94,7 @@ pub(crate) async fn import(config: &Config, args: ImportArgs) -> anyhow::Result<
         .map(|path| NamedFile::check(path))
         .collect::<Result<Vec<_>, _>>()?;
     let (db, scope) = super::open_tenant(config, &args.tenant).await?;
-    let source = sources::find_for_cli(&db, &scope, &args.source).await?;
+    let source = catalog::find_for_cli::<source::Entity>(&db, &scope, &args.source).await?;
     let options = ImportOptions {
         mode: args.mode.into(),
         dry_run: args.dry_run,
@@ -138,8 +138,8 @@ pub(crate) async fn import(config: &Config, args: ImportArgs) -> anyhow::Result<
 /// Syncs a source into a target.
 pub(crate) async fn sync(config: &Config, args: SyncArgs) -> anyhow::Result<()> {
     let (db, scope) = super::open_tenant(config, &args.tenant).await?;
-    let source = sources::find_for_cli(&db, &scope, &args.source).await?;
-    let target = targets::find_for_cli(&db, &scope, &args.target).await?;
+    let source = catalog::find_for_cli::<source::Entity>(&db, &scope, &args.source).await?;
+    let target = catalog::find_for_cli::<target::Entity>(&db, &scope, &args.target).await?;
     let log = sync::sync_source_to_target(
         &db,
         &scope,

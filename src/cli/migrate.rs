@@ -26,8 +26,8 @@ use crate::cli::progress::{Progress, ProgressMode};
 use crate::cli::{Reported, summary};
 use crate::config::Config;
 use crate::domain::audit::Actor;
+use crate::domain::catalog;
 use crate::domain::import::{ImportMode, ImportOptions, ImportSession};
-use crate::domain::sources;
 use crate::entity::{import_run, source};
 use crate::error::Error;
 use crate::ids::SourceId;
@@ -137,7 +137,7 @@ pub(crate) async fn migrate_json(config: &Config, args: MigrateJsonArgs) -> anyh
     let mode = ImportMode::from(args.mode);
     check_mode(mode, files.len())?;
     let (db, scope) = super::open_tenant(config, &args.tenant).await?;
-    let source = sources::find_for_cli(&db, &scope, &args.source).await?;
+    let source = catalog::find_for_cli::<source::Entity>(&db, &scope, &args.source).await?;
     let migration = Migration {
         scope: &scope,
         source: &source,

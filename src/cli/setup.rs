@@ -12,11 +12,11 @@ use crate::cli::{discover, migrate, output};
 use crate::config::Config;
 use crate::db::{self, Prepared};
 use crate::domain::api_keys::{self, ApiKeyScope, NewApiKey};
+use crate::domain::catalog;
 use crate::domain::import::ImportMode;
 use crate::domain::sources::{self, NewSource, SourceKind};
-use crate::domain::targets;
 use crate::domain::tenants::{self, NewTenant};
-use crate::entity::source;
+use crate::entity::{source, target};
 use crate::error::Error;
 use crate::ids::{ApiKeyId, SourceId, TargetId, TenantId};
 use crate::store::scope::TenantScope;
@@ -185,7 +185,7 @@ async fn source_for_import(
     scope: &TenantScope,
     reference: &str,
 ) -> anyhow::Result<source::Model> {
-    match sources::find_for_cli(db, scope, reference).await {
+    match catalog::find_for_cli::<source::Entity>(db, scope, reference).await {
         Ok(found) => {
             println!(
                 "source `{}` exists (id {}): importing into it",
@@ -256,13 +256,17 @@ pub(crate) async fn create_api_key(config: &Config, args: CreateApiKeyArgs) -> a
     let mut source_ids = Vec::new();
     for reference in &args.source {
         source_ids.push(SourceId(
-            sources::find_for_cli(&db, &scope, reference).await?.id,
+            catalog::find_for_cli::<source::Entity>(&db, &scope, reference)
+                .await?
+                .id,
         ));
     }
     let mut target_ids = Vec::new();
     for reference in &args.target {
         target_ids.push(TargetId(
-            targets::find_for_cli(&db, &scope, reference).await?.id,
+            catalog::find_for_cli::<target::Entity>(&db, &scope, reference)
+                .await?
+                .id,
         ));
     }
     let created = api_keys::create_api_key(

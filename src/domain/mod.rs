@@ -7,7 +7,7 @@
 
 pub(crate) mod api_keys;
 pub mod audit;
-pub(crate) mod catalog;
+pub mod catalog;
 pub(crate) mod changes;
 pub mod conflicts;
 pub(crate) mod diff;

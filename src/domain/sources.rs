@@ -1,17 +1,13 @@
 //! Sources: where listings come from.
 
-use chrono::Utc;
-use sea_orm::{ActiveModelTrait, DatabaseConnection, DeriveActiveEnum, EnumIter, Set};
+use sea_orm::{DatabaseConnection, DeriveActiveEnum, EnumIter};
 use serde_json::Value;
 
-use crate::domain::{catalog, removal_guard, validate};
+use crate::domain::catalog::{self, Catalog, CatalogColumns, CatalogFields, catalog_columns};
 use crate::entity::source;
 use crate::error::Error;
 use crate::ids::SourceId;
-use crate::store::list_filter::CatalogFilter;
-use crate::store::pager::{self, Page, PageLimits, PageRequest};
-use crate::store::scope::{Permission, TenantScope};
-use crate::store::tenant_write::TenantWrite;
+use crate::store::scope::TenantScope;
 
 /// How a source's listings arrive.
 // Stored in `sources.kind` as the `string_value`; a stored value this version does not know
@@ -44,36 +40,25 @@ pub struct NewSource {
 }
 
 /// A change to a source; `None` leaves a field as it is.
-#[derive(Clone, Debug, Default)]
-pub struct SourcePatch {
-    /// New name.
-    pub name: Option<String>,
-    /// New kind.
-    pub kind: Option<SourceKind>,
-    /// New active flag.
-    pub active: Option<bool>,
-    /// New settings (replaces the old ones).
-    pub config: Option<Value>,
-}
+pub type SourcePatch = CatalogFields<SourceKind>;
 
-fn validate_config(config: Value) -> Result<Value, Error> {
-    let config = validate::object("input.config", config)?;
-    match config.get("id_field") {
-        None => {}
-        Some(Value::String(field)) if !field.trim().is_empty() => {}
-        Some(_) => {
-            return Err(Error::invalid(
+impl Catalog for source::Entity {
+    type Id = SourceId;
+    type Kind = SourceKind;
+    const NOUN: &'static str = "source";
+    const COLUMNS: CatalogColumns<source::Column> = catalog_columns!(source);
+
+    /// `id_field`, when given, must name the listing field that holds a listing's id.
+    fn check_config(config: &Value) -> Result<(), Error> {
+        match config.get("id_field") {
+            None => Ok(()),
+            Some(Value::String(field)) if !field.trim().is_empty() => Ok(()),
+            Some(_) => Err(Error::invalid(
                 "input.config.id_field",
                 "must be a non-empty string naming the listing field that holds its id",
-            ));
+            )),
         }
     }
-    removal_guard::validate_config(&config)?;
-    Ok(config)
-}
-
-fn duplicate_name(name: &str) -> impl FnOnce() -> String + '_ {
-    move || format!("a source named `{name}` already exists")
 }
 
 /// Creates a source.
@@ -82,26 +67,8 @@ pub async fn create_source(
     scope: &TenantScope,
     new: NewSource,
 ) -> Result<source::Model, Error> {
-    scope.require_unlimited(Permission::Admin, "creating a source")?;
-    let name = validate::name("input.name", &new.name)?;
-    let config = validate_config(new.config)?;
-    let now = Utc::now();
-    let txn = TenantWrite::begin(db, scope.tenant_id()).await?;
-    let created = source::ActiveModel {
-        tenant_id: Set(scope.tenant_id().0),
-        kind: Set(new.kind),
-        name: Set(name.clone()),
-        active: Set(new.active),
-        config: Set(config),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await
-    .map_err(|e| Error::on_unique(e, duplicate_name(&name)))?;
-    txn.commit().await?;
-    Ok(created)
+    let fields = CatalogFields::all(new.name, new.kind, new.active, new.config);
+    catalog::create::<source::Entity>(db, scope, fields, Default::default()).await
 }
 
 /// Changes a source.
@@ -111,35 +78,7 @@ pub async fn update_source(
     id: SourceId,
     patch: SourcePatch,
 ) -> Result<source::Model, Error> {
-    scope.require(Permission::Admin)?;
-    let model = get_source(db, scope, id).await?;
-    let mut active: source::ActiveModel = model.into();
-    let mut name = String::new();
-    if let Some(raw) = patch.name {
-        name = validate::name("input.name", &raw)?;
-        active.name = Set(name.clone());
-    }
-    if let Some(kind) = patch.kind {
-        active.kind = Set(kind);
-    }
-    if let Some(flag) = patch.active {
-        active.active = Set(flag);
-    }
-    if let Some(config) = patch.config {
-        active.config = Set(validate_config(config)?);
-    }
-    active.updated_at = Set(Utc::now());
-    catalog::save_change(db, scope, active, duplicate_name(&name)).await
-}
-
-/// Deletes a source with its listings, snapshots and audit rows.
-pub async fn delete_source(
-    db: &DatabaseConnection,
-    scope: &TenantScope,
-    id: SourceId,
-) -> Result<SourceId, Error> {
-    catalog::delete::<source::Entity>(db, scope, id.0).await?;
-    Ok(id)
+    catalog::update::<source::Entity>(db, scope, id, patch, |_| {}).await
 }
 
 /// One of the tenant's sources.
@@ -148,38 +87,5 @@ pub async fn get_source(
     scope: &TenantScope,
     id: SourceId,
 ) -> Result<source::Model, Error> {
-    scope.get::<source::Entity, _>(db, id.0).await
-}
-
-/// A page of the tenant's sources.
-pub async fn list_sources(
-    db: &DatabaseConnection,
-    scope: &TenantScope,
-    filter: &CatalogFilter<SourceKind>,
-    request: PageRequest,
-    limits: PageLimits,
-) -> Result<Page<source::Model>, Error> {
-    let select = filter.sources(scope.select::<source::Entity>());
-    pager::page(db, select, &request, limits).await
-}
-
-/// Finds a source named on the command line by its name, its global id (as `--json` prints
-/// it), or its numeric id, in that order.
-pub async fn find_for_cli(
-    db: &DatabaseConnection,
-    scope: &TenantScope,
-    reference: &str,
-) -> Result<source::Model, Error> {
-    scope
-        .find_for_cli::<source::Entity, _>(db, source::Column::Name, reference)
-        .await
-}
-
-/// The tenant's sources with these ids (for batched loading); unknown ids are skipped.
-pub async fn sources_by_ids(
-    db: &DatabaseConnection,
-    scope: &TenantScope,
-    ids: &[i64],
-) -> Result<Vec<source::Model>, Error> {
-    scope.get_many::<source::Entity, _>(db, ids).await
+    catalog::get::<source::Entity>(db, scope, id).await
 }

@@ -12,7 +12,7 @@ use async_graphql::ErrorExtensions;
 use async_graphql::dataloader::{DataLoader, Loader};
 use sea_orm::DatabaseConnection;
 
-use crate::domain::{audit, listings, snapshots, sources, targets};
+use crate::domain::{audit, catalog, listings, snapshots};
 use crate::entity::{
     import_run, source, source_property, source_snapshot, sync_log, target, target_property,
     target_snapshot,
@@ -191,8 +191,8 @@ macro_rules! by_id {
 
 by_id! {
     source_property::Model => listings::source_properties_by_ids;
-    source::Model => sources::sources_by_ids;
-    target::Model => targets::targets_by_ids;
+    source::Model => catalog::by_ids::<source::Entity>;
+    target::Model => catalog::by_ids::<target::Entity>;
 }
 
 /// The row `id` through by-id loader `loader` (in one batch with its siblings'), as API type

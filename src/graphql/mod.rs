@@ -6,6 +6,7 @@
 //! can change without changing the API.
 
 pub mod args;
+pub mod catalog;
 pub mod coercion;
 pub mod conform;
 pub mod connection;

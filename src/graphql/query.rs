@@ -3,10 +3,12 @@
 use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};
 
-use crate::store::list_filter::{CatalogFilter, DateRange, SyncLogFilter};
+use crate::store::list_filter::{DateRange, SyncLogFilter};
 
-use crate::domain::{audit, conflicts, snapshots, sources, targets, tenants};
+use crate::domain::{audit, conflicts, snapshots, tenants};
+use crate::entity::{source, target};
 use crate::error::ApiResult;
+use crate::graphql::catalog::{self, catalog_list};
 use crate::graphql::connection::page_request_for;
 use crate::graphql::context;
 use crate::graphql::node::{Node, resolve_node, resolve_nodes};
@@ -58,44 +60,9 @@ impl QueryRoot {
         resolve_nodes(ctx, &ids, "ids").await
     }
 
-    /// Your sources, oldest first.
-    #[graphql(complexity = "crate::graphql::args::connection_cost(first, last, child_complexity)")]
-    async fn sources(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Return the first N sources.")] first: Option<i32>,
-        #[graphql(desc = "Return sources after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Return the last N sources.")] last: Option<i32>,
-        #[graphql(desc = "Return sources before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Only sources of this kind.")] kind: Option<SourceKind>,
-        #[graphql(desc = "Only active (true) or inactive (false) sources.")] active: Option<bool>,
-        #[graphql(desc = "Only sources created at or after this instant.")] created_after: Option<
-            DateTime<Utc>,
-        >,
-        #[graphql(desc = "Only sources created at or before this instant.")] created_before: Option<
-            DateTime<Utc>,
-        >,
-    ) -> async_graphql::Result<SourceConnection> {
-        let scope = context::scope(ctx)?;
-        let request = page_request_for(ctx, first, after, last, before).api()?;
-        let filter = CatalogFilter {
-            kind: kind.map(Into::into),
-            active,
-            created: DateRange {
-                from: created_after,
-                to: created_before,
-            },
-        };
-        let page = sources::list_sources(
-            context::db(ctx),
-            &scope,
-            &filter,
-            request,
-            context::page_limits(ctx),
-        )
-        .await
-        .api()?;
-        Ok(SourceConnection::from_page(page))
+    #[graphql(flatten)]
+    async fn sources(&self) -> SourceList {
+        SourceList
     }
 
     /// One of your sources; null, with a `NOT_FOUND` error, when there is no such source in your
@@ -105,52 +72,12 @@ impl QueryRoot {
         ctx: &Context<'_>,
         #[graphql(desc = "The source's global id.")] id: ID,
     ) -> async_graphql::Result<Option<Source>> {
-        let scope = context::scope(ctx)?;
-        let id = SourceId::from_global(&id, "id").api()?;
-        let model = sources::get_source(context::db(ctx), &scope, id)
-            .await
-            .api()?;
-        Ok(Some(model.into()))
+        catalog::entry::<source::Entity, _>(ctx, &id).await
     }
 
-    /// Your targets, oldest first.
-    #[graphql(complexity = "crate::graphql::args::connection_cost(first, last, child_complexity)")]
-    async fn targets(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Return the first N targets.")] first: Option<i32>,
-        #[graphql(desc = "Return targets after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Return the last N targets.")] last: Option<i32>,
-        #[graphql(desc = "Return targets before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Only targets of this kind.")] kind: Option<TargetKind>,
-        #[graphql(desc = "Only active (true) or inactive (false) targets.")] active: Option<bool>,
-        #[graphql(desc = "Only targets created at or after this instant.")] created_after: Option<
-            DateTime<Utc>,
-        >,
-        #[graphql(desc = "Only targets created at or before this instant.")] created_before: Option<
-            DateTime<Utc>,
-        >,
-    ) -> async_graphql::Result<TargetConnection> {
-        let scope = context::scope(ctx)?;
-        let request = page_request_for(ctx, first, after, last, before).api()?;
-        let filter = CatalogFilter {
-            kind: kind.map(Into::into),
-            active,
-            created: DateRange {
-                from: created_after,
-                to: created_before,
-            },
-        };
-        let page = targets::list_targets(
-            context::db(ctx),
-            &scope,
-            &filter,
-            request,
-            context::page_limits(ctx),
-        )
-        .await
-        .api()?;
-        Ok(TargetConnection::from_page(page))
+    #[graphql(flatten)]
+    async fn targets(&self) -> TargetList {
+        TargetList
     }
 
     /// Your syncs, oldest first, filtered by source, target, warnings, dry runs and dates.
@@ -258,11 +185,24 @@ impl QueryRoot {
         ctx: &Context<'_>,
         #[graphql(desc = "The target's global id.")] id: ID,
     ) -> async_graphql::Result<Option<Target>> {
-        let scope = context::scope(ctx)?;
-        let id = TargetId::from_global(&id, "id").api()?;
-        let model = targets::get_target(context::db(ctx), &scope, id)
-            .await
-            .api()?;
-        Ok(Some(model.into()))
+        catalog::entry::<target::Entity, _>(ctx, &id).await
     }
+}
+
+catalog_list! {
+    /// Your sources, oldest first.
+    SourceList { sources: source, SourceKind => SourceConnection }
+    ["Return the first N sources.", "Return sources after this cursor.",
+     "Return the last N sources.", "Return sources before this cursor.",
+     "Only sources of this kind.", "Only active (true) or inactive (false) sources.",
+     "Only sources created at or after this instant.", "Only sources created at or before this instant."]
+}
+
+catalog_list! {
+    /// Your targets, oldest first.
+    TargetList { targets: target, TargetKind => TargetConnection }
+    ["Return the first N targets.", "Return targets after this cursor.",
+     "Return the last N targets.", "Return targets before this cursor.",
+     "Only targets of this kind.", "Only active (true) or inactive (false) targets.",
+     "Only targets created at or after this instant.", "Only targets created at or before this instant."]
 }

@@ -3,9 +3,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
 
-use crate::domain::sources::SourceKind;
-use crate::domain::targets::TargetKind;
-use crate::entity::{source, sync_log, target};
+use crate::entity::sync_log;
 use crate::ids::{SourceId, TargetId};
 
 /// An optional time window, both ends inclusive.
@@ -30,7 +28,8 @@ impl DateRange {
     }
 }
 
-/// Filters of `sources` (`K` is [`SourceKind`]) and `targets` (`K` is [`TargetKind`]).
+/// Filters of `sources` (`K` is [`SourceKind`](crate::domain::sources::SourceKind)) and
+/// `targets` (`K` is [`TargetKind`](crate::domain::targets::TargetKind)).
 #[derive(Clone, Debug, Default)]
 pub struct CatalogFilter<K> {
     /// Only this kind.
@@ -41,29 +40,22 @@ pub struct CatalogFilter<K> {
     pub created: DateRange,
 }
 
-impl CatalogFilter<SourceKind> {
-    /// Applies the filter to a select of sources.
-    pub fn sources(&self, select: Select<source::Entity>) -> Select<source::Entity> {
-        let mut select = self.created.apply(select, source::Column::CreatedAt);
-        if let Some(kind) = self.kind {
-            select = select.filter(source::Column::Kind.eq(kind));
+impl<K: Copy + Into<sea_orm::Value>> CatalogFilter<K> {
+    /// Applies the filter to a select of sources or targets, through their `kind`, `active`
+    /// and `created_at` columns.
+    pub fn apply<E: EntityTrait>(
+        &self,
+        select: Select<E>,
+        kind: E::Column,
+        active: E::Column,
+        created_at: E::Column,
+    ) -> Select<E> {
+        let mut select = self.created.apply(select, created_at);
+        if let Some(value) = self.kind {
+            select = select.filter(kind.eq(value));
         }
-        if let Some(active) = self.active {
-            select = select.filter(source::Column::Active.eq(active));
-        }
-        select
-    }
-}
-
-impl CatalogFilter<TargetKind> {
-    /// Applies the filter to a select of targets.
-    pub fn targets(&self, select: Select<target::Entity>) -> Select<target::Entity> {
-        let mut select = self.created.apply(select, target::Column::CreatedAt);
-        if let Some(kind) = self.kind {
-            select = select.filter(target::Column::Kind.eq(kind));
-        }
-        if let Some(active) = self.active {
-            select = select.filter(target::Column::Active.eq(active));
+        if let Some(value) = self.active {
+            select = select.filter(active.eq(value));
         }
         select
     }

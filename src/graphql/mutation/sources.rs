@@ -4,8 +4,10 @@ use crate::graphql::json::Json;
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use serde_json::Value;
 
-use crate::domain::sources::{self, NewSource, SourcePatch};
+use crate::domain::sources::{self, NewSource};
+use crate::entity::source;
 use crate::error::ApiResult;
+use crate::graphql::catalog::{self, CatalogChanges};
 use crate::graphql::context;
 use crate::graphql::types::Source;
 use crate::graphql::types::enums::SourceKind;
@@ -30,14 +32,8 @@ pub struct CreateSourceInput {
 pub struct UpdateSourceInput {
     /// Global id of the source.
     pub id: ID,
-    /// New name.
-    pub name: Option<String>,
-    /// New kind.
-    pub kind: Option<SourceKind>,
-    /// Activate or deactivate.
-    pub active: Option<bool>,
-    /// New settings; replaces the old object.
-    pub config: Option<Json<Value>>,
+    #[graphql(flatten)]
+    pub changes: CatalogChanges<SourceKind>,
 }
 
 /// The source to delete.
@@ -97,12 +93,7 @@ impl SourceMutation {
     ) -> async_graphql::Result<SourcePayload> {
         let scope = context::scope(ctx)?;
         let id = SourceId::from_global(&input.id, "input.id").api()?;
-        let patch = SourcePatch {
-            name: input.name,
-            kind: input.kind.map(Into::into),
-            active: input.active,
-            config: input.config.map(|j| j.0),
-        };
+        let patch = input.changes.into_fields();
         let model = sources::update_source(context::db(ctx), &scope, id, patch)
             .await
             .api()?;
@@ -117,13 +108,7 @@ impl SourceMutation {
         ctx: &Context<'_>,
         input: DeleteSourceInput,
     ) -> async_graphql::Result<DeleteSourcePayload> {
-        let scope = context::scope(ctx)?;
-        let id = SourceId::from_global(&input.id, "input.id").api()?;
-        let deleted = sources::delete_source(context::db(ctx), &scope, id)
-            .await
-            .api()?;
-        Ok(DeleteSourcePayload {
-            deleted_source_id: ID(deleted.to_global()),
-        })
+        let deleted_source_id = catalog::delete_entry::<source::Entity>(ctx, &input.id).await?;
+        Ok(DeleteSourcePayload { deleted_source_id })
     }
 }

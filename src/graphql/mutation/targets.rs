@@ -5,7 +5,9 @@ use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use serde_json::Value;
 
 use crate::domain::targets::{self, NewTarget, TargetPatch};
+use crate::entity::target;
 use crate::error::ApiResult;
+use crate::graphql::catalog::{self, CatalogChanges};
 use crate::graphql::context;
 use crate::graphql::types::Target;
 use crate::graphql::types::enums::{ConflictPolicy, TargetKind};
@@ -33,14 +35,8 @@ pub struct CreateTargetInput {
 pub struct UpdateTargetInput {
     /// Global id of the target.
     pub id: ID,
-    /// New name.
-    pub name: Option<String>,
-    /// New kind.
-    pub kind: Option<TargetKind>,
-    /// Activate or deactivate.
-    pub active: Option<bool>,
-    /// New settings; replaces the old object.
-    pub config: Option<Json<Value>>,
+    #[graphql(flatten)]
+    pub changes: CatalogChanges<TargetKind>,
     /// New conflict policy.
     pub conflict_policy: Option<ConflictPolicy>,
 }
@@ -104,10 +100,7 @@ impl TargetMutation {
         let scope = context::scope(ctx)?;
         let id = TargetId::from_global(&input.id, "input.id").api()?;
         let patch = TargetPatch {
-            name: input.name,
-            kind: input.kind.map(Into::into),
-            active: input.active,
-            config: input.config.map(|j| j.0),
+            fields: input.changes.into_fields(),
             conflict_policy: input.conflict_policy.map(Into::into),
         };
         let model = targets::update_target(context::db(ctx), &scope, id, patch)
@@ -124,13 +117,7 @@ impl TargetMutation {
         ctx: &Context<'_>,
         input: DeleteTargetInput,
     ) -> async_graphql::Result<DeleteTargetPayload> {
-        let scope = context::scope(ctx)?;
-        let id = TargetId::from_global(&input.id, "input.id").api()?;
-        let deleted = targets::delete_target(context::db(ctx), &scope, id)
-            .await
-            .api()?;
-        Ok(DeleteTargetPayload {
-            deleted_target_id: ID(deleted.to_global()),
-        })
+        let deleted_target_id = catalog::delete_entry::<target::Entity>(ctx, &input.id).await?;
+        Ok(DeleteTargetPayload { deleted_target_id })
     }
 }

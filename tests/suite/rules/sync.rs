@@ -2,6 +2,7 @@
 //! and the mass-removal guard of a sync.
 
 use serde_json::json;
+use sync_manager::domain::catalog::CatalogFields;
 use sync_manager::domain::import::ImportMode;
 use sync_manager::domain::snapshots::SnapshotReason;
 use sync_manager::domain::targets::{self, ConflictPolicy, TargetPatch};
@@ -164,7 +165,10 @@ async fn an_inactive_source_refuses_syncs() {
 async fn an_inactive_target_refuses_syncs() {
     let d = Domain::new().await;
     let patch = TargetPatch {
-        active: Some(false),
+        fields: CatalogFields {
+            active: Some(false),
+            ..Default::default()
+        },
         ..Default::default()
     };
     targets::update_target(&d.db, &d.scope, d.target, patch)
