@@ -70,26 +70,25 @@ pub async fn write_part(
         load_stored(txn, part, &listings).await?
     };
     let mut outcome = PartOutcome::default();
-    // New listings and changed or returning ones, to upsert; ids of the changed ones, to
+    // New listings; changed or returning ones, to upsert; ids of the changed ones, to
     // snapshot first.
-    let mut upserts = Vec::new();
-    let mut changed_ids = Vec::new();
+    let mut writes = Writes::default();
     for listing in listings {
         match stored.get(&listing.external_id) {
             None => {
                 outcome.created += 1;
-                upserts.push(listing);
+                writes.new.push(listing);
             }
             Some(row) => {
                 outcome.stored_ids.push(row.id);
                 if row.hash != listing.hash {
                     outcome.updated += 1;
-                    changed_ids.push(row.id);
-                    upserts.push(listing);
+                    writes.changed_ids.push(row.id);
+                    writes.upserts.push(listing);
                 } else if row.removed {
                     // Back after a removal, unchanged: only `removed_at` is cleared.
                     outcome.updated += 1;
-                    upserts.push(listing);
+                    writes.upserts.push(listing);
                 } else {
                     outcome.unchanged += 1;
                 }
@@ -98,7 +97,7 @@ pub async fn write_part(
     }
     outcome.classified = clock.elapsed();
     if !part.dry_run {
-        write(txn, part, upserts, &changed_ids, Utc::now()).await?;
+        write(txn, part, writes, Utc::now()).await?;
     }
     Ok(outcome)
 }
@@ -136,16 +135,28 @@ async fn load_stored(
     Ok(stored)
 }
 
-/// Snapshots the changed listings, then upserts the new, changed and returning ones.
+/// What a part writes.
+#[derive(Default)]
+struct Writes {
+    /// Listings the source lacks.
+    new: Vec<Listing>,
+    /// Changed listings, and listings back after a removal.
+    upserts: Vec<Listing>,
+    /// Ids of the changed listings, to snapshot before they are overwritten.
+    changed_ids: Vec<i64>,
+}
+
+/// Snapshots the changed listings, then writes the part: on PostgreSQL the new listings are
+/// streamed into the table with `COPY` (the source's lock keeps their ids free) and the rest
+/// upserted; on SQLite all of them go in multi-row upserts.
 async fn write(
     txn: &TenantWrite,
     part: PartOf,
-    upserts: Vec<Listing>,
-    changed_ids: &[i64],
+    writes: Writes,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
     let backend = txn.get_database_backend();
-    for chunk in changed_ids.chunks(CHUNK_IDS) {
+    for chunk in writes.changed_ids.chunks(CHUNK_IDS) {
         txn.execute_raw(statements::import::snapshot_source_listings(
             backend,
             part.tenant_id,
@@ -154,9 +165,13 @@ async fn write(
         ))
         .await?;
     }
-    if let Some(pg) = txn.postgres() {
-        return copy_upserts(txn, pg, part, &upserts, now).await;
-    }
+    let upserts = match txn.postgres() {
+        Some(pg) => {
+            copy_new(pg, part, &writes.new, now).await?;
+            writes.upserts
+        }
+        None => [writes.new, writes.upserts].concat(),
+    };
     let mut upserts = upserts.into_iter().peekable();
     while upserts.peek().is_some() {
         let chunk = upserts.by_ref().take(CHUNK_ROWS);
@@ -171,36 +186,26 @@ async fn write(
     Ok(())
 }
 
-/// PostgreSQL: streams the listings to upsert into a temporary table with `COPY`, in chunks
-/// of [`CHUNK_ROWS`], then upserts them from it in one statement.
-async fn copy_upserts(
-    txn: &TenantWrite,
+/// PostgreSQL: streams new listings into `source_properties` with `COPY`, in chunks of
+/// [`CHUNK_ROWS`] encoded as the previous one is sent.
+async fn copy_new(
     pg: &PgWrite,
     part: PartOf,
-    upserts: &[Listing],
+    new: &[Listing],
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
-    if upserts.is_empty() {
+    if new.is_empty() {
         return Ok(());
     }
-    txn.execute_unprepared(statements::import::CREATE_STAGING)
-        .await?;
-    let chunks = upserts.chunks(CHUNK_ROWS).map(|chunk| {
-        let mut rows = Vec::with_capacity(chunk.len() * 2048);
+    let rows = statements::import::NewRows::new(part.tenant_id, part.source_id, now);
+    let chunks = new.chunks(CHUNK_ROWS).map(|chunk| {
+        let mut text = Vec::with_capacity(chunk.len() * 2048);
         for listing in chunk {
-            statements::import::copy_text_row(&mut rows, listing);
+            rows.push(&mut text, listing);
         }
-        rows
+        text
     });
-    pg.copy_in(statements::import::COPY_STAGED_LISTINGS, chunks)
-        .await?;
-    txn.execute(&statements::import::upsert_staged_listings(
-        part.tenant_id,
-        part.source_id,
-        now,
-    )?)
-    .await?;
-    txn.execute_unprepared(statements::import::DROP_STAGING)
+    pg.copy_in(statements::import::COPY_NEW_LISTINGS, chunks)
         .await?;
     Ok(())
 }

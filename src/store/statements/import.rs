@@ -1,10 +1,8 @@
 //! The statements of an import: its listings sent as bound values, on both databases.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{
-    Alias, Expr, ExprTrait, InsertStatement, OnConflict, Query, UpdateStatement,
-};
-use sea_orm::{DbBackend, DbErr, Statement};
+use sea_orm::sea_query::{Expr, ExprTrait, InsertStatement, OnConflict, Query, UpdateStatement};
+use sea_orm::{DbBackend, Statement};
 
 use super::Sql;
 use crate::domain::import::batch::Listing;
@@ -140,30 +138,40 @@ pub fn mark_source_listings_removed(
         .to_owned()
 }
 
-/// The temporary table a PostgreSQL import part is copied into ([`COPY_STAGED_LISTINGS`]),
-/// dropped again once the part is written (and at commit, at the latest).
-pub const CREATE_STAGING: &str = "CREATE TEMPORARY TABLE import_staging \
-     (external_id text NOT NULL, data jsonb NOT NULL, content_hash text NOT NULL) \
-     ON COMMIT DROP";
+/// Streams new listings into `source_properties`, in COPY's text format ([`NewRows`]).
+pub const COPY_NEW_LISTINGS: &str = "COPY source_properties \
+     (tenant_id, source_id, external_id, data, content_hash, created_at, updated_at) FROM STDIN";
 
-/// Streams a part's listings into `import_staging`, in COPY's text format
-/// ([`copy_text_row`]).
-pub const COPY_STAGED_LISTINGS: &str =
-    "COPY import_staging (external_id, data, content_hash) FROM STDIN";
+/// Writes the rows of [`COPY_NEW_LISTINGS`] for one source at one time.
+pub struct NewRows {
+    /// `tenant_id` and `source_id`, each followed by a tab.
+    prefix: Vec<u8>,
+    /// `created_at` and `updated_at`, each after a tab, and the row's end.
+    suffix: Vec<u8>,
+}
 
-/// Drops `import_staging` once its part is written.
-pub const DROP_STAGING: &str = "DROP TABLE import_staging";
+impl NewRows {
+    /// Rows of listings new in `source_id`, created `now`.
+    pub fn new(tenant_id: i64, source_id: i64, now: DateTime<Utc>) -> Self {
+        let now = now.to_rfc3339();
+        Self {
+            prefix: format!("{tenant_id}\t{source_id}\t").into_bytes(),
+            suffix: format!("\t{now}\t{now}\n").into_bytes(),
+        }
+    }
 
-/// Appends `listing` to `out` as one row of [`COPY_STAGED_LISTINGS`]: its fields separated by
-/// tabs, with backslashes, tabs, newlines and carriage returns escaped.
-pub fn copy_text_row(out: &mut Vec<u8>, listing: &Listing) {
-    copy_text_field(out, listing.external_id.as_bytes());
-    out.push(b'\t');
-    let data = serde_json::to_vec(&listing.data).unwrap_or_else(|_| b"null".to_vec());
-    copy_text_field(out, &data);
-    out.push(b'\t');
-    copy_text_field(out, listing.hash.as_bytes());
-    out.push(b'\n');
+    /// Appends `listing` to `out` as one row, in COPY's text format: fields separated by
+    /// tabs, with backslashes, tabs, newlines and carriage returns escaped.
+    pub fn push(&self, out: &mut Vec<u8>, listing: &Listing) {
+        out.extend_from_slice(&self.prefix);
+        copy_text_field(out, listing.external_id.as_bytes());
+        out.push(b'\t');
+        let data = serde_json::to_vec(&listing.data).unwrap_or_else(|_| b"null".to_vec());
+        copy_text_field(out, &data);
+        out.push(b'\t');
+        copy_text_field(out, listing.hash.as_bytes());
+        out.extend_from_slice(&self.suffix);
+    }
 }
 
 fn copy_text_field(out: &mut Vec<u8>, text: &[u8]) {
@@ -176,32 +184,4 @@ fn copy_text_field(out: &mut Vec<u8>, text: &[u8]) {
             _ => out.push(byte),
         }
     }
-}
-
-/// Creates the staged listings that are new and overwrites the changed or returning ones:
-/// the same upsert as [`upsert_source_listings`], from `import_staging`.
-pub fn upsert_staged_listings(
-    tenant_id: i64,
-    source_id: i64,
-    now: DateTime<Utc>,
-) -> Result<InsertStatement, DbErr> {
-    let staged = Query::select()
-        .expr(Expr::val(tenant_id))
-        .expr(Expr::val(source_id))
-        .column(Alias::new("external_id"))
-        .column(Alias::new("data"))
-        .column(Alias::new("content_hash"))
-        .expr(Expr::val(Option::<DateTime<Utc>>::None))
-        .expr(Expr::val(now))
-        .expr(Expr::val(now))
-        .from(Alias::new("import_staging"))
-        .to_owned();
-    let mut insert = Query::insert();
-    insert
-        .into_table(source_property::Entity)
-        .columns(UPSERT_COLUMNS)
-        .select_from(staged)
-        .map_err(|err| DbErr::Custom(format!("the staged upsert: {err}")))?;
-    insert.on_conflict(upsert_conflict());
-    Ok(insert)
 }
