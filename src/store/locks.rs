@@ -47,8 +47,9 @@ pub async fn lock<C: ConnectionTrait>(conn: &C, kind: LockKind, id: i64) -> Resu
 /// since the last `ANALYZE` than a fifth of what the planner believes the table holds (and at
 /// least 1,000). Autovacuum does the same, but later: right after a first import of 100,000
 /// listings the planner still takes the table for empty and picks plans that scan every
-/// listing once per chunk of a batch. `ANALYZE` samples at most 30,000 rows, so this costs a
-/// fraction of a second, and only after large changes.
+/// listing once per chunk of a batch. `ANALYZE` samples at most 30,000 rows, and only the key
+/// columns ([`Table::analyze_keys`]), so this costs a fraction of a second, and only after large
+/// changes.
 pub async fn refresh_table_statistics<C: ConnectionTrait>(
     conn: &C,
     table: Table,
@@ -74,8 +75,7 @@ pub async fn refresh_table_statistics<C: ConnectionTrait>(
         let changed: f64 = row.try_get("", "changed")?;
         let believed: f64 = row.try_get("", "believed")?;
         if changed >= 1_000.0 && changed > believed / 5.0 {
-            conn.execute_unprepared(&format!("ANALYZE {}", table.name()))
-                .await?;
+            conn.execute_unprepared(table.analyze_keys()).await?;
         }
     }
     Ok(())

@@ -84,6 +84,23 @@ impl Table {
             Self::TargetProperties => "target_properties",
         }
     }
+
+    /// `ANALYZE` of the columns imports and syncs join and filter on: the table's size
+    /// estimate is refreshed too, and the listings' JSON (most of a full `ANALYZE`'s work:
+    /// 205 ms instead of 335 ms at 100,000 listings) is left to autovacuum.
+    pub fn analyze_keys(self) -> &'static str {
+        match self {
+            Self::SourceProperties => {
+                "ANALYZE source_properties \
+                 (tenant_id, source_id, external_id, content_hash, removed_at)"
+            }
+            Self::TargetProperties => {
+                "ANALYZE target_properties (tenant_id, target_id, external_id, \
+                 source_property_id, content_hash, base_hash, removed_at, manually_modified, \
+                 conflict)"
+            }
+        }
+    }
 }
 
 #[cfg(test)]
