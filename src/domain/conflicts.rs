@@ -54,19 +54,19 @@ pub enum Resolution {
 
 /// One conflict: the target listing with the versions a person compares.
 #[derive(Clone, Debug)]
-pub struct Conflict {
+pub(crate) struct Conflict {
     /// The hand-edited target listing (its `data` is the target version).
-    pub target: target_property::Model,
+    pub(crate) target: target_property::Model,
     /// The source listing as it is now.
-    pub source: Option<source_property::Model>,
+    pub(crate) source: Option<source_property::Model>,
     /// The data at the last sync, if retention kept it.
-    pub base_data: Option<Value>,
+    pub(crate) base_data: Option<Value>,
     /// The fields that differ between the base, the source and the target.
-    pub fields: Vec<FieldDiff>,
+    pub(crate) fields: Vec<FieldDiff>,
 }
 
 /// A page of the tenant's conflicts, oldest first.
-pub async fn list_conflicts(
+pub(crate) async fn list_conflicts(
     db: &DatabaseConnection,
     scope: &TenantScope,
     request: PageRequest,

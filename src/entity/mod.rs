@@ -1,15 +1,15 @@
 //! SeaORM entities, one file per table of the migrations. No logic lives here: rules are in
 //! [`crate::domain`], API shapes in [`crate::graphql::types`].
 
-pub mod api_key;
-pub mod cleanup_run;
-pub mod idempotency_key;
+pub(crate) mod api_key;
+pub(crate) mod cleanup_run;
+pub(crate) mod idempotency_key;
 pub mod import_run;
-pub mod source;
+pub(crate) mod source;
 pub mod source_property;
 pub mod source_snapshot;
 pub mod sync_log;
-pub mod target;
+pub(crate) mod target;
 pub mod target_property;
 pub mod target_snapshot;
 pub mod tenant;

@@ -15,7 +15,7 @@
 //! transaction; [`import_listings`] is the one-call form.
 
 pub mod batch;
-pub mod part;
+pub(crate) mod part;
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};

@@ -6,7 +6,7 @@ mod base_version;
 mod retention;
 
 pub(crate) use base_version::data_at_last_sync_of;
-pub use retention::{CleanupReport, DEFAULT_RETENTION_DAYS, cleanup_snapshots, list_cleanup_runs};
+pub(crate) use retention::{DEFAULT_RETENTION_DAYS, cleanup_snapshots, list_cleanup_runs};
 
 use std::collections::HashMap;
 
