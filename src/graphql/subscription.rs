@@ -22,7 +22,8 @@ use crate::domain::sources::get_source;
 use crate::domain::targets::get_target;
 use crate::error::{ApiResult, Error, code};
 use crate::events::hub::EventHub;
-use crate::events::{ChangeCause, ChangeKind, Event, EventBody, Progress, RunPhase};
+use crate::events::{ChangeCause, ChangeKind, Event, EventBody, Progress};
+use crate::graphql::types::enums::{ListingChangeCause, ListingChangeKind, RunPhase};
 use crate::graphql::types::{ImportRun, SyncLog, TargetProperty};
 use crate::graphql::{Api, Prepared, context};
 use crate::ids::{ImportRunId, SourceId, SyncLogId, TargetId, TargetPropertyId};
@@ -115,9 +116,9 @@ pub struct ListingChange {
     /// The listing's external id.
     pub external_id: String,
     /// What became of it.
-    pub kind: ChangeKind,
+    pub kind: ListingChangeKind,
     /// What made the change.
-    pub cause: ChangeCause,
+    pub cause: ListingChangeCause,
     /// When the change was committed.
     pub at: DateTime<Utc>,
     /// The sync that made it (when `cause` is `SYNC` and the event is live, not replayed).
@@ -171,7 +172,7 @@ impl SubscriptionRoot {
                 };
                 Some(Ok(ImportProgress {
                     source_id: ID(source.to_global()),
-                    phase: progress.phase,
+                    phase: progress.phase.into(),
                     processed: int(progress.processed),
                     total: progress.total.map(int),
                     created: int(progress.created),
@@ -370,7 +371,7 @@ fn sync_progress(
     SyncProgress {
         source_id: ID(source.to_global()),
         target_id: ID(target.to_global()),
-        phase: progress.phase,
+        phase: progress.phase.into(),
         processed: int(progress.processed),
         total: progress.total.map(int),
         created: int(progress.created),
@@ -425,8 +426,8 @@ fn listing_change(
     ListingChange {
         listing_id: ID(TargetPropertyId(listing.id).to_global()),
         external_id: listing.external_id.clone(),
-        kind,
-        cause,
+        kind: kind.into(),
+        cause: cause.into(),
         at: listing.updated_at,
         sync_log,
         listing: TargetProperty::from(listing),
