@@ -16,13 +16,14 @@ use serde_json::Value;
 
 use crate::domain::audit::Actor;
 use crate::domain::edits::{id_field_of, keep_id_field, locked_target_property, save_next_version};
-use crate::domain::hashing::content_hash;
 use crate::domain::listings::{get_source_property, source_properties_by_ids};
 use crate::domain::merge::{self, Choice, FieldDiff};
-use crate::domain::snapshots::{SnapshotReason, data_at_last_sync_of, snapshot_target_property};
+use crate::domain::snapshots::{data_at_last_sync_of, snapshot_target_property};
+use crate::entity::SnapshotReason;
 use crate::entity::{source_property, target_property};
 use crate::error::Error;
 use crate::events::{ChangeCause, ChangeKind};
+use crate::hashing::content_hash;
 use crate::ids::{SourcePropertyId, TargetPropertyId};
 use crate::store::numbers;
 use crate::store::pager::{self, Page, PageLimits, PageRequest};

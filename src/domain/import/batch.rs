@@ -5,21 +5,11 @@ use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use serde_json::Value;
 
-use crate::domain::hashing::content_hash;
 use crate::domain::validate;
 use crate::error::Error;
+use crate::hashing::content_hash;
 use crate::store::numbers;
-
-/// One checked listing.
-#[derive(Clone, Debug)]
-pub(crate) struct Listing {
-    /// Its id at the source (the id field's value, as text).
-    pub(crate) external_id: String,
-    /// The listing.
-    pub(crate) data: Value,
-    /// Its content hash.
-    pub(crate) hash: String,
-}
+use crate::store::statements::Listing;
 
 /// Reads a listing's id: a non-empty string or a number.
 fn external_id(value: &Value, id_field: &str) -> Result<String, String> {

@@ -152,7 +152,7 @@ pub enum RunPhase {
 
 /// Why a version was replaced.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
-#[graphql(remote = "crate::domain::snapshots::SnapshotReason")]
+#[graphql(remote = "crate::entity::SnapshotReason")]
 pub enum SnapshotReason {
     /// An import brought a new version of the source listing.
     Import,

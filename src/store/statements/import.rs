@@ -6,9 +6,8 @@ use sea_orm::sea_query::{
 };
 use sea_orm::{DbBackend, DbErr, Statement};
 
-use super::Sql;
-use crate::domain::import::batch::Listing;
-use crate::domain::snapshots::SnapshotReason;
+use super::{Listing, Sql};
+use crate::entity::SnapshotReason;
 use crate::entity::source_property::{self, Column as C};
 
 /// The stored listings of a source with these external ids: `id`, `external_id`,
