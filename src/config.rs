@@ -13,10 +13,10 @@ pub(crate) const DEFAULT_DATABASE_URL: &str = "sqlite://sync-manager.db?mode=rwc
 
 /// Settings every command shares.
 #[derive(Args, Clone, Debug)]
-pub struct Config {
+pub(crate) struct Config {
     /// Database to use: `sqlite://FILE?mode=rwc` or `postgres://USER@HOST/DB`.
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true, hide_env_values = true)]
-    pub database_url: DatabaseUrl,
+    pub(crate) database_url: DatabaseUrl,
 
     /// Log filter, in `tracing` env-filter syntax (e.g. `info`, `sync_manager=debug`).
     #[arg(
@@ -25,11 +25,11 @@ pub struct Config {
         default_value = "info,sea_orm_migration=warn,sqlx=warn",
         global = true
     )]
-    pub log_filter: String,
+    pub(crate) log_filter: String,
 
     /// Log line format: `text` for people, `json` for one JSON object per line.
     #[arg(long, env = "SYNC_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
-    pub log_format: LogFormat,
+    pub(crate) log_format: LogFormat,
 
     /// Milliseconds one SQL statement may run on PostgreSQL before the server cancels it
     /// (`statement_timeout`); 0 for no limit. SQLite has no equivalent.
@@ -39,7 +39,7 @@ pub struct Config {
         default_value_t = 60_000,
         global = true
     )]
-    pub statement_timeout_ms: u64,
+    pub(crate) statement_timeout_ms: u64,
 
     /// Milliseconds a PostgreSQL session may sit idle inside a transaction before the server
     /// ends it and releases its locks (`idle_in_transaction_session_timeout`); 0 for no limit.
@@ -49,7 +49,7 @@ pub struct Config {
         default_value_t = 60_000,
         global = true
     )]
-    pub idle_in_transaction_timeout_ms: u64,
+    pub(crate) idle_in_transaction_timeout_ms: u64,
 }
 
 impl Config {
@@ -77,7 +77,7 @@ impl Config {
 /// A database URL. It may hold a password, so `Debug` shows it with the password replaced by
 /// `***`, and the URL itself only comes out through [`ExposeSecret`].
 #[derive(Clone)]
-pub struct DatabaseUrl(SecretString);
+pub(crate) struct DatabaseUrl(SecretString);
 
 impl DatabaseUrl {
     /// The URL, fit to print: the password, if any, replaced by `***`.

@@ -29,7 +29,7 @@ use sea_orm::{
 };
 
 /// How long reaching the database server may take before the attempt is given up.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Limits of every PostgreSQL session the pool opens (SQLite has no equivalent).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,7 +42,7 @@ pub struct SessionLimits {
 
 impl SessionLimits {
     /// No limits: what migrations run with.
-    pub const NONE: Self = Self {
+    pub(crate) const NONE: Self = Self {
         statement_timeout_ms: 0,
         idle_in_transaction_timeout_ms: 0,
     };
@@ -90,7 +90,7 @@ pub enum OpenError {
 
 /// What [`prepare`] found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Prepared {
+pub(crate) enum Prepared {
     /// The database was there already (or is a SQLite file, created on connect).
     Existing,
     /// The PostgreSQL database named in the URL did not exist and was created.
@@ -102,7 +102,7 @@ fn is_postgres(url: &str) -> bool {
 }
 
 /// `url` with its password, if any, replaced by `***`: fit to print.
-pub fn redacted_url(url: &str) -> String {
+pub(crate) fn redacted_url(url: &str) -> String {
     match url::Url::parse(url) {
         Ok(mut parsed) if parsed.password().is_some() => {
             let _ = parsed.set_password(Some("***"));
@@ -156,7 +156,7 @@ async fn pg_connect(options: &PgConnectOptions) -> Result<PgConnection, (OpenErr
 
 /// Checks that the database of `url` can be reached; with `create`, creates a missing
 /// PostgreSQL database first. SQLite needs nothing: its file is created on connect.
-pub async fn prepare(url: &str, create: bool) -> Result<Prepared, OpenError> {
+pub(crate) async fn prepare(url: &str, create: bool) -> Result<Prepared, OpenError> {
     if !is_postgres(url) {
         return Ok(Prepared::Existing);
     }
@@ -252,7 +252,7 @@ async fn open_pool(url: &str, limits: &SessionLimits) -> Result<DatabaseConnecti
 }
 
 /// Brings the schema up to date.
-pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+pub(crate) async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
 }
 
@@ -263,7 +263,7 @@ pub async fn connect_and_migrate(url: &str) -> Result<DatabaseConnection, OpenEr
 
 /// Connects and migrates: what every command does first. The pool's sessions have `limits`;
 /// migrations run without them.
-pub async fn connect_and_migrate_with(
+pub(crate) async fn connect_and_migrate_with(
     url: &str,
     limits: &SessionLimits,
 ) -> Result<DatabaseConnection, OpenError> {
@@ -272,7 +272,7 @@ pub async fn connect_and_migrate_with(
 }
 
 /// What `init` does: creates a missing PostgreSQL database, then connects and migrates.
-pub async fn create_and_migrate(
+pub(crate) async fn create_and_migrate(
     url: &str,
     limits: &SessionLimits,
 ) -> Result<(DatabaseConnection, Prepared), OpenError> {
@@ -297,7 +297,7 @@ async fn migrate_then_open(
 }
 
 /// Starts a transaction that will write: `BEGIN IMMEDIATE` on SQLite, plain `BEGIN` elsewhere.
-pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+pub(crate) async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
     let mut options = TransactionOptions::default();
     if db.get_database_backend() == DbBackend::Sqlite {
         options.sqlite_transaction_mode = Some(SqliteTransactionMode::Immediate);
@@ -306,7 +306,7 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
 }
 
 /// The connection pool's size, idle connections and limit (for the metrics).
-pub fn pool_stats(db: &DatabaseConnection) -> crate::metrics::PoolStats {
+pub(crate) fn pool_stats(db: &DatabaseConnection) -> crate::metrics::PoolStats {
     let (size, idle, max) = match db.get_database_backend() {
         DbBackend::Postgres => {
             let pool = db.get_postgres_connection_pool();
@@ -334,12 +334,12 @@ pub fn pool_stats(db: &DatabaseConnection) -> crate::metrics::PoolStats {
 }
 
 /// Whether the database answers a trivial query (for `/health`).
-pub async fn ping(db: &DatabaseConnection) -> bool {
+pub(crate) async fn ping(db: &DatabaseConnection) -> bool {
     db.ping().await.is_ok()
 }
 
 /// How many of the binary's migrations the database has not applied (for `/readyz`): a
 /// replica of a newer release must not take traffic before `init` has migrated.
-pub async fn pending_migrations(db: &DatabaseConnection) -> Result<usize, DbErr> {
+pub(crate) async fn pending_migrations(db: &DatabaseConnection) -> Result<usize, DbErr> {
     Ok(Migrator::get_pending_migrations(db).await?.len())
 }

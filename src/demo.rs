@@ -31,9 +31,9 @@ pub struct Demo {
     /// A read-write API key of the demo tenant.
     pub api_key: String,
     /// Whether the key was made by this start (else it was read back from the key file).
-    pub new_key: bool,
+    pub(crate) new_key: bool,
     /// Why the key could not be kept in the key file, if it could not.
-    pub not_kept: Option<String>,
+    pub(crate) not_kept: Option<String>,
 }
 
 /// Creates the demo tenant and its data on first use; later calls add a new key.

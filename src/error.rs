@@ -7,58 +7,58 @@ use async_graphql::ErrorExtensions;
 use sea_orm::{DbErr, SqlErr};
 
 /// The stable error codes of `extensions.code`.
-pub mod code {
+pub(crate) mod code {
     /// No valid API key (or admin token) for what was asked.
-    pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
+    pub(crate) const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
     /// The key is valid but lacks the scope the operation needs.
-    pub const FORBIDDEN: &str = "FORBIDDEN";
+    pub(crate) const FORBIDDEN: &str = "FORBIDDEN";
     /// No such object in the caller's tenant.
-    pub const NOT_FOUND: &str = "NOT_FOUND";
+    pub(crate) const NOT_FOUND: &str = "NOT_FOUND";
     /// The input is invalid; `extensions.field` names the part.
-    pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
+    pub(crate) const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
     /// The operation clashes with existing data (a duplicate name, a running sync).
-    pub const CONFLICT: &str = "CONFLICT";
+    pub(crate) const CONFLICT: &str = "CONFLICT";
     /// Something failed on our side; details are in the server log.
-    pub const INTERNAL: &str = "INTERNAL";
+    pub(crate) const INTERNAL: &str = "INTERNAL";
     /// The database does not answer (down, restarting, or every connection busy): retry
     /// later. HTTP 503 with `Retry-After`.
-    pub const SERVICE_UNAVAILABLE: &str = "SERVICE_UNAVAILABLE";
+    pub(crate) const SERVICE_UNAVAILABLE: &str = "SERVICE_UNAVAILABLE";
     /// The query is nested deeper than `SYNC_MAX_DEPTH`.
-    pub const QUERY_TOO_DEEP: &str = "QUERY_TOO_DEEP";
+    pub(crate) const QUERY_TOO_DEEP: &str = "QUERY_TOO_DEEP";
     /// The query costs more than `SYNC_MAX_COMPLEXITY`.
-    pub const QUERY_TOO_COMPLEX: &str = "QUERY_TOO_COMPLEX";
+    pub(crate) const QUERY_TOO_COMPLEX: &str = "QUERY_TOO_COMPLEX";
     /// The query selects more fields, aliases or root fields than `SYNC_MAX_FIELDS`,
     /// `SYNC_MAX_ALIASES` or `SYNC_MAX_ROOT_FIELDS` allow.
-    pub const QUERY_TOO_WIDE: &str = "QUERY_TOO_WIDE";
+    pub(crate) const QUERY_TOO_WIDE: &str = "QUERY_TOO_WIDE";
     /// Too many requests of one API key at once or per second, or too many failed
     /// authentications from one address (HTTP 429 with `Retry-After`).
-    pub const RATE_LIMITED: &str = "RATE_LIMITED";
+    pub(crate) const RATE_LIMITED: &str = "RATE_LIMITED";
     /// The request body is larger than `SYNC_MAX_BODY_BYTES`.
-    pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
+    pub(crate) const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
     /// The request ran longer than `SYNC_REQUEST_TIMEOUT_MS`.
-    pub const TIMEOUT: &str = "TIMEOUT";
+    pub(crate) const TIMEOUT: &str = "TIMEOUT";
     /// An automatic persisted query's hash is unknown: send the query with it once.
-    pub const PERSISTED_QUERY_NOT_FOUND: &str = "PERSISTED_QUERY_NOT_FOUND";
+    pub(crate) const PERSISTED_QUERY_NOT_FOUND: &str = "PERSISTED_QUERY_NOT_FOUND";
     /// An idempotency key sent again with a different input (a `CONFLICT`): use a new key
     /// for a new request.
-    pub const IDEMPOTENCY_KEY_REUSED: &str = "IDEMPOTENCY_KEY_REUSED";
+    pub(crate) const IDEMPOTENCY_KEY_REUSED: &str = "IDEMPOTENCY_KEY_REUSED";
     /// A POST body sent without `Content-Type: application/json` (HTTP 415).
-    pub const UNSUPPORTED_MEDIA_TYPE: &str = "UNSUPPORTED_MEDIA_TYPE";
+    pub(crate) const UNSUPPORTED_MEDIA_TYPE: &str = "UNSUPPORTED_MEDIA_TYPE";
     /// The `Accept` header allows no media type the server answers in (HTTP 406).
-    pub const NOT_ACCEPTABLE: &str = "NOT_ACCEPTABLE";
+    pub(crate) const NOT_ACCEPTABLE: &str = "NOT_ACCEPTABLE";
     /// A `FULL` import or a sync would remove more live listings than the source's or
     /// target's `config.max_removal_percent` allows (or all of them); `allowMassRemoval: true`
     /// lets it through.
-    pub const MASS_REMOVAL: &str = "MASS_REMOVAL";
+    pub(crate) const MASS_REMOVAL: &str = "MASS_REMOVAL";
     /// The listing changed since the version the caller read (`expectedVersion`);
     /// `extensions.currentVersion` says the version it has now.
-    pub const STALE_VERSION: &str = "STALE_VERSION";
+    pub(crate) const STALE_VERSION: &str = "STALE_VERSION";
     /// A mutation (or subscription) sent with `GET`, which runs only queries (HTTP 405 with
     /// `Allow: POST`).
-    pub const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";
+    pub(crate) const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";
     /// A subscription's client read its events too slowly and fell behind: the subscription
     /// was ended; subscribe again.
-    pub const SUBSCRIBER_TOO_SLOW: &str = "SUBSCRIBER_TOO_SLOW";
+    pub(crate) const SUBSCRIBER_TOO_SLOW: &str = "SUBSCRIBER_TOO_SLOW";
 }
 
 /// What the mass-removal guard refused (see [`Error::MassRemoval`]).
@@ -80,7 +80,7 @@ pub struct MassRemoval {
 
 impl MassRemoval {
     /// `would_remove` as a whole percentage of `live`, rounded down.
-    pub fn percent(&self) -> u64 {
+    pub(crate) fn percent(&self) -> u64 {
         (self.would_remove * 100)
             .checked_div(self.live)
             .unwrap_or(0)
@@ -171,7 +171,7 @@ pub enum Error {
 
 impl Error {
     /// An [`Error::InvalidInput`] for `field`.
-    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+    pub(crate) fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
         Self::InvalidInput {
             field: field.into(),
             reason: reason.into(),
@@ -179,7 +179,7 @@ impl Error {
     }
 
     /// An [`Error::NotFound`] for an object of type `entity` named `id`.
-    pub fn not_found(entity: &'static str, id: impl ToString) -> Self {
+    pub(crate) fn not_found(entity: &'static str, id: impl ToString) -> Self {
         Self::NotFound {
             entity,
             id: id.to_string(),
@@ -188,7 +188,7 @@ impl Error {
 
     /// Maps a unique-constraint violation to a [`Error::Conflict`] saying `message`;
     /// any other database error as [`From<DbErr>`] does.
-    pub fn on_unique(err: DbErr, message: impl FnOnce() -> String) -> Self {
+    pub(crate) fn on_unique(err: DbErr, message: impl FnOnce() -> String) -> Self {
         match err.sql_err() {
             Some(SqlErr::UniqueConstraintViolation(_)) => Self::Conflict(message()),
             _ => Self::from(err),
@@ -212,7 +212,7 @@ impl Error {
     }
 
     /// The process exit code the CLI ends with (documented in the README).
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         match self {
             Self::Internal(_) => 1,
             Self::Unavailable(_) => 7,
@@ -300,7 +300,7 @@ impl ErrorExtensions for Error {
 }
 
 /// Converts a domain result into a GraphQL one, with `extensions.code` set.
-pub trait ApiResult<T> {
+pub(crate) trait ApiResult<T> {
     /// The GraphQL form of this result.
     fn api(self) -> async_graphql::Result<T>;
 }

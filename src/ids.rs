@@ -10,7 +10,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use crate::error::Error;
 
 /// What every typed id does, for code generic over the kind of object an id names.
-pub trait TypedId: Copy + Into<i64> {
+pub(crate) trait TypedId: Copy + Into<i64> {
     /// Parses a global id that must name this type; `field` names the input in errors.
     fn from_global(global: &str, field: &str) -> Result<Self, Error>;
     /// The opaque global id of the object.
@@ -27,7 +27,7 @@ macro_rules! id_type {
 
             impl $name {
                 /// The GraphQL type this id names.
-                pub const TYPE_NAME: &'static str = $type_name;
+                pub(crate) const TYPE_NAME: &'static str = $type_name;
 
                 /// The opaque global id of this object.
                 pub fn to_global(self) -> String {
@@ -35,7 +35,7 @@ macro_rules! id_type {
                 }
 
                 /// Parses a global id that must name this type; `field` names the input in errors.
-                pub fn from_global(global: &str, field: &str) -> Result<Self, Error> {
+                pub(crate) fn from_global(global: &str, field: &str) -> Result<Self, Error> {
                     let (type_name, id) = decode_global(global, field)?;
                     if type_name != $type_name {
                         return Err(Error::invalid(
@@ -104,7 +104,7 @@ pub fn encode_global(type_name: &str, id: i64) -> String {
 
 /// Base64url of `prefix:id`, built on the stack: pages write one per row, so this avoids
 /// the formatting machinery and an intermediate string.
-pub fn encode_pair(prefix: &str, id: i64) -> String {
+pub(crate) fn encode_pair(prefix: &str, id: i64) -> String {
     let mut digits = itoa::Buffer::new();
     let digits = digits.format(id).as_bytes();
     let mut raw = [0u8; 96];

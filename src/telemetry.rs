@@ -29,7 +29,7 @@ pub enum LogFormat {
 
 /// Sends `tracing` output to standard error, filtered by `filter` (env-filter syntax), in
 /// `format`.
-pub fn init_logging(filter: &str, format: LogFormat) {
+pub(crate) fn init_logging(filter: &str, format: LogFormat) {
     let ansi = std::io::stderr().is_terminal();
     let _ =
         tracing::subscriber::set_global_default(subscriber(filter, format, std::io::stderr, ansi));
@@ -66,24 +66,24 @@ where
 
 /// What the handler learnt about a request, for its log line.
 #[derive(Clone, Debug, Default)]
-pub struct Notes {
+pub(crate) struct Notes {
     /// The GraphQL operation's name, if it has one.
-    pub operation_name: Option<String>,
+    pub(crate) operation_name: Option<String>,
     /// `query`, `mutation` or `subscription`; `None` before (or without) a parsed operation.
-    pub operation_type: Option<&'static str>,
+    pub(crate) operation_type: Option<&'static str>,
     /// The tenant of the API key.
-    pub tenant_id: Option<i64>,
+    pub(crate) tenant_id: Option<i64>,
     /// The visible prefix of the API key (what `apiKeys` shows), never more of it.
-    pub key_prefix: Option<String>,
+    pub(crate) key_prefix: Option<String>,
     /// Whether the admin token was given and accepted.
-    pub admin: bool,
+    pub(crate) admin: bool,
     /// The `extensions.code` of every error answered, in order.
-    pub error_codes: Vec<String>,
+    pub(crate) error_codes: Vec<String>,
 }
 
 /// One request's record.
 #[derive(Debug)]
-pub struct RequestRecord {
+pub(crate) struct RequestRecord {
     id: String,
     statements: AtomicU64,
     notes: Mutex<Notes>,
@@ -92,7 +92,7 @@ pub struct RequestRecord {
 
 impl RequestRecord {
     /// A record for the request with id `id`, reporting domain work to `metrics` if given.
-    pub fn new(id: String, metrics: Option<Metrics>) -> Arc<Self> {
+    pub(crate) fn new(id: String, metrics: Option<Metrics>) -> Arc<Self> {
         Arc::new(Self {
             id,
             statements: AtomicU64::new(0),
@@ -102,17 +102,17 @@ impl RequestRecord {
     }
 
     /// The request id.
-    pub fn id(&self) -> &str {
+    pub(crate) fn id(&self) -> &str {
         &self.id
     }
 
     /// SQL statements issued so far.
-    pub fn statements(&self) -> u64 {
+    pub(crate) fn statements(&self) -> u64 {
         self.statements.load(Ordering::Relaxed)
     }
 
     /// A copy of the notes so far.
-    pub fn notes(&self) -> Notes {
+    pub(crate) fn notes(&self) -> Notes {
         self.notes.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
@@ -126,7 +126,7 @@ tokio::task_local! {
 }
 
 /// Runs `future` as the request of `record`.
-pub async fn scope<F: Future>(record: Arc<RequestRecord>, future: F) -> F::Output {
+pub(crate) async fn scope<F: Future>(record: Arc<RequestRecord>, future: F) -> F::Output {
     CURRENT.scope(record, future).await
 }
 
@@ -135,7 +135,7 @@ fn with_current(f: impl FnOnce(&RequestRecord)) {
 }
 
 /// The current request's id (none outside a request).
-pub fn request_id() -> Option<String> {
+pub(crate) fn request_id() -> Option<String> {
     CURRENT.try_with(|record| record.id.clone()).ok()
 }
 
@@ -149,7 +149,7 @@ pub fn on_statement(_info: &sea_orm::metric::Info<'_>) {
 
 /// `tokio::spawn`, keeping the current request's record for the spawned task (so the
 /// statements a DataLoader batch issues count for the request that asked for them).
-pub fn spawn<F>(future: F) -> tokio::task::JoinHandle<F::Output>
+pub(crate) fn spawn<F>(future: F) -> tokio::task::JoinHandle<F::Output>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
@@ -161,7 +161,7 @@ where
 }
 
 /// Notes the GraphQL operation the request runs.
-pub fn note_operation(name: Option<&str>, operation_type: &'static str) {
+pub(crate) fn note_operation(name: Option<&str>, operation_type: &'static str) {
     with_current(|record| {
         record.note(|notes| {
             notes.operation_name = name.map(str::to_owned);
@@ -172,7 +172,7 @@ pub fn note_operation(name: Option<&str>, operation_type: &'static str) {
 
 /// Notes who the request acts for: the key's tenant and visible prefix, and whether the
 /// admin token was accepted.
-pub fn note_caller(tenant_id: Option<i64>, key_prefix: Option<&str>, admin: bool) {
+pub(crate) fn note_caller(tenant_id: Option<i64>, key_prefix: Option<&str>, admin: bool) {
     with_current(|record| {
         record.note(|notes| {
             notes.tenant_id = tenant_id;
@@ -183,13 +183,13 @@ pub fn note_caller(tenant_id: Option<i64>, key_prefix: Option<&str>, admin: bool
 }
 
 /// Notes the code of an error the request answers with.
-pub fn note_error_code(code: &str) {
+pub(crate) fn note_error_code(code: &str) {
     with_current(|record| record.note(|notes| notes.error_codes.push(code.to_owned())));
 }
 
 /// Runs `f` with the metrics the current request reports to (none outside a request or when
 /// metrics are off).
-pub fn with_metrics(f: impl FnOnce(&Metrics)) {
+pub(crate) fn with_metrics(f: impl FnOnce(&Metrics)) {
     with_current(|record| {
         if let Some(metrics) = &record.metrics {
             f(metrics);

@@ -22,7 +22,7 @@ mod tables;
 
 /// The application's content hash (one source file, compiled into both crates), for the
 /// migrations that rehash stored rows.
-#[path = "../../src/domain/hashing.rs"]
+#[path = "../../src/hashing.rs"]
 pub mod hashing;
 
 /// Runs the migrations of this crate in order.

@@ -1,5 +1,5 @@
 //! Content hashes that keep integers exact: rehashes the stored rows the new canonical form
-//! changes (see `src/domain/hashing.rs`, compiled into this crate as [`crate::hashing`]).
+//! changes (see `src/hashing.rs`, compiled into this crate as [`crate::hashing`]).
 //!
 //! The canonical form differs from RFC 8785 only for a number whose RFC 8785 text is not its
 //! exact value, i.e. one with 16 or more significant digits. So only rows whose JSON holds a

@@ -57,7 +57,7 @@ pub enum ApiKeyScope {
 
 impl ApiKeyScope {
     /// The permissions the scope grants.
-    pub fn permissions(self) -> Permissions {
+    pub(crate) fn permissions(self) -> Permissions {
         match self {
             Self::Read => Permissions::default(),
             Self::Import => Permissions::from_iter([Permission::Import]),

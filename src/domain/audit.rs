@@ -22,7 +22,7 @@ pub enum Actor {
 
 impl Actor {
     /// How the audit trail records it: `api_key:<global id>` or `cli`.
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         match self {
             Self::ApiKey(id) => format!("api_key:{}", id.to_global()),
             Self::Cli => "cli".to_owned(),
@@ -40,7 +40,7 @@ pub(crate) fn finished_at(
 }
 
 /// A page of sync logs, oldest first, filtered.
-pub async fn list_sync_logs(
+pub(crate) async fn list_sync_logs(
     db: &DatabaseConnection,
     scope: &TenantScope,
     filter: &SyncLogFilter,

@@ -19,7 +19,7 @@ use crate::store::scope::{Permission, TenantOwned, TenantScope};
 use crate::store::tenant_write::TenantWrite;
 
 /// The table of one of the tenant's catalogs (`sources`, `targets`).
-pub trait Catalog: TenantOwned<Model: PagedRow + Send + Sync> {
+pub(crate) trait Catalog: TenantOwned<Model: PagedRow + Send + Sync> {
     /// Its typed id.
     type Id: TypedId;
     /// What its entries can be.
@@ -37,19 +37,19 @@ pub trait Catalog: TenantOwned<Model: PagedRow + Send + Sync> {
 
 /// The columns of a catalog table besides its tenant and id.
 #[derive(Clone, Copy, Debug)]
-pub struct CatalogColumns<C> {
+pub(crate) struct CatalogColumns<C> {
     /// The name, unique in the tenant.
-    pub name: C,
+    pub(crate) name: C,
     /// The kind.
-    pub kind: C,
+    pub(crate) kind: C,
     /// The active flag.
-    pub active: C,
+    pub(crate) active: C,
     /// The settings.
-    pub config: C,
+    pub(crate) config: C,
     /// When the entry was created.
-    pub created_at: C,
+    pub(crate) created_at: C,
     /// When it last changed.
-    pub updated_at: C,
+    pub(crate) updated_at: C,
 }
 
 /// The [`CatalogColumns`] of the entity module `$table`, whose columns bear the same names in
@@ -208,7 +208,7 @@ where
 
 /// Deletes one of the tenant's entries of `C` with its listings, snapshots and audit rows
 /// (the foreign keys cascade). Needs the admin permission; one of another tenant is not found.
-pub async fn delete<C: Catalog>(
+pub(crate) async fn delete<C: Catalog>(
     db: &DatabaseConnection,
     scope: &TenantScope,
     id: C::Id,
@@ -226,7 +226,7 @@ pub async fn delete<C: Catalog>(
 }
 
 /// One of the tenant's entries of `C`.
-pub async fn get<C: Catalog>(
+pub(crate) async fn get<C: Catalog>(
     db: &DatabaseConnection,
     scope: &TenantScope,
     id: C::Id,
@@ -235,7 +235,7 @@ pub async fn get<C: Catalog>(
 }
 
 /// A page of the tenant's entries of `C`.
-pub async fn list<C: Catalog>(
+pub(crate) async fn list<C: Catalog>(
     db: &DatabaseConnection,
     scope: &TenantScope,
     filter: &CatalogFilter<C::Kind>,
@@ -254,7 +254,7 @@ pub async fn list<C: Catalog>(
 
 /// Finds an entry of `C` named on the command line by its name, its global id (as `--json`
 /// prints it), or its numeric id, in that order.
-pub async fn find_for_cli<C: Catalog>(
+pub(crate) async fn find_for_cli<C: Catalog>(
     db: &DatabaseConnection,
     scope: &TenantScope,
     reference: &str,
@@ -265,7 +265,7 @@ pub async fn find_for_cli<C: Catalog>(
 }
 
 /// The tenant's entries of `C` with these ids (for batched loading); unknown ids are skipped.
-pub async fn by_ids<C: Catalog>(
+pub(crate) async fn by_ids<C: Catalog>(
     db: &DatabaseConnection,
     scope: &TenantScope,
     ids: &[i64],

@@ -16,13 +16,14 @@ use serde_json::Value;
 
 use crate::domain::audit::Actor;
 use crate::domain::edits::{id_field_of, keep_id_field, locked_target_property, save_next_version};
-use crate::domain::hashing::content_hash;
 use crate::domain::listings::{get_source_property, source_properties_by_ids};
 use crate::domain::merge::{self, Choice, FieldDiff};
-use crate::domain::snapshots::{SnapshotReason, data_at_last_sync_of, snapshot_target_property};
+use crate::domain::snapshots::{data_at_last_sync_of, snapshot_target_property};
+use crate::entity::SnapshotReason;
 use crate::entity::{source_property, target_property};
 use crate::error::Error;
 use crate::events::{ChangeCause, ChangeKind};
+use crate::hashing::content_hash;
 use crate::ids::{SourcePropertyId, TargetPropertyId};
 use crate::store::numbers;
 use crate::store::pager::{self, Page, PageLimits, PageRequest};
@@ -54,19 +55,19 @@ pub enum Resolution {
 
 /// One conflict: the target listing with the versions a person compares.
 #[derive(Clone, Debug)]
-pub struct Conflict {
+pub(crate) struct Conflict {
     /// The hand-edited target listing (its `data` is the target version).
-    pub target: target_property::Model,
+    pub(crate) target: target_property::Model,
     /// The source listing as it is now.
-    pub source: Option<source_property::Model>,
+    pub(crate) source: Option<source_property::Model>,
     /// The data at the last sync, if retention kept it.
-    pub base_data: Option<Value>,
+    pub(crate) base_data: Option<Value>,
     /// The fields that differ between the base, the source and the target.
-    pub fields: Vec<FieldDiff>,
+    pub(crate) fields: Vec<FieldDiff>,
 }
 
 /// A page of the tenant's conflicts, oldest first.
-pub async fn list_conflicts(
+pub(crate) async fn list_conflicts(
     db: &DatabaseConnection,
     scope: &TenantScope,
     request: PageRequest,

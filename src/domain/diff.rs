@@ -9,7 +9,7 @@
 
 use serde_json::Value;
 
-use crate::domain::hashing::canonical_json;
+use crate::hashing::canonical_json;
 
 /// How a field changed between two versions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

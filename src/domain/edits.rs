@@ -14,13 +14,14 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Que
 use serde_json::Value;
 
 use crate::domain::diff;
-use crate::domain::hashing::content_hash;
 use crate::domain::listings::{get_source_property, get_target_property};
 use crate::domain::merge;
-use crate::domain::snapshots::{SnapshotReason, snapshot_target_property};
+use crate::domain::snapshots::snapshot_target_property;
+use crate::entity::SnapshotReason;
 use crate::entity::{source, target_property};
 use crate::error::Error;
 use crate::events::{ChangeCause, ChangeKind};
+use crate::hashing::content_hash;
 use crate::ids::{SourcePropertyId, TargetPropertyId};
 use crate::store::locks::{self, LockKind};
 use crate::store::numbers;

@@ -11,15 +11,17 @@
 
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use serde_json::{Value, json};
 
 use crate::domain::edits::{self, change_by_hand, locked_target_property};
-use crate::domain::hashing::content_hash;
 use crate::domain::listings::get_source_property;
 use crate::domain::merge;
-use crate::domain::snapshots::SnapshotReason;
+use crate::entity::SnapshotReason;
 use crate::entity::{source_property, source_snapshot, target_property, target_snapshot};
 use crate::error::Error;
+use crate::hashing::content_hash;
 use crate::ids::{SourcePropertyId, SourceSnapshotId, TargetPropertyId, TargetSnapshotId};
+use crate::store::idempotency::Replay;
 use crate::store::locks::{self, LockKind};
 use crate::store::scope::{Permission, TenantScope};
 use crate::store::tenant_write::TenantWrite;
@@ -67,6 +69,34 @@ pub struct Restore {
     /// Whether its data changed: false when it already had the snapshot's data (nothing was
     /// written, no snapshot left).
     pub restored: bool,
+}
+
+/// A restore is stored as its listing's side and id, and whether it changed the data.
+impl Replay for Restore {
+    fn record(&self) -> Value {
+        let (side, id) = match &self.listing {
+            RestoredListing::Source(model) => ("source", model.id),
+            RestoredListing::Target(model) => ("target", model.id),
+        };
+        json!({ "side": side, "id": id, "restored": self.restored })
+    }
+
+    async fn replay(
+        db: &DatabaseConnection,
+        scope: &TenantScope,
+        record: &Value,
+    ) -> Result<Self, Error> {
+        let listing = match record.get("side").and_then(Value::as_str) {
+            Some("source") => {
+                RestoredListing::Source(source_property::Model::replay(db, scope, record).await?)
+            }
+            _ => RestoredListing::Target(target_property::Model::replay(db, scope, record).await?),
+        };
+        Ok(Self {
+            listing,
+            restored: record.get("restored").and_then(Value::as_bool) == Some(true),
+        })
+    }
 }
 
 /// Makes a snapshot's data current again on its listing, of the scope's tenant. With

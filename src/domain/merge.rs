@@ -26,7 +26,7 @@ use crate::store::numbers;
 
 /// How a field differs between the base, the source and the target of a merge.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FieldStatus {
+pub(crate) enum FieldStatus {
     /// Only the source changed it since the base: a merge takes the source's value.
     SourceOnly,
     /// Only the person changed it on the target: a merge keeps the person's value.
@@ -40,23 +40,23 @@ pub enum FieldStatus {
 
 /// One field that differs between the base, the source and the target.
 #[derive(Clone, Debug, PartialEq)]
-pub struct FieldDiff {
+pub(crate) struct FieldDiff {
     /// Dotted path (`price`, `address.city`).
-    pub path: String,
+    pub(crate) path: String,
     /// The keys of the path, one per level.
     segments: Vec<String>,
     /// The value in the base (`None`: absent, or the base is gone).
-    pub base: Option<Value>,
+    pub(crate) base: Option<Value>,
     /// The value at the source (`None`: absent).
-    pub source: Option<Value>,
+    pub(crate) source: Option<Value>,
     /// The value on the target (`None`: absent).
-    pub target: Option<Value>,
+    pub(crate) target: Option<Value>,
     /// Which side changed it.
-    pub status: FieldStatus,
+    pub(crate) status: FieldStatus,
 }
 
 /// The fields that differ between `base` (`None`: gone), `source` and `target`, in path order.
-pub fn three_way(base: Option<&Value>, source: &Value, target: &Value) -> Vec<FieldDiff> {
+pub(crate) fn three_way(base: Option<&Value>, source: &Value, target: &Value) -> Vec<FieldDiff> {
     let mut found = Vec::new();
     let base = match base {
         Some(value) => Base::Known(Some(value)),
@@ -153,7 +153,7 @@ fn walk(
 
 /// What to take for a field changed on both sides differently.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Take {
+pub(crate) enum Take {
     /// The source's value (absent if the source removed the field).
     Source,
     /// The person's value on the target (absent if the person removed the field).
@@ -166,9 +166,9 @@ pub enum Take {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Choice {
     /// Dotted path of the field, as [`FieldDiff::path`] names it.
-    pub path: String,
+    pub(crate) path: String,
     /// What to take.
-    pub take: Take,
+    pub(crate) take: Take,
 }
 
 /// What a [`Choice`] takes, as a caller names it (the value is checked by [`Choice::new`]).
@@ -224,7 +224,7 @@ impl Choice {
 }
 
 /// The paths of the fields changed on both sides differently: those a merge needs a choice for.
-pub fn unresolved(fields: &[FieldDiff]) -> Vec<&str> {
+pub(crate) fn unresolved(fields: &[FieldDiff]) -> Vec<&str> {
     fields
         .iter()
         .filter(|f| f.status == FieldStatus::BothDifferent)
@@ -236,7 +236,11 @@ pub fn unresolved(fields: &[FieldDiff]) -> Vec<&str> {
 /// [`FieldStatus::SourceOnly`] field and the choice for every [`FieldStatus::BothDifferent`]
 /// one. `fields` are [`three_way`]'s for this target. Every such field needs exactly one choice,
 /// and a choice for any other path is refused; errors name `input.choices` (or the choice).
-pub fn merge(target: &Value, fields: &[FieldDiff], choices: &[Choice]) -> Result<Value, Error> {
+pub(crate) fn merge(
+    target: &Value,
+    fields: &[FieldDiff],
+    choices: &[Choice],
+) -> Result<Value, Error> {
     let by_path: HashMap<&str, &FieldDiff> = fields.iter().map(|f| (f.path.as_str(), f)).collect();
     let mut chosen: HashMap<&str, &Take> = HashMap::new();
     for (index, choice) in choices.iter().enumerate() {
@@ -335,7 +339,7 @@ fn set(value: &mut Value, segments: &[String], new: Option<Value>) {
 /// The paths a JSON Merge Patch touches when applied to `current`: each key it sets or removes
 /// (`null`), nested objects giving nested paths (`address.city`) where they merge into an
 /// object; an array, or an object that replaces a non-object, is one path.
-pub fn patched_paths(patch: &Value, current: &Value) -> Vec<String> {
+pub(crate) fn patched_paths(patch: &Value, current: &Value) -> Vec<String> {
     fn walk(
         prefix: &str,
         patch: &Map<String, Value>,
@@ -366,7 +370,7 @@ pub fn patched_paths(patch: &Value, current: &Value) -> Vec<String> {
 
 /// The paths where `result` differs from `source`: after a resolution or a merge, the fields
 /// that hold the person's values.
-pub fn paths_differing(source: &Value, result: &Value) -> Vec<String> {
+pub(crate) fn paths_differing(source: &Value, result: &Value) -> Vec<String> {
     diff::changes(source, result)
         .into_iter()
         .map(|change| change.path)
@@ -374,7 +378,7 @@ pub fn paths_differing(source: &Value, result: &Value) -> Vec<String> {
 }
 
 /// The edited paths stored on a listing (`edited_paths`, a JSON array of strings).
-pub fn stored_paths(stored: &Value) -> Vec<String> {
+pub(crate) fn stored_paths(stored: &Value) -> Vec<String> {
     stored
         .as_array()
         .into_iter()
@@ -384,7 +388,7 @@ pub fn stored_paths(stored: &Value) -> Vec<String> {
 }
 
 /// Paths as stored: sorted, each once.
-pub fn paths_value(paths: impl IntoIterator<Item = String>) -> Value {
+pub(crate) fn paths_value(paths: impl IntoIterator<Item = String>) -> Value {
     let paths: BTreeSet<String> = paths.into_iter().collect();
     Value::Array(paths.into_iter().map(Value::String).collect())
 }

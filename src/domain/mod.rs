@@ -12,7 +12,6 @@ pub(crate) mod changes;
 pub mod conflicts;
 pub(crate) mod diff;
 pub mod edits;
-pub mod hashing;
 pub(crate) mod history;
 pub mod import;
 pub(crate) mod listings;

@@ -82,7 +82,7 @@ pub async fn update_source(
 }
 
 /// One of the tenant's sources.
-pub async fn get_source(
+pub(crate) async fn get_source(
     db: &DatabaseConnection,
     scope: &TenantScope,
     id: SourceId,

@@ -108,7 +108,7 @@ pub async fn update_target(
 }
 
 /// One of the tenant's targets.
-pub async fn get_target(
+pub(crate) async fn get_target(
     db: &DatabaseConnection,
     scope: &TenantScope,
     id: TargetId,

@@ -24,9 +24,9 @@ pub struct NewTenant {
 #[derive(Debug)]
 pub struct CreatedTenant {
     /// The tenant.
-    pub tenant: tenant::Model,
+    pub(crate) tenant: tenant::Model,
     /// Its first key (the plain key is shown this once).
-    pub api_key: CreatedApiKey,
+    pub(crate) api_key: CreatedApiKey,
     /// The new tenant's own scope: what is read back about the new tenant (its keys) is read
     /// in it, never in the scope of whoever created it.
     pub scope: TenantScope,
@@ -107,7 +107,10 @@ pub async fn create_tenant(
 }
 
 /// The scope's own tenant (GraphQL `viewer`).
-pub async fn viewer(db: &DatabaseConnection, scope: &TenantScope) -> Result<tenant::Model, Error> {
+pub(crate) async fn viewer(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
+) -> Result<tenant::Model, Error> {
     let id = scope.tenant_id();
     tenant::Entity::find_by_id(id.0)
         .one(db)
@@ -117,7 +120,7 @@ pub async fn viewer(db: &DatabaseConnection, scope: &TenantScope) -> Result<tena
 
 /// Finds a tenant named on the command line by its slug, its global id (as `--json` prints
 /// it), or its numeric id, in that order.
-pub async fn find_for_cli(
+pub(crate) async fn find_for_cli(
     db: &DatabaseConnection,
     reference: &str,
 ) -> Result<tenant::Model, Error> {
@@ -141,7 +144,7 @@ pub async fn find_for_cli(
 
 /// The tenant [`create_tenant`] would have made from `name` without a slug: the one whose
 /// slug is derived from `name`, if there is one.
-pub async fn find_by_name(
+pub(crate) async fn find_by_name(
     db: &DatabaseConnection,
     name: &str,
 ) -> Result<Option<tenant::Model>, Error> {

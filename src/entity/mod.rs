@@ -1,18 +1,21 @@
-//! SeaORM entities, one file per table of the migrations. No logic lives here: rules are in
-//! [`crate::domain`], API shapes in [`crate::graphql::types`].
+//! SeaORM entities, one file per table of the migrations, and [`SnapshotReason`], the stored
+//! value both snapshot tables hold (the statements of [`crate::store`] write it too). No logic
+//! lives here: rules are in [`crate::domain`], API shapes in [`crate::graphql::types`].
 
-pub mod api_key;
-pub mod cleanup_run;
-pub mod idempotency_key;
+pub(crate) mod api_key;
+pub(crate) mod cleanup_run;
+pub(crate) mod idempotency_key;
 pub mod import_run;
-pub mod source;
+pub(crate) mod source;
 pub mod source_property;
 pub mod source_snapshot;
 pub mod sync_log;
-pub mod target;
+pub(crate) mod target;
 pub mod target_property;
 pub mod target_snapshot;
 pub mod tenant;
+
+use sea_orm::{DeriveActiveEnum, EnumIter};
 
 /// Implements [`crate::store::scope::TenantOwned`] for an entity with a `tenant_id` column.
 /// `by Kind(column, ..)` names how a key's object limits apply to its rows
@@ -55,6 +58,29 @@ tenant_owned!(
     target_snapshot => "TargetSnapshot" by TargetListing(TargetPropertyId),
 );
 
+/// Why a version was replaced.
+// Stored in `source_snapshots.reason` and `target_snapshots.reason` as the `string_value`; a
+// stored value this version does not know fails the read (an internal error), never a guess.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum SnapshotReason {
+    /// An import brought a new version of the source listing.
+    #[sea_orm(string_value = "import")]
+    Import,
+    /// A sync brought the source's version to the target.
+    #[sea_orm(string_value = "sync")]
+    Sync,
+    /// A person edited the target listing.
+    #[sea_orm(string_value = "manual_edit")]
+    ManualEdit,
+    /// A conflict was resolved.
+    #[sea_orm(string_value = "resolve")]
+    Resolve,
+    /// An older version was restored.
+    #[sea_orm(string_value = "restore")]
+    Restore,
+}
+
 /// Declares the entity of `$table`, whose rows are the replaced versions of the listings in
 /// column `$listing`: source and target snapshots keep the same columns.
 macro_rules! snapshot_entity {
@@ -78,7 +104,7 @@ macro_rules! snapshot_entity {
             /// Its hash.
             pub content_hash: String,
             /// Why it was replaced (text; an unknown value fails the read).
-            pub reason: crate::domain::snapshots::SnapshotReason,
+            pub reason: crate::entity::SnapshotReason,
             /// When.
             pub created_at: DateTimeUtc,
             /// Kept by cleanup whatever its age.

@@ -81,7 +81,7 @@ pub enum EventBody {
 }
 
 /// Where an import or sync is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, async_graphql::Enum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RunPhase {
     /// Started: the source (and target) are locked and, for a sync, the counts are known.
@@ -116,9 +116,8 @@ pub struct Progress {
 }
 
 /// What became of a target listing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, async_graphql::Enum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-#[graphql(name = "ListingChangeKind")]
 pub enum ChangeKind {
     /// Created by a sync.
     Created,
@@ -133,9 +132,8 @@ pub enum ChangeKind {
 }
 
 /// What made a change.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, async_graphql::Enum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-#[graphql(name = "ListingChangeCause")]
 pub enum ChangeCause {
     /// A sync (its sync log is given).
     Sync,

@@ -174,7 +174,7 @@ macro_rules! catalog_connections {
     ) => {
         /// The connections of a source or target, flattened into it.
         #[derive(Clone, Debug)]
-        pub struct $object(pub(crate) i64);
+        pub struct $object(pub i64);
 
         #[async_graphql::Object]
         impl $object {

@@ -5,29 +5,29 @@
 //! [`context::scope`]. Types in [`types`] convert from entities with `From`, so the database
 //! can change without changing the API.
 
-pub mod args;
-pub mod catalog;
-pub mod coercion;
-pub mod conform;
-pub mod connection;
-pub mod connection_lists;
-pub mod context;
-pub mod idempotency;
-pub mod input_errors;
-pub mod invalid_input;
-pub mod json;
-pub mod limits;
-pub mod loaders;
-pub mod mutation;
-pub mod node;
-pub mod persisted;
-pub mod query;
+pub(crate) mod args;
+pub(crate) mod catalog;
+pub(crate) mod coercion;
+pub(crate) mod conform;
+pub(crate) mod connection;
+pub(crate) mod connection_lists;
+pub(crate) mod context;
+pub(crate) mod idempotency;
+pub(crate) mod input_errors;
+pub(crate) mod invalid_input;
+pub(crate) mod json;
+pub(crate) mod limits;
+pub(crate) mod loaders;
+pub(crate) mod mutation;
+pub(crate) mod node;
+pub(crate) mod persisted;
+pub(crate) mod query;
 pub mod sdl;
-pub mod shape;
-pub mod storable;
-pub mod subscription;
-pub mod types;
-pub mod width;
+pub(crate) mod shape;
+pub(crate) mod storable;
+pub(crate) mod subscription;
+pub(crate) mod types;
+pub(crate) mod width;
 
 use std::sync::Arc;
 
@@ -38,26 +38,26 @@ use crate::store::pager::PageLimits;
 use shape::SchemaShape;
 
 /// The schema type the server executes.
-pub type AppSchema =
+pub(crate) type AppSchema =
     Schema<query::QueryRoot, mutation::MutationRoot, subscription::SubscriptionRoot>;
 
 /// What the schema needs beyond the database.
 #[derive(Clone, Copy, Debug)]
-pub struct SchemaConfig {
+pub(crate) struct SchemaConfig {
     /// Paging limits of every connection.
-    pub page_limits: PageLimits,
+    pub(crate) page_limits: PageLimits,
     /// Deepest query accepted.
-    pub max_depth: usize,
+    pub(crate) max_depth: usize,
     /// Most complex query accepted.
-    pub max_complexity: usize,
+    pub(crate) max_complexity: usize,
     /// Whether introspection queries are answered.
-    pub introspection: bool,
+    pub(crate) introspection: bool,
     /// Most items a list argument may hold.
-    pub max_list_items: usize,
+    pub(crate) max_list_items: usize,
     /// How many fields, aliases and root fields a request may select.
-    pub width: width::WidthLimits,
+    pub(crate) width: width::WidthLimits,
     /// How many hours idempotency keys are kept.
-    pub idempotency_key_hours: u32,
+    pub(crate) idempotency_key_hours: u32,
 }
 
 impl Default for SchemaConfig {
@@ -76,7 +76,7 @@ impl Default for SchemaConfig {
 
 /// Builds the schema over `db`. It registers no extensions: [`connection_lists`] resolves
 /// plain fields without the per-field hooks an extension would add.
-pub fn build_schema(db: DatabaseConnection, config: SchemaConfig) -> AppSchema {
+pub(crate) fn build_schema(db: DatabaseConnection, config: SchemaConfig) -> AppSchema {
     let mut builder = Schema::build(
         query::QueryRoot,
         mutation::MutationRoot::default(),
@@ -98,7 +98,7 @@ pub use sdl::schema_sdl;
 /// The schema as the server runs it: async-graphql's executor, with the spec's input
 /// coercion applied before ([`coercion`]) and its response shape after ([`conform`]).
 #[derive(Clone)]
-pub struct Api {
+pub(crate) struct Api {
     schema: AppSchema,
     shape: Arc<SchemaShape>,
     max_list_items: usize,
@@ -111,7 +111,7 @@ impl Api {
     /// # Panics
     /// When the schema's own SDL does not parse, a bug found by every test.
     #[expect(clippy::expect_used, reason = "start-up: the schema's SDL is ours")]
-    pub fn new(db: DatabaseConnection, config: SchemaConfig) -> Self {
+    pub(crate) fn new(db: DatabaseConnection, config: SchemaConfig) -> Self {
         let schema = build_schema(db, config);
         let shape = SchemaShape::from_sdl(&schema.sdl()).expect("the schema's SDL parses");
         Self {
@@ -123,7 +123,7 @@ impl Api {
     }
 
     /// Checks a request sent with the `Idempotency-Key` header ([`idempotency::check_header`]).
-    pub fn check_idempotency_header(
+    pub(crate) fn check_idempotency_header(
         &self,
         request: &mut Request,
     ) -> Result<(), async_graphql::ServerError> {
@@ -134,7 +134,7 @@ impl Api {
     /// ([`width`]), else its literals checked and its omitted variables dropped as the spec's
     /// input coercion says, then executed, then its fields ordered as the query selects them
     /// and failed fields nulled up to their nearest nullable parent.
-    pub async fn execute(&self, request: Request) -> Response {
+    pub(crate) async fn execute(&self, request: Request) -> Response {
         match self.prepare(request) {
             Err(refused) => *refused,
             Ok(Prepared::AsIs(request)) => self.schema.execute(request).await,

@@ -15,10 +15,10 @@ mod explain;
 mod get;
 mod graphiql;
 mod graphql;
-pub mod observe;
+pub(crate) mod observe;
 mod throttle;
 mod upload;
-pub mod ws;
+pub(crate) mod ws;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -174,7 +174,7 @@ fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
 /// returns whatever is still running. A request cut off that way is dropped with its open
 /// transaction, which the database rolls back: an import or sync is written whole or not at
 /// all.
-pub async fn serve(
+pub(crate) async fn serve(
     listener: tokio::net::TcpListener,
     router: Router,
     grace: Duration,

@@ -25,13 +25,12 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 
-use crate::domain::hashing::content_hash;
-use crate::domain::history::{Restore, RestoredListing};
 use crate::entity::{
     idempotency_key, import_run, source_property, source_snapshot, sync_log, target_property,
     target_snapshot,
 };
 use crate::error::Error;
+use crate::hashing::content_hash;
 use crate::ids::TenantId;
 use crate::store::scope::{Permission, TenantScope};
 use crate::store::tenant_write::TenantWrite;
@@ -139,34 +138,6 @@ replay_by_id!(
     source_snapshot,
     target_snapshot,
 );
-
-/// A restore is stored as its listing's side and id, and whether it changed the data.
-impl Replay for Restore {
-    fn record(&self) -> Value {
-        let (side, id) = match &self.listing {
-            RestoredListing::Source(model) => ("source", model.id),
-            RestoredListing::Target(model) => ("target", model.id),
-        };
-        json!({ "side": side, "id": id, "restored": self.restored })
-    }
-
-    async fn replay(
-        db: &DatabaseConnection,
-        scope: &TenantScope,
-        record: &Value,
-    ) -> Result<Self, Error> {
-        let listing = match record.get("side").and_then(Value::as_str) {
-            Some("source") => {
-                RestoredListing::Source(source_property::Model::replay(db, scope, record).await?)
-            }
-            _ => RestoredListing::Target(target_property::Model::replay(db, scope, record).await?),
-        };
-        Ok(Self {
-            listing,
-            restored: record.get("restored").and_then(Value::as_bool) == Some(true),
-        })
-    }
-}
 
 /// The claim [`once`] hands to the work's first [`TenantWrite`], and what comes back.
 struct Pending {

@@ -28,8 +28,8 @@ impl DateRange {
     }
 }
 
-/// Filters of `sources` (`K` is [`SourceKind`](crate::domain::sources::SourceKind)) and
-/// `targets` (`K` is [`TargetKind`](crate::domain::targets::TargetKind)).
+/// Filters of `sources` and `targets`: `K` is their kind, the domain's `SourceKind` or
+/// `TargetKind` (any value a `kind` column binds).
 #[derive(Clone, Debug, Default)]
 pub struct CatalogFilter<K> {
     /// Only this kind.

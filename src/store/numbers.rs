@@ -16,7 +16,7 @@
 
 use serde_json::{Number, Value};
 
-use crate::domain::hashing::Decimal;
+use crate::hashing::Decimal;
 
 /// The longest a number may be, written out without an exponent (a double's range needs at
 /// most 343 characters).

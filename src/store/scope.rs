@@ -23,7 +23,7 @@ use crate::error::Error;
 use crate::ids::TenantId;
 
 /// An entity whose rows belong to one tenant.
-pub trait TenantOwned: EntityTrait {
+pub(crate) trait TenantOwned: EntityTrait {
     /// Its `tenant_id` column.
     fn tenant_column() -> Self::Column;
     /// Its `id` primary-key column.
@@ -38,7 +38,7 @@ pub trait TenantOwned: EntityTrait {
 
 /// How the rows of an entity relate to the sources and targets a key may be limited to.
 #[derive(Clone, Copy, Debug)]
-pub enum LimitedBy<C> {
+pub(crate) enum LimitedBy<C> {
     /// Not at all (API keys).
     Nothing,
     /// The column holds a source id.
@@ -56,7 +56,7 @@ pub enum LimitedBy<C> {
 /// What a key may change, beyond reading (which every key may). Each domain write names the
 /// permission it needs in [`TenantScope::require`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Permission {
+pub(crate) enum Permission {
     /// Import listings into the sources the key may see.
     Import,
     /// Sync a source the key may see into a target it may see.
@@ -69,7 +69,7 @@ pub enum Permission {
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Self; 4] = [Self::Import, Self::Sync, Self::Edit, Self::Admin];
+    pub(crate) const ALL: [Self; 4] = [Self::Import, Self::Sync, Self::Edit, Self::Admin];
 
     fn bit(self) -> u8 {
         match self {
@@ -81,7 +81,7 @@ impl Permission {
     }
 
     /// The scope that grants it, as the API names it.
-    pub fn scope_name(self) -> &'static str {
+    pub(crate) fn scope_name(self) -> &'static str {
         match self {
             Self::Import => "IMPORT",
             Self::Sync => "SYNC",
@@ -93,21 +93,21 @@ impl Permission {
 
 /// A set of [`Permission`]s.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Permissions(u8);
+pub(crate) struct Permissions(u8);
 
 impl Permissions {
     /// Every permission.
-    pub fn all() -> Self {
+    pub(crate) fn all() -> Self {
         Self::from_iter(Permission::ALL)
     }
 
     /// Whether `permission` is in the set.
-    pub fn contains(self, permission: Permission) -> bool {
+    pub(crate) fn contains(self, permission: Permission) -> bool {
         self.0 & permission.bit() != 0
     }
 
     /// Whether every permission of `other` is in the set.
-    pub fn covers(self, other: Self) -> bool {
+    pub(crate) fn covers(self, other: Self) -> bool {
         self.0 & other.0 == other.0
     }
 }
@@ -125,7 +125,7 @@ impl FromIterator<Permission> for Permissions {
 }
 
 /// The objects of one kind a key is limited to: `None` for all of them.
-pub type ObjectLimit = Option<Arc<[i64]>>;
+pub(crate) type ObjectLimit = Option<Arc<[i64]>>;
 
 /// Whether `inner` allows no object that `outer` does not.
 fn within(inner: &ObjectLimit, outer: &ObjectLimit) -> bool {
@@ -187,17 +187,17 @@ impl TenantScope {
     }
 
     /// What the scope may change.
-    pub fn permissions(&self) -> Permissions {
+    pub(crate) fn permissions(&self) -> Permissions {
         self.permissions
     }
 
     /// The sources the scope is limited to (`None`: all).
-    pub fn source_limit(&self) -> &ObjectLimit {
+    pub(crate) fn source_limit(&self) -> &ObjectLimit {
         &self.sources
     }
 
     /// The targets the scope is limited to (`None`: all).
-    pub fn target_limit(&self) -> &ObjectLimit {
+    pub(crate) fn target_limit(&self) -> &ObjectLimit {
         &self.targets
     }
 
@@ -207,7 +207,7 @@ impl TenantScope {
     }
 
     /// All rows of `E` that belong to this tenant and lie within the scope's limits.
-    pub fn select<E: TenantOwned>(&self) -> Select<E> {
+    pub(crate) fn select<E: TenantOwned>(&self) -> Select<E> {
         let select = E::find().filter(E::tenant_column().eq(self.tenant.0));
         match self.limit_of::<E>() {
             Some(condition) => select.filter(condition),
@@ -274,7 +274,7 @@ impl TenantScope {
 
     /// The tenant's row of `E` with primary key `id`, or `NOT_FOUND` (also when the row
     /// exists in another tenant).
-    pub async fn get<E: TenantOwned, C: ConnectionTrait>(
+    pub(crate) async fn get<E: TenantOwned, C: ConnectionTrait>(
         &self,
         db: &C,
         id: i64,
@@ -289,7 +289,7 @@ impl TenantScope {
     }
 
     /// The tenant's rows of `E` with these primary keys (in chunks); unknown ids are skipped.
-    pub async fn get_many<E: TenantOwned, C: ConnectionTrait>(
+    pub(crate) async fn get_many<E: TenantOwned, C: ConnectionTrait>(
         &self,
         db: &C,
         ids: &[i64],
@@ -308,7 +308,7 @@ impl TenantScope {
 
     /// A row named on the command line: by `name_col` equal to `reference`, else by its global
     /// id (as `--json` prints it), else by its numeric id.
-    pub async fn find_for_cli<E: TenantOwned, C: ConnectionTrait>(
+    pub(crate) async fn find_for_cli<E: TenantOwned, C: ConnectionTrait>(
         &self,
         db: &C,
         name_col: E::Column,
@@ -337,7 +337,7 @@ impl TenantScope {
 
     /// Fails with `FORBIDDEN` unless the scope has `permission`: the one check every domain
     /// write makes, before it reads anything.
-    pub fn require(&self, permission: Permission) -> Result<(), Error> {
+    pub(crate) fn require(&self, permission: Permission) -> Result<(), Error> {
         if self.permissions.contains(permission) {
             Ok(())
         } else {
@@ -351,7 +351,11 @@ impl TenantScope {
     /// Fails with `FORBIDDEN` unless the scope has `permission` and is limited to no sources
     /// or targets: for what reaches beyond single objects (creating a source or target,
     /// cleaning up every snapshot), `what` saying which.
-    pub fn require_unlimited(&self, permission: Permission, what: &str) -> Result<(), Error> {
+    pub(crate) fn require_unlimited(
+        &self,
+        permission: Permission,
+        what: &str,
+    ) -> Result<(), Error> {
         self.require(permission)?;
         if self.sources.is_some() || self.targets.is_some() {
             return Err(Error::Forbidden(format!(
@@ -363,7 +367,7 @@ impl TenantScope {
 
     /// Whether a key with these rights allows nothing this scope does not (permissions,
     /// objects, time), as a key made or revoked by this scope must.
-    pub fn covers(
+    pub(crate) fn covers(
         &self,
         permissions: Permissions,
         sources: &ObjectLimit,

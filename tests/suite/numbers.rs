@@ -9,7 +9,7 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use sync_manager::domain::hashing::{canonical_json, content_hash};
+use sync_manager::hashing::{canonical_json, content_hash};
 use tower::ServiceExt;
 
 use crate::common::{TestApp, assert_bad_input};

@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 
 use sea_orm::{DbBackend, Statement, Value};
 use serde_json::Value as Json;
-use sync_manager::domain::hashing::content_hash;
+use sync_manager::hashing::content_hash;
 
 use crate::Res;
 

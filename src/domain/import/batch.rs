@@ -5,21 +5,11 @@ use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use serde_json::Value;
 
-use crate::domain::hashing::content_hash;
 use crate::domain::validate;
 use crate::error::Error;
+use crate::hashing::content_hash;
 use crate::store::numbers;
-
-/// One checked listing.
-#[derive(Clone, Debug)]
-pub struct Listing {
-    /// Its id at the source (the id field's value, as text).
-    pub external_id: String,
-    /// The listing.
-    pub data: Value,
-    /// Its content hash.
-    pub hash: String,
-}
+use crate::store::statements::Listing;
 
 /// Reads a listing's id: a non-empty string or a number.
 fn external_id(value: &Value, id_field: &str) -> Result<String, String> {
@@ -54,7 +44,7 @@ fn numeric_id(number: &serde_json::Number) -> String {
 /// A slot takes 24 bytes (two `u64` and the index; a `u128` key would align it to 32), and
 /// the map does not hash the fingerprint again: its first word is already a hash.
 #[derive(Debug, Default)]
-pub struct SeenIds(HashMap<Fingerprint, u32, BuildHasherDefault<FirstWord>>);
+pub(crate) struct SeenIds(HashMap<Fingerprint, u32, BuildHasherDefault<FirstWord>>);
 
 /// Two independent 64-bit hashes of an id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,7 +95,8 @@ impl SeenIds {
 
 /// Checks a batch: every item an object with an id, no id twice. `label(i)` names item `i` in
 /// errors (GraphQL: `input.items[i]`; CLI: `file:line`). Hashes every listing.
-pub fn check_batch(
+#[cfg(test)]
+pub(crate) fn check_batch(
     items: Vec<Value>,
     id_field: &str,
     label: &(dyn Fn(usize) -> String + Sync),
@@ -116,7 +107,8 @@ pub fn check_batch(
 
 /// [`check_batch`] for one part of a larger batch: `first_index` is the index of its first
 /// item, and `seen` carries the ids of the earlier parts.
-pub fn check_items(
+#[cfg(test)]
+pub(crate) fn check_items(
     items: Vec<Value>,
     first_index: usize,
     id_field: &str,
@@ -130,7 +122,7 @@ pub fn check_items(
 /// A part's items checked one by one and hashed, on blocking threads: the work of
 /// [`check_items`] that needs no other item. It starts at once, on every core, off the async
 /// runtime; [`PreparedPart::settle`] then finishes the checks in item order.
-pub struct PreparedPart {
+pub(crate) struct PreparedPart {
     task: tokio::task::JoinHandle<Vec<Result<Listing, String>>>,
 }
 
@@ -139,7 +131,7 @@ const MIN_ITEMS_PER_THREAD: usize = 256;
 
 impl PreparedPart {
     /// Starts preparing `items` (must be called within a Tokio runtime).
-    pub fn start(items: Vec<Value>, id_field: String) -> Self {
+    pub(crate) fn start(items: Vec<Value>, id_field: String) -> Self {
         Self {
             task: tokio::task::spawn_blocking(move || prepare_on_every_core(items, &id_field)),
         }
@@ -147,7 +139,7 @@ impl PreparedPart {
 
     /// Waits for the part, then checks ids across items as [`check_items`] does, with the
     /// same errors in the same order: the first item that fails, by index, names the error.
-    pub async fn settle(
+    pub(crate) async fn settle(
         self,
         first_index: usize,
         seen: &mut SeenIds,

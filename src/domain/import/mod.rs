@@ -15,7 +15,7 @@
 //! transaction; [`import_listings`] is the one-call form.
 
 pub mod batch;
-pub mod part;
+pub(crate) mod part;
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
@@ -28,7 +28,7 @@ use sea_orm::{
 use serde_json::Value;
 use tracing::{Span, instrument};
 
-use self::batch::{Listing, PreparedPart, SeenIds};
+use self::batch::{PreparedPart, SeenIds};
 use self::part::{PartOf, write_part};
 use crate::domain::audit::{self, Actor};
 use crate::domain::removal_guard;
@@ -38,7 +38,7 @@ use crate::error::{Error, MassRemoval};
 use crate::ids::{ImportRunId, SourceId};
 use crate::store::locks::{self, CHUNK_IDS, LockKind};
 use crate::store::scope::{Permission, TenantScope};
-use crate::store::statements::{self, Table};
+use crate::store::statements::{self, Listing, Table};
 use crate::store::tenant_write::TenantWrite;
 
 /// Items handled per part by [`import_listings`]: bounds the memory of lookups and statements.

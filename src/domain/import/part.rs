@@ -12,11 +12,10 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use sea_orm::ConnectionTrait;
 
-use crate::domain::import::batch::Listing;
 use crate::error::Error;
 use crate::store::locks::{CHUNK_IDS, CHUNK_ROWS};
 use crate::store::pg_write::PgWrite;
-use crate::store::statements;
+use crate::store::statements::{self, Listing};
 use crate::store::tenant_write::TenantWrite;
 
 /// Where a part goes, and whether to write it.

@@ -6,44 +6,22 @@ mod base_version;
 mod retention;
 
 pub(crate) use base_version::data_at_last_sync_of;
-pub use retention::{CleanupReport, DEFAULT_RETENTION_DAYS, cleanup_snapshots, list_cleanup_runs};
+pub(crate) use retention::{DEFAULT_RETENTION_DAYS, cleanup_snapshots, list_cleanup_runs};
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DeriveActiveEnum, EntityTrait, EnumIter,
-    QueryFilter, QueryOrder, Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 use serde_json::Value;
 
-use crate::entity::{source_property, source_snapshot, target_property, target_snapshot};
+use crate::entity::{
+    SnapshotReason, source_property, source_snapshot, target_property, target_snapshot,
+};
 use crate::error::Error;
 use crate::store::pager::{self, ChildArgs, Page, PageLimits};
 use crate::store::scope::{TenantOwned, TenantScope};
-
-/// Why a version was replaced.
-// Stored in `source_snapshots.reason` and `target_snapshots.reason` as the `string_value`; a
-// stored value this version does not know fails the read (an internal error), never a guess.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
-#[sea_orm(rs_type = "String", db_type = "Text")]
-pub enum SnapshotReason {
-    /// An import brought a new version of the source listing.
-    #[sea_orm(string_value = "import")]
-    Import,
-    /// A sync brought the source's version to the target.
-    #[sea_orm(string_value = "sync")]
-    Sync,
-    /// A person edited the target listing.
-    #[sea_orm(string_value = "manual_edit")]
-    ManualEdit,
-    /// A conflict was resolved.
-    #[sea_orm(string_value = "resolve")]
-    Resolve,
-    /// An older version was restored.
-    #[sea_orm(string_value = "restore")]
-    Restore,
-}
 
 /// Snapshots the current version of a target listing, on `conn` (the caller's transaction).
 pub(crate) async fn snapshot_target_property<C: ConnectionTrait>(

@@ -15,11 +15,12 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 use serde_json::{Value, json};
 
-use crate::domain::hashing::content_hash;
 use crate::domain::merge;
-use crate::domain::snapshots::{SnapshotReason, data_at_last_sync_of, snapshot_target_property};
+use crate::domain::snapshots::{data_at_last_sync_of, snapshot_target_property};
+use crate::entity::SnapshotReason;
 use crate::entity::{source_property, target_property};
 use crate::error::Error;
+use crate::hashing::content_hash;
 use crate::ids::TargetPropertyId;
 use crate::store::scope::TenantScope;
 

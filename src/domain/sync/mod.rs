@@ -16,7 +16,7 @@
 //! The source and target locks (see [`locks::lock`]) keep two syncs of a pair, and an import
 //! into the source, from interleaving, also across server replicas.
 
-pub mod merge_policy;
+pub(crate) mod merge_policy;
 mod plan;
 mod record;
 

@@ -1,6 +1,7 @@
-//! The GraphQL enums that mirror domain enums. The domain keeps its enums free of GraphQL;
-//! each mirror here names its domain enum with `remote`, which derives `From` both ways, and
-//! carries the GraphQL names and the documentation GraphiQL shows.
+//! The GraphQL enums that mirror domain enums, and the enums of the events the domain
+//! publishes. The domain keeps its enums free of GraphQL; each mirror here names its domain
+//! enum with `remote`, which derives `From` both ways, and carries the GraphQL names and the
+//! documentation GraphiQL shows.
 
 use async_graphql::Enum;
 
@@ -79,6 +80,34 @@ pub enum ImportMode {
     Full,
 }
 
+/// What made a change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
+#[graphql(remote = "crate::events::ChangeCause")]
+pub enum ListingChangeCause {
+    /// A sync (its sync log is given).
+    Sync,
+    /// A manual edit (`updateTargetProperty`).
+    ManualEdit,
+    /// A conflict resolution (`resolveConflict`).
+    ConflictResolution,
+}
+
+/// What became of a target listing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
+#[graphql(remote = "crate::events::ChangeKind")]
+pub enum ListingChangeKind {
+    /// Created by a sync.
+    Created,
+    /// Its data changed (a sync, or a manual edit).
+    Updated,
+    /// Marked removed, because its source listing was.
+    Removed,
+    /// Flagged as a conflict: edited by hand while its source changed.
+    Conflict,
+    /// Its conflict was resolved.
+    Resolved,
+}
+
 /// What a [`Choice`] takes, as a caller names it (the value is checked by [`Choice::new`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
 #[graphql(remote = "crate::domain::merge::TakeKind")]
@@ -108,9 +137,22 @@ pub enum Resolution {
     Merge,
 }
 
+/// Where an import or sync is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
+#[graphql(remote = "crate::events::RunPhase")]
+pub enum RunPhase {
+    /// Started: the source (and target) are locked and, for a sync, the counts are known.
+    Started,
+    /// Writing: a part of an import has been checked and written (not committed yet), or a
+    /// sync is writing its changes.
+    Writing,
+    /// Committed: the event carries the import run or sync log.
+    Finished,
+}
+
 /// Why a version was replaced.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
-#[graphql(remote = "crate::domain::snapshots::SnapshotReason")]
+#[graphql(remote = "crate::entity::SnapshotReason")]
 pub enum SnapshotReason {
     /// An import brought a new version of the source listing.
     Import,

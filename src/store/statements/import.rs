@@ -4,9 +4,8 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, InsertStatement, OnConflict, Query, UpdateStatement};
 use sea_orm::{DbBackend, Statement};
 
-use super::Sql;
-use crate::domain::import::batch::Listing;
-use crate::domain::snapshots::SnapshotReason;
+use super::{Listing, Sql};
+use crate::entity::SnapshotReason;
 use crate::entity::source_property::{self, Column as C};
 
 /// The stored listings of a source with these external ids: `id`, `external_id`,

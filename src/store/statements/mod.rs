@@ -11,6 +11,18 @@ use std::fmt::Write as _;
 
 use sea_orm::{DbBackend, Statement, Value};
 
+/// One checked listing, as an import writes it: checked and hashed by the domain's import,
+/// stored by the statements of [`import`].
+#[derive(Clone, Debug)]
+pub struct Listing {
+    /// Its id at the source (the id field's value, as text).
+    pub external_id: String,
+    /// The listing.
+    pub data: serde_json::Value,
+    /// Its content hash.
+    pub hash: String,
+}
+
 /// A statement under construction: SQL fragments, each value pushed with its placeholder
 /// (as sqlx's `QueryBuilder::push_bind` does, numbered for the backend).
 #[derive(Debug)]

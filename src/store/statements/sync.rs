@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{DbBackend, Statement};
 
 use super::Sql;
-use crate::domain::snapshots::SnapshotReason;
+use crate::entity::SnapshotReason;
 
 /// The tenant, source and target of a sync.
 #[derive(Clone, Copy, Debug)]

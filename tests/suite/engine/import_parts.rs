@@ -7,11 +7,11 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 use sync_manager::domain::audit::Actor;
-use sync_manager::domain::hashing::content_hash;
 use sync_manager::domain::import::{ImportMode, ImportOptions, ImportSession};
 use sync_manager::domain::sources::{NewSource, SourceKind, create_source};
 use sync_manager::domain::tenants::{NewTenant, create_tenant};
 use sync_manager::entity::{import_run, source_property, source_snapshot};
+use sync_manager::hashing::content_hash;
 use sync_manager::ids::SourceId;
 use sync_manager::store::scope::TenantScope;
 

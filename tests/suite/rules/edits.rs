@@ -5,7 +5,7 @@ use serde_json::json;
 use sync_manager::domain::conflicts::Resolution;
 use sync_manager::domain::import::ImportMode;
 use sync_manager::domain::merge::{Choice, TakeKind};
-use sync_manager::domain::snapshots::SnapshotReason;
+use sync_manager::entity::SnapshotReason;
 
 use super::{Domain, invalid};
 

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 use sync_manager::domain::import::{ImportMode, ImportOptions, ImportSession};
-use sync_manager::domain::snapshots::SnapshotReason;
+use sync_manager::entity::SnapshotReason;
 use sync_manager::entity::import_run;
 use sync_manager::error::Error;
 

@@ -4,8 +4,8 @@
 use serde_json::json;
 use sync_manager::domain::catalog::CatalogFields;
 use sync_manager::domain::import::ImportMode;
-use sync_manager::domain::snapshots::SnapshotReason;
 use sync_manager::domain::targets::{self, ConflictPolicy, TargetPatch};
+use sync_manager::entity::SnapshotReason;
 use sync_manager::error::Error;
 
 use super::{Domain, sync_options, warned};

@@ -93,17 +93,17 @@ fn write_number(out: &mut Vec<u8>, text: &str) {
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Decimal {
     /// Below zero.
-    pub negative: bool,
+    pub(crate) negative: bool,
     /// The significant digits (ASCII), no leading or trailing zeros; empty for zero.
-    pub digits: String,
+    pub(crate) digits: String,
     /// The power of ten of the last digit.
-    pub exponent: i64,
+    pub(crate) exponent: i64,
 }
 
 impl Decimal {
     /// Reads a JSON number's text (`-12.50e+3`). Text that is not a JSON number reads as far
     /// as it is one; callers pass numbers serde_json has parsed.
-    pub fn parse(text: &str) -> Self {
+    pub(crate) fn parse(text: &str) -> Self {
         let (negative, rest) = match text.strip_prefix('-') {
             Some(rest) => (true, rest),
             None => (false, text),
@@ -144,7 +144,7 @@ impl Decimal {
 
     /// The plain decimal text of the value: no exponent, no leading zeros, no trailing zeros
     /// after the point (`-12500`, `0.001`, `0`).
-    pub fn plain(&self) -> String {
+    pub(crate) fn plain(&self) -> String {
         if self.digits.is_empty() {
             return "0".to_owned();
         }

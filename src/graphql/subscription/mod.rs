@@ -5,27 +5,32 @@
 //! Each subscription takes a receiver of the server's [`EventHub`] *before* it checks its
 //! arguments against the database, so no event committed after the subscribe message was
 //! handled is missed; then it keeps the caller's tenant's events about its source or target and
-//! fetches what the event only names (the import run, the sync log, the listings).
+//! fetches what the event only names (the import run, the sync log, the listings): the
+//! [`payloads`] it sends.
+
+mod payloads;
 
 use std::sync::Arc;
 
 use async_graphql::futures_util::stream::{self, BoxStream, Stream, StreamExt};
-use async_graphql::{
-    Context, Data, ErrorExtensions, ID, Request, Response, SimpleObject, Subscription,
-};
+use async_graphql::{Context, Data, ErrorExtensions, ID, Request, Response, Subscription};
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 use tokio::sync::broadcast::{self, error::RecvError};
 
+use self::payloads::{
+    ImportProgress, ListingChange, SyncProgress, import_progress, listing_change, listing_changes,
+    sync_progress,
+};
 use crate::domain::changes;
 use crate::domain::sources::get_source;
 use crate::domain::targets::get_target;
 use crate::error::{ApiResult, Error, code};
 use crate::events::hub::EventHub;
-use crate::events::{ChangeCause, ChangeKind, Event, EventBody, Progress, RunPhase};
-use crate::graphql::types::{ImportRun, SyncLog, TargetProperty};
+use crate::events::{Event, EventBody};
+use crate::graphql::types::ImportRun;
 use crate::graphql::{Api, Prepared, context};
-use crate::ids::{ImportRunId, SourceId, SyncLogId, TargetId, TargetPropertyId};
+use crate::ids::{ImportRunId, SourceId, SyncLogId, TargetId};
 use crate::store::scope::TenantScope;
 
 impl Api {
@@ -53,77 +58,6 @@ impl Api {
             }
         }
     }
-}
-
-/// Progress of an import into a source.
-#[derive(Clone, Debug, SimpleObject)]
-pub struct ImportProgress {
-    /// Global id of the source.
-    pub source_id: ID,
-    /// `WRITING` after each part of the import (a GraphQL import is one part per 10,000
-    /// listings, a CLI import one per batch), `FINISHED` once committed.
-    pub phase: RunPhase,
-    /// Listings handled so far.
-    pub processed: i32,
-    /// Listings in the whole import: known when it has finished.
-    pub total: Option<i32>,
-    /// Listings created so far.
-    pub created: i32,
-    /// Listings updated so far.
-    pub updated: i32,
-    /// Listings left as they were so far.
-    pub unchanged: i32,
-    /// Listings marked removed (a `FULL` import, known when it finishes).
-    pub removed: i32,
-    /// The finished import's record, on the `FINISHED` event only.
-    pub import_run: Option<ImportRun>,
-}
-
-/// Progress of a sync of a source into a target.
-#[derive(Clone, Debug, SimpleObject)]
-pub struct SyncProgress {
-    /// Global id of the source.
-    pub source_id: ID,
-    /// Global id of the target.
-    pub target_id: ID,
-    /// `STARTED` once the sync holds its locks and has counted what it will do (`total`),
-    /// `WRITING` when its changes are written (not committed yet), `FINISHED` once committed.
-    pub phase: RunPhase,
-    /// Listings handled so far.
-    pub processed: i32,
-    /// Source listings the sync handles.
-    pub total: Option<i32>,
-    /// Listings created so far.
-    pub created: i32,
-    /// Listings updated so far.
-    pub updated: i32,
-    /// Listings skipped (unchanged since the last sync) so far.
-    pub skipped: i32,
-    /// Hand-edited listings whose source changed, so far.
-    pub conflicts: i32,
-    /// Listings marked removed so far.
-    pub removed: i32,
-    /// The finished sync's record, on the `FINISHED` event only.
-    pub sync_log: Option<SyncLog>,
-}
-
-/// One committed change of one target listing.
-#[derive(Clone, Debug, SimpleObject)]
-pub struct ListingChange {
-    /// Global id of the target listing (a `TargetProperty`).
-    pub listing_id: ID,
-    /// The listing's external id.
-    pub external_id: String,
-    /// What became of it.
-    pub kind: ChangeKind,
-    /// What made the change.
-    pub cause: ChangeCause,
-    /// When the change was committed.
-    pub at: DateTime<Utc>,
-    /// The sync that made it (when `cause` is `SYNC` and the event is live, not replayed).
-    pub sync_log: Option<SyncLog>,
-    /// The listing as it is when the event is sent (its latest data).
-    pub listing: TargetProperty,
 }
 
 /// The root of subscriptions.
@@ -169,17 +103,7 @@ impl SubscriptionRoot {
                     },
                     None => None,
                 };
-                Some(Ok(ImportProgress {
-                    source_id: ID(source.to_global()),
-                    phase: progress.phase,
-                    processed: int(progress.processed),
-                    total: progress.total.map(int),
-                    created: int(progress.created),
-                    updated: int(progress.updated),
-                    unchanged: int(progress.unchanged),
-                    removed: int(progress.removed),
-                    import_run,
-                }))
+                Some(Ok(import_progress(source, progress, import_run)))
             },
         ))
     }
@@ -359,81 +283,4 @@ fn too_slow(missed: u64) -> async_graphql::Error {
         "this subscription fell {missed} events behind and was ended; subscribe again (with `since` for listing changes)"
     ))
     .extend_with(|_, ext| ext.set("code", code::SUBSCRIBER_TOO_SLOW))
-}
-
-fn sync_progress(
-    source: SourceId,
-    target: TargetId,
-    progress: &Progress,
-    log: Option<crate::entity::sync_log::Model>,
-) -> SyncProgress {
-    SyncProgress {
-        source_id: ID(source.to_global()),
-        target_id: ID(target.to_global()),
-        phase: progress.phase,
-        processed: int(progress.processed),
-        total: progress.total.map(int),
-        created: int(progress.created),
-        updated: int(progress.updated),
-        skipped: int(progress.unchanged),
-        conflicts: int(progress.conflicts),
-        removed: int(progress.removed),
-        sync_log: log.map(SyncLog::from),
-    }
-}
-
-/// The events of one notification of listing changes, in its order.
-async fn listing_changes(
-    db: &DatabaseConnection,
-    scope: &TenantScope,
-    cause: ChangeCause,
-    log: Option<i64>,
-    changed: &[(i64, ChangeKind)],
-) -> Vec<async_graphql::Result<ListingChange>> {
-    let ids: Vec<i64> = changed.iter().map(|(id, _)| *id).collect();
-    let listings = match changes::listings_by_ids(db, scope, &ids).await {
-        Ok(listings) => listings,
-        Err(err) => return vec![Err(err.extend())],
-    };
-    let sync_log = match log {
-        Some(log) => match changes::sync_log(db, scope, SyncLogId(log)).await {
-            Ok(log) => Some(SyncLog::from(log)),
-            Err(err) => return vec![Err(err.extend())],
-        },
-        None => None,
-    };
-    let mut by_id: std::collections::HashMap<i64, _> = listings
-        .into_iter()
-        .map(|listing| (listing.id, listing))
-        .collect();
-    changed
-        .iter()
-        // A listing deleted since (its target or source deleted) has nothing left to show.
-        .filter_map(|(id, kind)| {
-            let listing = by_id.remove(id)?;
-            Some(Ok(listing_change(listing, *kind, cause, sync_log.clone())))
-        })
-        .collect()
-}
-
-fn listing_change(
-    listing: crate::entity::target_property::Model,
-    kind: ChangeKind,
-    cause: ChangeCause,
-    sync_log: Option<SyncLog>,
-) -> ListingChange {
-    ListingChange {
-        listing_id: ID(TargetPropertyId(listing.id).to_global()),
-        external_id: listing.external_id.clone(),
-        kind,
-        cause,
-        at: listing.updated_at,
-        sync_log,
-        listing: TargetProperty::from(listing),
-    }
-}
-
-/// A count as a GraphQL `Int` (32-bit), saturated.
-fn int(count: u64) -> i32 {
-    i32::try_from(count).unwrap_or(i32::MAX)
 }
