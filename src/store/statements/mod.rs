@@ -82,10 +82,9 @@ impl Sql {
 /// [`crate::store::locks::refresh_table_statistics`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Table {
-    /// `source_properties`.
+    /// `source_properties`, refreshed by imports. (Syncs need no refresh: see
+    /// `domain::sync`.)
     SourceProperties,
-    /// `target_properties`.
-    TargetProperties,
 }
 
 impl Table {
@@ -93,11 +92,10 @@ impl Table {
     pub fn name(self) -> &'static str {
         match self {
             Self::SourceProperties => "source_properties",
-            Self::TargetProperties => "target_properties",
         }
     }
 
-    /// `ANALYZE` of the columns imports and syncs join and filter on: the table's size
+    /// `ANALYZE` of the columns imports join and filter on: the table's size
     /// estimate is refreshed too, and the listings' JSON (most of a full `ANALYZE`'s work:
     /// 205 ms instead of 335 ms at 100,000 listings) is left to autovacuum.
     pub fn analyze_keys(self) -> &'static str {
@@ -105,11 +103,6 @@ impl Table {
             Self::SourceProperties => {
                 "ANALYZE source_properties \
                  (tenant_id, source_id, external_id, content_hash, removed_at)"
-            }
-            Self::TargetProperties => {
-                "ANALYZE target_properties (tenant_id, target_id, external_id, \
-                 source_property_id, content_hash, base_hash, removed_at, manually_modified, \
-                 conflict)"
             }
         }
     }
