@@ -164,14 +164,12 @@ async fn write(
         ))
         .await?;
     }
-    let upserts = match txn.postgres() {
-        Some(pg) => {
-            copy_new(pg, part, &writes.new, now).await?;
-            writes.upserts
-        }
-        None => [writes.new, writes.upserts].concat(),
-    };
-    let mut upserts = upserts.into_iter().peekable();
+    let mut new = writes.new;
+    if let Some(pg) = txn.postgres() {
+        copy_new(pg, part, &new, now).await?;
+        new.clear();
+    }
+    let mut upserts = new.into_iter().chain(writes.upserts).peekable();
     while upserts.peek().is_some() {
         let chunk = upserts.by_ref().take(CHUNK_ROWS);
         txn.execute(&statements::import::upsert_source_listings(

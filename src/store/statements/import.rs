@@ -1,4 +1,5 @@
-//! The statements of an import: its listings sent as bound values, on both databases.
+//! The statements of an import: lookups, snapshots and upserts with bound values on both
+//! databases, and on PostgreSQL the `COPY` of new listings ([`COPY_NEW_LISTINGS`]).
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, InsertStatement, OnConflict, Query, UpdateStatement};
