@@ -35,6 +35,17 @@ pub enum Stats {
     None,
 }
 
+/// A baseline the domain is measured against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Baseline {
+    /// Multi-row `INSERT`s (both databases; its lookups grow quadratically past 100,000).
+    #[value(name = "insert")]
+    Insert,
+    /// `COPY` into a temporary table, then set-based statements (PostgreSQL only).
+    #[value(name = "copy")]
+    Copy,
+}
+
 /// The import and sync engine against independent set-based SQL, step by step.
 #[derive(Debug, Parser)]
 #[command(name = "engine")]
@@ -45,6 +56,10 @@ pub struct Args {
     /// Databases to run on.
     #[arg(long, value_enum, value_delimiter = ',', default_values_t = [Kind::Sqlite, Kind::Postgres])]
     pub db: Vec<Kind>,
+    /// Baselines to run beside the domain (`--baselines copy` leaves out the INSERT one,
+    /// which takes hours at 1,000,000 listings).
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [Baseline::Insert, Baseline::Copy])]
+    pub baselines: Vec<Baseline>,
     /// Runs per size; the table shows each step's median (default: 3 up to 20,000 listings,
     /// else 1).
     #[arg(long)]

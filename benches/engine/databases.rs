@@ -12,7 +12,7 @@ use sync_manager::domain::tenants::{NewTenant, create_tenant, scope_for_cli};
 use sync_manager::store::scope::TenantScope;
 
 use crate::Res;
-use crate::args::{Kind, Stats};
+use crate::args::{Baseline, Kind, Stats};
 
 /// The tables the steps write.
 const LISTING_TABLES: [&str; 4] = [
@@ -31,6 +31,8 @@ pub struct Settings {
     pub pg_set: Vec<(String, String)>,
     /// Keep the databases.
     pub keep: bool,
+    /// The baselines to run (`--baselines`).
+    pub baselines: Vec<Baseline>,
     /// A PostgreSQL server's URL where the user may create databases.
     pub admin_url: String,
 }

@@ -30,9 +30,11 @@ mod steps;
 mod words;
 mod workload;
 
+use std::time::Duration;
+
 use clap::Parser;
 
-use args::{Args, Kind};
+use args::{Args, Baseline, Kind};
 use check::State;
 use databases::{BenchDb, Env, Settings};
 use report::{Case, Timings, thousands};
@@ -55,6 +57,7 @@ async fn main() -> Res<()> {
         stats: args.stats,
         pg_set: args.pg_set.clone(),
         keep: args.keep,
+        baselines: args.baselines.clone(),
         admin_url: databases::admin_url(),
     };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -89,6 +92,7 @@ async fn smoke() -> Res<()> {
         stats: args::Stats::Auto,
         pg_set: Vec::new(),
         keep: false,
+        baselines: vec![Baseline::Insert, Baseline::Copy],
         admin_url: test_url.unwrap_or_else(databases::admin_url),
     };
     for kind in kinds {
@@ -118,8 +122,11 @@ impl Contender {
 
 /// One run of the five steps in fresh databases, which are removed afterwards.
 async fn run_case(kind: Kind, work: &Workload, settings: &Settings) -> Res<Vec<Timings>> {
-    let mut contenders = vec![Contender::Ours, Contender::Insert];
-    if kind == Kind::Postgres {
+    let mut contenders = vec![Contender::Ours];
+    if settings.baselines.contains(&Baseline::Insert) {
+        contenders.push(Contender::Insert);
+    }
+    if kind == Kind::Postgres && settings.baselines.contains(&Baseline::Copy) {
         contenders.push(Contender::Copy);
     }
     let mut dbs = Vec::new();
@@ -157,7 +164,7 @@ async fn run_steps(
     for step in Step::ALL {
         let mut t = Timings {
             ours: Default::default(),
-            insert: Default::default(),
+            insert: None,
             copy: None,
         };
         for (contender, env) in contenders.iter().zip(&envs) {
@@ -175,7 +182,9 @@ async fn run_steps(
                     }
                     t.ours = took;
                 }
-                Contender::Insert => t.insert = baseline::insert::run(env, work, step).await?,
+                Contender::Insert => {
+                    t.insert = Some(baseline::insert::run(env, work, step).await?);
+                }
                 Contender::Copy => t.copy = Some(baseline::copy::run(env, work, step).await?),
             }
         }
@@ -203,15 +212,18 @@ async fn run_steps(
 
 /// One line on stderr per finished step, so a long run shows where it is.
 fn progress(kind: Kind, n: usize, step: Step, t: &Timings) {
-    let copy = t.copy.map_or(String::new(), |c| {
-        format!(", COPY {:.1} ms", c.as_secs_f64() * 1e3)
-    });
+    let of = |name: &str, d: Option<Duration>| {
+        d.map_or(String::new(), |d| {
+            format!(", {name} {:.1} ms", d.as_secs_f64() * 1e3)
+        })
+    };
     eprintln!(
-        "  {} N={} {}: ours {:.1} ms, INSERT {:.1} ms{copy}",
+        "  {} N={} {}: ours {:.1} ms{}{}",
         kind.name(),
         thousands(n as f64),
         step.label(),
         t.ours.as_secs_f64() * 1e3,
-        t.insert.as_secs_f64() * 1e3,
+        of("INSERT", t.insert),
+        of("COPY", t.copy),
     );
 }

@@ -12,8 +12,8 @@ use crate::workload::Workload;
 pub struct Timings {
     /// The domain.
     pub ours: Duration,
-    /// Baseline (a), multi-row `INSERT`.
-    pub insert: Duration,
+    /// Baseline (a), multi-row `INSERT` (unless left out).
+    pub insert: Option<Duration>,
     /// Baseline (b), `COPY` (PostgreSQL only).
     pub copy: Option<Duration>,
 }
@@ -50,7 +50,7 @@ impl Case {
                 };
                 let timings = Timings {
                     ours: of(&|t| Some(t.ours)).unwrap_or_default(),
-                    insert: of(&|t| Some(t.insert)).unwrap_or_default(),
+                    insert: of(&|t| t.insert),
                     copy: of(&|t| t.copy),
                 };
                 (step, timings)
@@ -119,13 +119,13 @@ pub fn table(case: &Case) -> String {
     );
     for (step, t) in &case.steps {
         let copy = t.copy.map_or("—".to_owned(), |c| format!("{:.1}", ms(c)));
+        let insert = t.insert.map_or("—".to_owned(), |c| format!("{:.1}", ms(c)));
         let _ = writeln!(
             out,
-            "| {:<29} | {:>10.1} | {:>11.1} | {copy:>10} | {:>11} | {:>9} | {:>17} |",
+            "| {:<29} | {:>10.1} | {insert:>11} | {copy:>10} | {:>11} | {:>9} | {:>17} |",
             step.label(),
             ms(t.ours),
-            ms(t.insert),
-            ratio(t.ours, Some(t.insert)),
+            ratio(t.ours, t.insert),
             ratio(t.ours, t.copy),
             thousands(case.rate(*step, t.ours)),
         );

@@ -81,16 +81,22 @@ pub async fn refresh_table_statistics<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Steers PostgreSQL to hash and merge joins for the rest of the transaction.
+/// Steers PostgreSQL to hash and merge joins (`prefer`), or lets it choose again, for the
+/// rest of the transaction.
 ///
 /// A sync joins a whole source with a whole target. Right after a large import the planner's
 /// statistics can still describe the tables as empty, and it would then pick a nested loop
 /// over a sequential scan, which is quadratic: 100,000 listings took minutes instead of
-/// seconds. Hash joins are the right plan for these set-wide statements at any size.
-pub async fn prefer_set_joins<C: ConnectionTrait>(conn: &C) -> Result<(), Error> {
+/// seconds. Hash joins are the right plan for these set-wide statements at any size; the
+/// statements after that join reach listings by primary key, where an index probe per row is.
+pub async fn prefer_set_joins<C: ConnectionTrait>(conn: &C, prefer: bool) -> Result<(), Error> {
     if conn.get_database_backend() == DbBackend::Postgres {
-        conn.execute_unprepared("SET LOCAL enable_nestloop = off")
-            .await?;
+        let sql = if prefer {
+            "SET LOCAL enable_nestloop = off"
+        } else {
+            "SET LOCAL enable_nestloop = on"
+        };
+        conn.execute_unprepared(sql).await?;
     }
     Ok(())
 }

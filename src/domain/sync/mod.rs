@@ -85,6 +85,7 @@ pub async fn sync_source_to_target(
     } else if !options.dry_run {
         changed = write_plan(&txn, ids, target.conflict_policy, &mut plan).await?;
     }
+    plan::drop_work_table(&txn).await?;
     progress(db, ids, &plan.counts, RunPhase::Writing).await;
     let timings = record::Timings {
         lock: lock_time,
@@ -130,15 +131,10 @@ async fn active_pair(
     Ok((ids, target))
 }
 
-/// Locks the pair and readies the planner for the set-based statements: hash and merge joins
-/// only, which scan each side once whatever the statistics say, so a sync right after a large
-/// import needs no `ANALYZE` of its own (measured: 10,000 and 100,000 listings with autovacuum
-/// off, `--stats none` in BENCHMARKS.md).
+/// Locks the pair: source first, then target, the order every writer takes them in.
 async fn lock_pair(txn: &TenantWrite, ids: SyncPair) -> Result<(), Error> {
-    // Source first, then target: the order every writer takes them in.
     locks::lock(txn, LockKind::Source, ids.source).await?;
     locks::lock(txn, LockKind::Target, ids.target).await?;
-    locks::prefer_set_joins(txn).await?;
     Ok(())
 }
 
@@ -176,15 +172,11 @@ async fn write(
 ) -> Result<(), Error> {
     let backend = txn.get_database_backend();
     // 1. Snapshot the target versions about to be replaced.
-    txn.execute_raw(statements::snapshot_target_listings_to_update(
-        backend, ids, now,
-    ))
-    .await?;
+    txn.execute_raw(statements::snapshot_target_listings_to_update(backend, now))
+        .await?;
     // 2. Update them from the source.
-    txn.execute_raw(statements::update_target_listings_from_source(
-        backend, ids, now,
-    ))
-    .await?;
+    txn.execute_raw(statements::update_target_listings_from_source(backend, now))
+        .await?;
     // 3. Create what the target lacks.
     txn.execute_raw(statements::create_missing_target_listings(
         backend, ids, now,
@@ -198,11 +190,11 @@ async fn write(
         ConflictPolicy::KeepTarget => Vec::new(),
     };
     for only in restrictions {
-        txn.execute_raw(statements::flag_conflicts(backend, ids, only, now))
+        txn.execute_raw(statements::flag_conflicts(backend, only, now))
             .await?;
     }
     // 5. Mark what the source removed.
-    txn.execute_raw(statements::mark_target_listings_removed(backend, ids, now))
+    txn.execute_raw(statements::mark_target_listings_removed(backend, now))
         .await?;
     Ok(())
 }

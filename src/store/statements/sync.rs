@@ -1,5 +1,7 @@
-//! The statements of a sync: each reads or writes the whole join of a source's listings with
-//! a target's, matched by external id.
+//! The statements of a sync. One statement joins the source's listings with the target's,
+//! matched by external id, and writes each pair that needs a look into the temporary table
+//! `sync_work` with its category; the counts, the warnings and every write then read that
+//! table and reach the listings by primary key, so the two tables are joined once a sync.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{DbBackend, Statement};
@@ -10,7 +12,7 @@ use crate::entity::SnapshotReason;
 /// The tenant, source and target of a sync.
 #[derive(Clone, Copy, Debug)]
 pub struct SyncPair {
-    /// The tenant of both.
+    /// The tenant.
     pub tenant: i64,
     /// The source.
     pub source: i64,
@@ -18,100 +20,168 @@ pub struct SyncPair {
     pub target: i64,
 }
 
-/// The source changed since the last sync (in the [`pairs`] join).
-const SOURCE_CHANGED: &str = "(tp.base_hash IS NULL OR tp.base_hash <> sp.content_hash)";
-
-/// The source changed since the last sync (in an [`update_join`]).
-const TARGET_CHANGED: &str =
-    "(target_properties.base_hash IS NULL OR target_properties.base_hash <> sp.content_hash)";
-
-/// A target listing a sync overwrites from its source: live at the source, not edited by
-/// hand, and changed or removed on the target (in an [`update_join`]).
-const TO_UPDATE: &str = "sp.removed_at IS NULL AND NOT target_properties.manually_modified \
-     AND (target_properties.base_hash IS NULL OR target_properties.base_hash <> sp.content_hash \
-          OR target_properties.removed_at IS NOT NULL)";
-
-/// Appends the join of the source's listings (`sp`) with the target's (`tp`).
-fn pairs(sql: Sql, ids: SyncPair) -> Sql {
-    sql.push(
-        " FROM source_properties sp LEFT JOIN target_properties tp \
-           ON tp.tenant_id = sp.tenant_id AND tp.target_id = ",
-    )
-    .bind(ids.target)
-    .push(" AND tp.external_id = sp.external_id WHERE sp.tenant_id = ")
-    .bind(ids.tenant)
-    .push(" AND sp.source_id = ")
-    .bind(ids.source)
+/// What a sync does with a pair of listings (`sync_work.category`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Category {
+    /// Live at the source, missing on the target: created.
+    Created,
+    /// Changed at the source (or removed on the target) and not edited by hand: overwritten.
+    Updated,
+    /// Nothing to do.
+    Skipped,
+    /// Changed at the source and edited by hand on the target.
+    Conflict,
+    /// Removed at the source, live on the target: marked removed.
+    Removed,
+    /// Removed at the source, and missing or removed on the target.
+    Gone,
 }
 
-/// Appends the conditions joining `target_properties` (unaliased, as `UPDATE … FROM` needs)
-/// to the source's listings `sp`.
-fn update_join(sql: Sql, ids: SyncPair) -> Sql {
-    sql.push(" sp.tenant_id = target_properties.tenant_id AND sp.source_id = ")
-        .bind(ids.source)
+impl Category {
+    /// Every category.
+    pub const ALL: [Self; 6] = [
+        Self::Created,
+        Self::Updated,
+        Self::Skipped,
+        Self::Conflict,
+        Self::Removed,
+        Self::Gone,
+    ];
+
+    /// Its name in `sync_work.category`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Updated => "updated",
+            Self::Skipped => "skipped",
+            Self::Conflict => "conflict",
+            Self::Removed => "removed",
+            Self::Gone => "gone",
+        }
+    }
+
+    /// The category named `name`.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+}
+
+/// The temporary table of the pairs a sync looks at: source listing, target listing (none
+/// when missing), category, flagged as a conflict already (0/1), live on the target (0/1).
+/// Skipped pairs that are live and unflagged, the bulk of a sync, are not written.
+/// PostgreSQL drops it at commit; SQLite keeps temporary tables for the connection, so a
+/// leftover of an earlier sync on it is dropped first (see [`drop_work_table`]).
+pub fn create_work_table(backend: DbBackend) -> Statement {
+    let on_commit = match backend {
+        DbBackend::Postgres => " ON COMMIT DROP",
+        _ => "",
+    };
+    Sql::new(backend)
         .push(
-            " AND sp.external_id = target_properties.external_id \
-             AND target_properties.tenant_id = ",
+            "CREATE TEMPORARY TABLE sync_work (sp_id BIGINT NOT NULL, tp_id BIGINT, \
+               category TEXT NOT NULL, flagged INTEGER NOT NULL, live INTEGER NOT NULL)",
         )
-        .bind(ids.tenant)
-        .push(" AND target_properties.target_id = ")
+        .push(on_commit)
+        .build()
+}
+
+/// Drops the work table if the connection still has one.
+pub fn drop_work_table(backend: DbBackend) -> Statement {
+    // Qualified, so that no table of that name in the database's own schema is ever meant.
+    let table = match backend {
+        DbBackend::Postgres => "pg_temp.sync_work",
+        _ => "temp.sync_work",
+    };
+    Sql::new(backend)
+        .push("DROP TABLE IF EXISTS ")
+        .push(table)
+        .build()
+}
+
+/// Fills the work table: the one join of the source's listings (`sp`) with the target's
+/// (`tp`).
+pub fn fill_work_table(backend: DbBackend, ids: SyncPair) -> Statement {
+    let changed = "(tp.base_hash IS NULL OR tp.base_hash <> sp.content_hash)";
+    Sql::new(backend)
+        .push(&format!(
+            "INSERT INTO sync_work (sp_id, tp_id, category, flagged, live) \
+             SELECT sp_id, tp_id, category, flagged, live FROM (SELECT sp.id AS sp_id, \
+               tp.id AS tp_id, CASE \
+               WHEN sp.removed_at IS NOT NULL THEN \
+                 CASE WHEN tp.id IS NOT NULL AND tp.removed_at IS NULL THEN 'removed' \
+                 ELSE 'gone' END \
+               WHEN tp.id IS NULL THEN 'created' \
+               WHEN tp.manually_modified AND {changed} THEN 'conflict' \
+               WHEN NOT tp.manually_modified AND ({changed} OR tp.removed_at IS NOT NULL) \
+                 THEN 'updated' \
+               ELSE 'skipped' END AS category, \
+               CASE WHEN tp.conflict THEN 1 ELSE 0 END AS flagged, \
+               CASE WHEN tp.id IS NOT NULL AND tp.removed_at IS NULL THEN 1 ELSE 0 END AS live \
+             FROM source_properties sp LEFT JOIN target_properties tp \
+               ON tp.tenant_id = sp.tenant_id AND tp.target_id = "
+        ))
         .bind(ids.target)
+        .push(" AND tp.external_id = sp.external_id WHERE sp.tenant_id = ")
+        .bind(ids.tenant)
+        .push(" AND sp.source_id = ")
+        .bind(ids.source)
+        .push(") pairs WHERE category <> 'skipped' OR flagged = 1 OR live = 0")
+        .build()
+}
+
+/// The source's listings (`n`): with the work table's rows, what gives the skipped pairs the
+/// table leaves out.
+pub fn count_source_listings(backend: DbBackend, ids: SyncPair) -> Statement {
+    Sql::new(backend)
+        .push("SELECT COUNT(*) AS n FROM source_properties WHERE tenant_id = ")
+        .bind(ids.tenant)
+        .push(" AND source_id = ")
+        .bind(ids.source)
+        .build()
+}
+
+/// The work table's pairs by `category`, `flagged` and `live`: `n`.
+pub fn count_work(backend: DbBackend) -> Statement {
+    Sql::new(backend)
+        .push(
+            "SELECT category, flagged, live, COUNT(*) AS n FROM sync_work \
+             GROUP BY category, flagged, live",
+        )
+        .build()
 }
 
 /// The hand-edited listings whose source changed and that are not flagged yet (`id`): what
 /// the `MERGE` policy merges or flags.
-pub fn merge_candidates(backend: DbBackend, ids: SyncPair) -> Statement {
-    pairs(Sql::new(backend).push("SELECT tp.id AS id"), ids)
-        .push(" AND sp.removed_at IS NULL AND tp.manually_modified AND ")
-        .push(SOURCE_CHANGED)
-        .push(" AND NOT tp.conflict ORDER BY tp.id")
-        .build()
-}
-
-/// How many listings fall in each category (`created`, `updated`, `skipped`, `conflict`,
-/// `removed`, `gone`), and whether they are flagged already: `category`, `flagged`, `n`.
-pub fn count_categories(backend: DbBackend, ids: SyncPair) -> Statement {
-    let sql = Sql::new(backend).push(&format!(
-        "SELECT category, flagged, COUNT(*) AS n FROM (SELECT CASE \
-           WHEN sp.removed_at IS NOT NULL THEN \
-             CASE WHEN tp.id IS NOT NULL AND tp.removed_at IS NULL THEN 'removed' ELSE 'gone' END \
-           WHEN tp.id IS NULL THEN 'created' \
-           WHEN tp.manually_modified AND {SOURCE_CHANGED} THEN 'conflict' \
-           WHEN NOT tp.manually_modified AND ({SOURCE_CHANGED} OR tp.removed_at IS NOT NULL) \
-             THEN 'updated' \
-           ELSE 'skipped' END AS category, \
-           CASE WHEN tp.conflict THEN 1 ELSE 0 END AS flagged"
-    ));
-    pairs(sql, ids)
-        .push(") pairs GROUP BY category, flagged")
-        .build()
-}
-
-/// The target's live listings that this source feeds (`n`).
-pub fn count_live_on_target(backend: DbBackend, ids: SyncPair) -> Statement {
-    pairs(Sql::new(backend).push("SELECT COUNT(*) AS n"), ids)
-        .push(" AND tp.id IS NOT NULL AND tp.removed_at IS NULL")
+pub fn merge_candidates(backend: DbBackend) -> Statement {
+    Sql::new(backend)
+        .push("SELECT tp_id AS id FROM sync_work WHERE category = 'conflict' AND flagged = 0")
+        .push(" ORDER BY tp_id")
         .build()
 }
 
 /// The hand-edited listings whose source changed: `id`, `external_id`.
-pub fn edited_and_changed(backend: DbBackend, ids: SyncPair) -> Statement {
-    pairs(
-        Sql::new(backend).push("SELECT tp.id AS id, tp.external_id AS external_id"),
-        ids,
-    )
-    .push(" AND sp.removed_at IS NULL AND tp.manually_modified AND ")
-    .push(SOURCE_CHANGED)
-    .push(" ORDER BY tp.id")
-    .build()
+pub fn edited_and_changed(backend: DbBackend) -> Statement {
+    Sql::new(backend)
+        .push(
+            "SELECT tp.id AS id, tp.external_id AS external_id \
+             FROM sync_work w JOIN target_properties tp ON tp.id = w.tp_id \
+             WHERE w.category = 'conflict' ORDER BY tp.id",
+        )
+        .build()
+}
+
+/// Appends the conditions that pick the target listings of `category` from the work table
+/// `w` in an `UPDATE target_properties … FROM`: by primary key only, so that the planner
+/// probes the key for each of the table's rows rather than reading the tenant's listings
+/// (which the statistics of a freshly loaded target can call a handful).
+fn of_category(sql: Sql, category: Category) -> Sql {
+    sql.push(" target_properties.id = w.tp_id AND w.category = '")
+        .push(category.as_str())
+        .push("'")
 }
 
 /// Copies the target versions a sync is about to overwrite into `target_snapshots`.
-pub fn snapshot_target_listings_to_update(
-    backend: DbBackend,
-    ids: SyncPair,
-    now: DateTime<Utc>,
-) -> Statement {
+pub fn snapshot_target_listings_to_update(backend: DbBackend, now: DateTime<Utc>) -> Statement {
     let sql = Sql::new(backend)
         .push(
             "INSERT INTO target_snapshots \
@@ -122,17 +192,13 @@ pub fn snapshot_target_listings_to_update(
         .bind(SnapshotReason::Sync)
         .push(", ")
         .bind(now)
-        .push(" FROM target_properties, source_properties sp WHERE");
-    update_join(sql, ids).push(" AND ").push(TO_UPDATE).build()
+        .push(" FROM sync_work w, target_properties WHERE");
+    of_category(sql, Category::Updated).build()
 }
 
 /// Overwrites the target listings not edited by hand whose source changed (or that were
 /// removed and are back) with the source's version.
-pub fn update_target_listings_from_source(
-    backend: DbBackend,
-    ids: SyncPair,
-    now: DateTime<Utc>,
-) -> Statement {
+pub fn update_target_listings_from_source(backend: DbBackend, now: DateTime<Utc>) -> Statement {
     let sql = Sql::new(backend)
         .push(
             "UPDATE target_properties SET data = sp.data, content_hash = sp.content_hash, \
@@ -142,11 +208,16 @@ pub fn update_target_listings_from_source(
         .bind(now)
         .push(", updated_at = ")
         .bind(now)
-        .push(", version = target_properties.version + 1 FROM source_properties sp WHERE");
-    update_join(sql, ids).push(" AND ").push(TO_UPDATE).build()
+        .push(
+            ", version = target_properties.version + 1 \
+             FROM sync_work w JOIN source_properties sp ON sp.id = w.sp_id WHERE",
+        );
+    of_category(sql, Category::Updated).build()
 }
 
-/// Creates the target listings the target lacks; the unique index skips those it has.
+/// Creates the target listings the target lacks. A plain `INSERT`: only a sync creates target
+/// listings, under the target's lock, so none can have appeared since the work table was
+/// filled (and `ON CONFLICT` would cost a speculative insertion per row).
 pub fn create_missing_target_listings(
     backend: DbBackend,
     ids: SyncPair,
@@ -164,35 +235,24 @@ pub fn create_missing_target_listings(
         .bind_list([false, false])
         .push(", ")
         .bind_list([now, now, now])
-        .push(" FROM source_properties sp WHERE sp.tenant_id = ")
-        .bind(ids.tenant)
-        .push(" AND sp.source_id = ")
-        .bind(ids.source)
         .push(
-            " AND sp.removed_at IS NULL \
-             ON CONFLICT (tenant_id, target_id, external_id) DO NOTHING",
+            " FROM sync_work w JOIN source_properties sp ON sp.id = w.sp_id \
+             WHERE w.category = 'created'",
         )
         .build()
 }
 
-/// Flags as conflicts the hand-edited listings whose source changed (pointing them at that
-/// source listing); with `only`, just those of these target listing ids.
-pub fn flag_conflicts(
-    backend: DbBackend,
-    ids: SyncPair,
-    only: &[i64],
-    now: DateTime<Utc>,
-) -> Statement {
+/// Flags as conflicts the hand-edited listings whose source changed and that are not flagged
+/// yet (pointing them at that source listing); with `only`, just those of these target
+/// listing ids.
+pub fn flag_conflicts(backend: DbBackend, only: &[i64], now: DateTime<Utc>) -> Statement {
     let sql = Sql::new(backend)
         .push("UPDATE target_properties SET conflict = ")
         .bind(true)
-        .push(", source_property_id = sp.id, updated_at = ")
+        .push(", source_property_id = w.sp_id, updated_at = ")
         .bind(now)
-        .push(", version = target_properties.version + 1 FROM source_properties sp WHERE");
-    let mut sql = update_join(sql, ids)
-        .push(" AND sp.removed_at IS NULL AND target_properties.manually_modified AND ")
-        .push(TARGET_CHANGED)
-        .push(" AND NOT target_properties.conflict");
+        .push(", version = target_properties.version + 1 FROM sync_work w WHERE");
+    let mut sql = of_category(sql, Category::Conflict).push(" AND w.flagged = 0");
     if !only.is_empty() {
         sql = sql
             .push(" AND target_properties.id IN (")
@@ -203,18 +263,12 @@ pub fn flag_conflicts(
 }
 
 /// Marks removed the target listings whose source listing was removed.
-pub fn mark_target_listings_removed(
-    backend: DbBackend,
-    ids: SyncPair,
-    now: DateTime<Utc>,
-) -> Statement {
+pub fn mark_target_listings_removed(backend: DbBackend, now: DateTime<Utc>) -> Statement {
     let sql = Sql::new(backend)
         .push("UPDATE target_properties SET removed_at = ")
         .bind(now)
         .push(", updated_at = ")
         .bind(now)
-        .push(", version = target_properties.version + 1 FROM source_properties sp WHERE");
-    update_join(sql, ids)
-        .push(" AND sp.removed_at IS NOT NULL AND target_properties.removed_at IS NULL")
-        .build()
+        .push(", version = target_properties.version + 1 FROM sync_work w WHERE");
+    of_category(sql, Category::Removed).build()
 }
