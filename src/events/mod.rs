@@ -143,28 +143,42 @@ pub enum ChangeCause {
     ConflictResolution,
 }
 
-/// Sends `event` to every subscriber of every process on this database. Errors are logged:
-/// the change it reports is already committed.
-pub async fn publish(db: &DatabaseConnection, event: Event) {
+/// Sends `events`, in order, to every subscriber of every process on this database. Errors
+/// are logged: the changes they report are already committed. On PostgreSQL they go in one
+/// statement (`pg_notify` over an array of payloads), not one round trip each: a sync of
+/// 10,000 new listings has about fifty.
+pub async fn publish(db: &DatabaseConnection, events: Vec<Event>) {
+    if events.is_empty() {
+        return;
+    }
     match db.get_database_backend() {
         DatabaseBackend::Postgres => {
-            let payload = match serde_json::to_string(&event) {
-                Ok(payload) => payload,
+            let payloads = match events
+                .iter()
+                .map(serde_json::to_string)
+                .collect::<Result<Vec<String>, _>>()
+            {
+                Ok(payloads) => payloads,
                 Err(err) => {
-                    tracing::error!(error = %err, "event not encoded");
+                    tracing::error!(error = %err, "events not encoded");
                     return;
                 }
             };
             let notify = Statement::from_sql_and_values(
                 DatabaseBackend::Postgres,
-                "SELECT pg_notify($1, $2)",
-                [CHANNEL.into(), payload.into()],
+                "SELECT pg_notify($1, payload) \
+                 FROM unnest($2::text[]) WITH ORDINALITY AS sent(payload, n) ORDER BY n",
+                [CHANNEL.into(), payloads.into()],
             );
             if let Err(err) = db.execute_raw(notify).await {
-                tracing::warn!(error = %err, "event not published (NOTIFY failed)");
+                tracing::warn!(error = %err, "events not published (NOTIFY failed)");
             }
         }
-        _ => hub::publish_local(db, event),
+        _ => {
+            for event in events {
+                hub::publish_local(db, event);
+            }
+        }
     }
 }
 
@@ -194,7 +208,7 @@ pub async fn import_progress(
         run: None,
     };
     let tenant = scope.tenant_id().0;
-    publish(db, Event { tenant, body }).await;
+    publish(db, vec![Event { tenant, body }]).await;
 }
 
 /// The last event of an import, to publish once `run` is committed.
@@ -235,7 +249,7 @@ pub async fn sync_progress(
         progress,
         log: None,
     };
-    publish(db, Event { tenant, body }).await;
+    publish(db, vec![Event { tenant, body }]).await;
 }
 
 /// The last events of a sync, to publish once it has committed: the listing changes

@@ -67,9 +67,7 @@ impl TenantWrite {
         .await?;
         self.txn.commit().await?;
         let events = std::mem::take(&mut *self.events.lock().unwrap_or_else(|e| e.into_inner()));
-        for event in events {
-            crate::events::publish(&self.db, event).await;
-        }
+        crate::events::publish(&self.db, events).await;
         Ok(())
     }
 
