@@ -1,59 +1,15 @@
-//! Listing changes as `listingChanges` reports them: which target listings a sync changed
-//! (read inside its transaction, published after it commits), the changes of a target since
+//! Listing changes as `listingChanges` reports them (a sync returns the listings it changed
+//! from its writes, published after it commits): the changes of a target since
 //! a time (derived from the listings' timestamps), and the records events point at.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, QueryFilter, QueryOrder};
 
 use crate::entity::{import_run, sync_log, target_property};
 use crate::error::Error;
 use crate::events::{ChangeCause, ChangeKind};
 use crate::ids::{ImportRunId, SyncLogId, TargetId};
 use crate::store::scope::TenantScope;
-use crate::store::tenant_write::TenantWrite;
-
-/// The listings of `target` a sync wrote at `now` (every statement of a sync stamps
-/// `updated_at` with the same time), with what became of each, by id. Called inside the
-/// sync's transaction, so only its own writes are seen.
-pub async fn written_by_sync(
-    txn: &TenantWrite,
-    tenant: i64,
-    target: i64,
-    now: DateTime<Utc>,
-) -> Result<Vec<(i64, ChangeKind)>, Error> {
-    // `removed_at = now` is NULL for a listing that is not removed.
-    let rows: Vec<(i64, bool, Option<bool>, bool)> = target_property::Entity::find()
-        .select_only()
-        .column(target_property::Column::Id)
-        .column_as(target_property::Column::CreatedAt.eq(now), "created")
-        .column_as(target_property::Column::RemovedAt.eq(now), "removed")
-        .column(target_property::Column::Conflict)
-        .filter(target_property::Column::TenantId.eq(tenant))
-        .filter(target_property::Column::TargetId.eq(target))
-        .filter(target_property::Column::UpdatedAt.eq(now))
-        .order_by_asc(target_property::Column::Id)
-        .into_tuple()
-        .all(txn)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, created, removed, conflict)| {
-            let kind = if created {
-                ChangeKind::Created
-            } else if removed == Some(true) {
-                ChangeKind::Removed
-            } else if conflict {
-                ChangeKind::Conflict
-            } else {
-                ChangeKind::Updated
-            };
-            (id, kind)
-        })
-        .collect())
-}
 
 /// A change of a target listing derived from its timestamps (see [`changes_since`]).
 #[derive(Clone, Debug)]

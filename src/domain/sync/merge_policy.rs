@@ -42,6 +42,11 @@ pub(crate) struct MergePlan {
 }
 
 impl MergePlan {
+    /// Ids of the listings merged.
+    pub fn merged_ids(&self) -> impl Iterator<Item = i64> + '_ {
+        self.merged.iter().map(|m| m.current.id)
+    }
+
     /// Ids of the listings to flag.
     pub fn conflict_ids(&self) -> Vec<i64> {
         self.conflicts.iter().map(|(t, _)| t.id).collect()

@@ -28,7 +28,6 @@ use tracing::instrument;
 
 use self::plan::{Counts, SyncPlan};
 use crate::domain::audit::Actor;
-use crate::domain::changes;
 use crate::domain::sources::get_source;
 use crate::domain::targets::{ConflictPolicy, get_target};
 use crate::entity::{sync_log, target};
@@ -149,7 +148,8 @@ async fn progress(db: &DatabaseConnection, ids: SyncPair, counts: &Counts, phase
     .await;
 }
 
-/// Writes what the plan says; returns the target listings changed, for `listingChanges`.
+/// Writes what the plan says; returns the target listings changed, by id, for
+/// `listingChanges`.
 async fn write_plan(
     txn: &TenantWrite,
     ids: SyncPair,
@@ -157,31 +157,34 @@ async fn write_plan(
     plan: &mut SyncPlan,
 ) -> Result<Vec<(i64, ChangeKind)>, Error> {
     let now = Utc::now();
-    write(txn, ids, policy, &plan.merge.conflict_ids(), now).await?;
-    merge_policy::write_merged(txn, std::mem::take(&mut plan.merge), now).await?;
-    changes::written_by_sync(txn, ids.tenant, ids.target, now).await
+    let mut changed = write(txn, ids, policy, &plan.merge.conflict_ids(), now).await?;
+    let merge = std::mem::take(&mut plan.merge);
+    changed.extend(merge.merged_ids().map(|id| (id, ChangeKind::Updated)));
+    merge_policy::write_merged(txn, merge, now).await?;
+    changed.sort_unstable_by_key(|(id, _)| *id);
+    Ok(changed)
 }
 
-/// The set-based writes of a sync. `merge_conflicts`: under `MERGE`, the listings to flag.
+/// The set-based writes of a sync, each returning the target listings it changed.
+/// `merge_conflicts`: under `MERGE`, the listings to flag.
 async fn write(
     txn: &TenantWrite,
     ids: SyncPair,
     policy: ConflictPolicy,
     merge_conflicts: &[i64],
     now: DateTime<Utc>,
-) -> Result<(), Error> {
+) -> Result<Vec<(i64, ChangeKind)>, Error> {
     let backend = txn.get_database_backend();
+    let mut changed = Vec::new();
     // 1. Snapshot the target versions about to be replaced.
     txn.execute_raw(statements::snapshot_target_listings_to_update(backend, now))
         .await?;
     // 2. Update them from the source.
-    txn.execute_raw(statements::update_target_listings_from_source(backend, now))
-        .await?;
+    let update = statements::update_target_listings_from_source(backend, now);
+    returned(txn, update, ChangeKind::Updated, &mut changed).await?;
     // 3. Create what the target lacks.
-    txn.execute_raw(statements::create_missing_target_listings(
-        backend, ids, now,
-    ))
-    .await?;
+    let create = statements::create_missing_target_listings(backend, ids, now);
+    returned(txn, create, ChangeKind::Created, &mut changed).await?;
     // 4. Flag hand-edited listings whose source changed (they point at that source listing);
     //    under `MERGE`, only those with a field changed on both sides differently.
     let restrictions: Vec<&[i64]> = match policy {
@@ -190,11 +193,25 @@ async fn write(
         ConflictPolicy::KeepTarget => Vec::new(),
     };
     for only in restrictions {
-        txn.execute_raw(statements::flag_conflicts(backend, only, now))
-            .await?;
+        let flag = statements::flag_conflicts(backend, only, now);
+        returned(txn, flag, ChangeKind::Conflict, &mut changed).await?;
     }
     // 5. Mark what the source removed.
-    txn.execute_raw(statements::mark_target_listings_removed(backend, now))
-        .await?;
+    let remove = statements::mark_target_listings_removed(backend, now);
+    returned(txn, remove, ChangeKind::Removed, &mut changed).await?;
+    Ok(changed)
+}
+
+/// Runs a write that returns the `id` of each listing it changed; adds them to `changed` as
+/// `kind`.
+async fn returned(
+    txn: &TenantWrite,
+    write: sea_orm::Statement,
+    kind: ChangeKind,
+    changed: &mut Vec<(i64, ChangeKind)>,
+) -> Result<(), Error> {
+    for row in txn.query_all_raw(write).await? {
+        changed.push((row.try_get::<i64>("", "id")?, kind));
+    }
     Ok(())
 }

@@ -170,6 +170,9 @@ pub fn edited_and_changed(backend: DbBackend) -> Statement {
         .build()
 }
 
+/// What each write that changes target listings returns: their ids, for `listingChanges`.
+const RETURNING_ID: &str = " RETURNING target_properties.id AS id";
+
 /// Appends the conditions that pick the target listings of `category` from the work table
 /// `w` in an `UPDATE target_properties … FROM`: by primary key only, so that the planner
 /// probes the key for each of the table's rows rather than reading the tenant's listings
@@ -212,7 +215,9 @@ pub fn update_target_listings_from_source(backend: DbBackend, now: DateTime<Utc>
             ", version = target_properties.version + 1 \
              FROM sync_work w JOIN source_properties sp ON sp.id = w.sp_id WHERE",
         );
-    of_category(sql, Category::Updated).build()
+    of_category(sql, Category::Updated)
+        .push(RETURNING_ID)
+        .build()
 }
 
 /// Creates the target listings the target lacks. A plain `INSERT`: only a sync creates target
@@ -237,7 +242,7 @@ pub fn create_missing_target_listings(
         .bind_list([now, now, now])
         .push(
             " FROM sync_work w JOIN source_properties sp ON sp.id = w.sp_id \
-             WHERE w.category = 'created'",
+             WHERE w.category = 'created' RETURNING id",
         )
         .build()
 }
@@ -259,7 +264,7 @@ pub fn flag_conflicts(backend: DbBackend, only: &[i64], now: DateTime<Utc>) -> S
             .bind_list(only.iter().copied())
             .push(")");
     }
-    sql.build()
+    sql.push(RETURNING_ID).build()
 }
 
 /// Marks removed the target listings whose source listing was removed.
@@ -270,5 +275,7 @@ pub fn mark_target_listings_removed(backend: DbBackend, now: DateTime<Utc>) -> S
         .push(", updated_at = ")
         .bind(now)
         .push(", version = target_properties.version + 1 FROM sync_work w WHERE");
-    of_category(sql, Category::Removed).build()
+    of_category(sql, Category::Removed)
+        .push(RETURNING_ID)
+        .build()
 }
