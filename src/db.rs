@@ -263,7 +263,7 @@ pub async fn connect_and_migrate(url: &str) -> Result<DatabaseConnection, OpenEr
 
 /// Connects and migrates: what every command does first. The pool's sessions have `limits`;
 /// migrations run without them.
-pub(crate) async fn connect_and_migrate_with(
+pub async fn connect_and_migrate_with(
     url: &str,
     limits: &SessionLimits,
 ) -> Result<DatabaseConnection, OpenError> {

@@ -5,7 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend};
 use serde_json::json;
-use sync_manager::db;
+use sync_manager::db::{self, SessionLimits};
 use sync_manager::domain::sources::{NewSource, SourceKind, create_source};
 use sync_manager::domain::targets::{ConflictPolicy, NewTarget, TargetKind, create_target};
 use sync_manager::domain::tenants::{NewTenant, create_tenant, scope_for_cli};
@@ -33,6 +33,8 @@ pub struct Settings {
     pub keep: bool,
     /// The baselines to run (`--baselines`).
     pub baselines: Vec<Baseline>,
+    /// The domain's PostgreSQL session limits (`--statement-timeout-ms`).
+    pub limits: SessionLimits,
     /// A PostgreSQL server's URL where the user may create databases.
     pub admin_url: String,
 }
@@ -140,8 +142,8 @@ pub struct Env {
 
 impl Env {
     /// Migrates the database at `url` and creates the tenant, source and target.
-    pub async fn setup(url: &str, stats: Stats) -> Res<Self> {
-        let db = db::connect_and_migrate(url).await?;
+    pub async fn setup(url: &str, stats: Stats, limits: &SessionLimits) -> Res<Self> {
+        let db = db::connect_and_migrate_with(url, limits).await?;
         if db.get_database_backend() == DbBackend::Postgres && stats == Stats::None {
             for table in LISTING_TABLES {
                 let sql = format!("ALTER TABLE {table} SET (autovacuum_enabled = false)");

@@ -39,6 +39,7 @@ use check::State;
 use databases::{BenchDb, Env, Settings};
 use report::{Case, Timings, thousands};
 use steps::Step;
+use sync_manager::db::SessionLimits;
 use workload::Workload;
 
 /// The benchmark's error: anything, reported once by `main`.
@@ -58,6 +59,10 @@ async fn main() -> Res<()> {
         pg_set: args.pg_set.clone(),
         keep: args.keep,
         baselines: args.baselines.clone(),
+        limits: SessionLimits {
+            statement_timeout_ms: args.statement_timeout_ms,
+            ..SessionLimits::default()
+        },
         admin_url: databases::admin_url(),
     };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -93,6 +98,7 @@ async fn smoke() -> Res<()> {
         pg_set: Vec::new(),
         keep: false,
         baselines: vec![Baseline::Insert, Baseline::Copy],
+        limits: SessionLimits::default(),
         admin_url: test_url.unwrap_or_else(databases::admin_url),
     };
     for kind in kinds {
@@ -158,7 +164,7 @@ async fn run_steps(
 ) -> Res<Vec<Timings>> {
     let mut envs = Vec::new();
     for db in dbs {
-        envs.push(Env::setup(&db.url, settings.stats).await?);
+        envs.push(Env::setup(&db.url, settings.stats, &settings.limits).await?);
     }
     let mut timings = Vec::new();
     for step in Step::ALL {

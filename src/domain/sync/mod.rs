@@ -12,7 +12,9 @@
 //! Every statement that changes a target listing increments its `version`. A sync that would
 //! mark more than the target's `config.max_removal_percent` of the live listings this source
 //! feeds it removed, or all of them, is refused (see [`removal_guard`]) and writes only its log.
-//! Each rule is one SQL statement over the whole source, so the work stays in the database.
+//! The work stays in the database: one statement joins the source's listings with the
+//! target's into a temporary table of the pairs that need a look (see [`plan`]), and each rule
+//! is then one SQL statement over that table.
 //! The source and target locks (see [`locks::lock`]) keep two syncs of a pair, and an import
 //! into the source, from interleaving, also across server replicas.
 
