@@ -60,6 +60,11 @@ impl Category {
         }
     }
 
+    /// Its name as an SQL string literal.
+    fn literal(self) -> String {
+        format!("'{}'", self.as_str())
+    }
+
     /// The category named `name`.
     pub fn parse(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|c| c.as_str() == name)
@@ -102,19 +107,20 @@ pub fn drop_work_table(backend: DbBackend) -> Statement {
 /// (`tp`).
 pub fn fill_work_table(backend: DbBackend, ids: SyncPair) -> Statement {
     let changed = "(tp.base_hash IS NULL OR tp.base_hash <> sp.content_hash)";
+    let [created, updated, skipped, conflict, removed, gone] = Category::ALL.map(Category::literal);
     Sql::new(backend)
         .push(&format!(
             "INSERT INTO sync_work (sp_id, tp_id, category, flagged, live) \
              SELECT sp_id, tp_id, category, flagged, live FROM (SELECT sp.id AS sp_id, \
                tp.id AS tp_id, CASE \
                WHEN sp.removed_at IS NOT NULL THEN \
-                 CASE WHEN tp.id IS NOT NULL AND tp.removed_at IS NULL THEN 'removed' \
-                 ELSE 'gone' END \
-               WHEN tp.id IS NULL THEN 'created' \
-               WHEN tp.manually_modified AND {changed} THEN 'conflict' \
+                 CASE WHEN tp.id IS NOT NULL AND tp.removed_at IS NULL THEN {removed} \
+                 ELSE {gone} END \
+               WHEN tp.id IS NULL THEN {created} \
+               WHEN tp.manually_modified AND {changed} THEN {conflict} \
                WHEN NOT tp.manually_modified AND ({changed} OR tp.removed_at IS NOT NULL) \
-                 THEN 'updated' \
-               ELSE 'skipped' END AS category, \
+                 THEN {updated} \
+               ELSE {skipped} END AS category, \
                CASE WHEN tp.conflict THEN 1 ELSE 0 END AS flagged, \
                CASE WHEN tp.id IS NOT NULL AND tp.removed_at IS NULL THEN 1 ELSE 0 END AS live \
              FROM source_properties sp LEFT JOIN target_properties tp \
@@ -125,7 +131,9 @@ pub fn fill_work_table(backend: DbBackend, ids: SyncPair) -> Statement {
         .bind(ids.tenant)
         .push(" AND sp.source_id = ")
         .bind(ids.source)
-        .push(") pairs WHERE category <> 'skipped' OR flagged = 1 OR live = 0")
+        .push(&format!(
+            ") pairs WHERE category <> {skipped} OR flagged = 1 OR live = 0"
+        ))
         .build()
 }
 
@@ -154,8 +162,9 @@ pub fn count_work(backend: DbBackend) -> Statement {
 /// the `MERGE` policy merges or flags.
 pub fn merge_candidates(backend: DbBackend) -> Statement {
     Sql::new(backend)
-        .push("SELECT tp_id AS id FROM sync_work WHERE category = 'conflict' AND flagged = 0")
-        .push(" ORDER BY tp_id")
+        .push("SELECT tp_id AS id FROM sync_work WHERE category = ")
+        .push(&Category::Conflict.literal())
+        .push(" AND flagged = 0 ORDER BY tp_id")
         .build()
 }
 
@@ -165,8 +174,10 @@ pub fn edited_and_changed(backend: DbBackend) -> Statement {
         .push(
             "SELECT tp.id AS id, tp.external_id AS external_id \
              FROM sync_work w JOIN target_properties tp ON tp.id = w.tp_id \
-             WHERE w.category = 'conflict' ORDER BY tp.id",
+             WHERE w.category = ",
         )
+        .push(&Category::Conflict.literal())
+        .push(" ORDER BY tp.id")
         .build()
 }
 
@@ -178,9 +189,8 @@ const RETURNING_ID: &str = " RETURNING target_properties.id AS id";
 /// probes the key for each of the table's rows rather than reading the tenant's listings
 /// (which the statistics of a freshly loaded target can call a handful).
 fn of_category(sql: Sql, category: Category) -> Sql {
-    sql.push(" target_properties.id = w.tp_id AND w.category = '")
-        .push(category.as_str())
-        .push("'")
+    sql.push(" target_properties.id = w.tp_id AND w.category = ")
+        .push(&category.literal())
 }
 
 /// Copies the target versions a sync is about to overwrite into `target_snapshots`.
@@ -242,8 +252,10 @@ pub fn create_missing_target_listings(
         .bind_list([now, now, now])
         .push(
             " FROM sync_work w JOIN source_properties sp ON sp.id = w.sp_id \
-             WHERE w.category = 'created' RETURNING id",
+             WHERE w.category = ",
         )
+        .push(&Category::Created.literal())
+        .push(" RETURNING id")
         .build()
 }
 
