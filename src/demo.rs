@@ -222,19 +222,8 @@ async fn seed_history(
             },
         )
     };
-    let sync = || {
-        sync::sync_source_to_target(
-            db,
-            scope,
-            source,
-            target,
-            SyncOptions {
-                dry_run: false,
-                allow_mass_removal: false,
-                actor: Actor::Cli,
-            },
-        )
-    };
+    let sync =
+        || sync::sync_source_to_target(db, scope, source, target, SyncOptions::new(Actor::Cli));
     import([385_000, 540_000, 1_250, 219_000, 760_000, 1_890]).await?;
     sync().await?;
     let page = listings::list_target_properties(

@@ -25,9 +25,8 @@ pub async fn run(env: &Env, work: &Workload, step: Step) -> Res<(Duration, Count
     let mut clock = Stopwatch::default();
     let Some(day) = step.day() else {
         let options = SyncOptions {
-            dry_run: false,
             allow_mass_removal: true,
-            actor: Actor::Cli,
+            ..SyncOptions::new(Actor::Cli)
         };
         let (source, target) = (SourceId(env.source), TargetId(env.target));
         let sync = sync_source_to_target(&env.db, &env.scope, source, target, options);

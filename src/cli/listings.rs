@@ -148,7 +148,7 @@ pub(crate) async fn sync(config: &Config, args: SyncArgs) -> anyhow::Result<()> 
         SyncOptions {
             dry_run: args.dry_run,
             allow_mass_removal: args.allow_mass_removal,
-            actor: Actor::Cli,
+            ..SyncOptions::new(Actor::Cli)
         },
     )
     .await?;

@@ -38,7 +38,7 @@ use crate::events::{ChangeKind, RunPhase};
 use crate::ids::{SourceId, TargetId};
 use crate::store::locks::{self, LockKind};
 use crate::store::scope::{Permission, TenantScope};
-use crate::store::statements::sync::{self as statements, SyncPair};
+use crate::store::statements::sync::{self as statements, Batch, Category, SyncPair};
 use crate::store::tenant_write::TenantWrite;
 
 /// How to run a sync.
@@ -51,6 +51,22 @@ pub struct SyncOptions {
     pub allow_mass_removal: bool,
     /// Who runs it.
     pub actor: Actor,
+    /// Listings per write statement ([`statements::BATCH_ROWS`] unless a test says otherwise):
+    /// larger syncs write in batches.
+    pub batch_rows: u32,
+}
+
+impl SyncOptions {
+    /// A sync by `actor` that writes, within the removal guard, in batches of the default
+    /// size.
+    pub fn new(actor: Actor) -> Self {
+        Self {
+            dry_run: false,
+            allow_mass_removal: false,
+            actor,
+            batch_rows: statements::BATCH_ROWS,
+        }
+    }
 }
 
 /// Syncs every listing of a source into a target of the scope's tenant.
@@ -84,7 +100,14 @@ pub async fn sync_source_to_target(
         plan.counts = Counts::default();
         plan.warnings.clear();
     } else if !options.dry_run {
-        changed = write_plan(&txn, ids, target.conflict_policy, &mut plan).await?;
+        changed = write_plan(
+            &txn,
+            ids,
+            target.conflict_policy,
+            options.batch_rows,
+            &mut plan,
+        )
+        .await?;
     }
     plan::drop_work_table(&txn).await?;
     progress(db, ids, &plan.counts, RunPhase::Writing).await;
@@ -156,10 +179,20 @@ async fn write_plan(
     txn: &TenantWrite,
     ids: SyncPair,
     policy: ConflictPolicy,
+    batch_rows: u32,
     plan: &mut SyncPlan,
 ) -> Result<Vec<(i64, ChangeKind)>, Error> {
     let now = Utc::now();
-    let mut changed = write(txn, ids, policy, &plan.merge.conflict_ids(), now).await?;
+    let conflicts = plan.merge.conflict_ids();
+    let batches = plan::Batches::new(txn, &plan.counts, batch_rows).await?;
+    let mut changed = write(
+        txn,
+        (ids, &batches),
+        (policy, &conflicts),
+        &plan.counts,
+        now,
+    )
+    .await?;
     let merge = std::mem::take(&mut plan.merge);
     changed.extend(merge.merged_ids().map(|id| (id, ChangeKind::Updated)));
     merge_policy::write_merged(txn, merge, now).await?;
@@ -167,40 +200,55 @@ async fn write_plan(
     Ok(changed)
 }
 
-/// The set-based writes of a sync, each returning the target listings it changed.
-/// `merge_conflicts`: under `MERGE`, the listings to flag.
+/// The set-based writes of a sync, each returning the target listings it changed, in batches
+/// (see [`plan::Batches`]). `conflicts`: the target's policy and, under `MERGE`, the listings
+/// to flag; `counts`: the plan's.
 async fn write(
     txn: &TenantWrite,
-    ids: SyncPair,
-    policy: ConflictPolicy,
-    merge_conflicts: &[i64],
+    (ids, batches): (SyncPair, &plan::Batches),
+    (policy, merge_conflicts): (ConflictPolicy, &[i64]),
+    counts: &Counts,
     now: DateTime<Utc>,
 ) -> Result<Vec<(i64, ChangeKind)>, Error> {
     let backend = txn.get_database_backend();
     let mut changed = Vec::new();
-    // 1. Snapshot the target versions about to be replaced.
-    txn.execute_raw(statements::snapshot_target_listings_to_update(backend, now))
-        .await?;
-    // 2. Update them from the source.
-    let update = statements::update_target_listings_from_source(backend, now);
-    returned(txn, update, ChangeKind::Updated, &mut changed).await?;
+    for batch in batches.of(txn, Category::Updated, counts.updated).await? {
+        // 1. Snapshot the target versions about to be replaced.
+        let snapshot = statements::snapshot_target_listings_to_update(backend, batch, now);
+        txn.execute_raw(snapshot).await?;
+        // 2. Update them from the source.
+        let update = statements::update_target_listings_from_source(backend, batch, now);
+        returned(txn, update, ChangeKind::Updated, &mut changed).await?;
+    }
     // 3. Create what the target lacks.
-    let create = statements::create_missing_target_listings(backend, ids, now);
-    returned(txn, create, ChangeKind::Created, &mut changed).await?;
+    for batch in batches.of(txn, Category::Created, counts.created).await? {
+        let create = statements::create_missing_target_listings(backend, ids, batch, now);
+        returned(txn, create, ChangeKind::Created, &mut changed).await?;
+    }
     // 4. Flag hand-edited listings whose source changed (they point at that source listing);
     //    under `MERGE`, only those with a field changed on both sides differently.
-    let restrictions: Vec<&[i64]> = match policy {
-        ConflictPolicy::Flag => vec![&[]],
-        ConflictPolicy::Merge => merge_conflicts.chunks(locks::CHUNK_IDS).collect(),
+    let restrictions: Vec<(Batch, &[i64])> = match policy {
+        ConflictPolicy::Flag => batches
+            .of(txn, Category::Conflict, counts.conflicts)
+            .await?
+            .into_iter()
+            .map(|batch| (batch, &[][..]))
+            .collect(),
+        ConflictPolicy::Merge => merge_conflicts
+            .chunks(locks::CHUNK_IDS)
+            .map(|only| (Batch::ALL, only))
+            .collect(),
         ConflictPolicy::KeepTarget => Vec::new(),
     };
-    for only in restrictions {
-        let flag = statements::flag_conflicts(backend, only, now);
+    for (batch, only) in restrictions {
+        let flag = statements::flag_conflicts(backend, batch, only, now);
         returned(txn, flag, ChangeKind::Conflict, &mut changed).await?;
     }
     // 5. Mark what the source removed.
-    let remove = statements::mark_target_listings_removed(backend, now);
-    returned(txn, remove, ChangeKind::Removed, &mut changed).await?;
+    for batch in batches.of(txn, Category::Removed, counts.removed).await? {
+        let remove = statements::mark_target_listings_removed(backend, batch, now);
+        returned(txn, remove, ChangeKind::Removed, &mut changed).await?;
+    }
     Ok(changed)
 }
 

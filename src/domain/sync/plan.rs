@@ -15,7 +15,7 @@ use crate::events::{Progress, RunPhase};
 use crate::ids::{SyncLogId, TargetPropertyId};
 use crate::store::locks;
 use crate::store::scope::TenantScope;
-use crate::store::statements::sync::{self as statements, Category, SyncPair};
+use crate::store::statements::sync::{self as statements, Batch, Category, SyncPair};
 use crate::store::tenant_write::TenantWrite;
 
 /// What a sync will do.
@@ -162,6 +162,68 @@ async fn fill_work_table(txn: &TenantWrite, ids: SyncPair) -> Result<(), Error> 
         txn.execute_unprepared("ANALYZE sync_work").await?;
     }
     Ok(())
+}
+
+/// How a sync's writes split the work table's rows: one statement per category while it has
+/// at most `rows` rows ([`SyncOptions::batch_rows`]), else ranges of source listing ids of
+/// that many rows each.
+pub(super) struct Batches {
+    /// Rows per batch.
+    rows: u32,
+    /// The table is indexed for ranges: some category needs more than one batch.
+    indexed: bool,
+}
+
+impl Batches {
+    /// Indexes the work table when some category of `counts` needs more than one batch of
+    /// `rows` rows.
+    pub async fn new(txn: &TenantWrite, counts: &Counts, rows: u32) -> Result<Self, Error> {
+        let largest = [
+            counts.created,
+            counts.updated,
+            counts.conflicts,
+            counts.removed,
+        ]
+        .into_iter()
+        .max()
+        .unwrap_or(0);
+        let rows = rows.max(1);
+        let indexed = largest > i64::from(rows);
+        if indexed {
+            let backend = txn.get_database_backend();
+            txn.execute_raw(statements::index_work_table(backend))
+                .await?;
+        }
+        Ok(Self { rows, indexed })
+    }
+
+    /// The batches of the `rows` rows of `category`, in source listing id order.
+    pub async fn of(
+        &self,
+        txn: &TenantWrite,
+        category: Category,
+        rows: i64,
+    ) -> Result<Vec<Batch>, Error> {
+        if rows <= i64::from(self.rows) || !self.indexed {
+            return Ok(vec![Batch::ALL]);
+        }
+        let backend = txn.get_database_backend();
+        let mut batches = Vec::new();
+        let mut after = i64::MIN;
+        while let Some(row) = txn
+            .query_one_raw(statements::batch_end(backend, category, after, self.rows))
+            .await?
+        {
+            let last: i64 = row.try_get("", "sp_id")?;
+            batches.push(Batch { after, last });
+            after = last;
+        }
+        batches.push(Batch {
+            after,
+            last: i64::MAX,
+        });
+        Ok(batches)
+    }
 }
 
 /// Drops the work table (PostgreSQL would at commit; SQLite keeps it for the connection).

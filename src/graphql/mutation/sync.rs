@@ -146,7 +146,7 @@ impl SyncMutation {
             SyncOptions {
                 dry_run: input.dry_run,
                 allow_mass_removal: input.allow_mass_removal,
-                actor: context::actor(ctx),
+                ..SyncOptions::new(context::actor(ctx))
             },
         );
         let log = once(db, &scope, keyed, sync).await.api()?;

@@ -103,6 +103,68 @@ pub fn drop_work_table(backend: DbBackend) -> Statement {
         .build()
 }
 
+/// Rows of one category a write handles per statement, unless the sync says otherwise: a sync
+/// of any size writes in batches of at most this many listings, so that no statement outgrows
+/// the statement timeout or its join's memory (a first sync of 1,000,000 listings in one
+/// statement took about a minute and hashed every source listing to disk).
+pub const BATCH_ROWS: u32 = 10_000;
+
+/// The work table's rows of one write statement: those whose source listing id is in
+/// `after < sp_id <= last`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Batch {
+    /// Rows after this source listing id.
+    pub after: i64,
+    /// Rows up to this source listing id, included.
+    pub last: i64,
+}
+
+impl Batch {
+    /// Every row: a category small enough for one statement.
+    pub const ALL: Self = Self {
+        after: i64::MIN,
+        last: i64::MAX,
+    };
+
+    /// Appends the batch's range on the work table `w` and, when the statement joins the
+    /// source listings `sp`, the same range on their primary key, so that the planner reads
+    /// only the batch's source listings.
+    fn restrict(self, sql: Sql, joins_source: bool) -> Sql {
+        let sql = sql
+            .push(" AND w.sp_id > ")
+            .bind(self.after)
+            .push(" AND w.sp_id <= ")
+            .bind(self.last);
+        if !joins_source {
+            return sql;
+        }
+        sql.push(" AND sp.id > ")
+            .bind(self.after)
+            .push(" AND sp.id <= ")
+            .bind(self.last)
+    }
+}
+
+/// Indexes the work table by category and source listing, for the batches of a large sync.
+pub fn index_work_table(backend: DbBackend) -> Statement {
+    Sql::new(backend)
+        .push("CREATE INDEX sync_work_batches ON sync_work (category, sp_id)")
+        .build()
+}
+
+/// The source listing id that ends the batch of `rows` rows of `category` starting after
+/// `after`: `sp_id`, no row when fewer rows are left.
+pub fn batch_end(backend: DbBackend, category: Category, after: i64, rows: u32) -> Statement {
+    Sql::new(backend)
+        .push("SELECT sp_id FROM sync_work WHERE category = ")
+        .push(&category.literal())
+        .push(" AND sp_id > ")
+        .bind(after)
+        .push(" ORDER BY sp_id LIMIT 1 OFFSET ")
+        .bind(i64::from(rows.max(1)) - 1)
+        .build()
+}
+
 /// Fills the work table: the one join of the source's listings (`sp`) with the target's
 /// (`tp`).
 pub fn fill_work_table(backend: DbBackend, ids: SyncPair) -> Statement {
@@ -188,13 +250,19 @@ const RETURNING_ID: &str = " RETURNING target_properties.id AS id";
 /// `w` in an `UPDATE target_properties … FROM`: by primary key only, so that the planner
 /// probes the key for each of the table's rows rather than reading the tenant's listings
 /// (which the statistics of a freshly loaded target can call a handful).
-fn of_category(sql: Sql, category: Category) -> Sql {
-    sql.push(" target_properties.id = w.tp_id AND w.category = ")
-        .push(&category.literal())
+fn of_category(sql: Sql, category: Category, batch: Batch, joins_source: bool) -> Sql {
+    let sql = sql
+        .push(" target_properties.id = w.tp_id AND w.category = ")
+        .push(&category.literal());
+    batch.restrict(sql, joins_source)
 }
 
 /// Copies the target versions a sync is about to overwrite into `target_snapshots`.
-pub fn snapshot_target_listings_to_update(backend: DbBackend, now: DateTime<Utc>) -> Statement {
+pub fn snapshot_target_listings_to_update(
+    backend: DbBackend,
+    batch: Batch,
+    now: DateTime<Utc>,
+) -> Statement {
     let sql = Sql::new(backend)
         .push(
             "INSERT INTO target_snapshots \
@@ -206,12 +274,16 @@ pub fn snapshot_target_listings_to_update(backend: DbBackend, now: DateTime<Utc>
         .push(", ")
         .bind(now)
         .push(" FROM sync_work w, target_properties WHERE");
-    of_category(sql, Category::Updated).build()
+    of_category(sql, Category::Updated, batch, false).build()
 }
 
 /// Overwrites the target listings not edited by hand whose source changed (or that were
 /// removed and are back) with the source's version.
-pub fn update_target_listings_from_source(backend: DbBackend, now: DateTime<Utc>) -> Statement {
+pub fn update_target_listings_from_source(
+    backend: DbBackend,
+    batch: Batch,
+    now: DateTime<Utc>,
+) -> Statement {
     let sql = Sql::new(backend)
         .push(
             "UPDATE target_properties SET data = sp.data, content_hash = sp.content_hash, \
@@ -225,7 +297,7 @@ pub fn update_target_listings_from_source(backend: DbBackend, now: DateTime<Utc>
             ", version = target_properties.version + 1 \
              FROM sync_work w JOIN source_properties sp ON sp.id = w.sp_id WHERE",
         );
-    of_category(sql, Category::Updated)
+    of_category(sql, Category::Updated, batch, true)
         .push(RETURNING_ID)
         .build()
 }
@@ -236,9 +308,10 @@ pub fn update_target_listings_from_source(backend: DbBackend, now: DateTime<Utc>
 pub fn create_missing_target_listings(
     backend: DbBackend,
     ids: SyncPair,
+    batch: Batch,
     now: DateTime<Utc>,
 ) -> Statement {
-    Sql::new(backend)
+    let sql = Sql::new(backend)
         .push(
             "INSERT INTO target_properties (tenant_id, target_id, source_property_id, \
                external_id, data, content_hash, base_hash, manually_modified, conflict, \
@@ -254,22 +327,26 @@ pub fn create_missing_target_listings(
             " FROM sync_work w JOIN source_properties sp ON sp.id = w.sp_id \
              WHERE w.category = ",
         )
-        .push(&Category::Created.literal())
-        .push(" RETURNING id")
-        .build()
+        .push(&Category::Created.literal());
+    batch.restrict(sql, true).push(" RETURNING id").build()
 }
 
 /// Flags as conflicts the hand-edited listings whose source changed and that are not flagged
 /// yet (pointing them at that source listing); with `only`, just those of these target
 /// listing ids.
-pub fn flag_conflicts(backend: DbBackend, only: &[i64], now: DateTime<Utc>) -> Statement {
+pub fn flag_conflicts(
+    backend: DbBackend,
+    batch: Batch,
+    only: &[i64],
+    now: DateTime<Utc>,
+) -> Statement {
     let sql = Sql::new(backend)
         .push("UPDATE target_properties SET conflict = ")
         .bind(true)
         .push(", source_property_id = w.sp_id, updated_at = ")
         .bind(now)
         .push(", version = target_properties.version + 1 FROM sync_work w WHERE");
-    let mut sql = of_category(sql, Category::Conflict).push(" AND w.flagged = 0");
+    let mut sql = of_category(sql, Category::Conflict, batch, false).push(" AND w.flagged = 0");
     if !only.is_empty() {
         sql = sql
             .push(" AND target_properties.id IN (")
@@ -280,14 +357,18 @@ pub fn flag_conflicts(backend: DbBackend, only: &[i64], now: DateTime<Utc>) -> S
 }
 
 /// Marks removed the target listings whose source listing was removed.
-pub fn mark_target_listings_removed(backend: DbBackend, now: DateTime<Utc>) -> Statement {
+pub fn mark_target_listings_removed(
+    backend: DbBackend,
+    batch: Batch,
+    now: DateTime<Utc>,
+) -> Statement {
     let sql = Sql::new(backend)
         .push("UPDATE target_properties SET removed_at = ")
         .bind(now)
         .push(", updated_at = ")
         .bind(now)
         .push(", version = target_properties.version + 1 FROM sync_work w WHERE");
-    of_category(sql, Category::Removed)
+    of_category(sql, Category::Removed, batch, false)
         .push(RETURNING_ID)
         .build()
 }

@@ -272,11 +272,7 @@ pub fn import_options(mode: ImportMode) -> ImportOptions {
 
 /// Sync options: not a dry run, the guard on, run by the CLI.
 pub fn sync_options() -> SyncOptions {
-    SyncOptions {
-        dry_run: false,
-        allow_mass_removal: false,
-        actor: Actor::Cli,
-    }
+    SyncOptions::new(Actor::Cli)
 }
 
 /// The field an `InvalidInput` error names, and its reason.

@@ -311,3 +311,60 @@ async fn allow_mass_removal_lets_a_sync_past_the_guard() {
             .is_some()
     );
 }
+
+/// Twenty listings synced, three of them edited by hand; then a `FULL` import that changes
+/// twelve (three of them the edited ones), drops five and adds seven; then the sync, written
+/// in batches of `batch_rows` listings. Its counts, and every target listing as the sync left
+/// it (external id, data, hashes, flags, removed or not, version), by external id.
+async fn next_day_in_batches(d: &Domain, batch_rows: u32) -> ([i32; 4], Option<i32>, Vec<String>) {
+    let listing = |i: usize, price: usize| json!({ "id": format!("l{i:02}"), "price": price });
+    let first: Vec<_> = (0..20).map(|i| listing(i, 1)).collect();
+    d.import(json!(first), INCREMENTAL).await;
+    let mut options = sync_options();
+    options.batch_rows = batch_rows;
+    assert_eq!(
+        counts(&d.sync_with(options.clone()).await.unwrap()),
+        [20, 0, 0, 0]
+    );
+    for edited in ["l01", "l05", "l09"] {
+        d.edit(edited, json!({ "title": "Hand" })).await;
+    }
+    let next: Vec<_> = (0..27)
+        .filter(|i| !(15..20).contains(i))
+        .map(|i| listing(i, if i < 12 { 2 } else { 1 }))
+        .collect();
+    let mut import = super::import_options(FULL);
+    import.allow_mass_removal = true;
+    d.import_with(json!(next), import).await.unwrap();
+    options.allow_mass_removal = true;
+    let log = d.sync_with(options).await.unwrap();
+    let mut listings = Vec::new();
+    for i in 0..27 {
+        let t = d.target_listing(&format!("l{i:02}")).await;
+        listings.push(format!(
+            "{} {} {} {:?} conflict={} edited={} removed={} v{}",
+            t.external_id,
+            t.data,
+            t.content_hash,
+            t.base_hash,
+            t.conflict,
+            t.manually_modified,
+            t.removed_at.is_some(),
+            t.version
+        ));
+    }
+    (counts(&log), log.new_conflicts, listings)
+}
+
+#[tokio::test]
+async fn a_sync_written_in_batches_leaves_what_one_statement_per_write_leaves() {
+    let (whole, batched) = (Domain::new().await, Domain::new().await);
+    let expected = next_day_in_batches(&whole, 10_000).await;
+    // Twenty created in batches of three, nine updated, three flagged, five removed.
+    assert_eq!((expected.0, expected.1), ([7, 9, 3, 5], Some(3)));
+    assert_eq!(next_day_in_batches(&batched, 3).await, expected);
+    assert_eq!(batched.rows().await, whole.rows().await);
+    // A batch of one listing is the smallest.
+    let single = Domain::new().await;
+    assert_eq!(next_day_in_batches(&single, 1).await, expected);
+}
