@@ -17,7 +17,7 @@ pub enum WhereOp {
     Eq,
     /// Not equal; a listing without the path counts as not equal.
     Ne,
-    /// Less than.
+    /// Less than (numbers with numbers, strings with strings: see `same_kind`).
     Lt,
     /// Less than or equal.
     Lte,
@@ -199,10 +199,18 @@ fn json_condition(backend: DbBackend, condition: &JsonCondition) -> SimpleExpr {
                 [value(&condition.value)],
             )
         }
-        WhereOp::Lt => at.lt(value(&condition.value)),
-        WhereOp::Lte => at.lte(value(&condition.value)),
-        WhereOp::Gt => at.gt(value(&condition.value)),
-        WhereOp::Gte => at.gte(value(&condition.value)),
+        WhereOp::Lt => {
+            same_kind(backend, path, &condition.value).and(at.lt(value(&condition.value)))
+        }
+        WhereOp::Lte => {
+            same_kind(backend, path, &condition.value).and(at.lte(value(&condition.value)))
+        }
+        WhereOp::Gt => {
+            same_kind(backend, path, &condition.value).and(at.gt(value(&condition.value)))
+        }
+        WhereOp::Gte => {
+            same_kind(backend, path, &condition.value).and(at.gte(value(&condition.value)))
+        }
         WhereOp::In => {
             let values: Vec<sea_orm::Value> = condition
                 .value
@@ -218,6 +226,20 @@ fn json_condition(backend: DbBackend, condition: &JsonCondition) -> SimpleExpr {
         }
         WhereOp::Contains => contains(backend, path, &condition.value),
     }
+}
+
+/// The value at the path is of the ordering comparison's kind: a number for a number, a string
+/// for a string. Without it each database orders mixed kinds its own way (PostgreSQL's jsonb
+/// puts `null` and strings below every number, SQLite puts text above), so `price < 500000`
+/// would find the listings priced `"on request"` on one and `price > 500000` on the other.
+fn same_kind(backend: DbBackend, path: &JsonPath, value: &Value) -> SimpleExpr {
+    let kinds = match (backend, value.is_number()) {
+        (DbBackend::Postgres, true) => "= 'number'",
+        (DbBackend::Postgres, false) => "= 'string'",
+        (_, true) => "IN ('integer', 'real')",
+        (_, false) => "= 'text'",
+    };
+    Expr::cust(format!("{} {kinds}", path.sql_type(backend)))
 }
 
 /// An array at the path that contains the value, or a string that contains the string value.

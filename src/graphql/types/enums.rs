@@ -198,7 +198,8 @@ pub enum WhereOp {
     Eq,
     /// Not equal; a listing without the path counts as not equal.
     Ne,
-    /// Less than.
+    /// Less than. The four orderings compare a number `value` with numbers and a string
+    /// `value` with strings; a listing with another kind of value there does not match.
     Lt,
     /// Less than or equal.
     Lte,

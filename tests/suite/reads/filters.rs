@@ -143,6 +143,62 @@ async fn every_operator_filters_values_inside_the_listing() {
 }
 
 #[tokio::test]
+async fn ordering_filters_compare_numbers_with_numbers_and_strings_with_strings() {
+    let app = TestApp::spawn().await;
+    let (_, key) = app.create_tenant("Acme").await;
+    let source = app.create_source(&key, "Feed").await;
+    let items = json!([
+        { "id": "cheap", "price": 100 },
+        { "id": "dear", "price": 900 },
+        { "id": "asked", "price": "on request" },
+        { "id": "blank", "price": null },
+        { "id": "yes", "price": true },
+        { "id": "listed", "price": [100] },
+        { "id": "none" },
+    ]);
+    app.data(
+        &key,
+        "mutation($s: ID!, $items: JSON!) { importProperties(input: { sourceId: $s, items: $items }) { importRun { created } } }",
+        json!({ "s": source, "items": items }),
+    )
+    .await;
+    for (filter, expected) in [
+        (r#"{ path: "price", op: LT, value: 500 }"#, vec!["cheap"]),
+        (
+            r#"{ path: "price", op: LTE, value: 900 }"#,
+            vec!["cheap", "dear"],
+        ),
+        (r#"{ path: "price", op: GT, value: 500 }"#, vec!["dear"]),
+        (
+            r#"{ path: "price", op: GTE, value: 100 }"#,
+            vec!["cheap", "dear"],
+        ),
+        (r#"{ path: "price", op: GT, value: "a" }"#, vec!["asked"]),
+        (r#"{ path: "price", op: LT, value: "a" }"#, vec![]),
+    ] {
+        let body = app
+            .graphql(
+                &key,
+                &format!(
+                    "query($s: ID!) {{ source(id: $s) {{ properties(where: [{filter}]) {{ totalCount nodes {{ externalId }} }} }} }}"
+                ),
+                json!({ "s": source }),
+            )
+            .await;
+        assert!(body.get("errors").is_none(), "{filter}: {body}");
+        let connection = &body["data"]["source"]["properties"];
+        let ids: Vec<&str> = connection["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["externalId"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, expected, "{filter}");
+        assert_eq!(connection["totalCount"], expected.len(), "{filter}");
+    }
+}
+
+#[tokio::test]
 async fn bad_filters_name_what_is_wrong() {
     let c = catalog().await;
     for (args, field) in [
