@@ -6,10 +6,11 @@ use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::connect_info::ConnectInfo;
 use axum::http::Request;
 use http_body_util::BodyExt;
+use http_body_util::channel::Channel;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -189,26 +190,35 @@ async fn past_its_concurrency_a_key_waits_briefly_then_gets_429() {
     let (_, key) = app.create_tenant("Acme").await;
     let (_, other_key) = app.create_tenant("Other").await;
     let source = app.create_source(&key, "Feed").await;
-    // A slow request holds the key's one turn: an import of 20,000 listings.
-    let items: Vec<_> = (0..20_000)
-        .map(|i| json!({ "id": i, "text": "x".repeat(100) }))
-        .collect();
-    let import = Request::post("/graphql")
-        .header("content-type", "application/json")
+    // Both keys have been used: neither notes its first use (a write) while the upload below
+    // holds SQLite's write lock.
+    let other = app
+        .send(post(&other_key, "{ viewer { name } }", None))
+        .await;
+    assert_eq!(other.status, 200, "{}", other.body);
+    // A request that holds the key's one turn for as long as the test says: an upload whose
+    // body has not ended.
+    let (mut body, held) = Channel::<Bytes>::new(1);
+    let upload = Request::post(format!("/sources/{source}/import"))
+        .header("content-type", "application/x-ndjson")
         .header("x-api-key", &key)
-        .body(Body::from(
-            json!({
-                "query": "mutation($s: ID!, $items: JSON!) { importProperties(input: { sourceId: $s, items: $items }) { importRun { created } } }",
-                "variables": { "s": source, "items": items },
-            })
-            .to_string(),
-        ))
+        .body(Body::new(held))
         .unwrap();
     let router = app.router.clone();
-    let slow = tokio::spawn(async move { router.oneshot(import).await.unwrap() });
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    let slow = tokio::spawn(async move { router.oneshot(upload).await.unwrap() });
+    body.send_data(Bytes::from_static(b"{\"id\": 1}\n"))
+        .await
+        .unwrap();
 
-    let refused = app.send(post(&key, "{ viewer { name } }", None)).await;
+    // Once the upload has its turn, the key's next request waits 100 ms and is refused.
+    let mut refused = app.send(post(&key, "{ viewer { name } }", None)).await;
+    for _ in 0..100 {
+        if refused.status == 429 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        refused = app.send(post(&key, "{ viewer { name } }", None)).await;
+    }
     assert_eq!(refused.status, 429, "{}", refused.body);
     assert_eq!(refused.headers["retry-after"], "1");
     assert_eq!(
@@ -227,15 +237,16 @@ async fn past_its_concurrency_a_key_waits_briefly_then_gets_429() {
         json!({ "data": { "viewer": { "name": "Other" } } })
     );
 
+    // The upload ends, imports both listings and gives the turn back.
+    body.send_data(Bytes::from_static(b"{\"id\": 2}\n"))
+        .await
+        .unwrap();
+    drop(body);
     let slow = slow.await.unwrap();
     assert_eq!(slow.status(), 200);
     let bytes = slow.into_body().collect().await.unwrap().to_bytes();
-    let body: Value = serde_json::from_slice(&bytes).unwrap();
-    assert_eq!(
-        body["data"]["importProperties"]["importRun"]["created"],
-        20_000
-    );
-    // The turn is free again.
+    let answer: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(answer["importRun"]["created"], 2, "{answer}");
     let after = app.send(post(&key, "{ viewer { name } }", None)).await;
     assert_eq!(
         after.body,
