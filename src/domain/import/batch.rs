@@ -145,10 +145,18 @@ impl PreparedPart {
         seen: &mut SeenIds,
         label: &(dyn Fn(usize) -> String + Sync),
     ) -> Result<Vec<Listing>, Error> {
-        let prepared = self
-            .task
-            .await
-            .unwrap_or_else(|failed| std::panic::resume_unwind(failed.into_panic()));
+        let prepared = match self.task.await {
+            Ok(prepared) => prepared,
+            Err(failed) => match failed.try_into_panic() {
+                Ok(panic) => std::panic::resume_unwind(panic),
+                // The runtime is shutting down: the import ends unwritten.
+                Err(_) => {
+                    return Err(Error::Internal(sea_orm::DbErr::Custom(
+                        "the hashing of an import part was cancelled".into(),
+                    )));
+                }
+            },
+        };
         settle(prepared.into_iter(), first_index, seen, label)
     }
 }
