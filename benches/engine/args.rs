@@ -74,8 +74,7 @@ pub struct Args {
     #[arg(long = "pg-set", value_name = "NAME=VALUE", value_parser = setting)]
     pub pg_set: Vec<(String, String)>,
     /// PostgreSQL's `statement_timeout` for the domain's sessions, as the server's
-    /// `SYNC_STATEMENT_TIMEOUT_MS` (default the same 60,000; `0` for none: a first sync of
-    /// 1,000,000 listings creates them in one statement of over a minute).
+    /// `SYNC_STATEMENT_TIMEOUT_MS` (default the same 60,000; `0` for none).
     #[arg(long, default_value_t = 60_000)]
     pub statement_timeout_ms: u64,
     /// Keep the databases (and print their URLs) instead of removing them.
