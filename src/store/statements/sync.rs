@@ -128,8 +128,12 @@ impl Batch {
 
     /// Appends the batch's range on the work table `w` and, when the statement joins the
     /// source listings `sp`, the same range on their primary key, so that the planner reads
-    /// only the batch's source listings.
+    /// only the batch's source listings. Nothing for [`Batch::ALL`]: a small sync's
+    /// statements read the whole table, planned without ranges.
     fn restrict(self, sql: Sql, joins_source: bool) -> Sql {
+        if self == Self::ALL {
+            return sql;
+        }
         let sql = sql
             .push(" AND w.sp_id > ")
             .bind(self.after)
