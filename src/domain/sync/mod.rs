@@ -185,14 +185,7 @@ async fn write_plan(
     let now = Utc::now();
     let conflicts = plan.merge.conflict_ids();
     let batches = plan::Batches::new(txn, &plan.counts, batch_rows).await?;
-    let mut changed = write(
-        txn,
-        (ids, &batches),
-        (policy, &conflicts),
-        &plan.counts,
-        now,
-    )
-    .await?;
+    let mut changed = write(txn, ids, &batches, policy, &conflicts, &plan.counts, now).await?;
     let merge = std::mem::take(&mut plan.merge);
     changed.extend(merge.merged_ids().map(|id| (id, ChangeKind::Updated)));
     merge_policy::write_merged(txn, merge, now).await?;
@@ -200,13 +193,14 @@ async fn write_plan(
     Ok(changed)
 }
 
-/// The set-based writes of a sync, each returning the target listings it changed, in batches
-/// (see [`plan::Batches`]). `conflicts`: the target's policy and, under `MERGE`, the listings
-/// to flag; `counts`: the plan's.
+/// The set-based writes of a sync, each returning the target listings it changed, in
+/// `batches`. `merge_conflicts`: under `MERGE`, the listings to flag; `counts`: the plan's.
 async fn write(
     txn: &TenantWrite,
-    (ids, batches): (SyncPair, &plan::Batches),
-    (policy, merge_conflicts): (ConflictPolicy, &[i64]),
+    ids: SyncPair,
+    batches: &plan::Batches,
+    policy: ConflictPolicy,
+    merge_conflicts: &[i64],
     counts: &Counts,
     now: DateTime<Utc>,
 ) -> Result<Vec<(i64, ChangeKind)>, Error> {
