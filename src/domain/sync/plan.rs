@@ -168,33 +168,32 @@ async fn fill_work_table(txn: &TenantWrite, ids: SyncPair) -> Result<(), Error> 
 /// at most `rows` rows ([`SyncOptions::batch_rows`]), else ranges of source listing ids of
 /// that many rows each.
 pub(super) struct Batches {
-    /// Rows per batch.
+    /// Rows per batch, at least 1.
     rows: u32,
-    /// The table is indexed for ranges: some category needs more than one batch.
-    indexed: bool,
 }
 
 impl Batches {
     /// Indexes the work table when some category of `counts` needs more than one batch of
     /// `rows` rows.
     pub async fn new(txn: &TenantWrite, counts: &Counts, rows: u32) -> Result<Self, Error> {
-        let largest = [
+        let batches = Self { rows: rows.max(1) };
+        let categories = [
             counts.created,
             counts.updated,
             counts.conflicts,
             counts.removed,
-        ]
-        .into_iter()
-        .max()
-        .unwrap_or(0);
-        let rows = rows.max(1);
-        let indexed = largest > i64::from(rows);
-        if indexed {
+        ];
+        if categories.into_iter().any(|n| batches.splits(n)) {
             let backend = txn.get_database_backend();
             txn.execute_raw(statements::index_work_table(backend))
                 .await?;
         }
-        Ok(Self { rows, indexed })
+        Ok(batches)
+    }
+
+    /// `rows` rows take more than one batch.
+    fn splits(&self, rows: i64) -> bool {
+        rows > i64::from(self.rows)
     }
 
     /// The batches of the `rows` rows of `category`, in source listing id order.
@@ -204,17 +203,17 @@ impl Batches {
         category: Category,
         rows: i64,
     ) -> Result<Vec<Batch>, Error> {
-        if rows <= i64::from(self.rows) || !self.indexed {
+        if !self.splits(rows) {
             return Ok(vec![Batch::ALL]);
         }
         let backend = txn.get_database_backend();
-        let mut batches = Vec::new();
+        let ends = txn
+            .query_all_raw(statements::batch_ends(backend, category, self.rows))
+            .await?;
+        let mut batches = Vec::with_capacity(ends.len() + 1);
         let mut after = i64::MIN;
-        while let Some(row) = txn
-            .query_one_raw(statements::batch_end(backend, category, after, self.rows))
-            .await?
-        {
-            let last: i64 = row.try_get("", "sp_id")?;
+        for end in ends {
+            let last: i64 = end.try_get("", "sp_id")?;
             batches.push(Batch { after, last });
             after = last;
         }

@@ -156,16 +156,18 @@ pub fn index_work_table(backend: DbBackend) -> Statement {
         .build()
 }
 
-/// The source listing id that ends the batch of `rows` rows of `category` starting after
-/// `after`: `sp_id`, no row when fewer rows are left.
-pub fn batch_end(backend: DbBackend, category: Category, after: i64, rows: u32) -> Statement {
+/// The source listing ids that end the batches of `rows` rows (at least 1) of `category`, in
+/// order: `sp_id` of its `rows`th, `2 × rows`th, … row. The rows after the last of them are
+/// the last batch.
+pub fn batch_ends(backend: DbBackend, category: Category, rows: u32) -> Statement {
     Sql::new(backend)
-        .push("SELECT sp_id FROM sync_work WHERE category = ")
+        .push(
+            "SELECT sp_id FROM (SELECT sp_id, ROW_NUMBER() OVER (ORDER BY sp_id) AS n              FROM sync_work WHERE category = ",
+        )
         .push(&category.literal())
-        .push(" AND sp_id > ")
-        .bind(after)
-        .push(" ORDER BY sp_id LIMIT 1 OFFSET ")
-        .bind(i64::from(rows.max(1)) - 1)
+        .push(") numbered WHERE n % ")
+        .bind(i64::from(rows))
+        .push(" = 0 ORDER BY sp_id")
         .build()
 }
 
