@@ -28,6 +28,7 @@ pub(crate) mod storable;
 pub(crate) mod subscription;
 pub(crate) mod types;
 pub(crate) mod width;
+pub(crate) mod wire;
 
 use std::sync::Arc;
 

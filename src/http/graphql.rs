@@ -386,14 +386,14 @@ async fn respond(
         // The database is down: the whole answer is "retry later", whatever part of it ran.
         (
             StatusCode::SERVICE_UNAVAILABLE,
-            serde_json::to_vec(&response),
+            crate::graphql::wire::to_vec(&response),
         )
     } else if media == GRAPHQL_RESPONSE_JSON && request_error {
         // The specification: a request error has no `data` entry, and a 4xx status.
         let errors = json!({ "errors": response.errors });
         (StatusCode::BAD_REQUEST, serde_json::to_vec(&errors))
     } else {
-        (StatusCode::OK, serde_json::to_vec(&response))
+        (StatusCode::OK, crate::graphql::wire::to_vec(&response))
     };
     let answer = Bytes::from(
         answer.unwrap_or_else(|_| br#"{"errors":[{"message":"internal error"}]}"#.to_vec()),

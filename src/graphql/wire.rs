@@ -1,0 +1,119 @@
+//! The JSON text of a response, with parts written ahead by the list fast path.
+//!
+//! A page of 1,000 listings is 1,000 objects: built as async-graphql [`Value`]s that is an
+//! `IndexMap` and a reference-counted key per field, walked again by
+//! [`conform`](super::conform), serialized, then freed. The fast path of
+//! [`connection_lists`](super::connection_lists) writes such a list's JSON text at once
+//! instead and hands it through async-graphql as one [`Value::Binary`] ([`prewritten`]);
+//! [`to_vec`] copies it into the answer as it is. No field of the schema answers binary data,
+//! so a `Binary` in a response is always such text. Every answer the server sends (HTTP,
+//! WebSocket) is written by [`to_vec`].
+
+use async_graphql::{Response, Value};
+use bytes::Bytes;
+
+/// A value whose JSON text is `json`, already written.
+pub fn prewritten(json: Vec<u8>) -> Value {
+    Value::Binary(Bytes::from(json))
+}
+
+/// The JSON text of `response`: `data`, then `extensions` and `errors` when there are any,
+/// as async-graphql's own serialization writes them.
+pub fn to_vec(response: &Response) -> Result<Vec<u8>, serde_json::Error> {
+    let mut out = Vec::with_capacity(1024);
+    out.extend_from_slice(b"{\"data\":");
+    write_value(&mut out, &response.data)?;
+    if !response.extensions.is_empty() {
+        out.extend_from_slice(b",\"extensions\":");
+        serde_json::to_writer(&mut out, &response.extensions)?;
+    }
+    if !response.errors.is_empty() {
+        out.extend_from_slice(b",\"errors\":");
+        serde_json::to_writer(&mut out, &response.errors)?;
+    }
+    out.push(b'}');
+    Ok(out)
+}
+
+/// Appends the JSON text of `value` to `out`.
+pub fn write_value(out: &mut Vec<u8>, value: &Value) -> Result<(), serde_json::Error> {
+    match value {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Boolean(true) => out.extend_from_slice(b"true"),
+        Value::Boolean(false) => out.extend_from_slice(b"false"),
+        Value::Number(number) => serde_json::to_writer(&mut *out, number)?,
+        Value::String(text) => write_str(out, text)?,
+        Value::Enum(name) => write_str(out, name)?,
+        Value::Binary(json) => out.extend_from_slice(json),
+        Value::List(items) => {
+            out.push(b'[');
+            for (index, item) in items.iter().enumerate() {
+                if index > 0 {
+                    out.push(b',');
+                }
+                write_value(out, item)?;
+            }
+            out.push(b']');
+        }
+        Value::Object(fields) => {
+            out.push(b'{');
+            for (index, (key, field)) in fields.iter().enumerate() {
+                if index > 0 {
+                    out.push(b',');
+                }
+                write_str(out, key)?;
+                out.push(b':');
+                write_value(out, field)?;
+            }
+            out.push(b'}');
+        }
+    }
+    Ok(())
+}
+
+/// Appends `text` as a JSON string.
+pub fn write_str(out: &mut Vec<u8>, text: &str) -> Result<(), serde_json::Error> {
+    serde_json::to_writer(&mut *out, text)
+}
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::{Name, ServerError, Value};
+    use serde_json::json;
+
+    use super::{prewritten, to_vec};
+
+    /// Without prewritten parts, the text is async-graphql's own, byte for byte.
+    #[test]
+    fn writes_what_async_graphql_writes() {
+        let data = json!({
+            "b": [1, 2.5, "x\"y\n", null, true, false, {"z": []}],
+            "a": {"nested": {"é": "ünï"}},
+            "n": 12345678901234567890u64,
+        });
+        let mut response = async_graphql::Response::new(Value::from_json(data).unwrap());
+        assert_eq!(
+            to_vec(&response).unwrap(),
+            serde_json::to_vec(&response).unwrap()
+        );
+        response.errors.push(ServerError::new("boom", None));
+        response.extensions.insert("cost".into(), Value::from(3));
+        assert_eq!(
+            to_vec(&response).unwrap(),
+            serde_json::to_vec(&response).unwrap()
+        );
+        let enumerated = async_graphql::Response::new(Value::Enum(Name::new("FULL")));
+        assert_eq!(to_vec(&enumerated).unwrap(), br#"{"data":"FULL"}"#);
+    }
+
+    #[test]
+    fn prewritten_text_is_copied_as_it_is() {
+        let mut fields = async_graphql::indexmap::IndexMap::new();
+        fields.insert(Name::new("edges"), prewritten(br#"[{"id":"a"}]"#.to_vec()));
+        let response = async_graphql::Response::new(Value::Object(fields));
+        assert_eq!(
+            to_vec(&response).unwrap(),
+            br#"{"data":{"edges":[{"id":"a"}]}}"#
+        );
+    }
+}
