@@ -14,6 +14,7 @@
 
 mod cursor;
 mod keyset;
+mod pg_columns;
 mod rows;
 mod statement;
 mod window;

@@ -31,7 +31,8 @@ pub trait PagedEntity: EntityTrait<Model: PagedRow + Send + Sync> {}
 impl<E: EntityTrait<Model: PagedRow + Send + Sync>> PagedEntity for E {}
 
 /// [`PagedRow::from_row`] by position, for the listing rows a page holds hundreds of: reading
-/// by column name costs a hash lookup per column and row.
+/// by column name costs a hash lookup per column and row. PostgreSQL rows are decoded by
+/// [`pg_columns`](super::pg_columns).
 macro_rules! read_by_position {
     ($($field:ident),+ $(,)?) => {
         #[cfg(test)]
@@ -39,6 +40,12 @@ macro_rules! read_by_position {
 
         fn from_row(row: &QueryResult) -> Result<Self, DbErr> {
             let mut position = 0..;
+            if let Some(row) = row.try_as_pg_row() {
+                use $crate::store::pager::pg_columns::column;
+                return Ok(Self {
+                    $($field: column(row, position.next().unwrap_or_default())?,)+
+                });
+            }
             Ok(Self {
                 $($field: row.try_get_by_index(position.next().unwrap_or_default())?,)+
             })

@@ -6,6 +6,7 @@ mod cross_tenant_mutations;
 mod day;
 mod import;
 mod import_parts;
+mod pages_decode;
 mod sync;
 
 use serde_json::{Value, json};
