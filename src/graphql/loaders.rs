@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_graphql::ErrorExtensions;
 use async_graphql::dataloader::{DataLoader, Loader};
@@ -18,6 +19,7 @@ use crate::entity::{
     target_snapshot,
 };
 use crate::error::Error;
+use crate::graphql::passes::Passes;
 use crate::store::pager::PageLimits;
 use crate::store::pager::{ChildArgs, Page};
 use crate::store::scope::TenantScope;
@@ -273,67 +275,96 @@ pub struct Loaders {
 }
 
 impl Loaders {
-    /// Fresh loaders for one request of `scope`'s tenant.
+    /// Fresh loaders for one request of `scope`'s tenant, each batching the keys that arrive
+    /// within 1 ms (for executions not run by [`Passes::drive`]: subscriptions).
     pub fn new(db: &DatabaseConnection, scope: TenantScope, limits: PageLimits) -> Self {
-        fn by_id<M>(db: &DatabaseConnection, scope: TenantScope) -> DataLoader<ByIdLoader<M>>
+        Self::build(db, scope, limits, None)
+    }
+
+    /// Fresh loaders for one request of `scope`'s tenant, each batching the keys one
+    /// execution pass asks for: the request must run through `passes`' [`Passes::drive`].
+    pub fn per_pass(
+        db: &DatabaseConnection,
+        scope: TenantScope,
+        limits: PageLimits,
+        passes: &Passes,
+    ) -> Self {
+        Self::build(db, scope, limits, Some(passes))
+    }
+
+    fn build(
+        db: &DatabaseConnection,
+        scope: TenantScope,
+        limits: PageLimits,
+        passes: Option<&Passes>,
+    ) -> Self {
+        fn by_id<M>(
+            db: &DatabaseConnection,
+            scope: TenantScope,
+            passes: Option<&Passes>,
+        ) -> DataLoader<ByIdLoader<M>>
         where
             ByIdLoader<M>: Loader<i64>,
             M: Send + Sync + 'static,
         {
-            DataLoader::new(
-                ByIdLoader {
-                    db: db.clone(),
-                    scope,
-                    model: PhantomData,
-                },
-                crate::telemetry::spawn,
-            )
+            let loader = ByIdLoader {
+                db: db.clone(),
+                scope,
+                model: PhantomData,
+            };
+            batched(loader, passes)
         }
         fn pages<K: ChildKind>(
             db: &DatabaseConnection,
             scope: TenantScope,
             limits: PageLimits,
+            passes: Option<&Passes>,
         ) -> DataLoader<ChildLoader<K>> {
-            DataLoader::new(
-                ChildLoader {
-                    db: db.clone(),
-                    scope,
-                    limits,
-                    kind: PhantomData,
-                },
-                crate::telemetry::spawn,
-            )
+            let loader = ChildLoader {
+                db: db.clone(),
+                scope,
+                limits,
+                kind: PhantomData,
+            };
+            batched(loader, passes)
         }
         fn replacements<M>(
             db: &DatabaseConnection,
             scope: TenantScope,
+            passes: Option<&Passes>,
         ) -> DataLoader<ReplacementLoader<M>>
         where
             ReplacementLoader<M>: Loader<(i64, i64)>,
             M: Send + Sync + 'static,
         {
-            DataLoader::new(
-                ReplacementLoader {
-                    db: db.clone(),
-                    scope,
-                    model: PhantomData,
-                },
-                crate::telemetry::spawn,
-            )
+            let loader = ReplacementLoader {
+                db: db.clone(),
+                scope,
+                model: PhantomData,
+            };
+            batched(loader, passes)
         }
         Self {
-            source_replacements: replacements(db, scope.clone()),
-            target_replacements: replacements(db, scope.clone()),
-            source_properties: by_id(db, scope.clone()),
-            sources: by_id(db, scope.clone()),
-            targets: by_id(db, scope.clone()),
-            source_property_pages: pages(db, scope.clone(), limits),
-            target_property_pages: pages(db, scope.clone(), limits),
-            target_properties_of_source: pages(db, scope.clone(), limits),
-            source_snapshot_pages: pages(db, scope.clone(), limits),
-            target_snapshot_pages: pages(db, scope.clone(), limits),
-            import_run_pages: pages(db, scope.clone(), limits),
-            sync_log_pages: pages(db, scope.clone(), limits),
+            source_replacements: replacements(db, scope.clone(), passes),
+            target_replacements: replacements(db, scope.clone(), passes),
+            source_properties: by_id(db, scope.clone(), passes),
+            sources: by_id(db, scope.clone(), passes),
+            targets: by_id(db, scope.clone(), passes),
+            source_property_pages: pages(db, scope.clone(), limits, passes),
+            target_property_pages: pages(db, scope.clone(), limits, passes),
+            target_properties_of_source: pages(db, scope.clone(), limits, passes),
+            source_snapshot_pages: pages(db, scope.clone(), limits, passes),
+            target_snapshot_pages: pages(db, scope.clone(), limits, passes),
+            import_run_pages: pages(db, scope.clone(), limits, passes),
+            sync_log_pages: pages(db, scope.clone(), limits, passes),
         }
+    }
+}
+
+/// A DataLoader of `loader` that batches per pass of `passes`, or else within 1 ms.
+fn batched<T: Send + Sync + 'static>(loader: T, passes: Option<&Passes>) -> DataLoader<T> {
+    match passes {
+        None => DataLoader::new(loader, crate::telemetry::spawn),
+        Some(passes) => DataLoader::new(loader, passes.spawner()).delay(Duration::ZERO),
     }
 }

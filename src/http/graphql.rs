@@ -30,6 +30,7 @@ use crate::error::code;
 use crate::graphql::context::{RequestAuth, TenantAuth};
 use crate::graphql::idempotency;
 use crate::graphql::loaders::Loaders;
+use crate::graphql::passes::Passes;
 use crate::graphql::persisted::PersistedQueryError;
 
 /// How a GraphQL request arrived: a POST may run any operation, a GET only queries.
@@ -151,8 +152,9 @@ async fn execute(
         resolve_persisted(state, &mut request, media)?;
         let operation = check(state, &mut request, verb, media)?;
         let query_key = cache_key.filter(|_| operation == Some(OperationType::Query));
-        let request = with_request_data(state, request, headers, auth, media)?;
-        let response = run(state, request, media).await?;
+        let passes = Passes::new();
+        let request = with_request_data(state, request, headers, auth, media, &passes)?;
+        let response = run(state, request, media, &passes).await?;
         Ok(respond(state, &body, response, media, query_key).await)
     };
     steps.await.unwrap_or_else(|answer: Box<Response>| *answer)
@@ -313,6 +315,7 @@ fn with_request_data(
     headers: &HeaderMap,
     auth: RequestAuth,
     media: &'static str,
+    passes: &Passes,
 ) -> Step<async_graphql::Request> {
     if let Some(key) = headers.get(idempotency::HEADER) {
         if let Err(error) = state.inner.api.check_idempotency_header(&mut request) {
@@ -322,22 +325,25 @@ fn with_request_data(
         request = request.data(idempotency::HeaderKey(key));
     }
     if let TenantAuth::Granted(authenticated) = &auth.tenant {
-        request = request.data(Loaders::new(
+        request = request.data(Loaders::per_pass(
             &state.inner.db,
             authenticated.scope.clone(),
             state.inner.page_limits,
+            passes,
         ));
     }
     Ok(request.data(auth))
 }
 
-/// Executes the request within the server's time limit.
+/// Executes the request within the server's time limit; its loaders batch per pass of
+/// `passes`.
 async fn run(
     state: &AppState,
     request: async_graphql::Request,
     media: &'static str,
+    passes: &Passes,
 ) -> Step<async_graphql::Response> {
-    let execution = state.inner.api.execute(request);
+    let execution = passes.drive(state.inner.api.execute(request));
     tokio::time::timeout(state.inner.timeout, execution)
         .await
         .map_err(|_| {
