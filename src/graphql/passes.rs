@@ -51,8 +51,10 @@ impl Passes {
     }
 
     /// A DataLoader spawner (with no delay of its own) whose loads start once the pass they
-    /// were asked for in has ended. Only for loaders of an execution run by [`Passes::drive`]:
-    /// any other would wait for the request to end.
+    /// were asked for in has ended. Only for loaders of an execution run by [`Passes::drive`]
+    /// (any other would wait for the request to end), and only for loads asked for by the
+    /// execution itself: a loader's own `load` must not wait on another loader of these
+    /// passes, which would wait for a pass that never ends (none does today).
     pub fn spawner(&self) -> impl Fn(Load) + Send + Sync + 'static {
         let ended = Arc::clone(&self.ended);
         move |load| {
