@@ -5,10 +5,10 @@
 //! on a response of 1,000 listings it costs more CPU than the database does. Most list
 //! selections ask only for scalars (`edges { cursor node { id externalId updatedAt } }`), and
 //! those need no futures at all: [`Edges`] and [`Nodes`] check the selection once per list
-//! and, when it is plain, write the list's JSON text directly ([`wire`]). Anything else — a field with
-//! arguments, a nested connection, a fragment, a directive, a repeated response key — takes
-//! async-graphql's own path, so the answer is always the same; a test compares the two paths
-//! field by field.
+//! and, when it is plain, write the list's JSON text directly ([`wire`]). Anything else — a
+//! field with arguments, a nested connection, a fragment, a directive, a repeated response
+//! key — takes async-graphql's own path, so the answer is always the same; a test compares
+//! the two paths field by field.
 //!
 //! The schema registers no extensions: an extension's per-field hooks would not see the
 //! fields resolved here.
@@ -280,19 +280,18 @@ fn write_object<F>(
     Ok(())
 }
 
-/// `"key":`, the start of an object member, as JSON text.
-fn member(key: &str) -> Vec<u8> {
-    let mut text = Vec::with_capacity(key.len() + 3);
+/// `text` as a JSON string.
+fn json_string(text: &str) -> Vec<u8> {
+    let mut json = Vec::with_capacity(text.len() + 3);
     // Writing a string into a `Vec` cannot fail.
-    let _ = wire::write_str(&mut text, key);
-    text.push(b':');
-    text
+    let _ = wire::write_str(&mut json, text);
+    json
 }
 
-/// A type's name as a JSON string.
-fn type_name_text(name: &str) -> Vec<u8> {
-    let mut text = Vec::with_capacity(name.len() + 2);
-    let _ = wire::write_str(&mut text, name);
+/// `"key":`, the start of an object member, as JSON text.
+fn member(key: &str) -> Vec<u8> {
+    let mut text = json_string(key);
+    text.push(b':');
     text
 }
 
@@ -326,7 +325,7 @@ impl NodePlan {
             fields.push((member(&field.response_key().node), kind));
         }
         Some(Self {
-            type_name: type_name_text(&sample.introspection_type_name()),
+            type_name: json_string(&sample.introspection_type_name()),
             fields,
         })
     }
@@ -372,7 +371,7 @@ impl EdgePlan {
             fields.push((member(&field.response_key().node), kind));
         }
         Some(Self {
-            type_name: type_name_text(&sample.introspection_type_name()),
+            type_name: json_string(&sample.introspection_type_name()),
             fields,
         })
     }

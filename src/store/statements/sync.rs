@@ -162,7 +162,8 @@ pub fn index_work_table(backend: DbBackend) -> Statement {
 pub fn batch_ends(backend: DbBackend, category: Category, rows: u32) -> Statement {
     Sql::new(backend)
         .push(
-            "SELECT sp_id FROM (SELECT sp_id, ROW_NUMBER() OVER (ORDER BY sp_id) AS n              FROM sync_work WHERE category = ",
+            "SELECT sp_id FROM (SELECT sp_id, ROW_NUMBER() OVER (ORDER BY sp_id) AS n \
+             FROM sync_work WHERE category = ",
         )
         .push(&category.literal())
         .push(") numbered WHERE n % ")
