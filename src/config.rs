@@ -61,6 +61,19 @@ impl Config {
         }
     }
 
+    /// Opens the configured database without session limits (as migrations run), for an
+    /// operator's schema change that takes as long as reading a table, its schema brought up
+    /// to date.
+    pub(crate) async fn open_database_for_ddl(
+        &self,
+    ) -> Result<sea_orm::DatabaseConnection, crate::db::OpenError> {
+        crate::db::connect_and_migrate_with(
+            self.database_url.expose_secret(),
+            &crate::db::SessionLimits::NONE,
+        )
+        .await
+    }
+
     /// Opens the configured database with [`Self::session_limits`], its schema brought up to
     /// date.
     pub(crate) async fn open_database(

@@ -9,6 +9,7 @@ mod catalog;
 mod choices;
 mod discover;
 mod history;
+mod indexes;
 mod listings;
 mod migrate;
 pub(crate) mod output;
@@ -61,6 +62,9 @@ enum Command {
     RestoreSnapshot(history::RestoreSnapshotArgs),
     /// Pin a snapshot so cleanup keeps it whatever its age (or unpin it).
     PinSnapshot(history::PinSnapshotArgs),
+    /// Index a path of the listing JSON for filtered and ordered pages, list or drop such
+    /// indexes (they serve every tenant).
+    IndexPath(indexes::IndexPathArgs),
     /// Start the GraphQL server (GraphiQL at /graphql).
     Serve(server::ServeArgs),
     /// Print the GraphQL schema (SDL) the server serves, or write it to a file.
@@ -148,6 +152,7 @@ impl Command {
             Self::Cleanup(args) => args.json,
             Self::RestoreSnapshot(args) => args.json,
             Self::PinSnapshot(args) => args.json,
+            Self::IndexPath(args) => args.json(),
             Self::Init(_) | Self::Serve(_) | Self::ExportSchema(_) => false,
         }
     }
@@ -178,6 +183,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Cleanup(args) => listings::cleanup(&config, args).await,
         Command::RestoreSnapshot(args) => history::restore_snapshot(&config, args).await,
         Command::PinSnapshot(args) => history::pin_snapshot(&config, args).await,
+        Command::IndexPath(args) => indexes::index_path(&config, args).await,
         Command::Serve(args) => server::serve(&config, args).await,
         Command::ExportSchema(args) => server::export_schema(args).await,
     }

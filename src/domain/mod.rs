@@ -17,6 +17,7 @@ pub mod import;
 pub(crate) mod listings;
 pub mod merge;
 pub(crate) mod nodes;
+pub mod path_indexes;
 pub(crate) mod removal_guard;
 pub mod snapshots;
 pub mod sources;

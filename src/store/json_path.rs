@@ -87,12 +87,20 @@ impl JsonPath {
     /// with `null` there sorts with the listings that lack the key, last, on both databases,
     /// and a cursor's `null` key means one thing.
     pub fn sort_key_sql(&self, backend: DbBackend) -> SimpleExpr {
+        Expr::cust(self.sort_key_text(backend))
+    }
+
+    /// SQL text of [`JsonPath::sort_key_sql`]: also the key of an indexed path's index
+    /// ([`crate::store::path_index`]), which must be the same expression.
+    pub fn sort_key_text(&self, backend: DbBackend) -> String {
         match backend {
-            DbBackend::Postgres => Expr::cust(format!(
-                "NULLIF(\"data\" #> {}, 'null'::jsonb)",
-                self.literal(backend)
-            )),
-            _ => self.sql(backend),
+            DbBackend::Postgres => {
+                format!(
+                    "NULLIF(\"data\" #> {}, 'null'::jsonb)",
+                    self.literal(backend)
+                )
+            }
+            _ => self.sql_text(backend),
         }
     }
 

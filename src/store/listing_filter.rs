@@ -184,6 +184,9 @@ fn placeholder(backend: DbBackend, n: usize) -> String {
 fn json_condition(backend: DbBackend, condition: &JsonCondition) -> SimpleExpr {
     let path = &condition.path;
     let at = path.sql(backend);
+    // Ordering comparisons read the path as pages order by it (a JSON `null` as SQL NULL on
+    // PostgreSQL, which `same_kind` excludes anyway), so an indexed path's index bounds them.
+    let key = path.sort_key_sql(backend);
     let value = |v: &Value| bind(backend, v);
     match condition.op {
         WhereOp::Eq => at.eq(value(&condition.value)),
@@ -200,16 +203,16 @@ fn json_condition(backend: DbBackend, condition: &JsonCondition) -> SimpleExpr {
             )
         }
         WhereOp::Lt => {
-            same_kind(backend, path, &condition.value).and(at.lt(value(&condition.value)))
+            same_kind(backend, path, &condition.value).and(key.lt(value(&condition.value)))
         }
         WhereOp::Lte => {
-            same_kind(backend, path, &condition.value).and(at.lte(value(&condition.value)))
+            same_kind(backend, path, &condition.value).and(key.lte(value(&condition.value)))
         }
         WhereOp::Gt => {
-            same_kind(backend, path, &condition.value).and(at.gt(value(&condition.value)))
+            same_kind(backend, path, &condition.value).and(key.gt(value(&condition.value)))
         }
         WhereOp::Gte => {
-            same_kind(backend, path, &condition.value).and(at.gte(value(&condition.value)))
+            same_kind(backend, path, &condition.value).and(key.gte(value(&condition.value)))
         }
         WhereOp::In => {
             let values: Vec<sea_orm::Value> = condition

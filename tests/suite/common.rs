@@ -155,6 +155,8 @@ pub struct TestApp {
     pub config: ServerConfig,
     /// How many SQL statements the app has run so far.
     pub statements: std::sync::Arc<AtomicU32>,
+    /// The statements the app runs while a test records them ([`TestApp::record`]).
+    pub recorder: std::sync::Arc<std::sync::Mutex<Option<Vec<sea_orm::Statement>>>>,
     // Last, so the pool closes before the database is dropped.
     _database: TestDatabase,
 }
@@ -173,8 +175,13 @@ impl TestApp {
             .expect("connect and migrate the test database");
         let statements = std::sync::Arc::new(AtomicU32::new(0));
         let counter = statements.clone();
+        let recorder = std::sync::Arc::new(std::sync::Mutex::new(None::<Vec<sea_orm::Statement>>));
+        let recording = std::sync::Arc::clone(&recorder);
         db.set_metric_callback(move |info| {
             counter.fetch_add(1, Ordering::Relaxed);
+            if let Some(statements) = recording.lock().expect("recorder").as_mut() {
+                statements.push(info.statement.clone());
+            }
             // What the server's own callback does (this one replaces it): the request log's count.
             sync_manager::telemetry::on_statement(info);
             if std::env::var_os("TEST_PRINT_SQL").is_some() {
@@ -192,8 +199,23 @@ impl TestApp {
             router,
             config,
             statements,
+            recorder,
             _database: database,
         }
+    }
+
+    /// Starts recording the statements the app runs; [`TestApp::recorded`] takes them.
+    pub fn record(&self) {
+        *self.recorder.lock().expect("recorder") = Some(Vec::new());
+    }
+
+    /// The statements run since [`TestApp::record`], which stops recording.
+    pub fn recorded(&self) -> Vec<sea_orm::Statement> {
+        self.recorder
+            .lock()
+            .expect("recorder")
+            .take()
+            .unwrap_or_default()
     }
 
     /// The number of SQL statements `query` runs (after a warm-up run of it).
@@ -299,6 +321,26 @@ impl TestApp {
             .as_str()
             .expect("id")
             .to_owned()
+    }
+
+    /// Imports `items` into `source` (`INCREMENTAL`), which must succeed.
+    pub async fn import(&self, key: &str, source: &str, items: Value) {
+        self.data(
+            key,
+            "mutation($s: ID!, $items: JSON!) { importProperties(input: { sourceId: $s, items: $items }) { importRun { id } } }",
+            json!({ "s": source, "items": items }),
+        )
+        .await;
+    }
+
+    /// Syncs `source` into `target`, which must succeed.
+    pub async fn sync(&self, key: &str, source: &str, target: &str) {
+        self.data(
+            key,
+            "mutation($s: ID!, $t: ID!) { syncSource(input: { sourceId: $s, targetId: $t }) { syncLog { id } } }",
+            json!({ "s": source, "t": target }),
+        )
+        .await;
     }
 
     /// Creates a target; returns its id.

@@ -3,13 +3,14 @@
 //! `setup` covers repeating `init` and reaching PostgreSQL, `json` the `--json` vocabulary,
 //! `demo` the key of `serve --demo`, `shutdown` what SIGTERM does to requests in flight,
 //! `import_sync_cleanup` the engine's commands, `import_files` the files `import` reads,
-//! `migrate_json` the folder migration, and `human_output` what the commands print for people
+//! `migrate_json` the folder migration, `index_path` the indexed paths, and `human_output` what the commands print for people
 //! (an `insta` snapshot).
 
 mod demo;
 mod human_output;
 mod import_files;
 mod import_sync_cleanup;
+mod index_path;
 mod json;
 mod migrate_json;
 mod setup;

@@ -1,5 +1,5 @@
 //! `serve` on SIGTERM: it refuses new connections at once, lets requests in flight finish for
-//! up to `SYNC_SHUTDOWN_GRACE_SECS`, then exits 0; an import it cut off is not written at all.
+//! up to `SYNC_SHUTDOWN_GRACE_SECS`, then exits 0; an import it cut off is all or nothing.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
@@ -141,8 +141,8 @@ async fn sigterm_lets_an_import_in_flight_finish() {
 }
 
 /// A request that does not finish within the grace period does not keep the server up: it
-/// exits 0 once the period is over, and an import cut off is not written at all; its client
-/// gets a whole answer or a closed connection, never half an answer.
+/// exits 0 once the period is over, and an import cut off is all or nothing; its client gets
+/// a whole answer or a closed connection, never half an answer.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_the_grace_period_the_server_exits_and_an_unfinished_import_is_rolled_back() {
     let cli = Cli::new().await;
@@ -179,9 +179,14 @@ async fn after_the_grace_period_the_server_exits_and_an_unfinished_import_is_rol
             assert_eq!((listings, runs), (LISTINGS as i64, 1));
         }
         Err(err) => {
-            // Cut off: the connection closed before any answer, and nothing was written.
+            // Cut off: the connection closed before any answer, and the import is all or
+            // nothing: either not written, or (its commit landed just as the period ended,
+            // before the answer went out; seen once under a loaded test run) written whole.
             assert!(!err.is_decode() && !err.is_body(), "half an answer: {err}");
-            assert_eq!((listings, runs), (0, 0), "cut off: {err}");
+            assert!(
+                [(0, 0), (LISTINGS as i64, 1)].contains(&(listings, runs)),
+                "cut off ({err}) with {listings} listings and {runs} import runs"
+            );
         }
     }
 }

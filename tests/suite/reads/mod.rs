@@ -7,5 +7,6 @@ mod fast;
 mod filters;
 mod guards;
 mod history;
+mod indexed_paths;
 mod nodes;
 mod one_pager;

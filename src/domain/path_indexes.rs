@@ -1,0 +1,115 @@
+//! Indexed paths: an operator declares that listings are often filtered and ordered by a path
+//! of their JSON (`price`), and each listing table gets an index on it
+//! ([`crate::store::path_index`]). Pages of one source or target that compare the path with
+//! `LT`/`LTE`/`GT`/`GTE` and order by it ascending then read only the listings they answer.
+//!
+//! The indexes serve every tenant (they are on the shared tables, led by `tenant_id`), so they
+//! are the operator's to declare, from the CLI, not a tenant's from GraphQL. Each one costs
+//! imports and syncs some time per written listing.
+
+use std::collections::BTreeMap;
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
+
+use crate::error::Error;
+use crate::store::path_index::{self, ListingTable};
+
+/// A path with an index on the listing tables.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IndexedPath {
+    /// The path, as declared (`address.city`).
+    pub path: String,
+    /// The tables that have its index (`source_properties`, `target_properties`).
+    pub tables: Vec<&'static str>,
+    /// Whether every index of it is ready for reads; on PostgreSQL a build that failed half
+    /// way leaves one that is not (declaring the path again rebuilds it).
+    pub ready: bool,
+}
+
+/// Builds the index of `raw_path` on both listing tables (an index that exists is kept, one a
+/// failed build left behind is rebuilt), then refreshes the planner's statistics so it
+/// knows the values under the path. Returns the path as [`indexed_paths`] lists it.
+///
+/// On PostgreSQL the build runs `CONCURRENTLY` (imports, syncs and reads go on meanwhile) and
+/// takes as long as reading the tables; `db` should have no statement timeout.
+pub async fn index_path(db: &DatabaseConnection, raw_path: &str) -> Result<IndexedPath, Error> {
+    let path = path_index::parse_path("path", raw_path)?;
+    let backend = db.get_database_backend();
+    let broken: Vec<ListingTable> = listed(db)
+        .await?
+        .into_iter()
+        .filter(|(_, listed, valid)| *listed == path.as_str() && !valid)
+        .map(|(table, _, _)| table)
+        .collect();
+    for table in broken {
+        db.execute_unprepared(&path_index::drop_sql(backend, table, &path))
+            .await?;
+    }
+    for table in ListingTable::ALL {
+        db.execute_unprepared(&path_index::create_sql(backend, table, &path))
+            .await?;
+        if let Some(analyze) = path_index::analyze_sql(backend, table) {
+            db.execute_unprepared(&analyze).await?;
+        }
+    }
+    indexed_paths(db)
+        .await?
+        .into_iter()
+        .find(|indexed| indexed.path == path.as_str())
+        .ok_or_else(|| Error::not_found("IndexedPath", path.as_str()))
+}
+
+/// The indexed paths, by path.
+pub async fn indexed_paths(db: &DatabaseConnection) -> Result<Vec<IndexedPath>, Error> {
+    let mut paths: BTreeMap<String, IndexedPath> = BTreeMap::new();
+    for (table, path, valid) in listed(db).await? {
+        let entry = paths.entry(path.clone()).or_insert_with(|| IndexedPath {
+            path,
+            tables: Vec::new(),
+            ready: true,
+        });
+        entry.tables.push(table.table());
+        entry.ready &= valid;
+    }
+    Ok(paths.into_values().collect())
+}
+
+/// Drops the indexes of `raw_path`; an error names the path when it has none.
+pub async fn drop_path_index(db: &DatabaseConnection, raw_path: &str) -> Result<(), Error> {
+    let path = path_index::parse_path("path", raw_path)?;
+    let backend = db.get_database_backend();
+    let tables: Vec<ListingTable> = listed(db)
+        .await?
+        .into_iter()
+        .filter(|(_, listed, _)| *listed == path.as_str())
+        .map(|(table, _, _)| table)
+        .collect();
+    if tables.is_empty() {
+        return Err(Error::not_found("IndexedPath", path.as_str()));
+    }
+    for table in tables {
+        db.execute_unprepared(&path_index::drop_sql(backend, table, &path))
+            .await?;
+    }
+    Ok(())
+}
+
+/// Every path index in the catalog: its table, its path and whether it is valid.
+async fn listed(db: &DatabaseConnection) -> Result<Vec<(ListingTable, String, bool)>, Error> {
+    let backend = db.get_database_backend();
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            backend,
+            path_index::list_sql(backend),
+        ))
+        .await?;
+    let mut found = Vec::with_capacity(rows.len());
+    for row in rows {
+        let name: String = row.try_get("", "name")?;
+        let valid: bool = row.try_get("", "valid")?;
+        if let Some((table, path)) = ListingTable::of_index(&name) {
+            found.push((table, path.to_owned(), valid));
+        }
+    }
+    Ok(found)
+}

@@ -1,0 +1,178 @@
+//! The SQL of indexes on a path inside the listing JSON, which an operator declares
+//! (`sync-manager index-path`): one per listing table, on
+//! `(tenant_id, <parent>, <the path's sort key>, id)`.
+//!
+//! The key expression is exactly the one pages order by ([`JsonPath::sort_key_sql`]) and
+//! ordering filters compare ([`crate::store::listing_filter`]), so a page of one source or
+//! target filtered with `LT`/`LTE`/`GT`/`GTE` on the path and ordered by it reads its range of
+//! the index in order and stops at the page's end, instead of reading every listing of the
+//! parent and sorting them.
+//!
+//! An index's name carries its path (`sm_path_sp:address.city`), so the database's catalog is
+//! the only record of which paths are indexed: nothing to keep in step.
+
+use sea_orm::DbBackend;
+
+use crate::error::Error;
+use crate::store::json_path::JsonPath;
+
+/// The listing tables an indexed path is indexed on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ListingTable {
+    /// `source_properties`, under their source.
+    Source,
+    /// `target_properties`, under their target.
+    Target,
+}
+
+impl ListingTable {
+    /// Both tables, sources first.
+    pub(crate) const ALL: [Self; 2] = [Self::Source, Self::Target];
+
+    /// The table's name.
+    pub(crate) fn table(self) -> &'static str {
+        match self {
+            Self::Source => "source_properties",
+            Self::Target => "target_properties",
+        }
+    }
+
+    /// The column of the listing's parent.
+    fn parent(self) -> &'static str {
+        match self {
+            Self::Source => "source_id",
+            Self::Target => "target_id",
+        }
+    }
+
+    /// What every name of a path index on this table starts with.
+    fn prefix(self) -> &'static str {
+        match self {
+            Self::Source => "sm_path_sp:",
+            Self::Target => "sm_path_tp:",
+        }
+    }
+
+    /// The table an index name belongs to and the path it names, if it names a path index.
+    pub(crate) fn of_index(name: &str) -> Option<(Self, &str)> {
+        Self::ALL
+            .into_iter()
+            .find_map(|table| Some((table, name.strip_prefix(table.prefix())?)))
+    }
+}
+
+/// PostgreSQL's longest identifier, in bytes.
+const MAX_NAME_BYTES: usize = 63;
+
+/// The longest path an index can be declared on: its name holds it after the prefix.
+pub(crate) const MAX_PATH_CHARS: usize = MAX_NAME_BYTES - "sm_path_sp:".len();
+
+/// Checks a path an operator names (`field` in errors) and that an index name can hold it.
+pub(crate) fn parse_path(field: &str, raw: &str) -> Result<JsonPath, Error> {
+    let path = JsonPath::parse(field, raw)?;
+    if raw.len() > MAX_PATH_CHARS {
+        return Err(Error::invalid(
+            field,
+            format!(
+                "an indexed path has at most {MAX_PATH_CHARS} characters; `{raw}` has {}",
+                raw.len()
+            ),
+        ));
+    }
+    Ok(path)
+}
+
+/// The name of the index on `path` in `table`, quoted.
+pub(crate) fn quoted_name(table: ListingTable, path: &JsonPath) -> String {
+    format!("\"{}{}\"", table.prefix(), path.as_str())
+}
+
+/// The statement that builds the index on `path` in `table` (nothing when it exists). On
+/// PostgreSQL it builds `CONCURRENTLY`: imports, syncs and reads go on meanwhile, and the
+/// statement cannot run inside a transaction.
+pub(crate) fn create_sql(backend: DbBackend, table: ListingTable, path: &JsonPath) -> String {
+    let key = path.sort_key_text(backend);
+    let concurrently = concurrently(backend);
+    format!(
+        "CREATE INDEX {concurrently}IF NOT EXISTS {} ON {} (tenant_id, {}, ({key}), id)",
+        quoted_name(table, path),
+        table.table(),
+        table.parent(),
+    )
+}
+
+/// The statement that drops the index on `path` in `table` (nothing when it does not exist).
+pub(crate) fn drop_sql(backend: DbBackend, table: ListingTable, path: &JsonPath) -> String {
+    format!(
+        "DROP INDEX {}IF EXISTS {}",
+        concurrently(backend),
+        quoted_name(table, path)
+    )
+}
+
+fn concurrently(backend: DbBackend) -> &'static str {
+    match backend {
+        DbBackend::Postgres => "CONCURRENTLY ",
+        _ => "",
+    }
+}
+
+/// A query for the names of the path indexes (column `name`) and whether each is ready for
+/// reads (column `valid`: a concurrent build that failed leaves an invalid index on
+/// PostgreSQL).
+pub(crate) fn list_sql(backend: DbBackend) -> &'static str {
+    match backend {
+        DbBackend::Postgres => {
+            "SELECT c.relname AS name, i.indisvalid AS valid \
+             FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+             JOIN pg_class t ON t.oid = i.indrelid \
+             WHERE t.relname IN ('source_properties', 'target_properties') \
+             AND t.relnamespace = current_schema()::regnamespace \
+             AND left(c.relname, 8) = 'sm_path_' ORDER BY c.relname"
+        }
+        _ => {
+            "SELECT name, 1 AS valid FROM sqlite_master WHERE type = 'index' \
+             AND tbl_name IN ('source_properties', 'target_properties') \
+             AND substr(name, 1, 8) = 'sm_path_' ORDER BY name"
+        }
+    }
+}
+
+/// The statement that refreshes the planner's statistics of `table` (and so of its index
+/// expressions) on PostgreSQL; SQLite plans without them.
+pub(crate) fn analyze_sql(backend: DbBackend, table: ListingTable) -> Option<String> {
+    (backend == DbBackend::Postgres).then(|| format!("ANALYZE {}", table.table()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_index_is_named_after_its_path_and_keyed_like_pages_are_ordered() {
+        let path = parse_path("path", "address.city").unwrap();
+        assert_eq!(
+            create_sql(DbBackend::Postgres, ListingTable::Source, &path),
+            "CREATE INDEX CONCURRENTLY IF NOT EXISTS \"sm_path_sp:address.city\" ON \
+             source_properties (tenant_id, source_id, (NULLIF(\"data\" #> '{address,city}', \
+             'null'::jsonb)), id)"
+        );
+        assert_eq!(
+            create_sql(DbBackend::Sqlite, ListingTable::Target, &path),
+            "CREATE INDEX IF NOT EXISTS \"sm_path_tp:address.city\" ON target_properties \
+             (tenant_id, target_id, (json_extract(\"data\", '$.\"address\".\"city\"')), id)"
+        );
+        assert_eq!(
+            ListingTable::of_index("sm_path_tp:address.city"),
+            Some((ListingTable::Target, "address.city"))
+        );
+        assert_eq!(
+            ListingTable::of_index("uq_source_properties_external_id"),
+            None
+        );
+        let longest = "p".repeat(MAX_PATH_CHARS);
+        let name = quoted_name(ListingTable::Source, &parse_path("path", &longest).unwrap());
+        assert_eq!(name.len() - 2, MAX_NAME_BYTES);
+        assert!(parse_path("path", &format!("{longest}q")).is_err());
+    }
+}

@@ -1,0 +1,249 @@
+//! Indexed paths (`sync-manager index-path`): a filtered page ordered by the path reads through
+//! the path's index on both listing tables, and answers exactly what it answered without it.
+
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use serde_json::{Value, json};
+use sync_manager::domain::path_indexes::{self, IndexedPath};
+use sync_manager::error::Error;
+
+use crate::common::TestApp;
+
+/// Listings per source.
+const LISTINGS: usize = 1_500;
+
+/// A price for listing `i`: mostly numbers with many ties (so pages end inside a run of equal
+/// prices), and some of every kind an ordering filter must leave out.
+fn price(i: usize) -> Option<Value> {
+    match i % 40 {
+        0 => Some(json!("on request")),
+        1 => Some(Value::Null),
+        2 => None,
+        3 => Some(json!(true)),
+        4 => Some(json!((i % 97) as f64 * 1_000.5)),
+        _ => Some(json!((i * 7_919 % 997) * 1_000)),
+    }
+}
+
+fn listings(prefix: &str) -> Value {
+    let items: Vec<Value> = (0..LISTINGS)
+        .map(|i| {
+            let mut item = json!({ "id": format!("{prefix}{i}"), "title": format!("Listing {i}") });
+            if let Some(price) = price(i) {
+                item["price"] = price;
+            }
+            item
+        })
+        .collect();
+    Value::Array(items)
+}
+
+struct Setup {
+    app: TestApp,
+    key: String,
+    source: String,
+    target: String,
+}
+
+async fn setup() -> Setup {
+    let app = TestApp::spawn().await;
+    let (_, key) = app.create_tenant("Acme").await;
+    let (_, other_key) = app.create_tenant("Other").await;
+    let source = app.create_source(&key, "Feed").await;
+    let other_source = app.create_source(&key, "Second feed").await;
+    let foreign = app.create_source(&other_key, "Feed").await;
+    let target = app.create_target(&key, "Site").await;
+    for (key, source, prefix) in [
+        (&key, &source, "a"),
+        (&key, &other_source, "b"),
+        (&other_key, &foreign, "c"),
+    ] {
+        app.import(key, source, listings(prefix)).await;
+    }
+    app.sync(&key, &source, &target).await;
+    Setup {
+        app,
+        key,
+        source,
+        target,
+    }
+}
+
+/// The pages a client reads: filtered and ordered by price, walked forwards to the end with
+/// `after` and backwards from the end with `before`, in both directions, and unfiltered.
+const PAGES: [&str; 5] = [
+    r#"where: [{ path: "price", op: LT, value: 300000 }], orderBy: { path: "price" }"#,
+    r#"where: [{ path: "price", op: GTE, value: 500000 }, { path: "price", op: LTE, value: 700000 }], orderBy: { path: "price" }"#,
+    r#"where: [{ path: "price", op: GT, value: 600000 }], orderBy: { path: "price", direction: DESC }"#,
+    r#"where: [{ path: "title", op: GTE, value: "Listing 9" }], orderBy: { path: "title" }"#,
+    r#"orderBy: { path: "price" }"#,
+];
+
+impl Setup {
+    async fn page(&self, list: &str, args: &str, cursor: &str) -> Value {
+        let (parent, id) = match list {
+            "source" => ("source", &self.source),
+            _ => ("target", &self.target),
+        };
+        let query = format!(
+            "query($id: ID!) {{ {parent}(id: $id) {{ properties(first: 40, {args}{cursor}) {{ totalCount \
+             pageInfo {{ hasNextPage hasPreviousPage startCursor endCursor }} \
+             edges {{ cursor node {{ externalId price: field(path: \"price\") }} }} }} }} }}"
+        );
+        let data = self.app.data(&self.key, &query, json!({ "id": id })).await;
+        data[parent]["properties"].clone()
+    }
+
+    /// Every page of `args` under `list`, forwards, then the listings before the last page.
+    async fn walk(&self, list: &str, args: &str) -> Vec<Value> {
+        let mut pages = Vec::new();
+        let mut cursor = String::new();
+        loop {
+            let page = self.page(list, args, &cursor).await;
+            let next = page["pageInfo"]["hasNextPage"] == json!(true);
+            cursor = format!(", after: {}", page["pageInfo"]["endCursor"]);
+            pages.push(page);
+            if !next {
+                break;
+            }
+        }
+        let before = pages.last().expect("a page")["pageInfo"]["startCursor"].clone();
+        if before.is_string() {
+            pages.push(self.page(list, args, &format!(", before: {before}")).await);
+        }
+        pages
+    }
+
+    async fn every_page(&self) -> Vec<Value> {
+        let mut all = Vec::new();
+        for list in ["source", "target"] {
+            for args in PAGES {
+                all.extend(self.walk(list, args).await);
+            }
+        }
+        all
+    }
+}
+
+/// The plan of `statement`, one line per row.
+async fn plan(app: &TestApp, statement: &Statement) -> String {
+    let backend = statement.db_backend;
+    let explain = match backend {
+        DbBackend::Postgres => "EXPLAIN",
+        _ => "EXPLAIN QUERY PLAN",
+    };
+    let values = statement.values.clone().map(|v| v.0).unwrap_or_default();
+    let rows = app
+        .db
+        .query_all_raw(Statement::from_sql_and_values(
+            backend,
+            format!("{explain} {}", statement.sql),
+            values,
+        ))
+        .await
+        .expect("explain");
+    rows.iter()
+        .map(|row| match backend {
+            DbBackend::Postgres => row.try_get::<String>("", "QUERY PLAN").expect("plan"),
+            _ => row.try_get::<String>("", "detail").expect("detail"),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The statement that read the listings of a `table` page ordered by price.
+fn page_statement(statements: &[Statement], table: &str) -> Statement {
+    statements
+        .iter()
+        .find(|s| {
+            s.sql.contains(table)
+                && s.sql.contains("LIMIT")
+                && (s.sql.contains("'{price}'") || s.sql.contains("'$.\"price\"'"))
+        })
+        .unwrap_or_else(|| panic!("no page statement on {table} among {statements:#?}"))
+        .clone()
+}
+
+#[tokio::test]
+async fn a_filtered_page_ordered_by_an_indexed_path_reads_its_index_and_answers_the_same() {
+    let s = setup().await;
+    let db = &s.app.db;
+    assert_eq!(path_indexes::indexed_paths(db).await.unwrap(), vec![]);
+    let before = s.every_page().await;
+    // A walk that ends on its first page would not show much.
+    assert!(before.len() > 40, "{} pages", before.len());
+
+    let indexed = path_indexes::index_path(db, "price").await.unwrap();
+    let expected = IndexedPath {
+        path: "price".into(),
+        tables: vec!["source_properties", "target_properties"],
+        ready: true,
+    };
+    assert_eq!(indexed, expected);
+    // Declaring it again keeps it.
+    assert_eq!(
+        path_indexes::index_path(db, "price").await.unwrap(),
+        expected
+    );
+    assert_eq!(
+        path_indexes::indexed_paths(db).await.unwrap(),
+        vec![expected]
+    );
+
+    assert_eq!(s.every_page().await, before, "the index changed an answer");
+
+    for (list, table, index) in [
+        ("source", "source_properties", "sm_path_sp:price"),
+        ("target", "target_properties", "sm_path_tp:price"),
+    ] {
+        s.app.record();
+        s.page(list, PAGES[0], "").await;
+        let statement = page_statement(&s.app.recorded(), table);
+        let plan = plan(&s.app, &statement).await;
+        // The filter's bound is a condition of the index scan, not a filter of its rows.
+        let bounded = plan.lines().any(|line| {
+            (line.contains("Index Cond") && line.contains("< '300000'::jsonb"))
+                || (line.contains(index) && line.contains("<expr><?"))
+        });
+        assert!(
+            plan.contains(index) && bounded,
+            "the {list} page does not read {index} within its bound:\n{}\n{plan}",
+            statement.sql
+        );
+    }
+
+    path_indexes::drop_path_index(db, "price").await.unwrap();
+    assert_eq!(path_indexes::indexed_paths(db).await.unwrap(), vec![]);
+    assert_eq!(s.every_page().await, before);
+}
+
+#[tokio::test]
+async fn a_path_that_cannot_be_indexed_or_dropped_is_named() {
+    let app = TestApp::spawn().await;
+    let db = &app.db;
+    let field_of = |err: Error| match err {
+        Error::InvalidInput { field, reason } => (field, reason),
+        other => panic!("not an input error: {other:?}"),
+    };
+    let (field, reason) = field_of(
+        path_indexes::index_path(db, "price; drop")
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(field, "path");
+    assert!(reason.contains("`price; drop` is not a path"), "{reason}");
+    let long = "p".repeat(53);
+    let (_, reason) = field_of(path_indexes::index_path(db, &long).await.unwrap_err());
+    assert!(reason.contains("at most 52 characters"), "{reason}");
+    match path_indexes::drop_path_index(db, "price")
+        .await
+        .unwrap_err()
+    {
+        Error::NotFound { entity, id } => {
+            assert_eq!((entity, id.as_str()), ("IndexedPath", "price"))
+        }
+        other => panic!("not a not-found error: {other:?}"),
+    }
+    let nested = path_indexes::index_path(db, "address.city").await.unwrap();
+    assert_eq!(nested.path, "address.city");
+    assert_eq!(path_indexes::indexed_paths(db).await.unwrap(), vec![nested]);
+}
