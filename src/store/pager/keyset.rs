@@ -2,7 +2,9 @@
 //! ordered. Missing sort keys (a path a listing lacks) sort last in both directions.
 
 use sea_orm::DbBackend;
-use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, NullOrdering, Order, SelectStatement};
+use sea_orm::sea_query::{
+    Alias, Condition, Expr, ExprTrait, NullOrdering, Order, OrderedStatement,
+};
 
 use serde_json::Value;
 
@@ -71,8 +73,14 @@ pub(super) fn beyond(
     Ok(any)
 }
 
-/// Orders a statement by `sort` (reversed when `reverse`), nulls last in the forward order.
-pub(super) fn order_by(stmt: &mut SelectStatement, backend: DbBackend, sort: &Sort, reverse: bool) {
+/// Orders a statement (or a window) by `sort` (reversed when `reverse`), nulls last in the
+/// forward order.
+pub(super) fn order_by<S: OrderedStatement>(
+    stmt: &mut S,
+    backend: DbBackend,
+    sort: &Sort,
+    reverse: bool,
+) {
     let descending = sort.descending != reverse;
     let direction = if descending { Order::Desc } else { Order::Asc };
     if let Some(key_sql) = sort.key_sql(backend) {

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use sea_orm::sea_query::{
     Alias, Asterisk, Condition, Expr, ExprTrait, Func, JoinType, Order, Query, SelectStatement,
-    UnionType,
+    UnionType, WindowStatement,
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
@@ -24,6 +24,10 @@ use crate::store::pager::{PageQuery, PagedEntity, PagedRow, Parents};
 
 /// Parents per statement on SQLite: it allows 500 parts in a compound `SELECT`.
 const PARENTS_PER_STATEMENT: usize = 400;
+
+/// The column in which a PostgreSQL page numbers its rows (after the entity's columns, which
+/// rows are read from by position).
+const PAGE_ROW: &str = "page_row";
 
 /// The key the rows of a top-level list are grouped under (they have one parent).
 pub(super) const ONE_PARENT: i64 = 0;
@@ -165,12 +169,24 @@ where
     }
 
     /// PostgreSQL: `unnest` of the parents as an array, each joined `LATERAL` to its page.
+    ///
+    /// Under an order by a key (a path, a timestamp), each page numbers its rows in its order
+    /// (`ROW_NUMBER()` over the rows its scan already reads in that order), and the pages
+    /// are put together by parent and that number: sorting the joined rows by the key again
+    /// compared a jsonb value per pair of rows, about 4 of the 10 ms of a filtered page of 10
+    /// parents × 100 listings ordered by `price`.
     fn lateral(&self, column: E::Column, parents: &[i64], slice: &Slice) -> SelectStatement {
         let parent = Alias::new("parent");
-        let page = self.page(
+        let mut page = self.page(
             Some((column, Expr::col((parent.clone(), parent.clone())))),
             slice,
         );
+        let numbered = self.query.sort.key_sql(self.backend).is_some();
+        if numbered {
+            let mut window = WindowStatement::new();
+            order_by(&mut window, self.backend, self.query.sort, slice.reverse);
+            page.expr_window_as(Expr::cust("ROW_NUMBER()"), window, Alias::new(PAGE_ROW));
+        }
         // The ids travel as one text parameter (`{1,2,3}`) cast to an array.
         let ids = parents
             .iter()
@@ -191,7 +207,12 @@ where
                 Expr::cust("TRUE"),
             )
             .to_owned();
-        self.order_pages(&mut stmt, column, slice);
+        if numbered {
+            stmt.order_by(column, Order::Asc)
+                .order_by((Alias::new("p"), Alias::new(PAGE_ROW)), Order::Asc);
+        } else {
+            self.order_pages(&mut stmt, column, slice);
+        }
         stmt
     }
 
