@@ -305,6 +305,49 @@ pub(crate) async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTrans
     db.begin_with_options(options).await
 }
 
+/// A connection for writes that give way rather than wait (a key's `lastUsedAt`): on SQLite
+/// a pool of one connection over the same file without a busy timeout, whose write
+/// transactions fail at once ([`is_busy`]) while another connection holds the write lock, as
+/// a long import does for its whole transaction; elsewhere `db` itself (PostgreSQL locks
+/// rows, and such a write waits only for a transaction on the same rows).
+pub fn without_waiting_for_writes(db: &DatabaseConnection) -> DatabaseConnection {
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return db.clone();
+    }
+    let pool = db.get_sqlite_connection_pool();
+    let options = (*pool.connect_options())
+        .clone()
+        .busy_timeout(Duration::ZERO);
+    let pool = sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .min_connections(0)
+        .acquire_timeout(Duration::from_secs(1))
+        .connect_lazy_with(options);
+    sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)
+}
+
+/// Whether `err` says SQLite's write lock is held by another connection (`SQLITE_BUSY` or
+/// `SQLITE_LOCKED`, any extended code), or that the pool of
+/// [`without_waiting_for_writes`] had no connection to spare in time.
+pub fn is_busy(err: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    let sqlx_error = match err {
+        DbErr::ConnectionAcquire(_) => return true,
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
+        _ => return false,
+    };
+    match sqlx_error.as_ref() {
+        sqlx::Error::PoolTimedOut => true,
+        sqlx::Error::Database(db) => db
+            .code()
+            .and_then(|code| code.parse::<u32>().ok())
+            .is_some_and(|code| matches!(code & 0xff, 5 | 6)),
+        _ => false,
+    }
+}
+
 /// The connection pool's size, idle connections and limit (for the metrics).
 pub(crate) fn pool_stats(db: &DatabaseConnection) -> crate::metrics::PoolStats {
     let (size, idle, max) = match db.get_database_backend() {

@@ -118,7 +118,7 @@ async fn kept_key(
     if key.is_empty() {
         return Ok(None);
     }
-    match api_keys::authenticate(db, key).await {
+    match api_keys::authenticate(db, db, key).await {
         Ok(found) if found.scope.tenant_id() == scope.tenant_id() => Ok(Some(key.to_owned())),
         Ok(_) | Err(Error::Unauthenticated(_)) => Ok(None),
         Err(err) => Err(err),

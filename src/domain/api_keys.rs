@@ -12,6 +12,7 @@ use sea_orm::{
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::db;
 use crate::domain::validate;
 use crate::entity::{api_key, source, target};
 use crate::error::Error;
@@ -353,8 +354,15 @@ pub async fn list_api_keys(
 }
 
 /// Resolves a presented key into its tenant scope; unknown, revoked and expired keys are
-/// refused.
-pub async fn authenticate(db: &DatabaseConnection, key: &str) -> Result<Authenticated, Error> {
+/// refused. The key's `lastUsedAt` is refreshed (at most once a minute) through `touch`,
+/// which on SQLite should not wait for the write lock ([`db::without_waiting_for_writes`]):
+/// while another write holds it (a long import), the refresh is left for a later request
+/// rather than holding this one up.
+pub async fn authenticate(
+    db: &DatabaseConnection,
+    touch: &DatabaseConnection,
+    key: &str,
+) -> Result<Authenticated, Error> {
     // The tenant's data version comes with the key, in the same statement.
     let select = api_key::Entity::find()
         .filter(api_key::Column::KeyHash.eq(hash_key(key.trim())))
@@ -390,6 +398,27 @@ pub async fn authenticate(db: &DatabaseConnection, key: &str) -> Result<Authenti
         .last_used_at
         .is_none_or(|t| now - t > Duration::seconds(LAST_USED_RESOLUTION_SECS))
     {
+        match touch_last_used(touch, &model, now).await {
+            Err(Error::Internal(err) | Error::Unavailable(err)) if db::is_busy(&err) => {
+                tracing::debug!(key = %model.prefix, "lastUsedAt left for later: another write holds the lock");
+            }
+            other => other?,
+        }
+    }
+    Ok(Authenticated {
+        scope,
+        key_id: ApiKeyId(model.id),
+        data_version,
+    })
+}
+
+/// Sets the key's `lastUsedAt` to `now` unless another request did within the resolution.
+async fn touch_last_used(
+    db: &DatabaseConnection,
+    model: &api_key::Model,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    {
         // A conditional write, so concurrent requests with one key update it once.
         let txn = TenantWrite::begin(db, TenantId(model.tenant_id)).await?;
         let touched = api_key::Entity::update_many()
@@ -411,9 +440,5 @@ pub async fn authenticate(db: &DatabaseConnection, key: &str) -> Result<Authenti
             txn.commit().await?;
         }
     }
-    Ok(Authenticated {
-        scope,
-        key_id: ApiKeyId(model.id),
-        data_version,
-    })
+    Ok(())
 }

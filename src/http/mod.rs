@@ -55,6 +55,8 @@ pub struct AppState {
 struct Inner {
     api: Api,
     db: DatabaseConnection,
+    /// Where a key's `lastUsedAt` is refreshed: never waiting for SQLite's write lock.
+    touch_db: DatabaseConnection,
     admin_token: Option<SecretString>,
     graphiql: Graphiql,
     page_limits: crate::store::pager::PageLimits,
@@ -80,6 +82,7 @@ impl AppState {
         Self {
             inner: Arc::new(Inner {
                 api,
+                touch_db: crate::db::without_waiting_for_writes(&db),
                 db,
                 admin_token: config
                     .admin_token

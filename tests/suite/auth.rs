@@ -200,3 +200,62 @@ async fn create_tenant_reads_back_the_new_tenants_keys() {
         );
     }
 }
+
+/// A key's first request of the minute refreshes its `lastUsedAt`. While another write holds
+/// the database (on SQLite an import holds the write lock for its whole transaction), the
+/// request answers at once and the refresh is left to a later request; before, it waited for
+/// the lock, up to SQLite's 30 s busy timeout, and then failed.
+#[tokio::test]
+async fn a_write_in_progress_does_not_hold_up_a_keys_first_request() {
+    use sea_orm::{
+        ConnectionTrait, DbBackend, SqliteTransactionMode, Statement, TransactionOptions,
+        TransactionTrait,
+    };
+    let app = TestApp::spawn().await;
+    let (_, key) = app.create_tenant("Acme").await;
+    let created = app
+        .data(
+            &key,
+            r#"mutation { createApiKey(input: { name: "reader" }) { key } }"#,
+            json!({}),
+        )
+        .await;
+    let reader = created["createApiKey"]["key"].as_str().unwrap().to_owned();
+    let last_used = || async {
+        let row = app
+            .db
+            .query_one_raw(Statement::from_string(
+                app.db.get_database_backend(),
+                "SELECT last_used_at IS NOT NULL AS used FROM api_keys WHERE name = 'reader'",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get::<bool>("", "used").unwrap()
+    };
+    assert!(!last_used().await);
+
+    // A write transaction in progress on another connection, as an import's.
+    let held = app
+        .db
+        .begin_with_options(TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    held.execute_unprepared("UPDATE sources SET name = name WHERE 1 = 0")
+        .await
+        .unwrap();
+    let body = app.graphql(&reader, VIEWER, json!({})).await;
+    assert_eq!(body["data"]["viewer"]["name"], "Acme", "{body}");
+    // SQLite's write lock is the database's: the refresh gave way. PostgreSQL's locks are
+    // rows', and nothing held the key's.
+    let sqlite = app.db.get_database_backend() == DbBackend::Sqlite;
+    assert_eq!(last_used().await, !sqlite);
+    held.rollback().await.unwrap();
+
+    let body = app.graphql(&reader, VIEWER, json!({})).await;
+    assert_eq!(body["data"]["viewer"]["name"], "Acme", "{body}");
+    assert!(last_used().await, "the next request refreshes it");
+}

@@ -414,7 +414,7 @@ impl Connection {
         let Some((key, _)) = &self.key else {
             return Ok(());
         };
-        match api_keys::authenticate(&self.state.inner.db, key).await {
+        match api_keys::authenticate(&self.state.inner.db, &self.state.inner.touch_db, key).await {
             Err(Error::Unauthenticated(reason)) => {
                 Err(End::Close(4403, format!("Forbidden: {reason}")))
             }

@@ -84,7 +84,7 @@ pub(super) async fn authenticate(
     key: &str,
     client: Option<IpAddr>,
 ) -> Result<Authenticated, End> {
-    match api_keys::authenticate(&state.inner.db, key).await {
+    match api_keys::authenticate(&state.inner.db, &state.inner.touch_db, key).await {
         Ok(authenticated) => Ok(authenticated),
         Err(Error::Unauthenticated(reason)) => {
             let refused = TenantAuth::Refused(reason.clone());
