@@ -17,7 +17,8 @@ pub(crate) struct IndexPathArgs {
 #[derive(Subcommand, Debug)]
 enum IndexPathAction {
     /// Index a path of the listing JSON on both listing tables, for filters (`LT`, `LTE`,
-    /// `GT`, `GTE`) and ascending orders on it; a path that has its index is left as it is.
+    /// `GT`, `GTE`, `EQ`, `IN`) and ascending orders on it; a path that has its index is left
+    /// as it is.
     Add(PathArgs),
     /// List the indexed paths.
     List(ListArgs),

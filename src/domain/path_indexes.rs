@@ -1,7 +1,8 @@
 //! Indexed paths: an operator declares that listings are often filtered and ordered by a path
 //! of their JSON (`price`), and each listing table gets an index on it
 //! ([`crate::store::path_index`]). Pages of one source or target that compare the path with
-//! `LT`/`LTE`/`GT`/`GTE` and order by it ascending then read only the listings they answer.
+//! `LT`/`LTE`/`GT`/`GTE` (or `EQ`/`IN` with values other than `null`) and order by it
+//! ascending then read only the listings they answer.
 //!
 //! The indexes serve every tenant (they are on the shared tables, led by `tenant_id`), so they
 //! are the operator's to declare, from the CLI, not a tenant's from GraphQL. Each one costs

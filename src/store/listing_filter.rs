@@ -184,11 +184,13 @@ fn placeholder(backend: DbBackend, n: usize) -> String {
 fn json_condition(backend: DbBackend, condition: &JsonCondition) -> SimpleExpr {
     let path = &condition.path;
     let at = path.sql(backend);
-    // Ordering comparisons read the path as pages order by it (a JSON `null` as SQL NULL on
-    // PostgreSQL, which `same_kind` excludes anyway), so an indexed path's index bounds them.
+    // Ordering comparisons, and equality with values other than `null`, read the path as
+    // pages order by it (a JSON `null` as SQL NULL on PostgreSQL: only a `null` operand tells
+    // the two apart), so an indexed path's index bounds them or finds their matches.
     let key = path.sort_key_sql(backend);
     let value = |v: &Value| bind(backend, v);
     match condition.op {
+        WhereOp::Eq if !Value::is_null(&condition.value) => key.eq(value(&condition.value)),
         WhereOp::Eq => at.eq(value(&condition.value)),
         WhereOp::Ne => {
             let text = path.sql_text(backend);
@@ -215,12 +217,17 @@ fn json_condition(backend: DbBackend, condition: &JsonCondition) -> SimpleExpr {
             same_kind(backend, path, &condition.value).and(key.gte(value(&condition.value)))
         }
         WhereOp::In => {
-            let values: Vec<sea_orm::Value> = condition
+            let items = condition
                 .value
                 .as_array()
-                .map(|items| items.iter().map(value).collect())
+                .map(Vec::as_slice)
                 .unwrap_or_default();
-            at.is_in(values)
+            let values: Vec<sea_orm::Value> = items.iter().map(value).collect();
+            if items.iter().any(Value::is_null) {
+                at.is_in(values)
+            } else {
+                key.is_in(values)
+            }
         }
         WhereOp::Exists => {
             let wanted = condition.value.as_bool().unwrap_or(true);

@@ -3,10 +3,10 @@
 //! `(tenant_id, <parent>, <the path's sort key>, id)`.
 //!
 //! The key expression is exactly the one pages order by ([`JsonPath::sort_key_sql`]) and
-//! ordering filters compare ([`crate::store::listing_filter`]), so a page of one source or
-//! target filtered with `LT`/`LTE`/`GT`/`GTE` on the path and ordered by it reads its range of
-//! the index in order and stops at the page's end, instead of reading every listing of the
-//! parent and sorting them.
+//! ordering and equality filters compare ([`crate::store::listing_filter`]), so a page of one
+//! source or target filtered with `LT`/`LTE`/`GT`/`GTE` on the path and ordered by it reads
+//! its range of the index in order and stops at the page's end, instead of reading every
+//! listing of the parent and sorting them.
 //!
 //! An index's name carries its path (`sm_path_sp:address.city`), so the database's catalog is
 //! the only record of which paths are indexed: nothing to keep in step.

@@ -70,8 +70,11 @@ async fn setup() -> Setup {
 
 /// The pages a client reads: filtered and ordered by price, walked forwards to the end with
 /// `after` and backwards from the end with `before`, in both directions, and unfiltered.
-const PAGES: [&str; 5] = [
+const PAGES: [&str; 8] = [
     r#"where: [{ path: "price", op: LT, value: 300000 }], orderBy: { path: "price" }"#,
+    r#"where: [{ path: "price", op: EQ, value: 5000 }]"#,
+    r#"where: [{ path: "price", op: IN, value: [5000, 7000, "on request"] }], orderBy: { path: "price", direction: DESC }"#,
+    r#"where: [{ path: "price", op: IN, value: [5000, null] }]"#,
     r#"where: [{ path: "price", op: GTE, value: 500000 }, { path: "price", op: LTE, value: 700000 }], orderBy: { path: "price" }"#,
     r#"where: [{ path: "price", op: GT, value: 600000 }], orderBy: { path: "price", direction: DESC }"#,
     r#"where: [{ path: "title", op: GTE, value: "Listing 9" }], orderBy: { path: "title" }"#,
@@ -150,7 +153,7 @@ async fn plan(app: &TestApp, statement: &Statement) -> String {
         .join("\n")
 }
 
-/// The statement that read the listings of a `table` page ordered by price.
+/// The statement that read the listings of a `table` page filtered by price.
 fn page_statement(statements: &[Statement], table: &str) -> Statement {
     statements
         .iter()
@@ -191,18 +194,40 @@ async fn a_filtered_page_ordered_by_an_indexed_path_reads_its_index_and_answers_
 
     assert_eq!(s.every_page().await, before, "the index changed an answer");
 
-    for (list, table, index) in [
-        ("source", "source_properties", "sm_path_sp:price"),
-        ("target", "target_properties", "sm_path_tp:price"),
+    for (list, table, index, page, pg_cond, sqlite_cond) in [
+        (
+            "source",
+            "source_properties",
+            "sm_path_sp:price",
+            PAGES[0],
+            "< '300000'::jsonb",
+            "<expr><?",
+        ),
+        (
+            "target",
+            "target_properties",
+            "sm_path_tp:price",
+            PAGES[0],
+            "< '300000'::jsonb",
+            "<expr><?",
+        ),
+        (
+            "source",
+            "source_properties",
+            "sm_path_sp:price",
+            PAGES[1],
+            "= '5000'::jsonb",
+            "<expr>=?",
+        ),
     ] {
         s.app.record();
-        s.page(list, PAGES[0], "").await;
+        s.page(list, page, "").await;
         let statement = page_statement(&s.app.recorded(), table);
         let plan = plan(&s.app, &statement).await;
-        // The filter's bound is a condition of the index scan, not a filter of its rows.
+        // The filter is a condition of the index scan, not a filter of its rows.
         let bounded = plan.lines().any(|line| {
-            (line.contains("Index Cond") && line.contains("< '300000'::jsonb"))
-                || (line.contains(index) && line.contains("<expr><?"))
+            (line.contains("Index Cond") && line.contains(pg_cond))
+                || (line.contains(index) && line.contains(sqlite_cond))
         });
         assert!(
             plan.contains(index) && bounded,
