@@ -418,27 +418,25 @@ async fn touch_last_used(
     model: &api_key::Model,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
-    {
-        // A conditional write, so concurrent requests with one key update it once.
-        let txn = TenantWrite::begin(db, TenantId(model.tenant_id)).await?;
-        let touched = api_key::Entity::update_many()
-            .col_expr(api_key::Column::LastUsedAt, Expr::value(now))
-            .filter(api_key::Column::Id.eq(model.id))
-            .filter(
-                Condition::any()
-                    .add(api_key::Column::LastUsedAt.is_null())
-                    .add(
-                        api_key::Column::LastUsedAt
-                            .lt(now - Duration::seconds(LAST_USED_RESOLUTION_SECS)),
-                    ),
-            )
-            .exec(&txn)
-            .await?
-            .rows_affected;
-        // `lastUsedAt` is data a query can read: a touch is a change of the tenant's data.
-        if touched > 0 {
-            txn.commit().await?;
-        }
+    // A conditional write, so concurrent requests with one key update it once.
+    let txn = TenantWrite::begin(db, TenantId(model.tenant_id)).await?;
+    let touched = api_key::Entity::update_many()
+        .col_expr(api_key::Column::LastUsedAt, Expr::value(now))
+        .filter(api_key::Column::Id.eq(model.id))
+        .filter(
+            Condition::any()
+                .add(api_key::Column::LastUsedAt.is_null())
+                .add(
+                    api_key::Column::LastUsedAt
+                        .lt(now - Duration::seconds(LAST_USED_RESOLUTION_SECS)),
+                ),
+        )
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    // `lastUsedAt` is data a query can read: a touch is a change of the tenant's data.
+    if touched > 0 {
+        txn.commit().await?;
     }
     Ok(())
 }

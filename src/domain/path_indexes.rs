@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement};
 
 use crate::error::Error;
 use crate::store::path_index::{self, ListingTable};
@@ -57,7 +57,12 @@ pub async fn index_path(db: &DatabaseConnection, raw_path: &str) -> Result<Index
         .await?
         .into_iter()
         .find(|indexed| indexed.path == path.as_str())
-        .ok_or_else(|| Error::not_found("IndexedPath", path.as_str()))
+        .ok_or_else(|| {
+            Error::Internal(DbErr::Custom(format!(
+                "the index of `{}` is not in the catalog after its build",
+                path.as_str()
+            )))
+        })
 }
 
 /// The indexed paths, by path.
