@@ -7,7 +7,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, QueryFilter};
 use crate::entity::{source_property, target_property};
 use crate::error::Error;
 use crate::ids::{SourcePropertyId, TargetId, TargetPropertyId};
-use crate::store::listing_filter::ListingSide;
+use crate::store::listing_filter::{ListingSide, SortBy};
 use crate::store::pager::{
     self, ChildArgs, Page, PageLimits, PageQuery, PageRequest, PagedEntity, ParentColumn, Parents,
 };
@@ -137,6 +137,10 @@ where
         parents: Parents::Each { column, of, ids },
         sort: &args.sort,
         skip_data: !args.with_data,
+        keys_present: match &args.sort.by {
+            SortBy::Path(path) => args.filter.keeps_only_values_at(path),
+            _ => false,
+        },
     };
     pager::pages(db, &query, &args.request, limits).await
 }

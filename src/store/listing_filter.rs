@@ -136,6 +136,25 @@ impl ListingFilter {
         Ok(())
     }
 
+    /// Whether every listing this filter keeps has a value other than `null` at `path`: a
+    /// condition on it compares with `LT`, `LTE`, `GT`, `GTE`, or with `EQ`/`IN` and values
+    /// other than `null` (the conditions all hold together). An order by `path` then needs
+    /// no rule for missing values, and either direction can follow an index on it.
+    pub fn keeps_only_values_at(&self, path: &JsonPath) -> bool {
+        self.conditions.iter().any(|condition| {
+            condition.path == *path
+                && match condition.op {
+                    WhereOp::Lt | WhereOp::Lte | WhereOp::Gt | WhereOp::Gte => true,
+                    WhereOp::Eq => !Value::is_null(&condition.value),
+                    WhereOp::In => condition
+                        .value
+                        .as_array()
+                        .is_some_and(|items| !items.iter().any(Value::is_null)),
+                    WhereOp::Ne | WhereOp::Exists | WhereOp::Contains => false,
+                }
+        })
+    }
+
     /// The SQL condition of this filter for listings of `side`.
     pub fn condition(&self, backend: DbBackend, side: ListingSide) -> Condition {
         let mut all = Condition::all();
@@ -415,5 +434,49 @@ impl Sort {
             SortBy::Path(path) => path.projection_sql(backend).map(Some),
             _ => Some(None),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn filter(conditions: &[(&str, WhereOp, Value)]) -> ListingFilter {
+        ListingFilter {
+            conditions: conditions
+                .iter()
+                .map(|(path, op, value)| JsonCondition {
+                    path: JsonPath::parse("p", path).unwrap(),
+                    op: *op,
+                    value: value.clone(),
+                })
+                .collect(),
+            ..ListingFilter::default()
+        }
+    }
+
+    #[test]
+    fn a_filter_keeps_only_values_at_a_path_when_a_condition_on_it_rules_out_null() {
+        let price = JsonPath::parse("p", "price").unwrap();
+        let keeps =
+            |conditions: &[(&str, WhereOp, Value)]| filter(conditions).keeps_only_values_at(&price);
+        for op in [WhereOp::Lt, WhereOp::Lte, WhereOp::Gt, WhereOp::Gte] {
+            assert!(keeps(&[("price", op, json!(5))]), "{op:?}");
+        }
+        assert!(keeps(&[("price", WhereOp::Eq, json!("x"))]));
+        assert!(keeps(&[("price", WhereOp::In, json!([1, 2]))]));
+        assert!(keeps(&[
+            ("city", WhereOp::Eq, json!("Lyon")),
+            ("price", WhereOp::Gt, json!(1))
+        ]));
+        assert!(!keeps(&[("price", WhereOp::Eq, Value::Null)]));
+        assert!(!keeps(&[("price", WhereOp::In, json!([1, null]))]));
+        assert!(!keeps(&[("price", WhereOp::Exists, json!(true))]));
+        assert!(!keeps(&[("price", WhereOp::Ne, json!(1))]));
+        assert!(!keeps(&[("price", WhereOp::Contains, json!(1))]));
+        assert!(!keeps(&[("price.amount", WhereOp::Gt, json!(1))]));
+        assert!(!keeps(&[]));
     }
 }

@@ -74,16 +74,23 @@ pub(super) fn beyond(
 }
 
 /// Orders a statement (or a window) by `sort` (reversed when `reverse`), nulls last in the
-/// forward order.
+/// forward order; when `keys_present` (no row lacks a key) in the database's own place for
+/// them, which an index on the key follows in either direction.
 pub(super) fn order_by<S: OrderedStatement>(
     stmt: &mut S,
     backend: DbBackend,
     sort: &Sort,
     reverse: bool,
+    keys_present: bool,
 ) {
     let descending = sort.descending != reverse;
     let direction = if descending { Order::Desc } else { Order::Asc };
     if let Some(key_sql) = sort.key_sql(backend) {
+        if keys_present {
+            stmt.order_by_expr(key_sql, direction.clone());
+            stmt.order_by(Alias::new("id"), direction);
+            return;
+        }
         let nulls = if reverse {
             NullOrdering::First
         } else {

@@ -132,6 +132,10 @@ pub struct PageQuery<'a, E: EntityTrait> {
     /// The caller does not read the `data` column: the page selects only what the order
     /// needs of it (see `statement::Reader::without_data`).
     pub skip_data: bool,
+    /// Every row has a sort key (the filter keeps only rows with one), so the order leaves
+    /// the place of missing keys to the database and an index on the key serves both
+    /// directions.
+    pub keys_present: bool,
 }
 
 /// A checked `first`/`last`: not negative, not above the limit.
@@ -162,6 +166,7 @@ where
         rows,
         parents: Parents::One,
         sort: &Sort::default(),
+        keys_present: false,
         skip_data: false,
     };
     let mut pages = pages(db, &query, request, limits).await?;
@@ -259,6 +264,7 @@ where
         parents: Parents::Each { column, of, ids },
         sort: &args.sort,
         skip_data: false,
+        keys_present: false,
     };
     pages(db, &query, &args.request, limits).await
 }

@@ -133,7 +133,13 @@ where
         if self.query.skip_data {
             self.without_data(&mut part);
         }
-        order_by(&mut part, self.backend, self.query.sort, slice.reverse);
+        order_by(
+            &mut part,
+            self.backend,
+            self.query.sort,
+            slice.reverse,
+            self.query.keys_present,
+        );
         part.limit(slice.limit);
         part
     }
@@ -165,7 +171,13 @@ where
     /// Orders the pages of all parents: by parent, then in each page's order.
     fn order_pages(&self, stmt: &mut SelectStatement, column: E::Column, slice: &Slice) {
         stmt.order_by(column, Order::Asc);
-        order_by(stmt, self.backend, self.query.sort, slice.reverse);
+        order_by(
+            stmt,
+            self.backend,
+            self.query.sort,
+            slice.reverse,
+            self.query.keys_present,
+        );
     }
 
     /// PostgreSQL: `unnest` of the parents as an array, each joined `LATERAL` to its page.
@@ -184,7 +196,13 @@ where
         let numbered = self.query.sort.key_sql(self.backend).is_some();
         if numbered {
             let mut window = WindowStatement::new();
-            order_by(&mut window, self.backend, self.query.sort, slice.reverse);
+            order_by(
+                &mut window,
+                self.backend,
+                self.query.sort,
+                slice.reverse,
+                self.query.keys_present,
+            );
             page.expr_window_as(Expr::cust("ROW_NUMBER()"), window, Alias::new(PAGE_ROW));
         }
         // The ids travel as one text parameter (`{1,2,3}`) cast to an array.

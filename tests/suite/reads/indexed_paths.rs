@@ -219,6 +219,14 @@ async fn a_filtered_page_ordered_by_an_indexed_path_reads_its_index_and_answers_
             "= '5000'::jsonb",
             "<expr>=?",
         ),
+        (
+            "source",
+            "source_properties",
+            "sm_path_sp:price",
+            PAGES[5],
+            "> '600000'::jsonb",
+            "<expr>>?",
+        ),
     ] {
         s.app.record();
         s.page(list, page, "").await;
