@@ -250,15 +250,8 @@ fn write_list<T>(
     // A listing's edge with a few scalars is some 200 bytes: room for that, so a page's
     // text is not copied as it grows.
     let mut out = Vec::with_capacity(2 + items.len() * 256);
-    out.push(b'[');
-    for (index, item) in items.iter().enumerate() {
-        if index > 0 {
-            out.push(b',');
-        }
-        write(item, &mut out)
-            .map_err(|err| ServerError::new(err.to_string(), Some(ctx.item.pos)))?;
-    }
-    out.push(b']');
+    wire::write_seq(&mut out, b'[', b']', items, write)
+        .map_err(|err| ServerError::new(err.to_string(), Some(ctx.item.pos)))?;
     Ok(wire::prewritten(out))
 }
 
@@ -268,16 +261,10 @@ fn write_object<F>(
     fields: &[(Vec<u8>, F)],
     mut value: impl FnMut(&F, &mut Vec<u8>) -> serde_json::Result<()>,
 ) -> serde_json::Result<()> {
-    out.push(b'{');
-    for (index, (key, field)) in fields.iter().enumerate() {
-        if index > 0 {
-            out.push(b',');
-        }
+    wire::write_seq(out, b'{', b'}', fields, |(key, field), out| {
         out.extend_from_slice(key);
-        value(field, out)?;
-    }
-    out.push(b'}');
-    Ok(())
+        value(field, out)
+    })
 }
 
 /// `text` as a JSON string.

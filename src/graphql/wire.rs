@@ -46,28 +46,34 @@ pub fn write_value(out: &mut Vec<u8>, value: &Value) -> Result<(), serde_json::E
         Value::Enum(name) => write_str(out, name)?,
         Value::Binary(json) => out.extend_from_slice(json),
         Value::List(items) => {
-            out.push(b'[');
-            for (index, item) in items.iter().enumerate() {
-                if index > 0 {
-                    out.push(b',');
-                }
-                write_value(out, item)?;
-            }
-            out.push(b']');
+            write_seq(out, b'[', b']', items, |item, out| write_value(out, item))?
         }
-        Value::Object(fields) => {
-            out.push(b'{');
-            for (index, (key, field)) in fields.iter().enumerate() {
-                if index > 0 {
-                    out.push(b',');
-                }
-                write_str(out, key)?;
-                out.push(b':');
-                write_value(out, field)?;
-            }
-            out.push(b'}');
-        }
+        Value::Object(fields) => write_seq(out, b'{', b'}', fields, |(key, field), out| {
+            write_str(out, key)?;
+            out.push(b':');
+            write_value(out, field)
+        })?,
     }
+    Ok(())
+}
+
+/// Appends `open`, each of `items` written by `write` with commas between them, and
+/// `close`: a list's or an object's JSON text.
+pub fn write_seq<T>(
+    out: &mut Vec<u8>,
+    open: u8,
+    close: u8,
+    items: impl IntoIterator<Item = T>,
+    mut write: impl FnMut(T, &mut Vec<u8>) -> Result<(), serde_json::Error>,
+) -> Result<(), serde_json::Error> {
+    out.push(open);
+    for (index, item) in items.into_iter().enumerate() {
+        if index > 0 {
+            out.push(b',');
+        }
+        write(item, out)?;
+    }
+    out.push(close);
     Ok(())
 }
 

@@ -31,13 +31,11 @@ pub(super) async fn authenticate(
     let key = api_key_from(headers);
     let tenant = match &key {
         None => TenantAuth::Missing,
-        Some(key) => {
-            match api_keys::authenticate(&state.inner.db, &state.inner.touch_db, key).await {
-                Ok(authenticated) => TenantAuth::Granted(authenticated),
-                Err(err @ Error::Unauthenticated(_)) => TenantAuth::Refused(err.to_string()),
-                Err(err) => return Err(err),
-            }
-        }
+        Some(key) => match state.inner.authenticate(key).await {
+            Ok(authenticated) => TenantAuth::Granted(authenticated),
+            Err(err @ Error::Unauthenticated(_)) => TenantAuth::Refused(err.to_string()),
+            Err(err) => return Err(err),
+        },
     };
     let admin = match &state.inner.admin_token {
         None => AdminAuth::Disabled,

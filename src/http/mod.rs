@@ -106,6 +106,17 @@ impl AppState {
     }
 }
 
+impl Inner {
+    /// Resolves a presented API key (see [`api_keys::authenticate`]); its `lastUsedAt` is
+    /// refreshed through `touch_db`, which does not wait for SQLite's write lock.
+    async fn authenticate(
+        &self,
+        key: &str,
+    ) -> Result<crate::domain::api_keys::Authenticated, crate::error::Error> {
+        crate::domain::api_keys::authenticate(&self.db, &self.touch_db, key).await
+    }
+}
+
 /// The router with every route and layer.
 pub fn router(state: AppState, config: &ServerConfig) -> Router {
     let mut router = Router::new()

@@ -44,6 +44,24 @@ pub struct JsonCondition {
     pub value: Value,
 }
 
+impl JsonCondition {
+    /// Whether only a listing with a value other than `null` at the path can meet it: an
+    /// ordering comparison, or `EQ`/`IN` with values other than `null`. Such a condition may
+    /// read the path as pages order by it (a JSON `null` as SQL NULL on PostgreSQL), which an
+    /// indexed path's index holds.
+    fn rules_out_null(&self) -> bool {
+        match self.op {
+            WhereOp::Lt | WhereOp::Lte | WhereOp::Gt | WhereOp::Gte => true,
+            WhereOp::Eq => !Value::is_null(&self.value),
+            WhereOp::In => self
+                .value
+                .as_array()
+                .is_some_and(|items| !items.iter().any(Value::is_null)),
+            WhereOp::Ne | WhereOp::Exists | WhereOp::Contains => false,
+        }
+    }
+}
+
 /// Which listings a state filter keeps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ListingStatus {
@@ -141,18 +159,9 @@ impl ListingFilter {
     /// other than `null` (the conditions all hold together). An order by `path` then needs
     /// no rule for missing values, and either direction can follow an index on it.
     pub fn keeps_only_values_at(&self, path: &JsonPath) -> bool {
-        self.conditions.iter().any(|condition| {
-            condition.path == *path
-                && match condition.op {
-                    WhereOp::Lt | WhereOp::Lte | WhereOp::Gt | WhereOp::Gte => true,
-                    WhereOp::Eq => !Value::is_null(&condition.value),
-                    WhereOp::In => condition
-                        .value
-                        .as_array()
-                        .is_some_and(|items| !items.iter().any(Value::is_null)),
-                    WhereOp::Ne | WhereOp::Exists | WhereOp::Contains => false,
-                }
-        })
+        self.conditions
+            .iter()
+            .any(|condition| condition.path == *path && condition.rules_out_null())
     }
 
     /// The SQL condition of this filter for listings of `side`.
@@ -202,14 +211,14 @@ fn placeholder(backend: DbBackend, n: usize) -> String {
 
 fn json_condition(backend: DbBackend, condition: &JsonCondition) -> SimpleExpr {
     let path = &condition.path;
-    let at = path.sql(backend);
-    // Ordering comparisons, and equality with values other than `null`, read the path as
-    // pages order by it (a JSON `null` as SQL NULL on PostgreSQL: only a `null` operand tells
-    // the two apart), so an indexed path's index bounds them or finds their matches.
-    let key = path.sort_key_sql(backend);
+    // See `rules_out_null`: such a condition compares the sort key, so an index finds it.
+    let at = if condition.rules_out_null() {
+        path.sort_key_sql(backend)
+    } else {
+        path.sql(backend)
+    };
     let value = |v: &Value| bind(backend, v);
     match condition.op {
-        WhereOp::Eq if !Value::is_null(&condition.value) => key.eq(value(&condition.value)),
         WhereOp::Eq => at.eq(value(&condition.value)),
         WhereOp::Ne => {
             let text = path.sql_text(backend);
@@ -224,29 +233,24 @@ fn json_condition(backend: DbBackend, condition: &JsonCondition) -> SimpleExpr {
             )
         }
         WhereOp::Lt => {
-            same_kind(backend, path, &condition.value).and(key.lt(value(&condition.value)))
+            same_kind(backend, path, &condition.value).and(at.lt(value(&condition.value)))
         }
         WhereOp::Lte => {
-            same_kind(backend, path, &condition.value).and(key.lte(value(&condition.value)))
+            same_kind(backend, path, &condition.value).and(at.lte(value(&condition.value)))
         }
         WhereOp::Gt => {
-            same_kind(backend, path, &condition.value).and(key.gt(value(&condition.value)))
+            same_kind(backend, path, &condition.value).and(at.gt(value(&condition.value)))
         }
         WhereOp::Gte => {
-            same_kind(backend, path, &condition.value).and(key.gte(value(&condition.value)))
+            same_kind(backend, path, &condition.value).and(at.gte(value(&condition.value)))
         }
         WhereOp::In => {
-            let items = condition
+            let values: Vec<sea_orm::Value> = condition
                 .value
                 .as_array()
-                .map(Vec::as_slice)
+                .map(|items| items.iter().map(value).collect())
                 .unwrap_or_default();
-            let values: Vec<sea_orm::Value> = items.iter().map(value).collect();
-            if items.iter().any(Value::is_null) {
-                at.is_in(values)
-            } else {
-                key.is_in(values)
-            }
+            at.is_in(values)
         }
         WhereOp::Exists => {
             let wanted = condition.value.as_bool().unwrap_or(true);

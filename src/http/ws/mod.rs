@@ -36,7 +36,7 @@ mod protocol;
 mod settings;
 
 use super::AppState;
-use crate::domain::api_keys::{self, Authenticated};
+use crate::domain::api_keys::Authenticated;
 use crate::error::{Error, code};
 use crate::graphql::context::{AdminAuth, RequestAuth, TenantAuth};
 use crate::graphql::loaders::Loaders;
@@ -414,7 +414,7 @@ impl Connection {
         let Some((key, _)) = &self.key else {
             return Ok(());
         };
-        match api_keys::authenticate(&self.state.inner.db, &self.state.inner.touch_db, key).await {
+        match self.state.inner.authenticate(key).await {
             Err(Error::Unauthenticated(reason)) => {
                 Err(End::Close(4403, format!("Forbidden: {reason}")))
             }

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::AppState;
-use crate::domain::api_keys::{self, Authenticated};
+use crate::domain::api_keys::Authenticated;
 use crate::error::Error;
 use crate::graphql::context::TenantAuth;
 
@@ -84,7 +84,7 @@ pub(super) async fn authenticate(
     key: &str,
     client: Option<IpAddr>,
 ) -> Result<Authenticated, End> {
-    match api_keys::authenticate(&state.inner.db, &state.inner.touch_db, key).await {
+    match state.inner.authenticate(key).await {
         Ok(authenticated) => Ok(authenticated),
         Err(Error::Unauthenticated(reason)) => {
             let refused = TenantAuth::Refused(reason.clone());

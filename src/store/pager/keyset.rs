@@ -88,15 +88,14 @@ pub(super) fn order_by<S: OrderedStatement>(
     if let Some(key_sql) = sort.key_sql(backend) {
         if keys_present {
             stmt.order_by_expr(key_sql, direction.clone());
-            stmt.order_by(Alias::new("id"), direction);
-            return;
-        }
-        let nulls = if reverse {
-            NullOrdering::First
         } else {
-            NullOrdering::Last
-        };
-        stmt.order_by_expr_with_nulls(key_sql, direction.clone(), nulls);
+            let nulls = if reverse {
+                NullOrdering::First
+            } else {
+                NullOrdering::Last
+            };
+            stmt.order_by_expr_with_nulls(key_sql, direction.clone(), nulls);
+        }
     }
     stmt.order_by(Alias::new("id"), direction);
 }

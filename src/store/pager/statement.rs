@@ -10,8 +10,8 @@
 use std::collections::HashMap;
 
 use sea_orm::sea_query::{
-    Alias, Asterisk, Condition, Expr, ExprTrait, Func, JoinType, Order, Query, SelectStatement,
-    UnionType, WindowStatement,
+    Alias, Asterisk, Condition, Expr, ExprTrait, Func, JoinType, Order, OrderedStatement, Query,
+    SelectStatement, UnionType, WindowStatement,
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
@@ -133,13 +133,7 @@ where
         if self.query.skip_data {
             self.without_data(&mut part);
         }
-        order_by(
-            &mut part,
-            self.backend,
-            self.query.sort,
-            slice.reverse,
-            self.query.keys_present,
-        );
+        self.order(&mut part, slice.reverse);
         part.limit(slice.limit);
         part
     }
@@ -168,16 +162,21 @@ where
         }
     }
 
-    /// Orders the pages of all parents: by parent, then in each page's order.
-    fn order_pages(&self, stmt: &mut SelectStatement, column: E::Column, slice: &Slice) {
-        stmt.order_by(column, Order::Asc);
+    /// Orders a statement or window in the query's order (reversed when `reverse`).
+    fn order<S: OrderedStatement>(&self, stmt: &mut S, reverse: bool) {
         order_by(
             stmt,
             self.backend,
             self.query.sort,
-            slice.reverse,
+            reverse,
             self.query.keys_present,
         );
+    }
+
+    /// Orders the pages of all parents: by parent, then in each page's order.
+    fn order_pages(&self, stmt: &mut SelectStatement, column: E::Column, slice: &Slice) {
+        stmt.order_by(column, Order::Asc);
+        self.order(stmt, slice.reverse);
     }
 
     /// PostgreSQL: `unnest` of the parents as an array, each joined `LATERAL` to its page.
@@ -196,13 +195,7 @@ where
         let numbered = self.query.sort.key_sql(self.backend).is_some();
         if numbered {
             let mut window = WindowStatement::new();
-            order_by(
-                &mut window,
-                self.backend,
-                self.query.sort,
-                slice.reverse,
-                self.query.keys_present,
-            );
+            self.order(&mut window, slice.reverse);
             page.expr_window_as(Expr::cust("ROW_NUMBER()"), window, Alias::new(PAGE_ROW));
         }
         // The ids travel as one text parameter (`{1,2,3}`) cast to an array.
