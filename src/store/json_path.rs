@@ -57,6 +57,20 @@ impl JsonPath {
             })
     }
 
+    /// An object that holds only `value` at this path (`{}` for none), nested as in a
+    /// listing, so that [`JsonPath::get`] reads `value` back from it (an index segment
+    /// becomes an object key, which `get` reads too).
+    pub fn holding(&self, value: Option<Value>) -> Value {
+        let Some(value) = value else {
+            return Value::Object(Default::default());
+        };
+        self.segments.iter().rev().fold(value, |inner, segment| {
+            let mut object = serde_json::Map::new();
+            object.insert(segment.clone(), inner);
+            Value::Object(object)
+        })
+    }
+
     /// The SQL literal of the path for `backend`.
     fn literal(&self, backend: DbBackend) -> String {
         match backend {
@@ -120,12 +134,14 @@ impl JsonPath {
         }
     }
 
-    /// SQL for a JSON object that holds only the value at this path, nested as in the
-    /// listing (`{"address": {"city": …}}`), or `{}` when the listing lacks it: what a page
-    /// that sorts by this path selects instead of the whole listing when the caller does not
-    /// read the listing, so [`JsonPath::get`] and [`JsonPath::sql`] read the same key from it.
-    /// `None` for a path through an array index, which an object cannot stand in for.
-    pub fn projection_sql(&self, backend: DbBackend) -> Option<String> {
+    /// SQLite: SQL for a JSON object that holds only the value at this path, nested as in
+    /// the listing (`{"address": {"city": …}}`), or `{}` when the listing lacks it: what a
+    /// page that sorts by this path selects instead of the whole listing when the caller does
+    /// not read the listing, so [`JsonPath::get`] and [`JsonPath::sql`] read the same key
+    /// from it. `None` for a path through an array index, which an object cannot stand in
+    /// for. (PostgreSQL pages select the sort key itself, see
+    /// [`crate::store::listing_filter::DataStandIn`].)
+    pub fn sqlite_projection(&self) -> Option<String> {
         if self
             .segments
             .iter()
@@ -133,27 +149,17 @@ impl JsonPath {
         {
             return None;
         }
-        let (build, empty, missing) = match backend {
-            DbBackend::Postgres => (
-                "jsonb_build_object",
-                "'{}'::jsonb",
-                format!("{} IS NULL", self.sql_text(backend)),
-            ),
-            _ => (
-                "json_object",
-                "'{}'",
-                format!("{} IS NULL", self.sql_type(backend)),
-            ),
-        };
+        let backend = DbBackend::Sqlite;
         let object = self
             .segments
             .iter()
             .rev()
             .fold(self.sql_text(backend), |inner, segment| {
-                format!("{build}('{segment}', {inner})")
+                format!("json_object('{segment}', {inner})")
             });
         Some(format!(
-            "CASE WHEN {missing} THEN {empty} ELSE {object} END"
+            "CASE WHEN {} IS NULL THEN '{{}}' ELSE {object} END",
+            self.sql_type(backend)
         ))
     }
 
@@ -190,15 +196,29 @@ mod tests {
     fn a_projection_holds_only_the_path_and_none_through_an_array() {
         let city = JsonPath::parse("p", "address.city").unwrap();
         assert_eq!(
-            city.projection_sql(DbBackend::Postgres).unwrap(),
-            "CASE WHEN (\"data\" #> '{address,city}') IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('address', jsonb_build_object('city', (\"data\" #> '{address,city}'))) END"
-        );
-        assert_eq!(
-            city.projection_sql(DbBackend::Sqlite).unwrap(),
+            city.sqlite_projection().unwrap(),
             "CASE WHEN json_type(\"data\", '$.\"address\".\"city\"') IS NULL THEN '{}' ELSE json_object('address', json_object('city', json_extract(\"data\", '$.\"address\".\"city\"'))) END"
         );
         let image = JsonPath::parse("p", "images.0").unwrap();
-        assert_eq!(image.projection_sql(DbBackend::Postgres), None);
+        assert_eq!(image.sqlite_projection(), None);
+    }
+
+    #[test]
+    fn an_object_holding_a_value_gives_it_back_at_the_path() {
+        for raw in ["price", "address.city", "images.0", "a.1.b"] {
+            let path = JsonPath::parse("p", raw).unwrap();
+            for value in [json!(5), json!("x"), json!({"k": [1]}), Value::Null] {
+                let held = path.holding(Some(value.clone()));
+                assert_eq!(path.get(&held), Some(&value), "{raw}");
+            }
+            assert_eq!(path.holding(None), json!({}));
+            assert_eq!(path.get(&path.holding(None)), None, "{raw}");
+        }
+        let city = JsonPath::parse("p", "address.city").unwrap();
+        assert_eq!(
+            city.holding(Some(json!("Lyon"))),
+            json!({"address": {"city": "Lyon"}})
+        );
     }
 
     #[test]

@@ -429,16 +429,33 @@ impl Sort {
         }
     }
 
-    /// What a page that does not read the listing JSON selects in its place: `Some(None)`
-    /// when the order needs nothing of it, `Some(Some(sql))` for an object holding just the
-    /// path's value (enough for cursors and the outer sort), `None` when only the whole
-    /// listing will do.
-    pub fn data_projection(&self, backend: DbBackend) -> Option<Option<String>> {
-        match &self.by {
-            SortBy::Path(path) => path.projection_sql(backend).map(Some),
-            _ => Some(None),
+    /// What a page that does not read the listing JSON selects in its place; `None` when
+    /// only the whole listing will do.
+    pub fn data_stand_in(&self, backend: DbBackend) -> Option<DataStandIn> {
+        let SortBy::Path(path) = &self.by else {
+            return Some(DataStandIn::Nothing);
+        };
+        match backend {
+            DbBackend::Postgres => Some(DataStandIn::KeyColumn(path.sort_key_sql(backend))),
+            _ => path.sqlite_projection().map(DataStandIn::Object),
         }
     }
+}
+
+/// What a page that does not read the listing JSON selects in place of it: enough for
+/// cursors and for putting pages together in order.
+#[derive(Clone, Debug)]
+pub enum DataStandIn {
+    /// Nothing: the order does not read the listing.
+    Nothing,
+    /// PostgreSQL: the sort key, in a column of its own after the entity's, from which the
+    /// row's `data` becomes an object holding just the key ([`JsonPath::holding`]). It is the
+    /// very expression the page orders (and numbers) its rows by, so the database reads the
+    /// path once a row; building the object in SQL read it three more times.
+    KeyColumn(SimpleExpr),
+    /// SQLite: an object holding just the path's value, built in SQL (SQLite reads a key
+    /// back as an SQL scalar, which no longer tells a JSON string from an object).
+    Object(String),
 }
 
 #[cfg(test)]

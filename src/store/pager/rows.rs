@@ -19,6 +19,13 @@ pub trait PagedRow: FromQueryResult + Sized {
     /// Its sort key under `sort`, in JSON form (`null` for id order).
     fn sort_key(&self, sort: &Sort) -> Value;
 
+    /// Takes its sort key under `sort`, read from a page that selected it in place of the
+    /// row's JSON (`None`: the row has none): rows that sort by a key inside their JSON keep
+    /// it there, as an object holding just that key.
+    fn hold_sort_key(&mut self, sort: &Sort, key: Option<Value>) {
+        let _ = (sort, key);
+    }
+
     /// Reads a row of a page statement, whose columns are the entity's in declaration order.
     fn from_row(row: &QueryResult) -> Result<Self, DbErr> {
         Self::from_query_result(row, "")
@@ -70,6 +77,12 @@ macro_rules! listing_row {
                     SortBy::UpdatedAt => timestamp(&self.updated_at),
                     SortBy::ExternalId => Value::String(self.external_id.clone()),
                     SortBy::Path(path) => path.get(&self.data).cloned().unwrap_or(Value::Null),
+                }
+            }
+
+            fn hold_sort_key(&mut self, sort: &Sort, key: Option<Value>) {
+                if let SortBy::Path(path) = &sort.by {
+                    self.data = path.holding(key);
                 }
             }
         }

@@ -14,11 +14,12 @@ use sea_orm::sea_query::{
     SelectStatement, UnionType, WindowStatement,
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
-    QueryTrait, Select,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryResult,
+    QuerySelect, QueryTrait, Select,
 };
 
 use crate::error::Error;
+use crate::store::listing_filter::DataStandIn;
 use crate::store::pager::keyset::order_by;
 use crate::store::pager::{PageQuery, PagedEntity, PagedRow, Parents};
 
@@ -28,6 +29,10 @@ const PARENTS_PER_STATEMENT: usize = 400;
 /// The column in which a PostgreSQL page numbers its rows (after the entity's columns, which
 /// rows are read from by position).
 const PAGE_ROW: &str = "page_row";
+
+/// The column in which a PostgreSQL page that does not read the listing JSON carries the
+/// sort key (after the entity's columns, before [`PAGE_ROW`]).
+const PAGE_KEY: &str = "page_key";
 
 /// The key the rows of a top-level list are grouped under (they have one parent).
 pub(super) const ONE_PARENT: i64 = 0;
@@ -79,9 +84,13 @@ where
                 (statements, Some(*of))
             }
         };
+        let key_column = self.key_column();
         for statement in statements {
             for row in db.query_all(&statement).await? {
-                let model = E::Model::from_row(&row)?;
+                let mut model = E::Model::from_row(&row)?;
+                if let Some(index) = key_column {
+                    model.hold_sort_key(self.query.sort, read_key(&row, index)?);
+                }
                 let parent = match parent_of {
                     None => Some(ONE_PARENT),
                     Some(of) => of(&model),
@@ -138,20 +147,23 @@ where
         part
     }
 
-    /// Selects in place of the `data` column JSON `null`, or when the order reads a path of
-    /// it, an object with just that path (and `[]` for a target listing's `edited_paths`,
-    /// which is read with its data): the listing JSON is not in the covering page index, and
-    /// a page of 100 listings carries some 170 KB of it. Keeps `data` when only the whole
-    /// listing can give the sort key.
+    /// Selects in place of the `data` column what the order needs of it (see
+    /// [`DataStandIn`]; and `[]` for a target listing's `edited_paths`, which is read with its
+    /// data): the listing JSON is not in the covering page index, and a page of 100 listings
+    /// carries some 170 KB of it. Keeps `data` when only the whole listing can give the sort
+    /// key.
     fn without_data(&self, part: &mut SelectStatement) {
-        let Some(projection) = self.query.sort.data_projection(self.backend) else {
+        let Some(stand_in) = self.query.sort.data_stand_in(self.backend) else {
             return;
         };
         let json = |literal: &str| match self.backend {
             DbBackend::Postgres => format!("'{literal}'::jsonb"),
             _ => format!("'{literal}'"),
         };
-        let data = projection.unwrap_or_else(|| json("null"));
+        let data = match &stand_in {
+            DataStandIn::Object(object) => object.clone(),
+            DataStandIn::Nothing | DataStandIn::KeyColumn(_) => json("null"),
+        };
         part.clear_selects();
         for column in <E::Column as sea_orm::Iterable>::iter() {
             match sea_orm::IdenStatic::as_str(&column) {
@@ -160,6 +172,20 @@ where
                 _ => part.column((E::default(), column)),
             };
         }
+        if let DataStandIn::KeyColumn(key) = stand_in {
+            part.expr_as(key, Alias::new(PAGE_KEY));
+        }
+    }
+
+    /// Where the rows carry their sort key in a column of their own ([`DataStandIn::KeyColumn`]):
+    /// its position, after the entity's columns.
+    fn key_column(&self) -> Option<usize> {
+        let reads_key = self.query.skip_data
+            && matches!(
+                self.query.sort.data_stand_in(self.backend),
+                Some(DataStandIn::KeyColumn(_))
+            );
+        reads_key.then(|| <E::Column as sea_orm::Iterable>::iter().count())
     }
 
     /// Orders a statement or window in the query's order (reversed when `reverse`).
@@ -251,4 +277,12 @@ where
         self.order_pages(&mut stmt, column, slice);
         stmt
     }
+}
+
+/// The sort key a page row carries in column `index` (SQL `NULL`: none).
+fn read_key(row: &QueryResult, index: usize) -> Result<Option<serde_json::Value>, Error> {
+    if let Some(row) = row.try_as_pg_row() {
+        return Ok(super::pg_columns::column(row, index)?);
+    }
+    Ok(row.try_get_by_index(index)?)
 }

@@ -305,8 +305,9 @@ async fn listings_order_by_fields_and_json_paths_across_pages() {
 }
 
 /// A page that does not read the listing JSON selects only the sort path's value in its
-/// place: it must order, filter and page exactly as a page that reads the whole listing,
-/// nested paths and array paths (which keep the whole listing); a JSON `null` sorts as a
+/// place (PostgreSQL: the sort key in a column of its own; SQLite: an object holding it): it
+/// must order, filter and page exactly as a page that reads the whole listing, nested paths
+/// and array paths (which keep the whole listing on SQLite) too; a JSON `null` sorts as a
 /// missing key, last, on both databases.
 #[tokio::test]
 async fn pages_without_the_listing_order_and_page_as_pages_with_it() {
