@@ -2,7 +2,8 @@
 //!
 //! Every PostgreSQL session of the pool gets a statement timeout and an idle-in-transaction
 //! timeout ([`SessionLimits`]), so a statement nobody waits for any more (its request timed
-//! out, its CLI process was killed) cannot hold its locks for long. Migrations run without
+//! out, its CLI process was killed) cannot hold its locks for long; and JIT compilation only
+//! for statements expensive enough to repay it ([`JIT_ABOVE_COST`]). Migrations run without
 //! them, on a pool of their own: a long migration must not be cut short. SQLite has no
 //! equivalent: a statement runs to its end, and its busy timeout bounds only the wait for the
 //! write lock.
@@ -30,6 +31,13 @@ use sea_orm::{
 
 /// How long reaching the database server may take before the attempt is given up.
 pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The plan cost above which PostgreSQL compiles a statement's expressions (`jit_above_cost`;
+/// its default is 100,000). A page of 10 parents × 100 listings ordered by a path can be
+/// estimated above the default, and compiling took 10–40 ms of a statement that runs in 5 ms
+/// (BENCHMARKS.md, "PostgreSQL's JIT and pages"). At this cost a statement works through
+/// hundreds of thousands of rows and runs for seconds, so compiling still pays where it can.
+pub const JIT_ABOVE_COST: u64 = 10_000_000;
 
 /// Limits of every PostgreSQL session the pool opens (SQLite has no equivalent).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -226,6 +234,7 @@ async fn open_pool(url: &str, limits: &SessionLimits) -> Result<DatabaseConnecti
                 "idle_in_transaction_session_timeout",
                 limits.idle_in_transaction_timeout_ms,
             ),
+            ("jit_above_cost", JIT_ABOVE_COST),
         ])
     });
     options

@@ -344,6 +344,14 @@ async fn postgresql_sessions_have_a_statement_timeout() {
         show(&app.db, "idle_in_transaction_session_timeout").await,
         "1min"
     );
+    // Pages are not compiled (JIT) unless they are estimated as very expensive.
+    assert_eq!(
+        show(&app.db, "jit_above_cost")
+            .await
+            .parse::<f64>()
+            .unwrap(),
+        sync_manager::db::JIT_ABOVE_COST as f64
+    );
 
     let limits = sync_manager::db::SessionLimits {
         statement_timeout_ms: 200,
@@ -353,6 +361,10 @@ async fn postgresql_sessions_have_a_statement_timeout() {
         .await
         .unwrap();
     assert_eq!(show(&db, "statement_timeout").await, "200ms");
+    assert_eq!(
+        show(&db, "jit_above_cost").await.parse::<f64>().unwrap(),
+        sync_manager::db::JIT_ABOVE_COST as f64
+    );
     assert_eq!(
         show(&db, "idle_in_transaction_session_timeout").await,
         "300ms"
