@@ -436,7 +436,7 @@ impl Sort {
             return Some(DataStandIn::Nothing);
         };
         match backend {
-            DbBackend::Postgres => Some(DataStandIn::KeyColumn(path.sort_key_sql(backend))),
+            DbBackend::Postgres => Some(DataStandIn::KeyColumn),
             _ => path.sqlite_projection().map(DataStandIn::Object),
         }
     }
@@ -444,15 +444,16 @@ impl Sort {
 
 /// What a page that does not read the listing JSON selects in place of it: enough for
 /// cursors and for putting pages together in order.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DataStandIn {
     /// Nothing: the order does not read the listing.
     Nothing,
-    /// PostgreSQL: the sort key, in a column of its own after the entity's, from which the
-    /// row's `data` becomes an object holding just the key ([`JsonPath::holding`]). It is the
-    /// very expression the page orders (and numbers) its rows by, so the database reads the
-    /// path once a row; building the object in SQL read it three more times.
-    KeyColumn(SimpleExpr),
+    /// PostgreSQL: the sort key ([`Sort::key_sql`]), in a column of its own after the
+    /// entity's, from which the row's `data` becomes an object holding just the key
+    /// ([`JsonPath::holding`]). It is the very expression the page orders (and numbers) its
+    /// rows by, so the database reads the path once a row; building the object in SQL read it
+    /// three more times.
+    KeyColumn,
     /// SQLite: an object holding just the path's value, built in SQL (SQLite reads a key
     /// back as an SQL scalar, which no longer tells a JSON string from an object).
     Object(String),

@@ -162,7 +162,7 @@ where
         };
         let data = match &stand_in {
             DataStandIn::Object(object) => object.clone(),
-            DataStandIn::Nothing | DataStandIn::KeyColumn(_) => json("null"),
+            DataStandIn::Nothing | DataStandIn::KeyColumn => json("null"),
         };
         part.clear_selects();
         for column in <E::Column as sea_orm::Iterable>::iter() {
@@ -172,19 +172,19 @@ where
                 _ => part.column((E::default(), column)),
             };
         }
-        if let DataStandIn::KeyColumn(key) = stand_in {
+        if let (DataStandIn::KeyColumn, Some(key)) =
+            (stand_in, self.query.sort.key_sql(self.backend))
+        {
             part.expr_as(key, Alias::new(PAGE_KEY));
         }
     }
 
     /// Where the rows carry their sort key in a column of their own ([`DataStandIn::KeyColumn`]):
-    /// its position, after the entity's columns.
+    /// its position, after the entity's columns. The same expression as the order's key
+    /// ([`crate::store::listing_filter::Sort::key_sql`]), built by the same function.
     fn key_column(&self) -> Option<usize> {
         let reads_key = self.query.skip_data
-            && matches!(
-                self.query.sort.data_stand_in(self.backend),
-                Some(DataStandIn::KeyColumn(_))
-            );
+            && self.query.sort.data_stand_in(self.backend) == Some(DataStandIn::KeyColumn);
         reads_key.then(|| <E::Column as sea_orm::Iterable>::iter().count())
     }
 
