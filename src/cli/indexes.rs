@@ -60,7 +60,7 @@ fn describe(indexed: &IndexedPath) -> String {
     let state = if indexed.ready {
         ""
     } else {
-        " (not ready: a build failed; `index-path add` it again)"
+        " (not ready: a build failed, or it is of an earlier version; `index-path add` it again)"
     };
     format!("{} on {}{state}", indexed.path, indexed.tables.join(", "))
 }

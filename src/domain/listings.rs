@@ -1,12 +1,15 @@
 //! Reading listings: a source's and a target's, one at a time or a page at a time.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, QueryFilter};
 
 use crate::entity::{source_property, target_property};
 use crate::error::Error;
 use crate::ids::{SourcePropertyId, TargetId, TargetPropertyId};
+use crate::store::json_path::JsonPath;
+use crate::store::key_columns::{self, KeyColumns};
 use crate::store::listing_filter::{ListingSide, SortBy};
 use crate::store::pager::{
     self, ChildArgs, Page, PageLimits, PageQuery, PageRequest, PagedEntity, ParentColumn, Parents,
@@ -117,30 +120,48 @@ pub(crate) async fn target_properties_of_source_properties(
 }
 
 /// One page of listings of entity `E` under each parent, filtered and ordered as `args` says.
+/// On PostgreSQL the paths with a stored key column in the table are read from it
+/// ([`key_columns`]); a column dropped since this process last looked is looked up again.
 async fn listing_pages<E>(
     db: &DatabaseConnection,
     scope: &TenantScope,
     ids: &[i64],
     args: &ChildArgs,
     limits: PageLimits,
-    (column, of): ParentColumn<E>,
+    parent: ParentColumn<E>,
     side: ListingSide,
 ) -> Result<HashMap<i64, Page<E::Model>>, Error>
 where
     E: crate::store::scope::TenantOwned + PagedEntity,
 {
     args.filter.validate()?;
-    let query = PageQuery {
-        rows: scope
-            .select::<E>()
-            .filter(args.filter.condition(db.get_database_backend(), side)),
-        parents: Parents::Each { column, of, ids },
-        sort: &args.sort,
-        skip_data: !args.with_data,
-        keys_present: match &args.sort.by {
-            SortBy::Path(path) => args.filter.keeps_only_values_at(path),
-            _ => false,
-        },
+    let read = |keys: Arc<KeyColumns>| async move {
+        let stored = |path: &JsonPath| keys.has(side, path);
+        let filter = args.filter.reading_key_columns(stored);
+        let sort = args.sort.reading_key_columns(stored);
+        let query = PageQuery {
+            rows: scope
+                .select::<E>()
+                .filter(filter.condition(db.get_database_backend(), side)),
+            parents: Parents::Each {
+                column: parent.0,
+                of: parent.1,
+                ids,
+            },
+            sort: &sort,
+            skip_data: !args.with_data,
+            keys_present: match &sort.by {
+                SortBy::Path(path) => filter.keeps_only_values_at(path),
+                _ => false,
+            },
+        };
+        pager::pages(db, &query, &args.request, limits).await
     };
-    pager::pages(db, &query, &args.request, limits).await
+    match read(key_columns::of(db).await?).await {
+        Err(err) if key_columns::is_missing_key_column(&err) => {
+            key_columns::forget(db);
+            read(key_columns::of(db).await?).await
+        }
+        answer => answer,
+    }
 }

@@ -11,10 +11,17 @@ use serde_json::Value;
 
 use crate::error::Error;
 
+/// What the name of every stored key column starts with ([`JsonPath::key_column`]).
+pub(crate) const KEY_COLUMN_PREFIX: &str = "sm_key:";
+
 /// A checked path.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct JsonPath {
     segments: Vec<String>,
+    /// PostgreSQL: the listing table being read has the path's sort key in a stored column
+    /// ([`JsonPath::key_column`]), which the SQL reads instead of the listing JSON
+    /// ([`crate::store::key_columns`]).
+    stored: bool,
 }
 
 impl JsonPath {
@@ -30,7 +37,10 @@ impl JsonPath {
             })
             && segments.len() <= 16;
         if ok {
-            Ok(Self { segments })
+            Ok(Self {
+                segments,
+                stored: false,
+            })
         } else {
             Err(Error::invalid(
                 field,
@@ -105,16 +115,46 @@ impl JsonPath {
     }
 
     /// SQL text of [`JsonPath::sort_key_sql`]: also the key of an indexed path's index
-    /// ([`crate::store::path_index`]), which must be the same expression.
+    /// ([`crate::store::path_index`]), which must be the same expression. On PostgreSQL, the
+    /// stored key column when the table being read has one: it holds the same value.
     pub fn sort_key_text(&self, backend: DbBackend) -> String {
         match backend {
-            DbBackend::Postgres => {
-                format!(
-                    "NULLIF(\"data\" #> {}, 'null'::jsonb)",
-                    self.literal(backend)
-                )
-            }
+            DbBackend::Postgres if self.stored => format!("\"{}\"", self.key_column()),
+            DbBackend::Postgres => self.key_expression(),
             _ => self.sql_text(backend),
+        }
+    }
+
+    /// PostgreSQL: the sort key computed from the listing JSON, `NULLIF(data #> '{a,b}',
+    /// 'null')`, also what a stored key column is generated as.
+    pub(crate) fn key_expression(&self) -> String {
+        format!(
+            "NULLIF(\"data\" #> {}, 'null'::jsonb)",
+            self.literal(DbBackend::Postgres)
+        )
+    }
+
+    /// PostgreSQL: the name of the stored column that holds this path's sort key
+    /// (`sm_key:address.city`) in a listing table where the path is indexed.
+    pub(crate) fn key_column(&self) -> String {
+        format!("{KEY_COLUMN_PREFIX}{}", self.as_str())
+    }
+
+    /// The path, marked as having a stored key column in the table about to be read.
+    pub(crate) fn with_stored_key(mut self) -> Self {
+        self.stored = true;
+        self
+    }
+
+    /// The JSON type of the sort key, for conditions that also compare the key: the type
+    /// of the stored key column when there is one (the same as the path's, a JSON `null`
+    /// aside, which reads as SQL NULL there and matches no kind), else [`JsonPath::sql_type`].
+    pub fn key_type(&self, backend: DbBackend) -> String {
+        match backend {
+            DbBackend::Postgres if self.stored => {
+                format!("jsonb_typeof({})", self.sort_key_text(backend))
+            }
+            _ => self.sql_type(backend),
         }
     }
 

@@ -164,6 +164,18 @@ impl ListingFilter {
             .any(|condition| condition.path == *path && condition.rules_out_null())
     }
 
+    /// This filter, its paths marked where `stored` says the table to be read has their key
+    /// in a column ([`JsonPath::with_stored_key`]).
+    pub(crate) fn reading_key_columns(&self, stored: impl Fn(&JsonPath) -> bool) -> Self {
+        let mut filter = self.clone();
+        for condition in &mut filter.conditions {
+            if stored(&condition.path) {
+                condition.path = condition.path.clone().with_stored_key();
+            }
+        }
+        filter
+    }
+
     /// The SQL condition of this filter for listings of `side`.
     pub fn condition(&self, backend: DbBackend, side: ListingSide) -> Condition {
         let mut all = Condition::all();
@@ -272,7 +284,7 @@ fn same_kind(backend: DbBackend, path: &JsonPath, value: &Value) -> SimpleExpr {
         (_, true) => "IN ('integer', 'real')",
         (_, false) => "= 'text'",
     };
-    Expr::cust(format!("{} {kinds}", path.sql_type(backend)))
+    Expr::cust(format!("{} {kinds}", path.key_type(backend)))
 }
 
 /// An array at the path that contains the value, or a string that contains the string value.
@@ -344,6 +356,18 @@ pub struct Sort {
 }
 
 impl Sort {
+    /// This order, its path marked when `stored` says the table to be read has its key in a
+    /// column ([`JsonPath::with_stored_key`]).
+    pub(crate) fn reading_key_columns(&self, stored: impl Fn(&JsonPath) -> bool) -> Self {
+        match &self.by {
+            SortBy::Path(path) if stored(path) => Self {
+                by: SortBy::Path(path.clone().with_stored_key()),
+                descending: self.descending,
+            },
+            _ => self.clone(),
+        }
+    }
+
     /// The SQL of the sort key (`None` for id order).
     pub fn key_sql(&self, backend: DbBackend) -> Option<SimpleExpr> {
         match &self.by {

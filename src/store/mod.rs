@@ -9,6 +9,7 @@
 
 pub(crate) mod idempotency;
 pub(crate) mod json_path;
+pub(crate) mod key_columns;
 pub(crate) mod list_filter;
 pub(crate) mod listing_filter;
 pub(crate) mod locks;

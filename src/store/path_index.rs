@@ -10,6 +10,15 @@
 //!
 //! An index's name carries its path (`sm_path_sp:address.city`), so the database's catalog is
 //! the only record of which paths are indexed: nothing to keep in step.
+//!
+//! On PostgreSQL the key is first stored in a generated column of its own
+//! (`"sm_key:address.city" jsonb GENERATED ALWAYS AS (NULLIF(data #> '{address,city}',
+//! 'null')) STORED`), and the index is on that column and includes every other column a page
+//! without the listing JSON selects, as the tables' page indexes do. PostgreSQL cannot answer
+//! from an index on an expression alone (its planner never takes an expression's value from
+//! the index), so a filtered page had to visit each listing's row; on the column, the page is
+//! an index-only scan. Pages read the column in place of the expression
+//! ([`crate::store::key_columns`]). SQLite indexes the expression itself.
 
 use sea_orm::DbBackend;
 
@@ -42,6 +51,20 @@ impl ListingTable {
         match self {
             Self::Source => "source_id",
             Self::Target => "target_id",
+        }
+    }
+
+    /// The columns a page of this table selects besides its index key and `data`: what the
+    /// table's page index includes (migrations 000007 and 000010), so that a path index
+    /// covers a page as well.
+    fn page_columns(self) -> &'static str {
+        match self {
+            Self::Source => "external_id, content_hash, removed_at, created_at, updated_at",
+            Self::Target => {
+                "source_property_id, external_id, content_hash, base_hash, manually_modified, \
+                 manual_changed_at, conflict, removed_at, last_synced_at, created_at, \
+                 updated_at, resolution, resolved_at, resolved_by, version"
+            }
         }
     }
 
@@ -87,14 +110,44 @@ pub(crate) fn quoted_name(table: ListingTable, path: &JsonPath) -> String {
     format!("\"{}{}\"", table.prefix(), path.as_str())
 }
 
-/// The statement that builds the index on `path` in `table` (nothing when it exists). On
-/// PostgreSQL it builds `CONCURRENTLY`: imports, syncs and reads go on meanwhile, and the
-/// statement cannot run inside a transaction.
-pub(crate) fn create_sql(backend: DbBackend, table: ListingTable, path: &JsonPath) -> String {
-    let key = path.sort_key_text(backend);
-    let concurrently = concurrently(backend);
+/// PostgreSQL: the statement that adds the stored column of `path`'s sort key to `table`
+/// (nothing when it exists). Adding it rewrites the table under an exclusive lock: reads and
+/// writes of the table wait until it is done.
+pub(crate) fn add_key_column_sql(table: ListingTable, path: &JsonPath) -> String {
     format!(
-        "CREATE INDEX {concurrently}IF NOT EXISTS {} ON {} (tenant_id, {}, ({key}), id)",
+        "ALTER TABLE {} ADD COLUMN IF NOT EXISTS \"{}\" jsonb GENERATED ALWAYS AS ({}) STORED",
+        table.table(),
+        path.key_column(),
+        path.key_expression(),
+    )
+}
+
+/// PostgreSQL: the statement that drops the stored key column of `path` from `table`
+/// (nothing when it does not exist; no rewrite).
+pub(crate) fn drop_key_column_sql(table: ListingTable, path: &JsonPath) -> String {
+    format!(
+        "ALTER TABLE {} DROP COLUMN IF EXISTS \"{}\"",
+        table.table(),
+        path.key_column()
+    )
+}
+
+/// The statement that builds the index on `path` in `table` (nothing when it exists): on
+/// PostgreSQL on the stored key column ([`add_key_column_sql`] first), including the page's
+/// other columns, on SQLite on the key expression. On PostgreSQL it builds `CONCURRENTLY`:
+/// imports, syncs and reads go on meanwhile, and the statement cannot run inside a
+/// transaction.
+pub(crate) fn create_sql(backend: DbBackend, table: ListingTable, path: &JsonPath) -> String {
+    let concurrently = concurrently(backend);
+    let (key, include) = match backend {
+        DbBackend::Postgres => (
+            format!("\"{}\"", path.key_column()),
+            format!(" INCLUDE ({})", table.page_columns()),
+        ),
+        _ => (format!("({})", path.sort_key_text(backend)), String::new()),
+    };
+    format!(
+        "CREATE INDEX {concurrently}IF NOT EXISTS {} ON {} (tenant_id, {}, {key}, id){include}",
         quoted_name(table, path),
         table.table(),
         table.parent(),
@@ -119,11 +172,13 @@ fn concurrently(backend: DbBackend) -> &'static str {
 
 /// A query for the names of the path indexes (column `name`) and whether each is ready for
 /// reads (column `valid`: a concurrent build that failed leaves an invalid index on
-/// PostgreSQL).
+/// PostgreSQL, and so does an index of an earlier version, on the key expression instead of
+/// the stored key column).
 pub(crate) fn list_sql(backend: DbBackend) -> &'static str {
     match backend {
         DbBackend::Postgres => {
-            "SELECT c.relname AS name, i.indisvalid AS valid \
+            "SELECT c.relname AS name, \
+             i.indisvalid AND strpos(pg_get_indexdef(i.indexrelid), '\"sm_key:') > 0 AS valid \
              FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
              JOIN pg_class t ON t.oid = i.indrelid \
              WHERE t.relname IN ('source_properties', 'target_properties') \
@@ -152,10 +207,20 @@ mod tests {
     fn an_index_is_named_after_its_path_and_keyed_like_pages_are_ordered() {
         let path = parse_path("path", "address.city").unwrap();
         assert_eq!(
+            add_key_column_sql(ListingTable::Source, &path),
+            "ALTER TABLE source_properties ADD COLUMN IF NOT EXISTS \"sm_key:address.city\" \
+             jsonb GENERATED ALWAYS AS (NULLIF(\"data\" #> '{address,city}', 'null'::jsonb)) \
+             STORED"
+        );
+        assert_eq!(
             create_sql(DbBackend::Postgres, ListingTable::Source, &path),
             "CREATE INDEX CONCURRENTLY IF NOT EXISTS \"sm_path_sp:address.city\" ON \
-             source_properties (tenant_id, source_id, (NULLIF(\"data\" #> '{address,city}', \
-             'null'::jsonb)), id)"
+             source_properties (tenant_id, source_id, \"sm_key:address.city\", id) INCLUDE \
+             (external_id, content_hash, removed_at, created_at, updated_at)"
+        );
+        assert_eq!(
+            drop_key_column_sql(ListingTable::Target, &path),
+            "ALTER TABLE target_properties DROP COLUMN IF EXISTS \"sm_key:address.city\""
         );
         assert_eq!(
             create_sql(DbBackend::Sqlite, ListingTable::Target, &path),
