@@ -127,5 +127,7 @@ pub(crate) fn is_missing_key_column(err: &Error) -> bool {
 
 fn lock() -> std::sync::MutexGuard<'static, HashMap<String, (Instant, Arc<KeyColumns>)>> {
     // A panic while the map was held leaves it whole: each entry is replaced at once.
-    KNOWN.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    KNOWN
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
