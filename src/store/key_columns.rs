@@ -40,8 +40,9 @@ impl KeyColumns {
 }
 
 /// What this process read of each database's key columns, and when; by database.
-static KNOWN: LazyLock<Mutex<HashMap<String, (Instant, Arc<KeyColumns>)>>> =
-    LazyLock::new(Default::default);
+type Known = HashMap<String, (Instant, Arc<KeyColumns>)>;
+
+static KNOWN: LazyLock<Mutex<Known>> = LazyLock::new(Default::default);
 
 /// The database `db` reads, as a key of [`KNOWN`]; `None` for SQLite, whose pages read
 /// expressions.
@@ -125,7 +126,7 @@ pub(crate) fn is_missing_key_column(err: &Error) -> bool {
     }
 }
 
-fn lock() -> std::sync::MutexGuard<'static, HashMap<String, (Instant, Arc<KeyColumns>)>> {
+fn lock() -> std::sync::MutexGuard<'static, Known> {
     // A panic while the map was held leaves it whole: each entry is replaced at once.
     KNOWN
         .lock()
