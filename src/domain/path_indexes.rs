@@ -30,7 +30,9 @@ pub struct IndexedPath {
 
 /// Builds the index of `raw_path` on both listing tables (an index that exists is kept, one a
 /// failed build left behind is rebuilt), then refreshes the planner's statistics so it
-/// knows the values under the path. Returns the path as [`indexed_paths`] lists it.
+/// knows the values under the path (on PostgreSQL with a `VACUUM`, which also lets pages
+/// be answered from the index alone after the rewrite). Returns the path as
+/// [`indexed_paths`] lists it.
 ///
 /// On PostgreSQL each table first gets the path's stored key column, which rewrites it under
 /// an exclusive lock (reads and writes of the table wait, about a second per 100,000
@@ -58,7 +60,7 @@ pub async fn index_path(db: &DatabaseConnection, raw_path: &str) -> Result<Index
         }
         db.execute_unprepared(&path_index::create_sql(backend, table, &path))
             .await?;
-        if let Some(analyze) = path_index::analyze_sql(backend, table) {
+        if let Some(analyze) = path_index::vacuum_analyze_sql(backend, table) {
             db.execute_unprepared(&analyze).await?;
         }
     }
