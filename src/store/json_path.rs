@@ -114,9 +114,10 @@ impl JsonPath {
         Expr::cust(self.sort_key_text(backend))
     }
 
-    /// SQL text of [`JsonPath::sort_key_sql`]: also the key of an indexed path's index
-    /// ([`crate::store::path_index`]), which must be the same expression. On PostgreSQL, the
-    /// stored key column when the table being read has one: it holds the same value.
+    /// SQL text of [`JsonPath::sort_key_sql`]. On SQLite also the key of an indexed path's
+    /// index ([`crate::store::path_index`]), which must be the same expression. On
+    /// PostgreSQL the stored key column when the table being read has one (it holds the same
+    /// value, and an indexed path's index is on it), else [`JsonPath::key_expression`].
     pub fn sort_key_text(&self, backend: DbBackend) -> String {
         match backend {
             DbBackend::Postgres if self.stored => format!("\"{}\"", self.key_column()),
@@ -259,6 +260,42 @@ mod tests {
             city.holding(Some(json!("Lyon"))),
             json!({"address": {"city": "Lyon"}})
         );
+    }
+
+    #[test]
+    fn a_path_with_a_stored_key_reads_its_column_on_postgresql_only() {
+        let city = JsonPath::parse("p", "address.city").unwrap();
+        let stored = city.clone().with_stored_key();
+        assert_eq!(
+            city.sort_key_text(DbBackend::Postgres),
+            "NULLIF(\"data\" #> '{address,city}', 'null'::jsonb)"
+        );
+        assert_eq!(
+            city.key_expression(),
+            city.sort_key_text(DbBackend::Postgres)
+        );
+        assert_eq!(
+            stored.sort_key_text(DbBackend::Postgres),
+            "\"sm_key:address.city\""
+        );
+        assert_eq!(
+            stored.key_type(DbBackend::Postgres),
+            "jsonb_typeof(\"sm_key:address.city\")"
+        );
+        assert_eq!(
+            city.key_type(DbBackend::Postgres),
+            city.sql_type(DbBackend::Postgres)
+        );
+        // SQLite has no stored key columns: the same SQL either way.
+        let sqlite = DbBackend::Sqlite;
+        assert_eq!(stored.sort_key_text(sqlite), city.sort_key_text(sqlite));
+        assert_eq!(stored.key_type(sqlite), city.key_type(sqlite));
+        // What the path reads apart from the key is the listing JSON still.
+        assert_eq!(
+            stored.sql_text(DbBackend::Postgres),
+            city.sql_text(DbBackend::Postgres)
+        );
+        assert_eq!(stored.as_str(), city.as_str());
     }
 
     #[test]
