@@ -172,6 +172,16 @@ fn selects_node_field(ctx: &Context<'_>, fields: &[&str]) -> bool {
     })
 }
 
+/// Whether the connection's selection reads a cursor: an edge's, or `pageInfo`'s first or
+/// last.
+fn selects_cursor(ctx: &Context<'_>) -> bool {
+    let look = ctx.look_ahead();
+    look.field("edges").field("cursor").exists()
+        || ["startCursor", "endCursor"]
+            .iter()
+            .any(|field| look.field("pageInfo").field(field).exists())
+}
+
 /// The arguments of a nested connection field.
 pub fn child_args(
     ctx: &Context<'_>,
@@ -191,6 +201,7 @@ pub fn child_args(
         filter,
         sort,
         with_data: selects_node_field(ctx, &["data", "field", "editedPaths"]),
+        without_cursors: !selects_cursor(ctx),
     }))
 }
 

@@ -132,6 +132,9 @@ pub struct PageQuery<'a, E: EntityTrait> {
     /// The caller does not read the `data` column: the page selects only what the order
     /// needs of it (see `statement::Reader::without_data`).
     pub skip_data: bool,
+    /// The caller reads no cursor: a PostgreSQL page that does not read the listing JSON
+    /// selects no sort key either, and its cursors carry none.
+    pub skip_sort_key: bool,
     /// Every row has a sort key (the filter keeps only rows with one), so the order leaves
     /// the place of missing keys to the database and an index on the key serves both
     /// directions.
@@ -168,6 +171,7 @@ where
         sort: &Sort::default(),
         keys_present: false,
         skip_data: false,
+        skip_sort_key: false,
     };
     let mut pages = pages(db, &query, request, limits).await?;
     Ok(pages.remove(&ONE_PARENT).unwrap_or_default())
@@ -227,14 +231,17 @@ pub struct ChildArgs {
     pub sort: Sort,
     /// Read the listing JSON (and a target listing's edited paths).
     pub with_data: bool,
+    /// The query reads no cursor of the connection (neither `edges { cursor }` nor
+    /// `pageInfo`'s), so its rows need not carry their sort key.
+    pub without_cursors: bool,
 }
 
 impl ChildArgs {
     /// A stable text form, to batch equal arguments together.
     pub fn fingerprint(&self) -> String {
         format!(
-            "{:?}|{:?}|{:?}|{}",
-            self.request, self.filter, self.sort, self.with_data
+            "{:?}|{:?}|{:?}|{}|{}",
+            self.request, self.filter, self.sort, self.with_data, self.without_cursors
         )
     }
 }
@@ -264,6 +271,7 @@ where
         parents: Parents::Each { column, of, ids },
         sort: &args.sort,
         skip_data: false,
+        skip_sort_key: false,
         keys_present: false,
     };
     pages(db, &query, &args.request, limits).await

@@ -153,7 +153,7 @@ where
     /// carries some 170 KB of it. Keeps `data` when only the whole listing can give the sort
     /// key.
     fn without_data(&self, part: &mut SelectStatement) {
-        let Some(stand_in) = self.query.sort.data_stand_in(self.backend) else {
+        let Some(stand_in) = self.data_stand_in() else {
             return;
         };
         let json = |literal: &str| match self.backend {
@@ -183,9 +183,21 @@ where
     /// its position, after the entity's columns. The same expression as the order's key
     /// ([`crate::store::listing_filter::Sort::key_sql`]), built by the same function.
     fn key_column(&self) -> Option<usize> {
-        let reads_key = self.query.skip_data
-            && self.query.sort.data_stand_in(self.backend) == Some(DataStandIn::KeyColumn);
+        let reads_key =
+            self.query.skip_data && self.data_stand_in() == Some(DataStandIn::KeyColumn);
         reads_key.then(|| <E::Column as sea_orm::Iterable>::iter().count())
+    }
+
+    /// What a page without the listing JSON selects in its place: nothing on PostgreSQL when
+    /// the caller reads no cursor (its pages are put together by row number, not by key),
+    /// else what the order needs
+    /// ([`crate::store::listing_filter::Sort::data_stand_in`]). SQLite orders the union of its
+    /// pages by the key, so it always selects it.
+    fn data_stand_in(&self) -> Option<DataStandIn> {
+        if self.query.skip_sort_key && self.backend == DbBackend::Postgres {
+            return Some(DataStandIn::Nothing);
+        }
+        self.query.sort.data_stand_in(self.backend)
     }
 
     /// Orders a statement or window in the query's order (reversed when `reverse`).

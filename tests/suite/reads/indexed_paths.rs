@@ -285,6 +285,54 @@ async fn a_filtered_page_ordered_by_an_indexed_path_reads_its_index_and_answers_
     assert_eq!(s.every_page().await, before);
 }
 
+impl Setup {
+    /// The external ids of the first page of `args` under `list`, read with `selection` in
+    /// each edge besides the node's external id, and the page statements the app ran.
+    async fn ids(&self, list: &str, args: &str, selection: &str) -> (Value, Vec<Statement>) {
+        let (parent, id) = match list {
+            "source" => ("source", &self.source),
+            _ => ("target", &self.target),
+        };
+        let query = format!(
+            "query($id: ID!) {{ {parent}(id: $id) {{ properties(first: 40, {args}) {{ \
+             edges {{ {selection} node {{ externalId }} }} }} }} }}"
+        );
+        self.app.record();
+        let data = self.app.data(&self.key, &query, json!({ "id": id })).await;
+        let edges = data[parent]["properties"]["edges"]
+            .as_array()
+            .expect("edges");
+        let ids = edges
+            .iter()
+            .map(|edge| edge["node"]["externalId"].clone())
+            .collect();
+        (Value::Array(ids), self.app.recorded())
+    }
+}
+
+#[tokio::test]
+async fn a_page_read_without_cursors_selects_no_sort_key_and_answers_the_same() {
+    let s = setup().await;
+    path_indexes::index_path(&s.app.db, "price").await.unwrap();
+    let postgres = s.app.db.get_database_backend() == DbBackend::Postgres;
+    for list in ["source", "target"] {
+        for args in PAGES {
+            let (with, statements) = s.ids(list, args, "cursor").await;
+            let (without, without_statements) = s.ids(list, args, "").await;
+            assert_eq!(with, without, "{list} {args}");
+            let keyed =
+                |statements: &[Statement]| statements.iter().any(|s| s.sql.contains("page_key"));
+            if postgres && args.contains("orderBy") {
+                assert!(keyed(&statements), "{list} {args}: a cursor needs the key");
+                assert!(
+                    !keyed(&without_statements),
+                    "{list} {args}: no cursor, no key"
+                );
+            }
+        }
+    }
+}
+
 /// Every listing of `prefix` with its price changed (`+ 1` on numbers) and every tenth gone,
 /// for a next day's `FULL` import.
 fn next_day(prefix: &str) -> Value {
