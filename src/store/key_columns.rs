@@ -17,6 +17,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, RuntimeErr,
 use crate::error::Error;
 use crate::store::json_path::{JsonPath, KEY_COLUMN_PREFIX};
 use crate::store::listing_filter::ListingSide;
+use crate::store::path_index::{self, ListingTable};
 
 /// How long a process trusts what it read of a database's key columns.
 pub(crate) const FRESH_FOR: Duration = Duration::from_secs(5);
@@ -73,15 +74,7 @@ pub(crate) async fn of(db: &DatabaseConnection) -> Result<Arc<KeyColumns>, Error
     let rows = db
         .query_all_raw(Statement::from_string(
             DbBackend::Postgres,
-            format!(
-                "SELECT c.relname AS table_name, a.attname::text AS column_name \
-                 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
-                 WHERE c.relname IN ('source_properties', 'target_properties') \
-                 AND c.relnamespace = current_schema()::regnamespace \
-                 AND a.attnum > 0 AND NOT a.attisdropped \
-                 AND left(a.attname, {}) = '{KEY_COLUMN_PREFIX}'",
-                KEY_COLUMN_PREFIX.len()
-            ),
+            path_index::key_columns_sql(),
         ))
         .await?;
     let mut known = KeyColumns::default();
@@ -91,10 +84,12 @@ pub(crate) async fn of(db: &DatabaseConnection) -> Result<Arc<KeyColumns>, Error
         let Some(path) = column.strip_prefix(KEY_COLUMN_PREFIX) else {
             continue;
         };
-        match table.as_str() {
-            "source_properties" => known.source.insert(path.to_owned()),
-            _ => known.target.insert(path.to_owned()),
+        let paths = match ListingTable::named(&table) {
+            Some(ListingTable::Source) => &mut known.source,
+            Some(ListingTable::Target) => &mut known.target,
+            None => continue,
         };
+        paths.insert(path.to_owned());
     }
     let known = Arc::new(known);
     lock().insert(database, (read_at, known.clone()));
@@ -111,7 +106,7 @@ pub(crate) fn forget(db: &DatabaseConnection) {
 /// Whether `err` says a statement named a key column that is not there (dropped since this
 /// process read the catalog).
 pub(crate) fn is_missing_key_column(err: &Error) -> bool {
-    let (Error::Internal(db_err) | Error::Unavailable(db_err)) = err else {
+    let Error::Internal(db_err) = err else {
         return false;
     };
     let (DbErr::Query(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e))) = db_err

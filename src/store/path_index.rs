@@ -23,7 +23,7 @@
 use sea_orm::DbBackend;
 
 use crate::error::Error;
-use crate::store::json_path::JsonPath;
+use crate::store::json_path::{JsonPath, KEY_COLUMN_PREFIX};
 
 /// The listing tables an indexed path is indexed on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,6 +74,11 @@ impl ListingTable {
             Self::Source => "sm_path_sp:",
             Self::Target => "sm_path_tp:",
         }
+    }
+
+    /// The table named `name`.
+    pub(crate) fn named(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|table| table.table() == name)
     }
 
     /// The table an index name belongs to and the path it names, if it names a path index.
@@ -191,6 +196,20 @@ pub(crate) fn list_sql(backend: DbBackend) -> &'static str {
              AND substr(name, 1, 8) = 'sm_path_' ORDER BY name"
         }
     }
+}
+
+/// PostgreSQL: a query for the stored key columns of both listing tables (columns
+/// `table_name` and `column_name`), beside [`list_sql`]'s indexes on them.
+pub(crate) fn key_columns_sql() -> String {
+    format!(
+        "SELECT c.relname::text AS table_name, a.attname::text AS column_name \
+         FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
+         WHERE c.relname IN ('source_properties', 'target_properties') \
+         AND c.relnamespace = current_schema()::regnamespace \
+         AND a.attnum > 0 AND NOT a.attisdropped \
+         AND left(a.attname, {}) = '{KEY_COLUMN_PREFIX}'",
+        KEY_COLUMN_PREFIX.len()
+    )
 }
 
 /// The statement that refreshes the planner's statistics of `table` (and so of its key
