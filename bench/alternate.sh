@@ -13,6 +13,7 @@
 #   BENCH_ROUNDS=6 BENCH_QUERY=nested bench/alternate.sh A B C
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/common.sh
 [ $# -ge 2 ] || { echo "usage: $0 BINARY BINARY [BINARY...]" >&2; exit 2; }
 PG_ADMIN="${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 DB="sm_alternate_$$"
@@ -48,12 +49,7 @@ case "$QUERY" in
     filtered) ARGS='first: 100, where: [{ path: \"price\", op: LT, value: 500000 }], orderBy: { path: \"price\" }' ;;
     *) echo "BENCH_QUERY is nested or filtered" >&2; exit 2 ;;
 esac
-cat > "$WORK/query.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["X-API-Key"] = "$KEY"
-wrk.body = [[{"query": "{ sources(first: 10) { edges { node { id name properties($ARGS) { edges { node { id externalId contentHash updatedAt } } } } } } }"}]]
-LUA
+lua "$WORK/query.lua" "{ sources(first: 10) { edges { node { id name properties($ARGS) { edges { node { id externalId contentHash updatedAt } } } } } } }" "$KEY"
 
 # The server's user + system CPU time, in clock ticks.
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }

@@ -24,6 +24,7 @@
 # beside its database would.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/common.sh
 PG_ADMIN="${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 DB="sm_load_$$"
 BIN="${BENCH_BIN:-target/release/sync-manager}"
@@ -92,14 +93,6 @@ OURS_FILTERED='{ sources(first: 10) { edges { node { id name properties(first: 1
 PG_NESTED='{ allSources(first: 10, orderBy: PRIMARY_KEY_ASC) { edges { node { id name sourcePropertiesBySourceId(first: 100, orderBy: PRIMARY_KEY_ASC) { edges { node { id externalId contentHash updatedAt } } } } } } }'
 PG_FILTERED='{ allSources(first: 10, orderBy: PRIMARY_KEY_ASC) { edges { node { id name sourcePropertiesBySourceId(first: 100, filter: { price: { lessThan: \"500000\" } }, orderBy: [PRICE_ASC, PRIMARY_KEY_ASC]) { edges { node { id externalId contentHash updatedAt } } } } } } }'
 
-lua() { # lua FILE QUERY [KEY]
-    {
-        echo 'wrk.method = "POST"'
-        echo 'wrk.headers["Content-Type"] = "application/json"'
-        [ -n "${3:-}" ] && echo "wrk.headers[\"X-API-Key\"] = \"$3\""
-        echo "wrk.body = [[{\"query\": \"$2\"}]]"
-    } > "$1"
-}
 lua "$WORK/ours-nested.lua" "$OURS_NESTED" "$KEY"
 lua "$WORK/ours-filtered.lua" "$OURS_FILTERED" "$KEY"
 lua "$WORK/pg-nested.lua" "$PG_NESTED"

@@ -10,6 +10,7 @@
 # server settings (SYNC_*) pass through the environment.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/common.sh
 PG_ADMIN="${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 DB="sm_wide_$$"
 BIN=target/release/sync-manager
@@ -39,12 +40,7 @@ for s in $(seq 0 9); do
 done
 psql "${PG_ADMIN%/*}/$DB" -qc "VACUUM ANALYZE"
 QUERY='{ sources(first: 10) { edges { node { id name properties(first: 100) { edges { node { id externalId contentHash updatedAt } } } } } } }'
-cat > "$WORK/post.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["X-API-Key"] = "$KEY"
-wrk.body = [[{"query": "$QUERY"}]]
-LUA
+lua "$WORK/post.lua" "$QUERY" "$KEY"
 python3 - "$ALIASES" > "$WORK/attack.json" <<'PY'
 import json, sys
 n = int(sys.argv[1])
