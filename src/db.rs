@@ -335,6 +335,21 @@ pub fn without_waiting_for_writes(db: &DatabaseConnection) -> DatabaseConnection
     sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)
 }
 
+/// The SQLSTATE of a statement's error from the database (`42703`, `55P03`), if it is one.
+pub fn sqlstate(err: &DbErr) -> Option<String> {
+    use sea_orm::RuntimeErr;
+    let (DbErr::Conn(RuntimeErr::SqlxError(e))
+    | DbErr::Exec(RuntimeErr::SqlxError(e))
+    | DbErr::Query(RuntimeErr::SqlxError(e))) = err
+    else {
+        return None;
+    };
+    match e.as_ref() {
+        sqlx::Error::Database(db) => db.code().map(|code| code.into_owned()),
+        _ => None,
+    }
+}
+
 /// Whether `err` says SQLite's write lock is held by another connection (`SQLITE_BUSY` or
 /// `SQLITE_LOCKED`, any extended code), or that the pool of
 /// [`without_waiting_for_writes`] had no connection to spare in time.

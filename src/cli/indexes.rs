@@ -1,5 +1,7 @@
 //! `index-path add|list|drop`: the paths of listing JSON with an index.
 
+use std::time::Duration;
+
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
@@ -33,6 +35,11 @@ struct PathArgs {
     /// Print one JSON object: `indexedPath` (`add`) or `droppedPath` (`drop`).
     #[arg(long)]
     json: bool,
+    /// PostgreSQL: how long to keep trying to take each listing table's lock for its key
+    /// column, in seconds, while an import or a sync holds the table (reads are let through
+    /// between attempts).
+    #[arg(long, value_name = "SECONDS", default_value_t = path_indexes::DEFAULT_LOCK_WAIT.as_secs())]
+    wait: u64,
 }
 
 #[derive(Args, Debug)]
@@ -70,7 +77,8 @@ pub(crate) async fn index_path(config: &Config, args: IndexPathArgs) -> anyhow::
     match args.action {
         IndexPathAction::Add(args) => {
             let db = config.open_database_for_ddl().await?;
-            let indexed = path_indexes::index_path(&db, &args.path).await?;
+            let indexed =
+                path_indexes::index_path(&db, &args.path, Duration::from_secs(args.wait)).await?;
             output::print(
                 args.json,
                 &json!({ "indexedPath": indexed_path_json(&indexed) }),
@@ -90,7 +98,7 @@ pub(crate) async fn index_path(config: &Config, args: IndexPathArgs) -> anyhow::
         }
         IndexPathAction::Drop(args) => {
             let db = config.open_database_for_ddl().await?;
-            path_indexes::drop_path_index(&db, &args.path).await?;
+            path_indexes::drop_path_index(&db, &args.path, Duration::from_secs(args.wait)).await?;
             output::print(
                 args.json,
                 &json!({ "droppedPath": args.path }),

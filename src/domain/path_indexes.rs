@@ -9,12 +9,25 @@
 //! imports and syncs some time per written listing.
 
 use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement, TransactionTrait};
 
 use crate::error::Error;
 use crate::store::key_columns;
 use crate::store::path_index::{self, ListingTable};
+
+/// How long `index_path` and `drop_path_index` keep trying to take a listing table's lock
+/// by default (`index-path add|drop --wait`).
+pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(60);
+
+/// How long one attempt waits for a listing table's lock on PostgreSQL. A statement waiting
+/// for a table's exclusive lock makes every later reader of the table wait behind it, so an
+/// attempt gives up soon and lets them through before the next one.
+const LOCK_ATTEMPT: Duration = Duration::from_millis(200);
+
+/// The pause between two attempts to take a listing table's lock.
+const LOCK_PAUSE: Duration = Duration::from_millis(800);
 
 /// A path with an index on the listing tables.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,8 +51,15 @@ pub struct IndexedPath {
 /// an exclusive lock (reads and writes of the table wait, about a second per 100,000
 /// listings here); then the index builds `CONCURRENTLY` (imports, syncs and reads go on
 /// meanwhile). Both take as long as reading the table; `db` should have no statement
-/// timeout. An index of an earlier version, on the key expression, is rebuilt.
-pub async fn index_path(db: &DatabaseConnection, raw_path: &str) -> Result<IndexedPath, Error> {
+/// timeout. The column waits at most `lock_wait` for the table's lock (an import or a sync
+/// holds the table while it writes), in short attempts, so reads never queue behind it for
+/// long; then the error says the table is busy. An index of an earlier version, on the key
+/// expression, is rebuilt; so is a key column left without its index by a build that failed.
+pub async fn index_path(
+    db: &DatabaseConnection,
+    raw_path: &str,
+    lock_wait: Duration,
+) -> Result<IndexedPath, Error> {
     let path = path_index::parse_path("path", raw_path)?;
     let backend = db.get_database_backend();
     let broken: Vec<ListingTable> = listed(db)
@@ -54,8 +74,8 @@ pub async fn index_path(db: &DatabaseConnection, raw_path: &str) -> Result<Index
     }
     for table in ListingTable::ALL {
         if backend == DbBackend::Postgres {
-            db.execute_unprepared(&path_index::add_key_column_sql(table, &path))
-                .await?;
+            let added = path_index::add_key_column_sql(table, &path);
+            alter_table(db, table, &added, lock_wait).await?;
             key_columns::forget(db);
         }
         db.execute_unprepared(&path_index::create_sql(backend, table, &path))
@@ -91,9 +111,14 @@ pub async fn indexed_paths(db: &DatabaseConnection) -> Result<Vec<IndexedPath>, 
     Ok(paths.into_values().collect())
 }
 
-/// Drops the indexes of `raw_path` (and on PostgreSQL its stored key columns); an error
-/// names the path when it has none.
-pub async fn drop_path_index(db: &DatabaseConnection, raw_path: &str) -> Result<(), Error> {
+/// Drops the indexes of `raw_path` (and on PostgreSQL its stored key columns, waiting at
+/// most `lock_wait` for each table's lock as [`index_path`] does); an error names the path
+/// when it has none.
+pub async fn drop_path_index(
+    db: &DatabaseConnection,
+    raw_path: &str,
+    lock_wait: Duration,
+) -> Result<(), Error> {
     let path = path_index::parse_path("path", raw_path)?;
     let backend = db.get_database_backend();
     let tables: Vec<ListingTable> = listed(db)
@@ -109,15 +134,54 @@ pub async fn drop_path_index(db: &DatabaseConnection, raw_path: &str) -> Result<
         db.execute_unprepared(&path_index::drop_sql(backend, table, &path))
             .await?;
         if backend == DbBackend::Postgres {
-            db.execute_unprepared(&path_index::drop_key_column_sql(table, &path))
-                .await?;
+            let dropped = path_index::drop_key_column_sql(table, &path);
+            alter_table(db, table, &dropped, lock_wait).await?;
             key_columns::forget(db);
         }
     }
     Ok(())
 }
 
-/// Every path index in the catalog: its table, its path and whether it is valid.
+/// Runs `alter` (an `ALTER TABLE` of `table`, PostgreSQL) in attempts that each wait at most
+/// [`LOCK_ATTEMPT`] for the table's lock, until one takes it or `lock_wait` has passed.
+async fn alter_table(
+    db: &DatabaseConnection,
+    table: ListingTable,
+    alter: &str,
+    lock_wait: Duration,
+) -> Result<(), Error> {
+    let started = Instant::now();
+    loop {
+        let txn = db.begin().await?;
+        txn.execute_unprepared(&format!(
+            "SET LOCAL lock_timeout = {}",
+            LOCK_ATTEMPT.as_millis()
+        ))
+        .await?;
+        match txn.execute_unprepared(alter).await {
+            Ok(_) => return Ok(txn.commit().await?),
+            Err(err) if crate::db::sqlstate(&err).as_deref() == Some("55P03") => {
+                txn.rollback().await?;
+                if started.elapsed() + LOCK_PAUSE >= lock_wait {
+                    return Err(Error::Conflict(format!(
+                        "`{}` stayed busy for {} s: an import, a sync or a long transaction \
+                         holds it, and its key column needs the table to itself for a moment; \
+                         try again at a quieter time, or wait longer with `--wait`",
+                        table.table(),
+                        lock_wait.as_secs()
+                    )));
+                }
+                tokio::time::sleep(LOCK_PAUSE).await;
+            }
+            Err(err) => return Err(err.into()),
+        }
+    }
+}
+
+/// Every path index in the catalog: its table, its path and whether it is valid. On
+/// PostgreSQL a path's key column without an index on its table (a build that failed after
+/// adding it) is listed as an index that is not valid, so that `add` finishes the build and
+/// `drop` finds the column.
 async fn listed(db: &DatabaseConnection) -> Result<Vec<(ListingTable, String, bool)>, Error> {
     let backend = db.get_database_backend();
     let rows = db
@@ -134,5 +198,13 @@ async fn listed(db: &DatabaseConnection) -> Result<Vec<(ListingTable, String, bo
             found.push((table, path.to_owned(), valid));
         }
     }
+    if backend == DbBackend::Postgres {
+        for (table, path) in key_columns::read(db).await? {
+            if !found.iter().any(|(t, p, _)| *t == table && *p == path) {
+                found.push((table, path, false));
+            }
+        }
+    }
+    found.sort();
     Ok(found)
 }

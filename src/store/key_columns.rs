@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, RuntimeErr, Statement, sqlx};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 
 use crate::error::Error;
 use crate::store::json_path::{JsonPath, KEY_COLUMN_PREFIX};
@@ -71,29 +71,40 @@ pub(crate) async fn of(db: &DatabaseConnection) -> Result<Arc<KeyColumns>, Error
         return Ok(known.clone());
     }
     let read_at = Instant::now();
+    let mut known = KeyColumns::default();
+    for (table, path) in read(db).await? {
+        let paths = match table {
+            ListingTable::Source => &mut known.source,
+            ListingTable::Target => &mut known.target,
+        };
+        paths.insert(path);
+    }
+    let known = Arc::new(known);
+    lock().insert(database, (read_at, known.clone()));
+    Ok(known)
+}
+
+/// The key columns of `db`'s listing tables (PostgreSQL), read from its catalog now: each
+/// table and path.
+pub(crate) async fn read(db: &DatabaseConnection) -> Result<Vec<(ListingTable, String)>, Error> {
     let rows = db
         .query_all_raw(Statement::from_string(
             DbBackend::Postgres,
             path_index::key_columns_sql(),
         ))
         .await?;
-    let mut known = KeyColumns::default();
+    let mut found = Vec::with_capacity(rows.len());
     for row in rows {
         let table: String = row.try_get("", "table_name")?;
         let column: String = row.try_get("", "column_name")?;
-        let Some(path) = column.strip_prefix(KEY_COLUMN_PREFIX) else {
-            continue;
-        };
-        let paths = match ListingTable::named(&table) {
-            Some(ListingTable::Source) => &mut known.source,
-            Some(ListingTable::Target) => &mut known.target,
-            None => continue,
-        };
-        paths.insert(path.to_owned());
+        if let (Some(table), Some(path)) = (
+            ListingTable::named(&table),
+            column.strip_prefix(KEY_COLUMN_PREFIX),
+        ) {
+            found.push((table, path.to_owned()));
+        }
     }
-    let known = Arc::new(known);
-    lock().insert(database, (read_at, known.clone()));
-    Ok(known)
+    Ok(found)
 }
 
 /// Forgets what this process read of `db`'s key columns: the next [`of`] reads the catalog.
@@ -106,16 +117,10 @@ pub(crate) fn forget(db: &DatabaseConnection) {
 /// Whether `err` says a statement named a key column that is not there (dropped since this
 /// process read the catalog).
 pub(crate) fn is_missing_key_column(err: &Error) -> bool {
-    let Error::Internal(db_err) = err else {
-        return false;
-    };
-    let (DbErr::Query(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e))) = db_err
-    else {
-        return false;
-    };
-    match e.as_ref() {
-        sqlx::Error::Database(db) => {
-            db.code().as_deref() == Some("42703") && db.message().contains(KEY_COLUMN_PREFIX)
+    match err {
+        Error::Internal(db_err) => {
+            crate::db::sqlstate(db_err).as_deref() == Some("42703")
+                && db_err.to_string().contains(KEY_COLUMN_PREFIX)
         }
         _ => false,
     }

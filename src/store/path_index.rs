@@ -26,7 +26,7 @@ use crate::error::Error;
 use crate::store::json_path::{JsonPath, KEY_COLUMN_PREFIX};
 
 /// The listing tables an indexed path is indexed on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum ListingTable {
     /// `source_properties`, under their source.
     Source,

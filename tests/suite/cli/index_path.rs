@@ -25,9 +25,9 @@ async fn an_operator_adds_lists_and_drops_an_indexed_path() {
         cli.json(&["index-path", "add", "price", "--json"]),
         json!({ "indexedPath": price })
     );
-    // Adding it again keeps it.
+    // Adding it again keeps it (`--wait`: how long to wait for a busy table).
     assert_eq!(
-        cli.json(&["index-path", "add", "price", "--json"]),
+        cli.json(&["index-path", "add", "price", "--json", "--wait", "5"]),
         json!({ "indexedPath": price })
     );
     let city = json!({ "path": "address.city", "tables": ["source_properties", "target_properties"], "ready": true });

@@ -1,12 +1,17 @@
 //! Indexed paths (`sync-manager index-path`): a filtered page ordered by the path reads through
 //! the path's index on both listing tables, and answers exactly what it answered without it.
 
+use std::time::Duration;
+
 use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
 use serde_json::{Value, json};
 use sync_manager::domain::path_indexes::{self, IndexedPath};
 use sync_manager::error::Error;
 
 use crate::common::TestApp;
+
+/// How long `index-path` waits for a busy table here.
+const WAIT: Duration = path_indexes::DEFAULT_LOCK_WAIT;
 
 /// Listings per source.
 const LISTINGS: usize = 1_500;
@@ -185,7 +190,7 @@ async fn a_filtered_page_ordered_by_an_indexed_path_reads_its_index_and_answers_
     // A walk that ends on its first page would not show much.
     assert!(before.len() > 40, "{} pages", before.len());
 
-    let indexed = path_indexes::index_path(db, "price").await.unwrap();
+    let indexed = path_indexes::index_path(db, "price", WAIT).await.unwrap();
     let expected = IndexedPath {
         path: "price".into(),
         tables: vec!["source_properties", "target_properties"],
@@ -194,7 +199,7 @@ async fn a_filtered_page_ordered_by_an_indexed_path_reads_its_index_and_answers_
     assert_eq!(indexed, expected);
     // Declaring it again keeps it.
     assert_eq!(
-        path_indexes::index_path(db, "price").await.unwrap(),
+        path_indexes::index_path(db, "price", WAIT).await.unwrap(),
         expected
     );
     assert_eq!(
@@ -280,7 +285,9 @@ async fn a_filtered_page_ordered_by_an_indexed_path_reads_its_index_and_answers_
         );
     }
 
-    path_indexes::drop_path_index(db, "price").await.unwrap();
+    path_indexes::drop_path_index(db, "price", WAIT)
+        .await
+        .unwrap();
     assert_eq!(path_indexes::indexed_paths(db).await.unwrap(), vec![]);
     assert_eq!(s.every_page().await, before);
 }
@@ -313,7 +320,9 @@ impl Setup {
 #[tokio::test]
 async fn a_page_read_without_cursors_selects_no_sort_key_and_answers_the_same() {
     let s = setup().await;
-    path_indexes::index_path(&s.app.db, "price").await.unwrap();
+    path_indexes::index_path(&s.app.db, "price", WAIT)
+        .await
+        .unwrap();
     let postgres = s.app.db.get_database_backend() == DbBackend::Postgres;
     for list in ["source", "target"] {
         for args in PAGES {
@@ -355,7 +364,7 @@ async fn imports_and_syncs_write_around_an_indexed_path_and_a_dropped_key_column
     let source = app.create_source(&key, "Feed").await;
     let target = app.create_target(&key, "Site").await;
     // Indexed before anything is written: every import and sync writes the key column.
-    path_indexes::index_path(db, "price").await.unwrap();
+    path_indexes::index_path(db, "price", WAIT).await.unwrap();
     app.import(&key, &source, listings("a")).await;
     app.sync(&key, &source, &target).await;
     app.data(
@@ -401,9 +410,11 @@ async fn imports_and_syncs_write_around_an_indexed_path_and_a_dropped_key_column
             .await
             .unwrap();
         assert_eq!(s.every_page().await, indexed, "a dropped key column");
-        path_indexes::index_path(&s.app.db, "price").await.unwrap();
+        path_indexes::index_path(&s.app.db, "price", WAIT)
+            .await
+            .unwrap();
     }
-    path_indexes::drop_path_index(&s.app.db, "price")
+    path_indexes::drop_path_index(&s.app.db, "price", WAIT)
         .await
         .unwrap();
     assert_eq!(s.every_page().await, indexed, "the index changed an answer");
@@ -418,16 +429,16 @@ async fn a_path_that_cannot_be_indexed_or_dropped_is_named() {
         other => panic!("not an input error: {other:?}"),
     };
     let (field, reason) = field_of(
-        path_indexes::index_path(db, "price; drop")
+        path_indexes::index_path(db, "price; drop", WAIT)
             .await
             .unwrap_err(),
     );
     assert_eq!(field, "path");
     assert!(reason.contains("`price; drop` is not a path"), "{reason}");
     let long = "p".repeat(53);
-    let (_, reason) = field_of(path_indexes::index_path(db, &long).await.unwrap_err());
+    let (_, reason) = field_of(path_indexes::index_path(db, &long, WAIT).await.unwrap_err());
     assert!(reason.contains("at most 52 characters"), "{reason}");
-    match path_indexes::drop_path_index(db, "price")
+    match path_indexes::drop_path_index(db, "price", WAIT)
         .await
         .unwrap_err()
     {
@@ -436,7 +447,149 @@ async fn a_path_that_cannot_be_indexed_or_dropped_is_named() {
         }
         other => panic!("not a not-found error: {other:?}"),
     }
-    let nested = path_indexes::index_path(db, "address.city").await.unwrap();
+    let nested = path_indexes::index_path(db, "address.city", WAIT)
+        .await
+        .unwrap();
     assert_eq!(nested.path, "address.city");
     assert_eq!(path_indexes::indexed_paths(db).await.unwrap(), vec![nested]);
+}
+
+/// The key columns of the listing tables in the catalog: `table.column`, sorted.
+async fn key_columns_in_catalog(db: &sea_orm::DatabaseConnection) -> Vec<String> {
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT c.relname || '.' || a.attname AS name FROM pg_attribute a \
+             JOIN pg_class c ON c.oid = a.attrelid \
+             WHERE c.relname IN ('source_properties', 'target_properties') \
+             AND a.attnum > 0 AND NOT a.attisdropped AND a.attname LIKE 'sm_key:%' \
+             ORDER BY 1",
+        ))
+        .await
+        .unwrap();
+    rows.iter()
+        .map(|row| row.try_get::<String>("", "name").unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_key_column_left_without_its_index_is_listed_as_not_ready_then_rebuilt_or_dropped() {
+    let app = TestApp::spawn().await;
+    let db = &app.db;
+    if db.get_database_backend() != DbBackend::Postgres {
+        // SQLite indexes an expression: there is no key column to leave behind.
+        return;
+    }
+    // What a build that failed after adding its column leaves (another process was cut off
+    // between the column and the index).
+    db.execute_unprepared(
+        "ALTER TABLE source_properties ADD COLUMN \"sm_key:rooms\" jsonb \
+         GENERATED ALWAYS AS (NULLIF(data #> '{rooms}', 'null'::jsonb)) STORED",
+    )
+    .await
+    .unwrap();
+    let half_built = IndexedPath {
+        path: "rooms".into(),
+        tables: vec!["source_properties"],
+        ready: false,
+    };
+    assert_eq!(
+        path_indexes::indexed_paths(db).await.unwrap(),
+        vec![half_built.clone()]
+    );
+    // `drop` finds the column, though no index names the path.
+    path_indexes::drop_path_index(db, "rooms", WAIT)
+        .await
+        .unwrap();
+    assert_eq!(path_indexes::indexed_paths(db).await.unwrap(), vec![]);
+    assert_eq!(key_columns_in_catalog(db).await, Vec::<String>::new());
+
+    // `add` finishes such a build: both columns, both indexes, ready.
+    db.execute_unprepared(
+        "ALTER TABLE target_properties ADD COLUMN \"sm_key:rooms\" jsonb \
+         GENERATED ALWAYS AS (NULLIF(data #> '{rooms}', 'null'::jsonb)) STORED",
+    )
+    .await
+    .unwrap();
+    let rebuilt = path_indexes::index_path(db, "rooms", WAIT).await.unwrap();
+    let ready = IndexedPath {
+        path: "rooms".into(),
+        tables: vec!["source_properties", "target_properties"],
+        ready: true,
+    };
+    assert_eq!(rebuilt, ready);
+    assert_eq!(
+        key_columns_in_catalog(db).await,
+        vec![
+            "source_properties.sm_key:rooms",
+            "target_properties.sm_key:rooms"
+        ]
+    );
+    // An index dropped behind its back leaves the path listed, not ready, on both tables.
+    db.execute_unprepared("DROP INDEX \"sm_path_tp:rooms\"")
+        .await
+        .unwrap();
+    assert_eq!(
+        path_indexes::indexed_paths(db).await.unwrap(),
+        vec![IndexedPath {
+            ready: false,
+            ..ready.clone()
+        }]
+    );
+    assert_eq!(
+        path_indexes::index_path(db, "rooms", WAIT).await.unwrap(),
+        ready
+    );
+}
+
+#[tokio::test]
+async fn index_path_gives_up_on_a_busy_table_and_lets_its_readers_through_while_it_waits() {
+    let app = TestApp::spawn().await;
+    let db = &app.db;
+    if db.get_database_backend() != DbBackend::Postgres {
+        // SQLite builds the index under its one write lock, as any write: nothing waits.
+        return;
+    }
+    // A long import holds the source listings (the lock an `INSERT` takes) until it commits.
+    let import = db.begin().await.unwrap();
+    import
+        .execute_unprepared("LOCK TABLE source_properties IN ROW EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    let adding = tokio::spawn({
+        let db = db.clone();
+        async move { path_indexes::index_path(&db, "price", Duration::from_secs(3)).await }
+    });
+    // While `add` waits for the table, reads of it still get through: before, its queued
+    // `ALTER TABLE` held every later reader until the import ended.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for _ in 0..3 {
+        let read = db.query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT COUNT(*) AS n FROM source_properties",
+        ));
+        // Far longer than the 200 ms an attempt holds readers up; without the attempts the
+        // read would wait for the import.
+        tokio::time::timeout(Duration::from_secs(20), read)
+            .await
+            .expect("a read waited behind index-path's lock")
+            .unwrap();
+        assert!(!adding.is_finished(), "index-path stopped waiting early");
+    }
+    match adding.await.unwrap().unwrap_err() {
+        Error::Conflict(message) => {
+            assert!(
+                message.contains("`source_properties` stayed busy for 3 s"),
+                "{message}"
+            );
+            assert!(message.contains("--wait"), "{message}");
+        }
+        other => panic!("not a conflict: {other:?}"),
+    }
+    // Nothing was left half done: no column, no index.
+    assert_eq!(path_indexes::indexed_paths(db).await.unwrap(), vec![]);
+    assert_eq!(key_columns_in_catalog(db).await, Vec::<String>::new());
+    import.commit().await.unwrap();
+    let indexed = path_indexes::index_path(db, "price", WAIT).await.unwrap();
+    assert!(indexed.ready);
 }
