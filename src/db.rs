@@ -39,6 +39,11 @@ pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// hundreds of thousands of rows and runs for seconds, so compiling still pays where it can.
 pub const JIT_ABOVE_COST: u64 = 10_000_000;
 
+/// The memory, in kB, each hash or sort of a sync may use on PostgreSQL before it spills to
+/// disk (`work_mem`, 4 MB by default), unless the server allows more
+/// (`store::locks::give_sync_memory`).
+pub const SYNC_WORK_MEM_KB: u32 = 64 * 1024;
+
 /// Limits of every PostgreSQL session the pool opens (SQLite has no equivalent).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SessionLimits {

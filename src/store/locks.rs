@@ -100,3 +100,23 @@ pub async fn prefer_set_joins<C: ConnectionTrait>(conn: &C, prefer: bool) -> Res
     }
     Ok(())
 }
+
+/// Raises PostgreSQL's `work_mem` to [`crate::db::SYNC_WORK_MEM_KB`] for the rest of the transaction
+/// (never lowers it).
+///
+/// A sync hashes a whole target's listings to join them with the source's, and its writes join
+/// the work table with both. At PostgreSQL's default of 4 MB the hash of 100,000 listings
+/// spills to disk in batches, which made the sync after a next-day import of 100,000 cost
+/// about a third more per listing than that of 10,000 (BENCHMARKS.md, "Syncs with memory for
+/// their joins").
+pub async fn give_sync_memory<C: ConnectionTrait>(conn: &C) -> Result<(), Error> {
+    if conn.get_database_backend() == DbBackend::Postgres {
+        conn.execute_unprepared(&format!(
+            "SELECT set_config('work_mem', GREATEST(setting::bigint, {})::text, \
+             true) FROM pg_settings WHERE name = 'work_mem'",
+            crate::db::SYNC_WORK_MEM_KB
+        ))
+        .await?;
+    }
+    Ok(())
+}

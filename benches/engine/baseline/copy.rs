@@ -141,6 +141,11 @@ const SYNC: &str = "WITH pairs AS MATERIALIZED ( \
      FROM pairs p JOIN source_properties sp ON sp.id = p.sp_id WHERE p.tp_id IS NULL";
 
 async fn sync(env: &Env, conn: &mut PgConnection) -> Res<()> {
+    // The memory the domain's syncs give their joins (`db::SYNC_WORK_MEM_KB`).
+    sqlx::query("SELECT set_config('work_mem', $1, true)")
+        .bind(sync_manager::db::SYNC_WORK_MEM_KB.to_string())
+        .execute(&mut *conn)
+        .await?;
     sqlx::query(SYNC)
         .bind(env.tenant)
         .bind(env.source)

@@ -89,6 +89,7 @@ pub async fn sync_source_to_target(
     let phase = Instant::now();
     let txn = TenantWrite::begin(db, scope.tenant_id()).await?;
     lock_pair(&txn, ids).await?;
+    locks::give_sync_memory(&txn).await?;
     let lock_time = phase.elapsed();
     let mut plan = SyncPlan::make(&txn, scope, ids, &target, &options).await?;
     let count_time = phase.elapsed() - lock_time;
