@@ -35,6 +35,8 @@ pub struct Domain {
     pub scope: TenantScope,
     pub source: SourceId,
     pub target: TargetId,
+    /// The database's URL, for more connections to it.
+    pub url: String,
     // Last, so the pool closes before the database is dropped.
     _database: TestDatabase,
 }
@@ -96,6 +98,7 @@ impl Domain {
             scope,
             source: SourceId(source.id),
             target: TargetId(target.id),
+            url,
             _database: database,
         }
     }

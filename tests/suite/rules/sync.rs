@@ -8,6 +8,9 @@ use sync_manager::domain::targets::{self, ConflictPolicy, TargetPatch};
 use sync_manager::entity::SnapshotReason;
 use sync_manager::error::Error;
 
+use sea_orm::ConnectionTrait;
+use sync_manager::domain::sync::sync_source_to_target;
+
 use super::{Domain, sync_options, warned};
 
 const INCREMENTAL: ImportMode = ImportMode::Incremental;
@@ -367,4 +370,72 @@ async fn a_sync_written_in_batches_leaves_what_one_statement_per_write_leaves() 
     // A batch of one listing is the smallest.
     let single = Domain::new().await;
     assert_eq!(next_day_in_batches(&single, 1).await, expected);
+}
+
+#[tokio::test]
+async fn a_sync_on_postgresql_gives_its_joins_more_memory_never_less() {
+    let d = Domain::new().await;
+    if d.db.get_database_backend() != sea_orm::DbBackend::Postgres {
+        // SQLite has no `work_mem`: nothing to see.
+        return;
+    }
+    // A trigger on the sync log, written in the sync's own transaction, notes the setting
+    // the sync's statements ran with.
+    for statement in [
+        "CREATE TABLE seen_work_mem (work_mem text NOT NULL)",
+        "CREATE FUNCTION note_work_mem() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+         INSERT INTO seen_work_mem VALUES (current_setting('work_mem')); RETURN NEW; END $$",
+        "CREATE TRIGGER note_work_mem BEFORE INSERT ON sync_logs \
+         FOR EACH ROW EXECUTE FUNCTION note_work_mem()",
+    ] {
+        d.db.execute_unprepared(statement).await.unwrap();
+    }
+    let seen = || async {
+        let rows =
+            d.db.query_all_raw(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Postgres,
+                "SELECT work_mem FROM seen_work_mem",
+            ))
+            .await
+            .unwrap();
+        rows.iter()
+            .map(|row| row.try_get::<String>("", "work_mem").unwrap())
+            .collect::<Vec<_>>()
+    };
+    d.import(json!({ "id": "a", "price": 1 }), INCREMENTAL)
+        .await;
+    d.sync().await;
+    let kb = sync_manager::db::SYNC_WORK_MEM_KB;
+    assert_eq!(seen().await, vec![format!("{}MB", kb / 1024)]);
+    // Only for the sync's transaction.
+    let row =
+        d.db.query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SHOW work_mem",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(
+        row.try_get_by_index::<String>(0).unwrap(),
+        format!("{}MB", kb / 1024)
+    );
+    // A server that allows more keeps its own value.
+    d.db.execute_unprepared("DELETE FROM seen_work_mem")
+        .await
+        .unwrap();
+    // `ALTER DATABASE`: this test's database only, for the sessions opened after it.
+    d.db.execute_unprepared(&format!(
+        "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET work_mem = %L', \
+         current_database(), '{}MB'); END $$",
+        2 * kb / 1024
+    ))
+    .await
+    .unwrap();
+    let more = sync_manager::db::connect_and_migrate(&d.url).await.unwrap();
+    sync_source_to_target(&more, &d.scope, d.source, d.target, sync_options())
+        .await
+        .unwrap();
+    assert_eq!(seen().await, vec![format!("{}MB", 2 * kb / 1024)]);
+    more.close().await.unwrap();
 }
