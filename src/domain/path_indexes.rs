@@ -162,7 +162,8 @@ async fn alter_table(
             Ok(_) => return Ok(txn.commit().await?),
             Err(err) if crate::db::sqlstate(&err).as_deref() == Some("55P03") => {
                 txn.rollback().await?;
-                if started.elapsed() + LOCK_PAUSE >= lock_wait {
+                let waited = started.elapsed();
+                if waited >= lock_wait {
                     return Err(Error::Conflict(format!(
                         "`{}` stayed busy for {} s: an import, a sync or a long transaction \
                          holds it, and its key column needs the table to itself for a moment; \
@@ -171,7 +172,7 @@ async fn alter_table(
                         lock_wait.as_secs()
                     )));
                 }
-                tokio::time::sleep(LOCK_PAUSE).await;
+                tokio::time::sleep(LOCK_PAUSE.min(lock_wait - waited)).await;
             }
             Err(err) => return Err(err.into()),
         }
