@@ -340,16 +340,20 @@ pub fn without_waiting_for_writes(db: &DatabaseConnection) -> DatabaseConnection
     sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)
 }
 
+/// The sqlx error inside `err`, when a connection or a statement failed in sqlx.
+pub(crate) fn sqlx_error(err: &DbErr) -> Option<&sqlx::Error> {
+    use sea_orm::RuntimeErr;
+    match err {
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => Some(e.as_ref()),
+        _ => None,
+    }
+}
+
 /// The SQLSTATE of a statement's error from the database (`42703`, `55P03`), if it is one.
 pub fn sqlstate(err: &DbErr) -> Option<String> {
-    use sea_orm::RuntimeErr;
-    let (DbErr::Conn(RuntimeErr::SqlxError(e))
-    | DbErr::Exec(RuntimeErr::SqlxError(e))
-    | DbErr::Query(RuntimeErr::SqlxError(e))) = err
-    else {
-        return None;
-    };
-    match e.as_ref() {
+    match sqlx_error(err)? {
         sqlx::Error::Database(db) => db.code().map(|code| code.into_owned()),
         _ => None,
     }
@@ -359,17 +363,12 @@ pub fn sqlstate(err: &DbErr) -> Option<String> {
 /// `SQLITE_LOCKED`, any extended code), or that the pool of
 /// [`without_waiting_for_writes`] had no connection to spare in time.
 pub fn is_busy(err: &DbErr) -> bool {
-    use sea_orm::RuntimeErr;
-    let sqlx_error = match err {
-        DbErr::ConnectionAcquire(_) => return true,
-        DbErr::Conn(RuntimeErr::SqlxError(e))
-        | DbErr::Exec(RuntimeErr::SqlxError(e))
-        | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
-        _ => return false,
-    };
-    match sqlx_error.as_ref() {
-        sqlx::Error::PoolTimedOut => true,
-        sqlx::Error::Database(db) => db
+    if matches!(err, DbErr::ConnectionAcquire(_)) {
+        return true;
+    }
+    match sqlx_error(err) {
+        Some(sqlx::Error::PoolTimedOut) => true,
+        Some(sqlx::Error::Database(db)) => db
             .code()
             .and_then(|code| code.parse::<u32>().ok())
             .is_some_and(|code| matches!(code & 0xff, 5 | 6)),

@@ -247,13 +247,14 @@ impl From<DbErr> for Error {
 /// closed or exhausted, the server shutting down or starting up) rather than that a statement
 /// failed.
 fn is_unavailable(err: &DbErr) -> bool {
-    use sea_orm::{RuntimeErr, sqlx};
-    let sqlx_error = match err {
-        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
-        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
-        _ => return false,
+    use sea_orm::sqlx;
+    if matches!(err, DbErr::ConnectionAcquire(_) | DbErr::Conn(_)) {
+        return true;
+    }
+    let Some(sqlx_error) = crate::db::sqlx_error(err) else {
+        return false;
     };
-    match sqlx_error.as_ref() {
+    match sqlx_error {
         sqlx::Error::Io(_)
         | sqlx::Error::Tls(_)
         | sqlx::Error::Protocol(_)

@@ -117,10 +117,12 @@ pub(crate) fn forget(db: &DatabaseConnection) {
 /// Whether `err` says a statement named a key column that is not there (dropped since this
 /// process read the catalog).
 pub(crate) fn is_missing_key_column(err: &Error) -> bool {
-    match err {
-        Error::Internal(db_err) => {
-            crate::db::sqlstate(db_err).as_deref() == Some("42703")
-                && db_err.to_string().contains(KEY_COLUMN_PREFIX)
+    let Error::Internal(db_err) = err else {
+        return false;
+    };
+    match crate::db::sqlx_error(db_err) {
+        Some(sea_orm::sqlx::Error::Database(db)) => {
+            db.code().as_deref() == Some("42703") && db.message().contains(KEY_COLUMN_PREFIX)
         }
         _ => false,
     }
