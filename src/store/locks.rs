@@ -47,9 +47,11 @@ pub async fn lock<C: ConnectionTrait>(conn: &C, kind: LockKind, id: i64) -> Resu
 /// since the last `ANALYZE` than a fifth of what the planner believes the table holds (and at
 /// least 1,000). Autovacuum does the same, but later: right after a first import of 100,000
 /// listings the planner still takes the table for empty and picks plans that scan every
-/// listing once per chunk of a batch. `ANALYZE` samples at most 30,000 rows, and only the key
-/// columns ([`Table::analyze_keys`]), so this costs a fraction of a second, and only after large
-/// changes.
+/// listing once per chunk of a batch. Measured without this refresh (2026-12-04): an
+/// unchanged re-import of 10,000 listings right after the first import took 37–50 s instead
+/// of 0.2 s. `ANALYZE` samples at most 30,000 rows, and only the key columns
+/// ([`Table::analyze_keys`]), so this costs a fraction of a second (40 ms at 10,000
+/// listings, 160–260 ms at 100,000), and only after large changes.
 pub async fn refresh_table_statistics<C: ConnectionTrait>(
     conn: &C,
     table: Table,

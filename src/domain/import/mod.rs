@@ -41,8 +41,11 @@ use crate::store::scope::{Permission, TenantScope};
 use crate::store::statements::{self, Listing, Table};
 use crate::store::tenant_write::TenantWrite;
 
-/// Items handled per part by [`import_listings`]: bounds the memory of lookups and statements.
-const PART_ITEMS: usize = 10_000;
+/// Items checked, hashed and written at a time: [`ImportSession::add`] splits larger parts.
+/// Small enough that hashing the first of them, which nothing overlaps, is short (a batch of
+/// 10,000 used to wait for all of its hashes before writing one listing); large enough that
+/// each takes a few statements.
+const STAGE_ITEMS: usize = 2_000;
 
 /// Whether a batch is the whole scrape.
 // Stored in `import_runs.mode` as the `string_value`; a stored value this version does not
@@ -96,14 +99,7 @@ pub async fn import_listings(
     options: ImportOptions,
 ) -> Result<import_run::Model, Error> {
     let mut session = ImportSession::begin(db, scope, source_id, options).await?;
-    let mut items = items.into_iter();
-    loop {
-        let part: Vec<Value> = items.by_ref().take(PART_ITEMS).collect();
-        if part.is_empty() {
-            break;
-        }
-        session.add(part, label).await?;
-    }
+    session.add(items, label).await?;
     session.finish().await
 }
 
@@ -127,9 +123,9 @@ pub struct ImportSession {
     /// The source held no listing, live or removed, when the import began.
     source_was_empty: bool,
     next_index: usize,
-    /// The last part checked, written by the next [`ImportSession::add`] or by `finish`.
+    /// The last stage checked, written by the next [`ImportSession::add`] or by `finish`.
     pending: Option<Vec<Listing>>,
-    /// Items of the parts written so far.
+    /// Items of the stages written so far.
     stored_items: usize,
     counts: ImportCounts,
     started_at: DateTime<Utc>,
@@ -143,7 +139,7 @@ pub struct ImportSession {
 #[derive(Clone, Copy, Debug, Default)]
 struct Phases {
     /// Waiting for items to be checked (ids, duplicates) and hashed, beyond the time that
-    /// writing the previous part hid.
+    /// writing the previous stage hid.
     check: Duration,
     /// Reading the stored listings of the part's ids.
     load: Duration,
@@ -235,16 +231,35 @@ impl ImportSession {
     /// Checks and imports the next part of the batch. Item indexes continue from the previous
     /// part, so `label` can name any item of the whole import.
     ///
-    /// The parts go through a pipeline one part deep: this part's items are checked and hashed
-    /// on blocking threads (every core, off the async runtime) while the previous part is
-    /// written, and this part is written by the next call, or by [`Self::finish`]. An error
-    /// is the same, for the same item, as if each part were written before the next is
-    /// checked; [`Self::counts`] and the progress events follow the parts written.
+    /// A part goes through a pipeline one stage deep, in stages of [`STAGE_ITEMS`]: a stage's
+    /// items are checked and hashed on blocking threads (every core, off the async runtime)
+    /// while the previous stage is written, and the last stage is written by the next call,
+    /// or by [`Self::finish`]. An error is the same, for the same item, as if each stage were
+    /// written before the next is checked; [`Self::counts`] and the progress events follow
+    /// the stages written.
     #[instrument(name = "import_part", level = "debug", parent = &self.span, skip_all, fields(
         first = self.next_index,
         items = items.len(),
     ))]
     pub async fn add(
+        &mut self,
+        items: Vec<Value>,
+        label: &(dyn Fn(usize) -> String + Sync),
+    ) -> Result<(), Error> {
+        if items.len() <= STAGE_ITEMS {
+            return self.add_stage(items, label).await;
+        }
+        let mut items = items.into_iter();
+        while items.len() > 0 {
+            let stage: Vec<Value> = items.by_ref().take(STAGE_ITEMS).collect();
+            self.add_stage(stage, label).await?;
+        }
+        Ok(())
+    }
+
+    /// Starts checking and hashing a stage, writes the previous one meanwhile, and keeps
+    /// this one for the next stage (see [`Self::add`]).
+    async fn add_stage(
         &mut self,
         items: Vec<Value>,
         label: &(dyn Fn(usize) -> String + Sync),
@@ -259,13 +274,13 @@ impl ImportSession {
         let listings = prepared
             .settle(first_index, &mut self.seen_external, label)
             .await?;
-        // Only the checking the write of the previous part did not hide.
+        // Only the checking the write of the previous stage did not hide.
         self.phases.check += waiting.elapsed();
         self.pending = Some(listings);
         Ok(())
     }
 
-    /// Looks up, plans and writes a checked part (the second stage of [`Self::add`]).
+    /// Looks up, plans and writes a checked stage (the second step of [`Self::add`]).
     async fn store(&mut self, listings: Vec<Listing>) -> Result<(), Error> {
         let clock = Instant::now();
         let items = listings.len();

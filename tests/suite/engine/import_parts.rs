@@ -59,17 +59,22 @@ impl Source {
         &self.app.db
     }
 
-    /// Imports `parts` as one import; returns `[created, updated, unchanged, removed]`.
-    async fn import(&self, parts: Vec<Vec<Value>>, mode: ImportMode) -> [i32; 4] {
+    /// Starts an import (any number of removals allowed).
+    async fn begin(&self, mode: ImportMode) -> ImportSession {
         let options = ImportOptions {
             mode,
             dry_run: false,
             allow_mass_removal: true,
             actor: Actor::Cli,
         };
-        let mut session = ImportSession::begin(self.db(), &self.scope, self.id, options)
+        ImportSession::begin(self.db(), &self.scope, self.id, options)
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    /// Imports `parts` as one import; returns `[created, updated, unchanged, removed]`.
+    async fn import(&self, parts: Vec<Vec<Value>>, mode: ImportMode) -> [i32; 4] {
+        let mut session = self.begin(mode).await;
         for part in parts {
             session.add(part, &|i| format!("items[{i}]")).await.unwrap();
         }
@@ -245,4 +250,61 @@ async fn a_failure_in_a_later_part_rolls_back_every_part() {
         s.import(vec![part], ImportMode::Incremental).await,
         [2, 0, 0, 0]
     );
+}
+
+/// A part larger than the import's stages (2,000 items) is checked, hashed and written stage
+/// by stage, as one: the counts cover every stage, a repeat across stages is refused with
+/// both items named, and the refused import leaves what was there.
+#[tokio::test]
+async fn a_part_larger_than_a_stage_is_written_in_stages_as_one() {
+    let s = Source::new().await;
+    let listing = |i: usize, v: u32| json!({ "id": format!("L{i}"), "v": v, "n": i });
+    let first: Vec<Value> = (0..4_500).map(|i| listing(i, 1)).collect();
+    assert_eq!(
+        s.import(vec![first.clone()], ImportMode::Incremental).await,
+        [4_500, 0, 0, 0]
+    );
+    let stored = s.listings().await;
+    assert_eq!(stored.len(), 4_500);
+    for ((external_id, data, hash, removed), sent) in stored.iter().zip(&first) {
+        assert_eq!(external_id, sent["id"].as_str().unwrap());
+        assert_eq!(
+            (data, hash.as_str(), *removed),
+            (sent, content_hash(sent).as_str(), false)
+        );
+    }
+
+    // One listing changed in each stage and the last one gone, in a FULL import.
+    let changed = [5, 2_100, 4_498];
+    let next: Vec<Value> = (0..4_499)
+        .map(|i| listing(i, if changed.contains(&i) { 2 } else { 1 }))
+        .collect();
+    assert_eq!(
+        s.import(vec![next], ImportMode::Full).await,
+        [0, 3, 4_496, 1]
+    );
+    let snapshotted: Vec<String> = s
+        .snapshotted()
+        .await
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(snapshotted, ["L5", "L2100", "L4498"]);
+
+    // A repeat in the third stage of the id of an item of the first.
+    let before = s.listings().await;
+    let mut repeated: Vec<Value> = (0..4_500).map(|i| listing(i, 3)).collect();
+    repeated[4_200] = listing(10, 3);
+    let mut session = s.begin(ImportMode::Full).await;
+    let err = session
+        .add(repeated, &|i| format!("items[{i}]"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid items[4200]: repeats id `L10` of items[10] in the same batch"
+    );
+    drop(session);
+    assert_eq!(s.listings().await, before);
+    assert_eq!(import_run::Entity::find().count(s.db()).await.unwrap(), 2);
 }
