@@ -19,9 +19,9 @@ use async_graphql::parser::types::{Field, Selection, SelectionSet};
 use async_graphql::registry::Registry;
 use async_graphql::resolver_utils::resolve_list;
 use async_graphql::{
-    ContextSelectionSet, ID, InputType, Name, OutputType, Positioned, ServerError, ServerResult,
-    Value,
+    ContextSelectionSet, ID, OutputType, Positioned, ServerError, ServerResult, Value,
 };
+use chrono::{DateTime, Utc};
 
 use async_graphql::connection::{CursorType, OpaqueCursor};
 
@@ -30,11 +30,20 @@ use crate::store::pager::Cursor;
 
 /// The scalar fields a type can answer without async-graphql's per-field machinery.
 pub trait ScalarFields {
-    /// The value of the argument-less scalar field `name` (its GraphQL name); `None` when the
-    /// type has no such field or it needs resolving (arguments, objects, the database).
-    fn scalar_field(&self, name: &str) -> Option<Value> {
+    /// The number of the argument-less scalar field `name` (its GraphQL name), for
+    /// [`Self::write_scalar_field`]; `None` when the type has no such field or it needs
+    /// resolving (arguments, objects, the database).
+    fn scalar_field(&self, name: &str) -> Option<usize> {
         let _ = name;
         None
+    }
+
+    /// Appends the JSON text of the field [`Self::scalar_field`] numbered `index`: what
+    /// async-graphql would answer for it.
+    fn write_scalar_field(&self, index: usize, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        let _ = index;
+        out.extend_from_slice(b"null");
+        Ok(())
     }
 }
 
@@ -48,18 +57,82 @@ pub trait Edge: OutputType {
     fn node(&self) -> &Self::Node;
 }
 
-/// A field value a plain list selection writes directly: the value it resolves to.
+/// A field value a plain list selection writes directly: its JSON text, byte for byte what
+/// async-graphql's serialization of its value writes, without building the value (a page of
+/// 1,000 listings would build and free a few thousand strings).
 pub trait ScalarValue {
-    /// The GraphQL value.
-    fn scalar_value(&self) -> Value;
+    /// Appends the value's JSON text.
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()>;
 }
 
-/// Input types (scalars, enums, options and lists of them) resolve to their `to_value`.
-impl<T: InputType> ScalarValue for T {
-    fn scalar_value(&self) -> Value {
-        self.to_value()
+impl ScalarValue for String {
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        wire::write_str(out, self)
     }
 }
+
+impl ScalarValue for ID {
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        wire::write_str(out, self)
+    }
+}
+
+impl ScalarValue for bool {
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        out.extend_from_slice(if *self { b"true" } else { b"false" });
+        Ok(())
+    }
+}
+
+/// Integers, written as their digits.
+macro_rules! integer_scalar_values {
+    ($($type:ty),+) => {
+        $(impl ScalarValue for $type {
+            fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+                out.extend_from_slice(itoa::Buffer::new().format(*self).as_bytes());
+                Ok(())
+            }
+        })+
+    };
+}
+integer_scalar_values!(i32, i64);
+
+impl ScalarValue for DateTime<Utc> {
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        wire::write_rfc3339(out, self);
+        Ok(())
+    }
+}
+
+impl<T: ScalarValue> ScalarValue for Option<T> {
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        match self {
+            Some(value) => value.write_json(out),
+            None => {
+                out.extend_from_slice(b"null");
+                Ok(())
+            }
+        }
+    }
+}
+
+impl<T: ScalarValue> ScalarValue for Vec<T> {
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        wire::write_seq(out, b'[', b']', self, |item, out| item.write_json(out))
+    }
+}
+
+/// Implements [`ScalarValue`] for GraphQL enums (and other input types) through their value.
+macro_rules! scalar_value_of_input {
+    ($($type:ty),+ $(,)?) => {
+        $(impl $crate::graphql::connection_lists::ScalarValue for $type {
+            fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+                $crate::graphql::wire::write_value(out, &async_graphql::InputType::to_value(self))
+            }
+        })+
+    };
+}
+pub(crate) use scalar_value_of_input;
 
 /// A global `ID`, encoded only when it is written out: a page of listings would otherwise
 /// format and encode two ids per row whether the query asks for them or not.
@@ -87,8 +160,12 @@ impl From<GlobalId> for ID {
 }
 
 impl ScalarValue for GlobalId {
-    fn scalar_value(&self) -> Value {
-        Value::String(self.encode())
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        // Base64url: nothing to escape.
+        out.push(b'"');
+        out.extend_from_slice(self.encode().as_bytes());
+        out.push(b'"');
+        Ok(())
     }
 }
 
@@ -106,7 +183,7 @@ impl OutputType for GlobalId {
         _ctx: &ContextSelectionSet<'_>,
         _field: &Positioned<Field>,
     ) -> ServerResult<Value> {
-        Ok(self.scalar_value())
+        Ok(Value::String(self.encode()))
     }
 }
 
@@ -140,16 +217,25 @@ impl OutputType for EdgeCursor {
 }
 
 /// Implements [`ScalarFields`] for `$type` from `"graphqlName" => rust_field` pairs; every
-/// field's type must be a [`ScalarValue`] (input types: scalars, enums, options of them; and
-/// [`GlobalId`]).
+/// field's type must be a [`ScalarValue`].
 macro_rules! scalar_fields {
     ($type:ty { $($name:literal => $field:ident),* $(,)? }) => {
         impl $crate::graphql::connection_lists::ScalarFields for $type {
-            fn scalar_field(&self, name: &str) -> Option<async_graphql::Value> {
-                match name {
-                    $($name => Some($crate::graphql::connection_lists::ScalarValue::scalar_value(&self.$field)),)*
-                    _ => None,
-                }
+            fn scalar_field(&self, name: &str) -> Option<usize> {
+                [$($name),*].iter().position(|field| *field == name)
+            }
+
+            fn write_scalar_field(&self, index: usize, out: &mut Vec<u8>) -> serde_json::Result<()> {
+                let mut field = 0;
+                $(
+                    if index == field {
+                        return $crate::graphql::connection_lists::ScalarValue::write_json(&self.$field, out);
+                    }
+                    field += 1;
+                )*
+                let _ = field;
+                out.extend_from_slice(b"null");
+                Ok(())
             }
         }
     };
@@ -285,7 +371,8 @@ fn member(key: &str) -> Vec<u8> {
 /// What one requested field of a node is.
 enum NodeField {
     Typename,
-    Scalar(Name),
+    /// The field's number ([`ScalarFields::scalar_field`]).
+    Scalar(usize),
 }
 
 /// How to write a node's JSON for one selection set.
@@ -306,8 +393,7 @@ impl NodePlan {
             let kind = if name == "__typename" {
                 NodeField::Typename
             } else {
-                sample.scalar_field(name)?;
-                NodeField::Scalar(name.clone())
+                NodeField::Scalar(sample.scalar_field(name)?)
             };
             fields.push((member(&field.response_key().node), kind));
         }
@@ -323,9 +409,7 @@ impl NodePlan {
                 out.extend_from_slice(&self.type_name);
                 Ok(())
             }
-            NodeField::Scalar(name) => {
-                wire::write_value(out, &node.scalar_field(name).unwrap_or(Value::Null))
-            }
+            NodeField::Scalar(index) => node.write_scalar_field(*index, out),
         })
     }
 }

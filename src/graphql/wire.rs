@@ -11,6 +11,7 @@
 
 use async_graphql::{Response, Value};
 use bytes::Bytes;
+use chrono::{DateTime, Datelike, Timelike, Utc};
 
 /// A value whose JSON text is `json`, already written.
 pub fn prewritten(json: Vec<u8>) -> Value {
@@ -82,6 +83,56 @@ pub fn write_str(out: &mut Vec<u8>, text: &str) -> Result<(), serde_json::Error>
     serde_json::to_writer(&mut *out, text)
 }
 
+/// Appends `at` as a JSON string: the text of async-graphql's `DateTime<Utc>` scalar
+/// (chrono's `to_rfc3339`: as many fractional digits as the time needs, 0, 3, 6 or 9, and
+/// `+00:00`), written without the formatting machinery: a page writes one or more per row.
+pub fn write_rfc3339(out: &mut Vec<u8>, at: &DateTime<Utc>) {
+    let (year, nanos) = (at.year(), at.nanosecond());
+    if !(0..=9999).contains(&year) || nanos >= 1_000_000_000 {
+        // Signed years and leap seconds, as chrono writes them.
+        out.push(b'"');
+        out.extend_from_slice(at.to_rfc3339().as_bytes());
+        out.push(b'"');
+        return;
+    }
+    let two = |out: &mut Vec<u8>, n: u32| {
+        out.extend_from_slice(&[b'0' + (n / 10) as u8, b'0' + (n % 10) as u8])
+    };
+    out.push(b'"');
+    two(out, year as u32 / 100);
+    two(out, year as u32 % 100);
+    out.push(b'-');
+    two(out, at.month());
+    out.push(b'-');
+    two(out, at.day());
+    out.push(b'T');
+    two(out, at.hour());
+    out.push(b':');
+    two(out, at.minute());
+    out.push(b':');
+    two(out, at.second());
+    let (fraction, digits) = if nanos == 0 {
+        (0, 0)
+    } else if nanos % 1_000_000 == 0 {
+        (nanos / 1_000_000, 3)
+    } else if nanos % 1_000 == 0 {
+        (nanos / 1_000, 6)
+    } else {
+        (nanos, 9)
+    };
+    if digits > 0 {
+        out.push(b'.');
+        let mut text = [b'0'; 9];
+        let mut rest = fraction;
+        for digit in text[..digits].iter_mut().rev() {
+            *digit = b'0' + (rest % 10) as u8;
+            rest /= 10;
+        }
+        out.extend_from_slice(&text[..digits]);
+    }
+    out.extend_from_slice(b"+00:00\"");
+}
+
 #[cfg(test)]
 mod tests {
     use async_graphql::{Name, ServerError, Value};
@@ -110,6 +161,56 @@ mod tests {
         );
         let enumerated = async_graphql::Response::new(Value::Enum(Name::new("FULL")));
         assert_eq!(to_vec(&enumerated).unwrap(), br#"{"data":"FULL"}"#);
+    }
+
+    /// Timestamps are written as async-graphql's `DateTime<Utc>` scalar answers them, at
+    /// every precision, for years with and without a sign, and for a leap second.
+    #[test]
+    fn timestamps_are_written_as_the_date_time_scalar_answers_them() {
+        use async_graphql::ScalarType;
+        use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+
+        let mut times: Vec<DateTime<Utc>> = Vec::new();
+        for (year, month, day) in [(2026, 12, 4), (1, 1, 1), (0, 2, 29), (9999, 12, 31)] {
+            for (h, m, sec) in [(0, 0, 0), (9, 5, 7), (23, 59, 59)] {
+                for nanos in [
+                    0,
+                    5_000_000,
+                    120_000_000,
+                    878_012_000,
+                    1_000,
+                    7,
+                    999_999_999,
+                ] {
+                    times.push(
+                        Utc.from_utc_datetime(
+                            &NaiveDate::from_ymd_opt(year, month, day)
+                                .unwrap()
+                                .and_hms_nano_opt(h, m, sec, nanos)
+                                .unwrap(),
+                        ),
+                    );
+                }
+            }
+        }
+        times.push(Utc.with_ymd_and_hms(10_000, 1, 1, 0, 0, 0).unwrap());
+        times.push(Utc.with_ymd_and_hms(-44, 3, 15, 12, 0, 0).unwrap());
+        let leap = NaiveDate::from_ymd_opt(2016, 12, 31)
+            .unwrap()
+            .and_hms_nano_opt(23, 59, 59, 1_500_000_000)
+            .unwrap();
+        times.push(Utc.from_utc_datetime(&leap));
+        times.push(Utc::now());
+        for at in times {
+            let mut written = Vec::new();
+            super::write_rfc3339(&mut written, &at);
+            let mut expected = Vec::new();
+            super::write_value(&mut expected, &at.to_value()).unwrap();
+            assert_eq!(
+                String::from_utf8(written).unwrap(),
+                String::from_utf8(expected).unwrap()
+            );
+        }
     }
 
     #[test]

@@ -214,3 +214,11 @@ pub enum WhereOp {
     /// The path exists (`value: true`, the default) or not (`value: false`).
     Exists,
 }
+
+crate::graphql::connection_lists::scalar_value_of_input!(
+    ConflictPolicy,
+    ImportMode,
+    SnapshotReason,
+    SourceKind,
+    TargetKind,
+);

@@ -41,17 +41,17 @@ const CONNECTIONS: &[(&str, &str, &str)] = &[
     (
         "targets(first: 10) { nodes { properties(first: 10) {} } }",
         "TargetProperty",
-        "id externalId contentHash baseHash manuallyModified manualChangedAt hasConflict removedAt lastSyncedAt createdAt updatedAt targetId",
+        "id externalId contentHash baseHash manuallyModified manualChangedAt hasConflict removedAt lastSyncedAt createdAt updatedAt targetId version editedPaths",
     ),
     (
         "sources(first: 10) { nodes { properties(first: 10) { nodes { snapshots(first: 10) {} } } } }",
         "SourceSnapshot",
-        "id contentHash reason createdAt",
+        "id contentHash reason createdAt pinned",
     ),
     (
         "targets(first: 10) { nodes { properties(first: 10) { nodes { snapshots(first: 10) {} } } } }",
         "TargetSnapshot",
-        "id contentHash reason createdAt",
+        "id contentHash reason createdAt pinned",
     ),
 ];
 
