@@ -105,18 +105,32 @@ pub fn encode_global(type_name: &str, id: i64) -> String {
 /// Base64url of `prefix:id`, built on the stack: pages write one per row, so this avoids
 /// the formatting machinery and an intermediate string.
 pub(crate) fn encode_pair(prefix: &str, id: i64) -> String {
+    let mut text = Vec::with_capacity(32);
+    write_pair(&mut text, prefix, id);
+    // Base64url is ASCII.
+    String::from_utf8(text).unwrap_or_default()
+}
+
+/// Appends the base64url of `prefix:id` to `out` (see [`encode_pair`]).
+pub(crate) fn write_pair(out: &mut Vec<u8>, prefix: &str, id: i64) {
     let mut digits = itoa::Buffer::new();
     let digits = digits.format(id).as_bytes();
     let mut raw = [0u8; 96];
     let len = prefix.len() + 1 + digits.len();
     if len > raw.len() {
-        return URL_SAFE_NO_PAD.encode(format!("{prefix}:{id}"));
+        out.extend_from_slice(URL_SAFE_NO_PAD.encode(format!("{prefix}:{id}")).as_bytes());
+        return;
     }
     let (head, tail) = raw.split_at_mut(prefix.len());
     head.copy_from_slice(prefix.as_bytes());
     tail[0] = b':';
     tail[1..=digits.len()].copy_from_slice(digits);
-    URL_SAFE_NO_PAD.encode(&raw[..len])
+    let start = out.len();
+    out.resize(start + len.div_ceil(3) * 4, 0);
+    let written = URL_SAFE_NO_PAD
+        .encode_slice(&raw[..len], &mut out[start..])
+        .unwrap_or(0);
+    out.truncate(start + written);
 }
 
 /// Decodes a global id into its type name and key; `field` names the input in errors.
@@ -151,6 +165,20 @@ mod tests {
         assert_eq!(
             encode_pair(&long, 1),
             URL_SAFE_NO_PAD.encode(format!("{long}:1"))
+        );
+        // Appended after what the buffer holds, every length of padding left out.
+        let mut out = b"[\"".to_vec();
+        for prefix in ["S", "So", "Sou", "Source"] {
+            write_pair(&mut out, prefix, 12);
+            out.push(b',');
+        }
+        let expected: Vec<String> = ["S", "So", "Sou", "Source"]
+            .iter()
+            .map(|prefix| URL_SAFE_NO_PAD.encode(format!("{prefix}:12")))
+            .collect();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            format!("[\"{},", expected.join(","))
         );
     }
 

@@ -163,7 +163,7 @@ impl ScalarValue for GlobalId {
     fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
         // Base64url: nothing to escape.
         out.push(b'"');
-        out.extend_from_slice(self.encode().as_bytes());
+        crate::ids::write_pair(out, self.type_name, self.key);
         out.push(b'"');
         Ok(())
     }
