@@ -87,7 +87,10 @@ pub fn write_str(out: &mut Vec<u8>, text: &str) -> Result<(), serde_json::Error>
 /// (chrono's `to_rfc3339`: as many fractional digits as the time needs, 0, 3, 6 or 9, and
 /// `+00:00`), written without the formatting machinery: a page writes one or more per row.
 pub fn write_rfc3339(out: &mut Vec<u8>, at: &DateTime<Utc>) {
-    let (year, nanos) = (at.year(), at.nanosecond());
+    // The date and time once: `DateTime`'s own accessors add the offset again for each field.
+    let naive = at.naive_utc();
+    let (date, time) = (naive.date(), naive.time());
+    let (year, nanos) = (date.year(), time.nanosecond());
     if !(0..=9999).contains(&year) || nanos >= 1_000_000_000 {
         // Signed years and leap seconds, as chrono writes them.
         out.push(b'"');
@@ -102,15 +105,15 @@ pub fn write_rfc3339(out: &mut Vec<u8>, at: &DateTime<Utc>) {
     two(out, year as u32 / 100);
     two(out, year as u32 % 100);
     out.push(b'-');
-    two(out, at.month());
+    two(out, date.month());
     out.push(b'-');
-    two(out, at.day());
+    two(out, date.day());
     out.push(b'T');
-    two(out, at.hour());
+    two(out, time.hour());
     out.push(b':');
-    two(out, at.minute());
+    two(out, time.minute());
     out.push(b':');
-    two(out, at.second());
+    two(out, time.second());
     let (fraction, digits) = if nanos == 0 {
         (0, 0)
     } else if nanos % 1_000_000 == 0 {
