@@ -226,16 +226,18 @@ macro_rules! scalar_fields {
             }
 
             fn write_scalar_field(&self, index: usize, out: &mut Vec<u8>) -> serde_json::Result<()> {
-                let mut field = 0;
-                $(
-                    if index == field {
-                        return $crate::graphql::connection_lists::ScalarValue::write_json(&self.$field, out);
+                // One writer per field, in the order of the names above.
+                type Write = fn(&$type, &mut Vec<u8>) -> serde_json::Result<()>;
+                const WRITERS: &[Write] = &[$(
+                    |node, out| $crate::graphql::connection_lists::ScalarValue::write_json(&node.$field, out)
+                ),*];
+                match WRITERS.get(index) {
+                    Some(write) => write(self, out),
+                    None => {
+                        out.extend_from_slice(b"null");
+                        Ok(())
                     }
-                    field += 1;
-                )*
-                let _ = field;
-                out.extend_from_slice(b"null");
-                Ok(())
+                }
             }
         }
     };

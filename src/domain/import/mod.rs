@@ -246,9 +246,6 @@ impl ImportSession {
         items: Vec<Value>,
         label: &(dyn Fn(usize) -> String + Sync),
     ) -> Result<(), Error> {
-        if items.len() <= STAGE_ITEMS {
-            return self.add_stage(items, label).await;
-        }
         let mut items = items.into_iter();
         while items.len() > 0 {
             let stage: Vec<Value> = items.by_ref().take(STAGE_ITEMS).collect();
