@@ -151,6 +151,7 @@ where
             sort: &sort,
             skip_data: !args.with_data,
             skip_sort_key: args.without_cursors,
+            unread: &args.unread,
             keys_present: match &sort.by {
                 SortBy::Path(path) => filter.keeps_only_values_at(path),
                 _ => false,

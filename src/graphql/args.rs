@@ -163,13 +163,52 @@ fn filter_and_sort(args: ListingArgs) -> Result<(ListingFilter, Sort), Error> {
     ))
 }
 
-/// Whether the connection's selection reads any of `fields` of its nodes.
-fn selects_node_field(ctx: &Context<'_>, fields: &[&str]) -> bool {
+/// The listing columns a page need not read unless its nodes select one of these fields. The
+/// id, the parent, the order's key and the JSON (`data`, `field`, `editedPaths`) are not here:
+/// the pager keeps what paging needs, and the JSON has its own stand-in. A name either listing
+/// type lacks is ignored by the other's pages.
+const COLUMNS_READ_BY: &[(&str, &[&str])] = &[
+    ("tenant_id", &[]),
+    ("source_id", &["sourceId"]),
+    ("target_id", &["targetId"]),
+    ("source_property_id", &["sourceProperty"]),
+    ("external_id", &["externalId"]),
+    ("content_hash", &["contentHash"]),
+    ("base_hash", &["baseHash"]),
+    ("manually_modified", &["manuallyModified"]),
+    ("manual_changed_at", &["manualChangedAt"]),
+    ("conflict", &["hasConflict"]),
+    ("removed_at", &["removedAt"]),
+    ("last_synced_at", &["lastSyncedAt"]),
+    ("created_at", &["createdAt"]),
+    ("updated_at", &["updatedAt"]),
+    ("resolution", &["lastResolution"]),
+    ("resolved_at", &["lastResolution"]),
+    ("resolved_by", &["lastResolution"]),
+    ("version", &["version"]),
+];
+
+/// The names of the fields the connection's selection reads of its nodes (`edges { node }`
+/// and `nodes`), through fragments too. Directives are not looked at: a field under `@skip`
+/// counts as read, which costs a column, never an answer.
+fn node_fields<'c>(ctx: &'c Context<'_>) -> Vec<&'c str> {
     let look = ctx.look_ahead();
-    fields.iter().any(|field| {
-        look.field("edges").field("node").field(field).exists()
-            || look.field("nodes").field(field).exists()
-    })
+    let mut names = Vec::new();
+    for nodes in [look.field("edges").field("node"), look.field("nodes")] {
+        for node in nodes.selection_fields() {
+            names.extend(node.selection_set().map(|field| field.name()));
+        }
+    }
+    names
+}
+
+/// The columns of [`COLUMNS_READ_BY`] none of whose fields is in `selected`.
+fn unread_columns(selected: &[&str]) -> Vec<&'static str> {
+    COLUMNS_READ_BY
+        .iter()
+        .filter(|(_, fields)| !fields.iter().any(|field| selected.contains(field)))
+        .map(|(column, _)| *column)
+        .collect()
 }
 
 /// Whether the connection's selection reads a cursor: an edge's, or `pageInfo`'s first or
@@ -196,12 +235,16 @@ pub fn child_args(
         Some(listing) => filter_and_sort(listing)?,
         None => (ListingFilter::default(), Sort::default()),
     };
+    let selected = node_fields(ctx);
     Ok(Arc::new(ChildArgs {
         request,
         filter,
         sort,
-        with_data: selects_node_field(ctx, &["data", "field", "editedPaths"]),
+        with_data: ["data", "field", "editedPaths"]
+            .iter()
+            .any(|field| selected.contains(field)),
         without_cursors: !selects_cursor(ctx),
+        unread: unread_columns(&selected),
     }))
 }
 

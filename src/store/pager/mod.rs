@@ -130,11 +130,15 @@ pub struct PageQuery<'a, E: EntityTrait> {
     /// The order.
     pub sort: &'a Sort,
     /// The caller does not read the `data` column: the page selects only what the order
-    /// needs of it (see `statement::Reader::without_data`).
+    /// needs of it (see `statement::Reader::narrowed`).
     pub skip_data: bool,
     /// The caller reads no cursor: a PostgreSQL page that does not read the listing JSON
     /// selects no sort key either, and its cursors carry none.
     pub skip_sort_key: bool,
+    /// Columns (by name) the caller does not read: a page of rows read by position leaves
+    /// them out, but the id, the parent column and the order's, and its rows hold their
+    /// type's default there (see `statement::Reader::omitted`).
+    pub unread: &'a [&'static str],
     /// Every row has a sort key (the filter keeps only rows with one), so the order leaves
     /// the place of missing keys to the database and an index on the key serves both
     /// directions.
@@ -172,6 +176,7 @@ where
         keys_present: false,
         skip_data: false,
         skip_sort_key: false,
+        unread: &[],
     };
     let mut pages = pages(db, &query, request, limits).await?;
     Ok(pages.remove(&ONE_PARENT).unwrap_or_default())
@@ -234,14 +239,16 @@ pub struct ChildArgs {
     /// The query reads no cursor of the connection (neither `edges { cursor }` nor
     /// `pageInfo`'s), so its rows need not carry their sort key.
     pub without_cursors: bool,
+    /// Listing columns no field of the query's selection reads ([`PageQuery::unread`]).
+    pub unread: Vec<&'static str>,
 }
 
 impl ChildArgs {
     /// A stable text form, to batch equal arguments together.
     pub fn fingerprint(&self) -> String {
         format!(
-            "{:?}|{:?}|{:?}|{}|{}",
-            self.request, self.filter, self.sort, self.with_data, self.without_cursors
+            "{:?}|{:?}|{:?}|{}|{}|{:?}",
+            self.request, self.filter, self.sort, self.with_data, self.without_cursors, self.unread
         )
     }
 }
@@ -272,6 +279,7 @@ where
         sort: &args.sort,
         skip_data: false,
         skip_sort_key: false,
+        unread: &[],
         keys_present: false,
     };
     pages(db, &query, &args.request, limits).await

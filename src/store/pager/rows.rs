@@ -26,9 +26,38 @@ pub trait PagedRow: FromQueryResult + Sized {
         let _ = (sort, key);
     }
 
-    /// Reads a row of a page statement, whose columns are the entity's in declaration order.
-    fn from_row(row: &QueryResult) -> Result<Self, DbErr> {
+    /// Whether [`PagedRow::from_row`] reads by position and so can read a page that left
+    /// columns out ([`Omitted`]); rows read by name always get every column.
+    const READS_BY_POSITION: bool = false;
+
+    /// Reads a row of a page statement, whose columns are the entity's in declaration order
+    /// but those `omitted` (which hold their type's default).
+    fn from_row(row: &QueryResult, omitted: Omitted) -> Result<Self, DbErr> {
+        let _ = omitted;
         Self::from_query_result(row, "")
+    }
+}
+
+/// The columns of an entity a page statement leaves out, by their position in the entity
+/// (bit `i`: column `i`). A row read from such a page holds its type's default there, so
+/// only columns the caller does not read may be left out.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Omitted(u64);
+
+impl Omitted {
+    /// With column `index` left out too.
+    pub fn with(self, index: usize) -> Self {
+        Self(self.0 | 1 << index)
+    }
+
+    /// Whether column `index` is left out.
+    pub fn has(self, index: usize) -> bool {
+        self.0 & 1 << index != 0
+    }
+
+    /// How many columns are left out.
+    pub fn count(self) -> usize {
+        self.0.count_ones() as usize
     }
 }
 
@@ -39,22 +68,37 @@ impl<E: EntityTrait<Model: PagedRow + Send + Sync>> PagedEntity for E {}
 
 /// [`PagedRow::from_row`] by position, for the listing rows a page holds hundreds of: reading
 /// by column name costs a hash lookup per column and row. PostgreSQL rows are decoded by
-/// [`pg_columns`](super::pg_columns).
+/// [`pg_columns`](super::pg_columns). A column the page left out takes no position and holds
+/// its type's default.
 macro_rules! read_by_position {
     ($($field:ident),+ $(,)?) => {
         #[cfg(test)]
         const COLUMNS: &'static [&'static str] = &[$(stringify!($field)),+];
 
-        fn from_row(row: &QueryResult) -> Result<Self, DbErr> {
-            let mut position = 0..;
+        const READS_BY_POSITION: bool = true;
+
+        fn from_row(row: &QueryResult, omitted: Omitted) -> Result<Self, DbErr> {
+            // Fields are initialised in the order written, which is the columns' order.
+            let mut columns = 0..;
+            let mut positions = 0..;
+            let mut next = || {
+                let column = columns.next().unwrap_or_default();
+                (!omitted.has(column)).then(|| positions.next().unwrap_or_default())
+            };
             if let Some(row) = row.try_as_pg_row() {
                 use $crate::store::pager::pg_columns::column;
                 return Ok(Self {
-                    $($field: column(row, position.next().unwrap_or_default())?,)+
+                    $($field: match next() {
+                        Some(position) => column(row, position)?,
+                        None => Default::default(),
+                    },)+
                 });
             }
             Ok(Self {
-                $($field: row.try_get_by_index(position.next().unwrap_or_default())?,)+
+                $($field: match next() {
+                    Some(position) => row.try_get_by_index(position)?,
+                    None => Default::default(),
+                },)+
             })
         }
     };

@@ -19,8 +19,9 @@ use sea_orm::{
 };
 
 use crate::error::Error;
-use crate::store::listing_filter::DataStandIn;
+use crate::store::listing_filter::{DataStandIn, SortBy};
 use crate::store::pager::keyset::order_by;
+use crate::store::pager::rows::Omitted;
 use crate::store::pager::{PageQuery, PagedEntity, PagedRow, Parents};
 
 /// Parents per statement on SQLite: it allows 500 parts in a compound `SELECT`.
@@ -81,9 +82,10 @@ where
             }
         };
         let key_column = self.key_column();
+        let omitted = self.omitted();
         for statement in statements {
             for row in db.query_all(&statement).await? {
-                let mut model = E::Model::from_row(&row)?;
+                let mut model = E::Model::from_row(&row, omitted)?;
                 if let Some(index) = key_column {
                     model.hold_sort_key(self.query.sort, read_key(&row, index)?);
                 }
@@ -135,53 +137,95 @@ where
             select = select.filter(Expr::col((E::default(), column)).eq(parent));
         }
         let mut part = select.filter(slice.condition.clone()).into_query();
-        if self.query.skip_data {
-            self.without_data(&mut part);
+        if self.query.skip_data || self.omitted() != Omitted::default() {
+            self.narrowed(&mut part);
         }
         self.order(&mut part, slice.reverse);
         part.limit(slice.limit);
         part
     }
 
-    /// Selects in place of the `data` column what the order needs of it (see
-    /// [`DataStandIn`]; and `[]` for a target listing's `edited_paths`, which is read with its
-    /// data): the listing JSON is not in the covering page index, and a page of 100 listings
-    /// carries some 170 KB of it. Keeps `data` when only the whole listing can give the sort
-    /// key.
-    fn without_data(&self, part: &mut SelectStatement) {
-        let Some(stand_in) = self.data_stand_in() else {
-            return;
-        };
-        let json = |literal: &str| match self.backend {
-            DbBackend::Postgres => format!("'{literal}'::jsonb"),
-            _ => format!("'{literal}'"),
-        };
-        let data = match &stand_in {
-            DataStandIn::Object(object) => object.clone(),
-            DataStandIn::Nothing | DataStandIn::KeyColumn => json("null"),
-        };
+    /// Selects only the columns the caller reads ([`Self::omitted`]), and in place of the
+    /// `data` column what the order needs of it (see [`DataStandIn`]): the listing JSON is not
+    /// in the covering page index, and a page of 100 listings carries some 170 KB of it.
+    /// Keeps `data` when only the whole listing can give the sort key.
+    fn narrowed(&self, part: &mut SelectStatement) {
+        let omitted = self.omitted();
+        let stand_in = self.stand_in();
         part.clear_selects();
-        for column in <E::Column as sea_orm::Iterable>::iter() {
-            match sea_orm::IdenStatic::as_str(&column) {
-                "data" => part.expr_as(Expr::cust(data.clone()), Alias::new("data")),
-                "edited_paths" => part.expr_as(Expr::cust(json("[]")), Alias::new("edited_paths")),
+        for (index, column) in <E::Column as sea_orm::Iterable>::iter().enumerate() {
+            if omitted.has(index) {
+                continue;
+            }
+            match (sea_orm::IdenStatic::as_str(&column), &stand_in) {
+                ("data", Some(DataStandIn::Object(object))) => {
+                    part.expr_as(Expr::cust(object.clone()), Alias::new("data"))
+                }
                 _ => part.column((E::default(), column)),
             };
         }
-        if let (DataStandIn::KeyColumn, Some(key)) =
+        if let (Some(DataStandIn::KeyColumn), Some(key)) =
             (stand_in, self.query.sort.key_sql(self.backend))
         {
             part.expr_as(key, Alias::new(PAGE_KEY));
         }
     }
 
+    /// The entity's columns the page leaves out: those the caller does not read
+    /// ([`PageQuery::unread`]) but the id, the parent column and the order's column; and
+    /// without the listing JSON, `data` (unless it carries an order's key,
+    /// [`DataStandIn::Object`]) and `edited_paths` (a target listing's, read with its data).
+    /// Only rows read by position can be read from such a page.
+    fn omitted(&self) -> Omitted {
+        if !E::Model::READS_BY_POSITION {
+            return Omitted::default();
+        }
+        let parent = match &self.query.parents {
+            Parents::One => None,
+            Parents::Each { column, .. } => Some(sea_orm::IdenStatic::as_str(column)),
+        };
+        let sorted = match &self.query.sort.by {
+            SortBy::CreatedAt => "created_at",
+            SortBy::UpdatedAt => "updated_at",
+            SortBy::ExternalId => "external_id",
+            SortBy::Id | SortBy::Path(_) => "id",
+        };
+        let stand_in = self.stand_in();
+        let mut omitted = Omitted::default();
+        for (index, column) in <E::Column as sea_orm::Iterable>::iter().enumerate() {
+            let name = sea_orm::IdenStatic::as_str(&column);
+            let left_out = match name {
+                "data" => matches!(
+                    stand_in,
+                    Some(DataStandIn::Nothing | DataStandIn::KeyColumn)
+                ),
+                "edited_paths" => stand_in.is_some(),
+                _ => {
+                    self.query.unread.contains(&name)
+                        && name != "id"
+                        && name != sorted
+                        && Some(name) != parent
+                }
+            };
+            if left_out {
+                omitted = omitted.with(index);
+            }
+        }
+        omitted
+    }
+
+    /// What the page selects in place of the listing JSON, when the caller does not read it.
+    fn stand_in(&self) -> Option<DataStandIn> {
+        self.query.skip_data.then(|| self.data_stand_in()).flatten()
+    }
+
     /// Where the rows carry their sort key in a column of their own ([`DataStandIn::KeyColumn`]):
-    /// its position, after the entity's columns. The same expression as the order's key
-    /// ([`crate::store::listing_filter::Sort::key_sql`]), built by the same function.
+    /// its position, after the entity's columns the page selects. The same expression as the
+    /// order's key ([`crate::store::listing_filter::Sort::key_sql`]), built by the same
+    /// function.
     fn key_column(&self) -> Option<usize> {
-        let reads_key =
-            self.query.skip_data && self.data_stand_in() == Some(DataStandIn::KeyColumn);
-        reads_key.then(|| <E::Column as sea_orm::Iterable>::iter().count())
+        (self.stand_in() == Some(DataStandIn::KeyColumn))
+            .then(|| <E::Column as sea_orm::Iterable>::iter().count() - self.omitted().count())
     }
 
     /// What a page without the listing JSON selects in its place: nothing on PostgreSQL when

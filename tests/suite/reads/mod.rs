@@ -2,6 +2,7 @@
 
 mod batching;
 mod cache;
+mod columns;
 mod cursors;
 mod fast;
 mod filters;
