@@ -346,6 +346,27 @@ pub enum SortBy {
     Path(JsonPath),
 }
 
+impl SortBy {
+    /// The orders by a listing column, in the order [`SortBy::column`] names them.
+    const BY_COLUMN: [SortBy; 4] = [
+        SortBy::Id,
+        SortBy::CreatedAt,
+        SortBy::UpdatedAt,
+        SortBy::ExternalId,
+    ];
+
+    /// The listing column the order is by (`None` for a path of the JSON).
+    pub fn column(&self) -> Option<&'static str> {
+        match self {
+            SortBy::Id => Some("id"),
+            SortBy::CreatedAt => Some("created_at"),
+            SortBy::UpdatedAt => Some("updated_at"),
+            SortBy::ExternalId => Some("external_id"),
+            SortBy::Path(_) => None,
+        }
+    }
+}
+
 /// An order: a key and a direction; ties are broken by id in the same direction.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Sort {
@@ -372,10 +393,8 @@ impl Sort {
     pub fn key_sql(&self, backend: DbBackend) -> Option<SimpleExpr> {
         match &self.by {
             SortBy::Id => None,
-            SortBy::CreatedAt => Some(col("created_at")),
-            SortBy::UpdatedAt => Some(col("updated_at")),
-            SortBy::ExternalId => Some(col("external_id")),
             SortBy::Path(path) => Some(path.sort_key_sql(backend)),
+            by => by.column().map(col),
         }
     }
 
@@ -401,11 +420,8 @@ impl Sort {
     /// `path=a.b`, with `-` in front when descending. It holds no `:` (paths cannot).
     pub fn cursor_tag(&self) -> String {
         let key = match &self.by {
-            SortBy::Id => "id".to_owned(),
-            SortBy::CreatedAt => "created_at".to_owned(),
-            SortBy::UpdatedAt => "updated_at".to_owned(),
-            SortBy::ExternalId => "external_id".to_owned(),
             SortBy::Path(path) => format!("path={}", path.as_str()),
+            by => by.column().unwrap_or("id").to_owned(),
         };
         if self.descending {
             format!("-{key}")
@@ -420,12 +436,12 @@ impl Sort {
             Some(key) => (true, key),
             None => (false, tag),
         };
-        let by = match key {
-            "id" => SortBy::Id,
-            "created_at" => SortBy::CreatedAt,
-            "updated_at" => SortBy::UpdatedAt,
-            "external_id" => SortBy::ExternalId,
-            _ => SortBy::Path(JsonPath::parse("cursor", key.strip_prefix("path=")?).ok()?),
+        let by = match SortBy::BY_COLUMN
+            .into_iter()
+            .find(|by| by.column() == Some(key))
+        {
+            Some(by) => by,
+            None => SortBy::Path(JsonPath::parse("cursor", key.strip_prefix("path=")?).ok()?),
         };
         Some(Self { by, descending })
     }

@@ -137,7 +137,7 @@ pub struct PageQuery<'a, E: EntityTrait> {
     pub skip_sort_key: bool,
     /// Columns (by name) the caller does not read: a page of rows read by position leaves
     /// them out, but the id, the parent column and the order's, and its rows hold their
-    /// type's default there (see `statement::Reader::omitted`).
+    /// type's default there (see `statement::Reader::omitted_of`).
     pub unread: &'a [&'static str],
     /// Every row has a sort key (the filter keeps only rows with one), so the order leaves
     /// the place of missing keys to the database and an index on the key serves both
@@ -194,10 +194,7 @@ where
     E: PagedEntity,
     C: ConnectionTrait,
 {
-    let reader = Reader {
-        backend: db.get_database_backend(),
-        query,
-    };
+    let reader = Reader::new(db.get_database_backend(), query);
     // Checked before anything else, so a wrong cursor is an error even without parents.
     let window = Window::new(&reader, request, limits)?;
     let mut parents: Vec<i64> = match &query.parents {

@@ -19,7 +19,7 @@ use sea_orm::{
 };
 
 use crate::error::Error;
-use crate::store::listing_filter::{DataStandIn, SortBy};
+use crate::store::listing_filter::DataStandIn;
 use crate::store::pager::keyset::order_by;
 use crate::store::pager::rows::Omitted;
 use crate::store::pager::{PageQuery, PagedEntity, PagedRow, Parents};
@@ -48,12 +48,28 @@ pub(super) struct Slice {
 pub(super) struct Reader<'q, 'a, E: EntityTrait> {
     pub backend: DbBackend,
     pub query: &'q PageQuery<'a, E>,
+    /// What the pages select in place of the listing JSON ([`Self::stand_in_of`]).
+    stand_in: Option<DataStandIn>,
+    /// The entity's columns the pages leave out ([`Self::omitted_of`]).
+    omitted: Omitted,
 }
 
-impl<E> Reader<'_, '_, E>
+impl<'q, 'a, E> Reader<'q, 'a, E>
 where
     E: PagedEntity,
 {
+    /// The reader of `query` on `backend`, with what its pages select worked out once.
+    pub fn new(backend: DbBackend, query: &'q PageQuery<'a, E>) -> Self {
+        let stand_in = Self::stand_in_of(backend, query);
+        let omitted = Self::omitted_of(query, stand_in.as_ref());
+        Self {
+            backend,
+            query,
+            stand_in,
+            omitted,
+        }
+    }
+
     /// Reads `slice` of each of `parents` (all of them: [`ONE_PARENT`] for a top-level list),
     /// grouped by parent, each group in page order.
     pub async fn read<C: ConnectionTrait>(
@@ -82,10 +98,9 @@ where
             }
         };
         let key_column = self.key_column();
-        let omitted = self.omitted();
         for statement in statements {
             for row in db.query_all(&statement).await? {
-                let mut model = E::Model::from_row(&row, omitted)?;
+                let mut model = E::Model::from_row(&row, self.omitted)?;
                 if let Some(index) = key_column {
                     model.hold_sort_key(self.query.sort, read_key(&row, index)?);
                 }
@@ -137,7 +152,7 @@ where
             select = select.filter(Expr::col((E::default(), column)).eq(parent));
         }
         let mut part = select.filter(slice.condition.clone()).into_query();
-        if self.query.skip_data || self.omitted() != Omitted::default() {
+        if self.query.skip_data || self.omitted != Omitted::default() {
             self.narrowed(&mut part);
         }
         self.order(&mut part, slice.reverse);
@@ -145,19 +160,17 @@ where
         part
     }
 
-    /// Selects only the columns the caller reads ([`Self::omitted`]), and in place of the
+    /// Selects only the columns the caller reads ([`Self::omitted_of`]), and in place of the
     /// `data` column what the order needs of it (see [`DataStandIn`]): the listing JSON is not
     /// in the covering page index, and a page of 100 listings carries some 170 KB of it.
     /// Keeps `data` when only the whole listing can give the sort key.
     fn narrowed(&self, part: &mut SelectStatement) {
-        let omitted = self.omitted();
-        let stand_in = self.stand_in();
         part.clear_selects();
         for (index, column) in <E::Column as sea_orm::Iterable>::iter().enumerate() {
-            if omitted.has(index) {
+            if self.omitted.has(index) {
                 continue;
             }
-            match (sea_orm::IdenStatic::as_str(&column), &stand_in) {
+            match (sea_orm::IdenStatic::as_str(&column), &self.stand_in) {
                 ("data", Some(DataStandIn::Object(object))) => {
                     part.expr_as(Expr::cust(object.clone()), Alias::new("data"))
                 }
@@ -165,32 +178,27 @@ where
             };
         }
         if let (Some(DataStandIn::KeyColumn), Some(key)) =
-            (stand_in, self.query.sort.key_sql(self.backend))
+            (&self.stand_in, self.query.sort.key_sql(self.backend))
         {
             part.expr_as(key, Alias::new(PAGE_KEY));
         }
     }
 
-    /// The entity's columns the page leaves out: those the caller does not read
+    /// The entity's columns the pages of `query` leave out: those the caller does not read
     /// ([`PageQuery::unread`]) but the id, the parent column and the order's column; and
     /// without the listing JSON, `data` (unless it carries an order's key,
     /// [`DataStandIn::Object`]) and `edited_paths` (a target listing's, read with its data).
     /// Only rows read by position can be read from such a page.
-    fn omitted(&self) -> Omitted {
+    fn omitted_of(query: &PageQuery<'_, E>, stand_in: Option<&DataStandIn>) -> Omitted {
         if !E::Model::READS_BY_POSITION {
             return Omitted::default();
         }
-        let parent = match &self.query.parents {
+        let parent = match &query.parents {
             Parents::One => None,
             Parents::Each { column, .. } => Some(sea_orm::IdenStatic::as_str(column)),
         };
-        let sorted = match &self.query.sort.by {
-            SortBy::CreatedAt => "created_at",
-            SortBy::UpdatedAt => "updated_at",
-            SortBy::ExternalId => "external_id",
-            SortBy::Id | SortBy::Path(_) => "id",
-        };
-        let stand_in = self.stand_in();
+        // A path order's key is in `data` (or a stand-in), never a column left out.
+        let sorted = query.sort.by.column().unwrap_or("id");
         let mut omitted = Omitted::default();
         for (index, column) in <E::Column as sea_orm::Iterable>::iter().enumerate() {
             let name = sea_orm::IdenStatic::as_str(&column);
@@ -201,7 +209,7 @@ where
                 ),
                 "edited_paths" => stand_in.is_some(),
                 _ => {
-                    self.query.unread.contains(&name)
+                    query.unread.contains(&name)
                         && name != "id"
                         && name != sorted
                         && Some(name) != parent
@@ -214,9 +222,19 @@ where
         omitted
     }
 
-    /// What the page selects in place of the listing JSON, when the caller does not read it.
-    fn stand_in(&self) -> Option<DataStandIn> {
-        self.query.skip_data.then(|| self.data_stand_in()).flatten()
+    /// What the pages of `query` select in place of the listing JSON, when the caller does
+    /// not read it: nothing on PostgreSQL when the caller reads no cursor (its pages are put
+    /// together by row number, not by key), else what the order needs
+    /// ([`crate::store::listing_filter::Sort::data_stand_in`]). SQLite orders the union of its
+    /// pages by the key, so it always selects it.
+    fn stand_in_of(backend: DbBackend, query: &PageQuery<'_, E>) -> Option<DataStandIn> {
+        if !query.skip_data {
+            return None;
+        }
+        if query.skip_sort_key && backend == DbBackend::Postgres {
+            return Some(DataStandIn::Nothing);
+        }
+        query.sort.data_stand_in(backend)
     }
 
     /// Where the rows carry their sort key in a column of their own ([`DataStandIn::KeyColumn`]):
@@ -224,20 +242,8 @@ where
     /// order's key ([`crate::store::listing_filter::Sort::key_sql`]), built by the same
     /// function.
     fn key_column(&self) -> Option<usize> {
-        (self.stand_in() == Some(DataStandIn::KeyColumn))
-            .then(|| <E::Column as sea_orm::Iterable>::iter().count() - self.omitted().count())
-    }
-
-    /// What a page without the listing JSON selects in its place: nothing on PostgreSQL when
-    /// the caller reads no cursor (its pages are put together by row number, not by key),
-    /// else what the order needs
-    /// ([`crate::store::listing_filter::Sort::data_stand_in`]). SQLite orders the union of its
-    /// pages by the key, so it always selects it.
-    fn data_stand_in(&self) -> Option<DataStandIn> {
-        if self.query.skip_sort_key && self.backend == DbBackend::Postgres {
-            return Some(DataStandIn::Nothing);
-        }
-        self.query.sort.data_stand_in(self.backend)
+        (self.stand_in == Some(DataStandIn::KeyColumn))
+            .then(|| <E::Column as sea_orm::Iterable>::iter().count() - self.omitted.count())
     }
 
     /// Orders a statement or window in the query's order (reversed when `reverse`).
