@@ -128,3 +128,52 @@ async fn health_answers_at_once_when_no_connection_is_free() {
     assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);
     drop(held);
 }
+
+/// Sessions PostgreSQL ends while they wait in the pool (a restart, `pg_terminate_backend`, a
+/// proxy's idle timeout) are found out on their way out of it once they have waited
+/// `PING_AFTER_IDLE`, and replaced: no request gets a dead connection. (Connections used again
+/// within that pause are not checked; the pool checks each one as it comes back.)
+#[tokio::test]
+async fn sessions_ended_while_idle_in_the_pool_are_replaced_before_use() {
+    use sea_orm::{ConnectionTrait, Statement};
+    let app = TestApp::spawn().await;
+    if app.db.get_database_backend() != DbBackend::Postgres {
+        eprintln!("skipped on SQLite: its connections cannot be ended from outside");
+        return;
+    }
+    let (_, key) = app.create_tenant("Acme").await;
+    const HELD: usize = 4;
+    let mut held: Vec<DatabaseTransaction> = Vec::new();
+    for _ in 0..HELD {
+        held.push(app.db.begin().await.unwrap());
+    }
+    drop(held);
+    let ended = app
+        .db
+        .query_all_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid() \
+             AND backend_type = 'client backend' AND query NOT ILIKE 'LISTEN%'",
+        ))
+        .await
+        .unwrap();
+    assert!(ended.len() >= HELD - 1, "ended {} sessions", ended.len());
+    tokio::time::sleep(sync_manager::db::PING_AFTER_IDLE + Duration::from_millis(300)).await;
+
+    let mut held: Vec<DatabaseTransaction> = Vec::new();
+    for _ in 0..HELD {
+        let txn = app.db.begin().await.expect("a live connection");
+        txn.query_one_raw(Statement::from_string(DbBackend::Postgres, "SELECT 1"))
+            .await
+            .expect("the connection answers");
+        held.push(txn);
+    }
+    drop(held);
+    for _ in 0..HELD {
+        assert_eq!(
+            app.data(&key, "{ viewer { name } }", json!({})).await["viewer"]["name"],
+            "Acme"
+        );
+    }
+}
