@@ -9,8 +9,12 @@
 # < 500,000, ordered by price; the default). Each build serves with its response cache off and
 # gets a 3 s warm-up, then BENCH_DURATION (default 8s) of wrk at BENCH_CONNECTIONS (default 16).
 #
+# BENCH_BUSY=1 runs every round while the first build's CLI imports 100,000 listings into
+# another tenant over and over (alternating two scrapes, as bench/load.sh's busy phase does).
+#
 #   bench/alternate.sh OLD_BINARY NEW_BINARY              (4 rounds)
 #   BENCH_ROUNDS=6 BENCH_QUERY=nested bench/alternate.sh A B C
+#   BENCH_BUSY=1 BENCH_CONNECTIONS=2 bench/alternate.sh A B  (under a concurrent import)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/common.sh
@@ -26,8 +30,10 @@ DURATION="${BENCH_DURATION:-8s}"
 
 WORK=$(mktemp -d)
 SERVER=
+BUSY=
 cleanup() {
     [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null || true
+    [ -n "$BUSY" ] && { kill -STOP "$BUSY"; pkill -KILL -P "$BUSY"; kill -KILL "$BUSY"; } 2>/dev/null || true
     psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" || true
     rm -rf "$WORK"
 }
@@ -42,7 +48,22 @@ for s in $(seq 0 9); do
     $BIN import alt "Source $s" "$WORK/s.ndjson" >/dev/null
 done
 [ "${BENCH_INDEXED:-1}" = 1 ] && $BIN index-path add price >/dev/null
+if [ "${BENCH_BUSY:-0}" = 1 ]; then
+    $BIN create-tenant "Busy Importer" --slug busy --json >/dev/null
+    $BIN create-source busy "Scrape" --json >/dev/null
+    python3 bench/listings.py 100000 "B-" 100 > "$WORK/busy-a.ndjson"
+    python3 bench/listings.py 100000 "B-" 101 > "$WORK/busy-b.ndjson"
+fi
 psql "${PG_ADMIN%/*}/$DB" -qc "VACUUM ANALYZE"
+if [ "${BENCH_BUSY:-0}" = 1 ]; then
+    (while true; do
+        for f in a b; do
+            $BIN import busy Scrape "$WORK/busy-$f.ndjson" --mode full --allow-mass-removal >/dev/null
+        done
+    done) &
+    BUSY=$!
+    sleep 3
+fi
 
 case "$QUERY" in
     nested) ARGS='first: 100' ;;
@@ -53,7 +74,7 @@ lua "$WORK/query.lua" "{ sources(first: 10) { edges { node { id name properties(
 
 # The server's user + system CPU time, in clock ticks.
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-echo "# $QUERY, $CONNECTIONS connections, $DURATION a round, load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# $QUERY, $CONNECTIONS connections, $DURATION a round, busy=${BENCH_BUSY:-0}, load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "| round | build | req/s | server CPU ms / request |"
 echo "| ---: | --- | ---: | ---: |"

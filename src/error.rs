@@ -246,7 +246,7 @@ impl From<DbErr> for Error {
 /// Whether `err` says the database is out of reach (connection refused or lost, the pool
 /// closed or exhausted, the server shutting down or starting up) rather than that a statement
 /// failed.
-fn is_unavailable(err: &DbErr) -> bool {
+pub(crate) fn is_unavailable(err: &DbErr) -> bool {
     use sea_orm::sqlx;
     if matches!(err, DbErr::ConnectionAcquire(_) | DbErr::Conn(_)) {
         return true;

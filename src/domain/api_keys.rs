@@ -344,7 +344,7 @@ pub async fn get_api_key(
 
 /// A page of the tenant's keys.
 pub async fn list_api_keys(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     scope: &TenantScope,
     request: PageRequest,
     limits: PageLimits,
@@ -359,7 +359,7 @@ pub async fn list_api_keys(
 /// while another write holds it (a long import), the refresh is left for a later request
 /// rather than holding this one up.
 pub async fn authenticate(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     touch: &DatabaseConnection,
     key: &str,
 ) -> Result<Authenticated, Error> {

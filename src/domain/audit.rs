@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use sea_orm::DatabaseConnection;
+use sea_orm::ConnectionTrait;
 
 use crate::entity::{import_run, sync_log};
 use crate::error::Error;
@@ -41,7 +41,7 @@ pub(crate) fn finished_at(
 
 /// A page of sync logs, oldest first, filtered.
 pub(crate) async fn list_sync_logs(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     scope: &TenantScope,
     filter: &SyncLogFilter,
     request: PageRequest,
@@ -53,7 +53,7 @@ pub(crate) async fn list_sync_logs(
 
 /// One page of import runs under each of many sources, in one statement.
 pub(crate) async fn import_run_pages(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     scope: &TenantScope,
     source_ids: &[i64],
     args: &ChildArgs,
@@ -68,7 +68,7 @@ pub(crate) async fn import_run_pages(
 
 /// One page of sync logs under each of many targets, in one statement.
 pub(crate) async fn sync_log_pages(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     scope: &TenantScope,
     target_ids: &[i64],
     args: &ChildArgs,

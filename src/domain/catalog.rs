@@ -5,8 +5,8 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, QueryFilter,
+    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, IntoActiveModel, QueryFilter,
 };
 use serde_json::Value;
 
@@ -227,7 +227,7 @@ pub(crate) async fn delete<C: Catalog>(
 
 /// One of the tenant's entries of `C`.
 pub(crate) async fn get<C: Catalog>(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     scope: &TenantScope,
     id: C::Id,
 ) -> Result<C::Model, Error> {
@@ -236,7 +236,7 @@ pub(crate) async fn get<C: Catalog>(
 
 /// A page of the tenant's entries of `C`.
 pub(crate) async fn list<C: Catalog>(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     scope: &TenantScope,
     filter: &CatalogFilter<C::Kind>,
     request: PageRequest,
@@ -266,7 +266,7 @@ pub(crate) async fn find_for_cli<C: Catalog>(
 
 /// The tenant's entries of `C` with these ids (for batched loading); unknown ids are skipped.
 pub(crate) async fn by_ids<C: Catalog>(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     scope: &TenantScope,
     ids: &[i64],
 ) -> Result<Vec<C::Model>, Error> {

@@ -11,7 +11,9 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, DatabaseConnection, DeriveActiveEnum, EnumIter, QueryFilter, Set};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DeriveActiveEnum, EnumIter, QueryFilter, Set,
+};
 use serde_json::Value;
 
 use crate::domain::audit::Actor;
@@ -68,7 +70,7 @@ pub(crate) struct Conflict {
 
 /// A page of the tenant's conflicts, oldest first.
 pub(crate) async fn list_conflicts(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     scope: &TenantScope,
     request: PageRequest,
     limits: PageLimits,

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter};
 
 use crate::entity::{source_property, target_property};
 use crate::error::Error;
@@ -14,6 +14,7 @@ use crate::store::listing_filter::{ListingSide, SortBy};
 use crate::store::pager::{
     self, ChildArgs, Page, PageLimits, PageQuery, PageRequest, PagedEntity, ParentColumn, Parents,
 };
+use crate::store::read_session::Reads;
 use crate::store::scope::TenantScope;
 
 /// One of the tenant's source listings.
@@ -36,7 +37,7 @@ pub(crate) async fn get_target_property<C: ConnectionTrait>(
 
 /// A page of a target's listings, oldest first.
 pub(crate) async fn list_target_properties(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     scope: &TenantScope,
     target_id: TargetId,
     request: PageRequest,
@@ -50,7 +51,7 @@ pub(crate) async fn list_target_properties(
 
 /// The tenant's source listings with these ids (for batched loading); unknown ids are skipped.
 pub(crate) async fn source_properties_by_ids(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     scope: &TenantScope,
     ids: &[i64],
 ) -> Result<Vec<source_property::Model>, Error> {
@@ -59,7 +60,7 @@ pub(crate) async fn source_properties_by_ids(
 
 /// One page of listings under each of many sources, in one statement.
 pub(crate) async fn source_property_pages(
-    db: &DatabaseConnection,
+    db: &impl Reads,
     scope: &TenantScope,
     source_ids: &[i64],
     args: &ChildArgs,
@@ -79,7 +80,7 @@ pub(crate) async fn source_property_pages(
 
 /// One page of listings under each of many targets, in one statement.
 pub(crate) async fn target_property_pages(
-    db: &DatabaseConnection,
+    db: &impl Reads,
     scope: &TenantScope,
     target_ids: &[i64],
     args: &ChildArgs,
@@ -99,7 +100,7 @@ pub(crate) async fn target_property_pages(
 
 /// The target listings synced from each of many source listings, in one statement.
 pub(crate) async fn target_properties_of_source_properties(
-    db: &DatabaseConnection,
+    db: &impl Reads,
     scope: &TenantScope,
     source_property_ids: &[i64],
     args: &ChildArgs,
@@ -123,7 +124,7 @@ pub(crate) async fn target_properties_of_source_properties(
 /// On PostgreSQL the paths with a stored key column in the table are read from it
 /// ([`key_columns`]); a column dropped since this process last looked is looked up again.
 async fn listing_pages<E>(
-    db: &DatabaseConnection,
+    db: &impl Reads,
     scope: &TenantScope,
     ids: &[i64],
     args: &ChildArgs,
@@ -159,10 +160,11 @@ where
         };
         pager::pages(db, &query, &args.request, limits).await
     };
-    match read(key_columns::of(db).await?).await {
+    let pool = db.pool();
+    match read(key_columns::of(pool).await?).await {
         Err(err) if key_columns::is_missing_key_column(&err) => {
-            key_columns::forget(db);
-            read(key_columns::of(db).await?).await
+            key_columns::forget(pool);
+            read(key_columns::of(pool).await?).await
         }
         answer => answer,
     }

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use sea_orm::{DatabaseConnection, EntityTrait, ModelTrait};
+use sea_orm::{ConnectionTrait, EntityTrait, ModelTrait};
 
 use crate::domain::tenants;
 use crate::entity::{
@@ -49,7 +49,7 @@ type Found = HashMap<(String, i64), NodeRecord>;
 
 /// Fetches the tenant's `E` rows with primary keys `keys` in one statement into `found`.
 async fn fetch<E>(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     scope: &TenantScope,
     keys: &[i64],
     wrap: fn(E::Model) -> NodeRecord,
@@ -70,7 +70,7 @@ where
 /// Fetches the caller's own tenant into `found` when `keys` name it; other tenants do not
 /// exist for the caller.
 async fn fetch_own_tenant(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     scope: &TenantScope,
     keys: &[i64],
     found: &mut Found,
@@ -90,7 +90,7 @@ async fn fetch_own_tenant(
 /// caller's tenant, in order (`None` for each that does not exist there, or names no kind of
 /// record): one statement per type named, whatever the number of ids.
 pub async fn fetch_nodes(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     scope: &TenantScope,
     ids: &[(String, i64)],
 ) -> Result<Vec<Option<NodeRecord>>, Error> {

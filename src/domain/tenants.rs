@@ -1,7 +1,10 @@
 //! Tenants: creating them (with their first API key) and naming them on the CLI.
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    Set,
+};
 
 use crate::db;
 use crate::domain::api_keys::{self, ApiKeyScope, CreatedApiKey, NewApiKey};
@@ -108,7 +111,7 @@ pub async fn create_tenant(
 
 /// The scope's own tenant (GraphQL `viewer`).
 pub(crate) async fn viewer(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     scope: &TenantScope,
 ) -> Result<tenant::Model, Error> {
     let id = scope.tenant_id();

@@ -29,7 +29,7 @@ pub(crate) async fn entry<C: Catalog, T: From<C::Model>>(
 ) -> async_graphql::Result<Option<T>> {
     let scope = context::scope(ctx)?;
     let id = C::Id::from_global(id, "id").api()?;
-    let model = catalog::get::<C>(context::db(ctx), &scope, id)
+    let model = catalog::get::<C>(context::reads(ctx), &scope, id)
         .await
         .api()?;
     Ok(Some(model.into()))
@@ -46,7 +46,7 @@ pub(crate) async fn list_page<C: Catalog>(
 ) -> async_graphql::Result<Page<C::Model>> {
     let scope = context::scope(ctx)?;
     let request = page_request_for(ctx, first, after, last, before).api()?;
-    let (db, limits) = (context::db(ctx), context::page_limits(ctx));
+    let (db, limits) = (context::reads(ctx), context::page_limits(ctx));
     catalog::list::<C>(db, &scope, &filter, request, limits)
         .await
         .api()

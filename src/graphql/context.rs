@@ -8,6 +8,7 @@ use crate::domain::audit::Actor;
 use crate::error::Error;
 use crate::graphql::loaders::Loaders;
 use crate::store::pager::PageLimits;
+use crate::store::read_session::ReadSession;
 use crate::store::scope::TenantScope;
 
 /// The credentials of one request, resolved once by the HTTP layer.
@@ -95,6 +96,12 @@ pub fn loaders<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Loaders> {
 /// The database pool.
 pub fn db<'a>(ctx: &Context<'a>) -> &'a DatabaseConnection {
     ctx.data_unchecked::<DatabaseConnection>()
+}
+
+/// Where the request's reads run: on one held connection for an HTTP query
+/// ([`crate::store::read_session`]), through the pool otherwise.
+pub fn reads<'a>(ctx: &Context<'a>) -> &'a ReadSession {
+    ctx.data_unchecked::<ReadSession>()
 }
 
 /// The paging limits.

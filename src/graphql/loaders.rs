@@ -13,6 +13,8 @@ use async_graphql::ErrorExtensions;
 use async_graphql::dataloader::{DataLoader, Loader};
 use sea_orm::DatabaseConnection;
 
+use crate::store::read_session::ReadSession;
+
 use crate::domain::{audit, catalog, listings, snapshots};
 use crate::entity::{
     import_run, source, source_property, source_snapshot, sync_log, target, target_property,
@@ -68,7 +70,7 @@ pub trait ChildKind: Send + Sync + 'static {
 
     /// Loads one page per parent.
     fn load(
-        db: &DatabaseConnection,
+        db: &ReadSession,
         scope: &TenantScope,
         parents: &[i64],
         args: &ChildArgs,
@@ -87,7 +89,7 @@ macro_rules! child_kind {
                 type Model = $model;
 
                 async fn load(
-                    db: &DatabaseConnection,
+                    db: &ReadSession,
                     scope: &TenantScope,
                     parents: &[i64],
                     args: &ChildArgs,
@@ -119,7 +121,7 @@ child_kind! {
 
 /// Loads pages of `K` under many parents.
 pub struct ChildLoader<K> {
-    db: DatabaseConnection,
+    db: ReadSession,
     scope: TenantScope,
     limits: PageLimits,
     kind: PhantomData<K>,
@@ -169,7 +171,7 @@ pub async fn child_page<K: ChildKind>(
 
 /// Loads rows by id, in one statement per batch.
 pub struct ByIdLoader<M> {
-    db: DatabaseConnection,
+    db: ReadSession,
     scope: TenantScope,
     model: PhantomData<M>,
 }
@@ -213,7 +215,7 @@ where
 
 /// The version that replaced a snapshot, keyed by `(snapshot id, listing id)`.
 pub struct ReplacementLoader<M> {
-    db: DatabaseConnection,
+    db: ReadSession,
     scope: TenantScope,
     model: PhantomData<M>,
 }
@@ -278,13 +280,13 @@ impl Loaders {
     /// Fresh loaders for one request of `scope`'s tenant, each batching the keys that arrive
     /// within 1 ms (for executions not run by [`Passes::drive`]: subscriptions).
     pub fn new(db: &DatabaseConnection, scope: TenantScope, limits: PageLimits) -> Self {
-        Self::build(db, scope, limits, None)
+        Self::build(&ReadSession::pooled(db.clone()), scope, limits, None)
     }
 
     /// Fresh loaders for one request of `scope`'s tenant, each batching the keys one
     /// execution pass asks for: the request must run through `passes`' [`Passes::drive`].
     pub fn per_pass(
-        db: &DatabaseConnection,
+        db: &ReadSession,
         scope: TenantScope,
         limits: PageLimits,
         passes: &Passes,
@@ -293,13 +295,13 @@ impl Loaders {
     }
 
     fn build(
-        db: &DatabaseConnection,
+        db: &ReadSession,
         scope: TenantScope,
         limits: PageLimits,
         passes: Option<&Passes>,
     ) -> Self {
         fn by_id<M>(
-            db: &DatabaseConnection,
+            db: &ReadSession,
             scope: TenantScope,
             passes: Option<&Passes>,
         ) -> DataLoader<ByIdLoader<M>>
@@ -315,7 +317,7 @@ impl Loaders {
             batched(loader, passes)
         }
         fn pages<K: ChildKind>(
-            db: &DatabaseConnection,
+            db: &ReadSession,
             scope: TenantScope,
             limits: PageLimits,
             passes: Option<&Passes>,
@@ -329,7 +331,7 @@ impl Loaders {
             batched(loader, passes)
         }
         fn replacements<M>(
-            db: &DatabaseConnection,
+            db: &ReadSession,
             scope: TenantScope,
             passes: Option<&Passes>,
         ) -> DataLoader<ReplacementLoader<M>>

@@ -84,6 +84,8 @@ pub(crate) fn build_schema(db: DatabaseConnection, config: SchemaConfig) -> AppS
         mutation::MutationRoot::default(),
         subscription::SubscriptionRoot,
     )
+    // A request's own session (attached by the HTTP handler) comes before this one.
+    .data(crate::store::read_session::ReadSession::pooled(db.clone()))
     .data(db)
     .data(config.page_limits)
     .data(idempotency::KeyHours(config.idempotency_key_hours))

@@ -61,7 +61,7 @@ pub async fn resolve_nodes(
         .map(|id| ids::decode_global(id, field))
         .collect::<Result<Vec<_>, _>>()
         .api()?;
-    let records = nodes::fetch_nodes(context::db(ctx), &scope, &decoded)
+    let records = nodes::fetch_nodes(context::reads(ctx), &scope, &decoded)
         .await
         .api()?;
     Ok(records

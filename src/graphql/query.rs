@@ -29,7 +29,7 @@ impl QueryRoot {
     /// The tenant of the API key that sent the request.
     async fn viewer(&self, ctx: &Context<'_>) -> async_graphql::Result<Tenant> {
         let scope = context::scope(ctx)?;
-        let tenant = tenants::viewer(context::db(ctx), &scope).await.api()?;
+        let tenant = tenants::viewer(context::reads(ctx), &scope).await.api()?;
         Ok(Tenant::new(tenant, scope))
     }
 
@@ -122,7 +122,7 @@ impl QueryRoot {
             },
         };
         let page = audit::list_sync_logs(
-            context::db(ctx),
+            context::reads(ctx),
             &scope,
             &filter,
             request,
@@ -148,7 +148,7 @@ impl QueryRoot {
         let scope = context::scope(ctx)?;
         let request = page_request_for(ctx, first, after, last, before).api()?;
         let page = snapshots::list_cleanup_runs(
-            context::db(ctx),
+            context::reads(ctx),
             &scope,
             request,
             context::page_limits(ctx),
@@ -171,10 +171,14 @@ impl QueryRoot {
     ) -> async_graphql::Result<ConflictConnection> {
         let scope = context::scope(ctx)?;
         let request = page_request_for(ctx, first, after, last, before).api()?;
-        let page =
-            conflicts::list_conflicts(context::db(ctx), &scope, request, context::page_limits(ctx))
-                .await
-                .api()?;
+        let page = conflicts::list_conflicts(
+            context::reads(ctx),
+            &scope,
+            request,
+            context::page_limits(ctx),
+        )
+        .await
+        .api()?;
         Ok(ConflictConnection::from_page(page))
     }
 

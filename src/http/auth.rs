@@ -21,17 +21,18 @@ fn api_key_from(headers: &HeaderMap) -> Option<String> {
         .then(|| token.trim().to_owned())
 }
 
-/// The request's credentials. Only a key the database says is unknown or revoked is refused;
-/// when the database cannot answer, the error comes back as it is (for a 503), never as a
-/// refusal that would tell a client its good key is bad.
+/// The request's credentials, the key read through `reads`. Only a key the database says is
+/// unknown or revoked is refused; when the database cannot answer, the error comes back as it
+/// is (for a 503), never as a refusal that would tell a client its good key is bad.
 pub(super) async fn authenticate(
     state: &AppState,
     headers: &HeaderMap,
+    reads: &impl sea_orm::ConnectionTrait,
 ) -> Result<RequestAuth, Error> {
     let key = api_key_from(headers);
     let tenant = match &key {
         None => TenantAuth::Missing,
-        Some(key) => match state.inner.authenticate(key).await {
+        Some(key) => match state.inner.authenticate(reads, key).await {
             Ok(authenticated) => TenantAuth::Granted(authenticated),
             Err(err @ Error::Unauthenticated(_)) => TenantAuth::Refused(err.to_string()),
             Err(err) => return Err(err),

@@ -32,6 +32,7 @@ use crate::graphql::idempotency;
 use crate::graphql::loaders::Loaders;
 use crate::graphql::passes::Passes;
 use crate::graphql::persisted::PersistedQueryError;
+use crate::store::read_session::ReadSession;
 
 /// How a GraphQL request arrived: a POST may run any operation, a GET only queries.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -146,14 +147,19 @@ async fn execute(
     verb: Verb,
 ) -> Response {
     let steps = async {
-        let (auth, _turn) = admit(state, client, headers, media).await?;
+        // The key and a query's rows are read on one connection; a mutation's writes take
+        // their own, so it gives the connection back once it is known to be one.
+        let reads = state.inner.reads.begin();
+        let (auth, _turn) = admit(state, client, headers, media, &reads).await?;
         let cache_key = cached(state, &auth, headers, media, &body)?;
         let mut request = read_request(&body, media).await?;
         resolve_persisted(state, &mut request, media)?;
         let operation = check(state, &mut request, verb, media)?;
-        let query_key = cache_key.filter(|_| operation == Some(OperationType::Query));
+        let is_query = operation == Some(OperationType::Query);
+        let query_key = cache_key.filter(|_| is_query);
+        let reads = if is_query { reads } else { reads.unheld() };
         let passes = Passes::new();
-        let request = with_request_data(state, request, headers, auth, media, &passes)?;
+        let request = with_request_data(state, request, headers, auth, media, &passes, reads)?;
         let response = run(state, request, media, &passes).await?;
         Ok(respond(state, &body, response, media, query_key).await)
     };
@@ -166,8 +172,9 @@ async fn admit(
     client: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: &HeaderMap,
     media: &'static str,
+    reads: &ReadSession,
 ) -> Step<(RequestAuth, Turn)> {
-    let auth = authenticate(state, headers).await.map_err(|err| {
+    let auth = authenticate(state, headers, reads).await.map_err(|err| {
         let cause = std::error::Error::source(&err).map(ToString::to_string);
         tracing::error!(cause = cause.as_deref(), "API key not checked: {err}");
         failure_response(media, &err)
@@ -308,7 +315,8 @@ fn check(
     Ok(operation_type)
 }
 
-/// Attaches what resolvers read: the idempotency key, the tenant's loaders, the caller.
+/// Attaches what resolvers read: the idempotency key, the tenant's loaders, the caller, and
+/// the session its reads run on.
 fn with_request_data(
     state: &AppState,
     mut request: async_graphql::Request,
@@ -316,6 +324,7 @@ fn with_request_data(
     auth: RequestAuth,
     media: &'static str,
     passes: &Passes,
+    reads: ReadSession,
 ) -> Step<async_graphql::Request> {
     if let Some(key) = headers.get(idempotency::HEADER) {
         if let Err(error) = state.inner.api.check_idempotency_header(&mut request) {
@@ -326,13 +335,13 @@ fn with_request_data(
     }
     if let TenantAuth::Granted(authenticated) = &auth.tenant {
         request = request.data(Loaders::per_pass(
-            &state.inner.db,
+            &reads,
             authenticated.scope.clone(),
             state.inner.page_limits,
             passes,
         ));
     }
-    Ok(request.data(auth))
+    Ok(request.data(auth).data(reads))
 }
 
 /// Executes the request within the server's time limit; its loaders batch per pass of

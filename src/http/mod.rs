@@ -42,6 +42,7 @@ use crate::db;
 use crate::graphql::limits::QueryLimits;
 use crate::graphql::persisted::PersistedQueries;
 use crate::graphql::{Api, idempotency};
+use crate::store::read_session::{ReadSessions, StatementObserver};
 use cache::ResponseCache;
 use graphiql::Graphiql;
 use throttle::Throttle;
@@ -55,6 +56,8 @@ pub struct AppState {
 struct Inner {
     api: Api,
     db: DatabaseConnection,
+    /// Where each request's reads run ([`crate::store::read_session`]).
+    reads: ReadSessions,
     /// Where a key's `lastUsedAt` is refreshed: never waiting for SQLite's write lock.
     touch_db: DatabaseConnection,
     admin_token: Option<SecretString>,
@@ -77,12 +80,36 @@ impl AppState {
     /// State for a server over `db`. With `graphiql_key`, GraphiQL starts with that API key in
     /// its headers (the `serve --demo` experience).
     pub fn new(db: DatabaseConnection, config: &ServerConfig, graphiql_key: Option<&str>) -> Self {
+        let reads = ReadSessions::new(&db);
+        Self::with_reads(db, reads, config, graphiql_key)
+    }
+
+    /// [`AppState::new`], with `observer` told of the statements requests run on the
+    /// connections they hold, as the pool's metric callback is of the others (see
+    /// [`crate::store::read_session`]).
+    pub fn observed(
+        db: DatabaseConnection,
+        observer: StatementObserver,
+        config: &ServerConfig,
+        graphiql_key: Option<&str>,
+    ) -> Self {
+        let reads = ReadSessions::observed(&db, observer);
+        Self::with_reads(db, reads, config, graphiql_key)
+    }
+
+    fn with_reads(
+        db: DatabaseConnection,
+        reads: ReadSessions,
+        config: &ServerConfig,
+        graphiql_key: Option<&str>,
+    ) -> Self {
         let api = Api::new(db.clone(), config.schema_config());
         let events = crate::events::hub::EventHub::start(&db);
         Self {
             inner: Arc::new(Inner {
                 api,
                 touch_db: crate::db::without_waiting_for_writes(&db),
+                reads,
                 db,
                 admin_token: config
                     .admin_token
@@ -107,13 +134,15 @@ impl AppState {
 }
 
 impl Inner {
-    /// Resolves a presented API key (see [`api_keys::authenticate`]); its `lastUsedAt` is
-    /// refreshed through `touch_db`, which does not wait for SQLite's write lock.
+    /// Resolves a presented API key (see [`api_keys::authenticate`]), read through `reads`; its
+    /// `lastUsedAt` is refreshed through `touch_db`, which does not wait for SQLite's write
+    /// lock.
     async fn authenticate(
         &self,
+        reads: &impl sea_orm::ConnectionTrait,
         key: &str,
     ) -> Result<crate::domain::api_keys::Authenticated, crate::error::Error> {
-        crate::domain::api_keys::authenticate(&self.db, &self.touch_db, key).await
+        crate::domain::api_keys::authenticate(reads, &self.touch_db, key).await
     }
 }
 

@@ -69,7 +69,7 @@ pub(super) async fn import_upload(
     if declared.is_some_and(|length| length > limit) {
         return too_large(limit);
     }
-    let auth = match authenticate(&state, &headers).await {
+    let auth = match authenticate(&state, &headers, &state.inner.db).await {
         Ok(auth) => auth,
         Err(err) => return failure_response(MEDIA, &err),
     };

@@ -4,8 +4,9 @@
 //! ([`list_filter`]) and of listing connections ([`listing_filter`], over [`json_path`]),
 //! with the indexes an operator declares on a path ([`path_index`]);
 //! numbers kept exactly as sent ([`numbers`]); the set-based SQL of imports and syncs
-//! ([`statements`]), the locks and planner settings around it ([`locks`]); and idempotency
-//! keys ([`idempotency`]). Nothing here decides what a sync or an import does.
+//! ([`statements`]), the locks and planner settings around it ([`locks`]); idempotency
+//! keys ([`idempotency`]); and a request's reads on one connection ([`read_session`]).
+//! Nothing here decides what a sync or an import does.
 
 pub(crate) mod idempotency;
 pub(crate) mod json_path;
@@ -17,6 +18,7 @@ pub(crate) mod numbers;
 pub(crate) mod pager;
 pub(crate) mod path_index;
 pub(crate) mod pg_write;
+pub mod read_session;
 pub mod scope;
 pub(crate) mod statements;
 pub(crate) mod tenant_write;

@@ -66,7 +66,7 @@ impl PgWrite {
     }
 }
 
-fn acquire_err(err: sqlx::Error) -> DbErr {
+pub(super) fn acquire_err(err: sqlx::Error) -> DbErr {
     match err {
         sqlx::Error::PoolTimedOut => DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
         sqlx::Error::PoolClosed => DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed),
@@ -74,16 +74,16 @@ fn acquire_err(err: sqlx::Error) -> DbErr {
     }
 }
 
-fn exec_err(err: sqlx::Error) -> DbErr {
+pub(super) fn exec_err(err: sqlx::Error) -> DbErr {
     DbErr::Exec(RuntimeErr::SqlxError(err.into()))
 }
 
-fn query_err(err: sqlx::Error) -> DbErr {
+pub(super) fn query_err(err: sqlx::Error) -> DbErr {
     DbErr::Query(RuntimeErr::SqlxError(err.into()))
 }
 
 /// `stmt` as an sqlx query with its values bound.
-fn bound(stmt: &Statement) -> sqlx::query::Query<'_, Postgres, SqlxValues> {
+pub(super) fn bound(stmt: &Statement) -> sqlx::query::Query<'_, Postgres, SqlxValues> {
     let values = stmt.values.clone().unwrap_or(Values(Vec::new()));
     sqlx::query_with(sqlx::AssertSqlSafe(stmt.sql.as_str()), SqlxValues(values))
 }

@@ -177,21 +177,24 @@ impl TestApp {
         let counter = statements.clone();
         let recorder = std::sync::Arc::new(std::sync::Mutex::new(None::<Vec<sea_orm::Statement>>));
         let recording = std::sync::Arc::clone(&recorder);
-        db.set_metric_callback(move |info| {
-            counter.fetch_add(1, Ordering::Relaxed);
-            if let Some(statements) = recording.lock().expect("recorder").as_mut() {
-                statements.push(info.statement.clone());
-            }
-            // What the server's own callback does (this one replaces it): the request log's count.
-            sync_manager::telemetry::on_statement(info);
-            if std::env::var_os("TEST_PRINT_SQL").is_some() {
-                eprintln!(
-                    "SQL: {}",
-                    &info.statement.sql[..info.statement.sql.len().min(150)]
-                );
-            }
-        });
-        let state = http::AppState::new(db.clone(), &config, None);
+        let observer: sync_manager::store::read_session::StatementObserver =
+            std::sync::Arc::new(move |info: &sea_orm::metric::Info<'_>| {
+                counter.fetch_add(1, Ordering::Relaxed);
+                if let Some(statements) = recording.lock().expect("recorder").as_mut() {
+                    statements.push(info.statement.clone());
+                }
+                // What the server's own callback does (this one replaces it): the request log's count.
+                sync_manager::telemetry::on_statement(info);
+                if std::env::var_os("TEST_PRINT_SQL").is_some() {
+                    eprintln!(
+                        "SQL: {}",
+                        &info.statement.sql[..info.statement.sql.len().min(150)]
+                    );
+                }
+            });
+        let on_pool = observer.clone();
+        db.set_metric_callback(move |info| on_pool(info));
+        let state = http::AppState::observed(db.clone(), observer, &config, None);
         let router = http::router(state, &config);
         Self {
             db,

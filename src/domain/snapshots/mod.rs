@@ -11,9 +11,7 @@ pub(crate) use retention::{DEFAULT_RETENTION_DAYS, cleanup_snapshots, list_clean
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::Value;
 
 use crate::entity::{
@@ -46,7 +44,7 @@ pub(crate) async fn snapshot_target_property<C: ConnectionTrait>(
 
 /// One page of snapshots under each of many source listings, in one statement.
 pub(crate) async fn source_snapshot_pages(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     scope: &TenantScope,
     property_ids: &[i64],
     args: &ChildArgs,
@@ -62,7 +60,7 @@ pub(crate) async fn source_snapshot_pages(
 
 /// One page of snapshots under each of many target listings, in one statement.
 pub(crate) async fn target_snapshot_pages(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     scope: &TenantScope,
     property_ids: &[i64],
     args: &ChildArgs,
@@ -79,7 +77,7 @@ pub(crate) async fn target_snapshot_pages(
 /// The version that replaced each source snapshot, by snapshot id: the next snapshot of its
 /// listing, or the listing's current data. Two statements for the whole batch.
 pub(crate) async fn source_replacements(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     scope: &TenantScope,
     snapshots: &[(i64, i64)],
 ) -> Result<HashMap<i64, Value>, Error> {
@@ -96,7 +94,7 @@ pub(crate) async fn source_replacements(
 
 /// The version that replaced each target snapshot, by snapshot id (see [`source_replacements`]).
 pub(crate) async fn target_replacements(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     scope: &TenantScope,
     snapshots: &[(i64, i64)],
 ) -> Result<HashMap<i64, Value>, Error> {
@@ -114,7 +112,7 @@ pub(crate) async fn target_replacements(
 /// What replaced each `(snapshot, listing)` of snapshot table `S` over listing table `P`:
 /// the listing's next snapshot, else the listing as it is now.
 async fn replacements<S: TenantOwned, P: TenantOwned>(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     scope: &TenantScope,
     snapshots: &[(i64, i64)],
     listing_col: S::Column,

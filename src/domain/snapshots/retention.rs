@@ -5,7 +5,8 @@ use std::time::Instant;
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, PaginatorTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, PaginatorTrait,
+    QueryFilter, Set,
 };
 use tracing::instrument;
 
@@ -197,7 +198,7 @@ fn days_out_of_range() -> Error {
 
 /// A page of the tenant's cleanup records, oldest first.
 pub async fn list_cleanup_runs(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     scope: &TenantScope,
     request: PageRequest,
     limits: PageLimits,

@@ -63,7 +63,7 @@ impl Tenant {
     ) -> async_graphql::Result<ApiKeyConnection> {
         let request = page_request_for(ctx, first, after, last, before).api()?;
         let page = api_keys::list_api_keys(
-            context::db(ctx),
+            context::reads(ctx),
             &self.scope,
             request,
             context::page_limits(ctx),

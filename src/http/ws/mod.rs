@@ -414,7 +414,12 @@ impl Connection {
         let Some((key, _)) = &self.key else {
             return Ok(());
         };
-        match self.state.inner.authenticate(key).await {
+        match self
+            .state
+            .inner
+            .authenticate(&self.state.inner.db, key)
+            .await
+        {
             Err(Error::Unauthenticated(reason)) => {
                 Err(End::Close(4403, format!("Forbidden: {reason}")))
             }

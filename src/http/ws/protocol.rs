@@ -84,7 +84,7 @@ pub(super) async fn authenticate(
     key: &str,
     client: Option<IpAddr>,
 ) -> Result<Authenticated, End> {
-    match state.inner.authenticate(key).await {
+    match state.inner.authenticate(&state.inner.db, key).await {
         Ok(authenticated) => Ok(authenticated),
         Err(Error::Unauthenticated(reason)) => {
             let refused = TenantAuth::Refused(reason.clone());

@@ -11,3 +11,4 @@ mod history;
 mod indexed_paths;
 mod nodes;
 mod one_pager;
+mod sessions;
