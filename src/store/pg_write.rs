@@ -74,16 +74,16 @@ pub(super) fn acquire_err(err: sqlx::Error) -> DbErr {
     }
 }
 
-pub(super) fn exec_err(err: sqlx::Error) -> DbErr {
+fn exec_err(err: sqlx::Error) -> DbErr {
     DbErr::Exec(RuntimeErr::SqlxError(err.into()))
 }
 
-pub(super) fn query_err(err: sqlx::Error) -> DbErr {
+fn query_err(err: sqlx::Error) -> DbErr {
     DbErr::Query(RuntimeErr::SqlxError(err.into()))
 }
 
 /// `stmt` as an sqlx query with its values bound.
-pub(super) fn bound(stmt: &Statement) -> sqlx::query::Query<'_, Postgres, SqlxValues> {
+fn bound(stmt: &Statement) -> sqlx::query::Query<'_, Postgres, SqlxValues> {
     let values = stmt.values.clone().unwrap_or(Values(Vec::new()));
     sqlx::query_with(sqlx::AssertSqlSafe(stmt.sql.as_str()), SqlxValues(values))
 }
@@ -95,39 +95,64 @@ impl ConnectionTrait for PgWrite {
     }
 
     async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
-        let mut txn = self.txn.lock().await;
-        let done = bound(&stmt).execute(&mut **txn).await.map_err(exec_err)?;
-        Ok(done.into())
+        execute(&mut **self.txn.lock().await, &stmt).await
     }
 
     async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
-        let mut txn = self.txn.lock().await;
-        let done = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-            .execute(&mut **txn)
-            .await
-            .map_err(exec_err)?;
-        Ok(done.into())
+        execute_unprepared(&mut **self.txn.lock().await, sql).await
     }
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
-        let mut txn = self.txn.lock().await;
-        let row = bound(&stmt)
-            .fetch_optional(&mut **txn)
-            .await
-            .map_err(query_err)?;
-        Ok(row.map(Into::into))
+        query_one(&mut **self.txn.lock().await, &stmt).await
     }
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        let mut txn = self.txn.lock().await;
-        let rows = bound(&stmt)
-            .fetch_all(&mut **txn)
-            .await
-            .map_err(query_err)?;
-        Ok(rows.into_iter().map(Into::into).collect())
+        query_all(&mut **self.txn.lock().await, &stmt).await
     }
 
     fn support_returning(&self) -> bool {
         true
     }
+}
+
+// What SeaORM's connection does with a statement, on a connection of our own: for
+// [`PgWrite`] and [`super::read_session::ReadSession`].
+
+/// Runs `stmt` on `conn`.
+pub(super) async fn execute(
+    conn: &mut PgConnection,
+    stmt: &Statement,
+) -> Result<ExecResult, DbErr> {
+    let done = bound(stmt).execute(conn).await.map_err(exec_err)?;
+    Ok(done.into())
+}
+
+/// Runs `sql`, without parameters, on `conn`.
+pub(super) async fn execute_unprepared(
+    conn: &mut PgConnection,
+    sql: &str,
+) -> Result<ExecResult, DbErr> {
+    let done = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+        .execute(conn)
+        .await
+        .map_err(exec_err)?;
+    Ok(done.into())
+}
+
+/// The first row of `stmt` on `conn`, if any.
+pub(super) async fn query_one(
+    conn: &mut PgConnection,
+    stmt: &Statement,
+) -> Result<Option<QueryResult>, DbErr> {
+    let row = bound(stmt).fetch_optional(conn).await.map_err(query_err)?;
+    Ok(row.map(Into::into))
+}
+
+/// Every row of `stmt` on `conn`.
+pub(super) async fn query_all(
+    conn: &mut PgConnection,
+    stmt: &Statement,
+) -> Result<Vec<QueryResult>, DbErr> {
+    let rows = bound(stmt).fetch_all(conn).await.map_err(query_err)?;
+    Ok(rows.into_iter().map(Into::into).collect())
 }

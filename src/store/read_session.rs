@@ -8,9 +8,10 @@
 //!
 //! A held connection is one the rest of the server cannot use, so at most half the pool is
 //! held at once ([`ReadSessions::begin`]); a request that finds every turn taken reads
-//! through the pool as before. A request holding a connection may still ask the pool for
-//! another (a statement not routed through its session), and always gets one: the other half
-//! is only ever held a statement or a transaction at a time. SQLite reads through the pool.
+//! through the pool as before. A query's statements all go through its session but one, the
+//! look-up of a table's key columns ([`crate::store::key_columns`], once per process and after
+//! a column is dropped), which takes a connection from the half never held for a request.
+//! SQLite reads through the pool.
 //!
 //! Only reads go through a session: a mutation's writes take their own transaction.
 
@@ -20,13 +21,13 @@ use std::time::Instant;
 use sea_orm::entity::prelude::async_trait;
 use sea_orm::metric::Info;
 use sea_orm::sqlx::pool::PoolConnection;
-use sea_orm::sqlx::{self, Postgres};
+use sea_orm::sqlx::{PgConnection, PgPool, Postgres};
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbBackend, DbErr, ExecResult, QueryResult, Statement,
 };
 use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore};
 
-use super::pg_write::{acquire_err, bound, exec_err, query_err};
+use super::pg_write::{acquire_err, execute, execute_unprepared, query_all, query_one};
 
 /// What reads a request's rows: the pool itself, or a [`ReadSession`]. Gives the pool too,
 /// for what is kept per database ([`crate::store::key_columns`]).
@@ -134,16 +135,22 @@ impl ReadSession {
         self.held.is_some()
     }
 
-    /// Runs `statement` with `work` on the held connection (taken from the pool if there is
-    /// none yet), told to the observer. A connection the statement found broken is closed,
-    /// and the next statement takes another.
-    async fn on_held<T, W>(&self, held: &Held, statement: &Statement, work: W) -> Result<T, DbErr>
+    fn pg(&self) -> &PgPool {
+        self.pool.get_postgres_connection_pool()
+    }
+}
+
+impl Held {
+    /// Runs `statement` with `work` on the held connection (taken from `pool` if there is none
+    /// yet), told to the observer. A connection the statement found broken is closed, and the
+    /// next statement takes another.
+    async fn run<T, W>(&self, pool: &PgPool, statement: &Statement, work: W) -> Result<T, DbErr>
     where
-        W: AsyncFnOnce(&mut PoolConnection<Postgres>) -> Result<T, DbErr>,
+        W: AsyncFnOnce(&mut PgConnection) -> Result<T, DbErr>,
     {
         let started = Instant::now();
-        let result = Self::run_held(&self.pool, held, work).await;
-        (held.observer)(&Info {
+        let result = self.run_unobserved(pool, work).await;
+        (self.observer)(&Info {
             elapsed: started.elapsed(),
             statement,
             failed: result.is_err(),
@@ -151,23 +158,17 @@ impl ReadSession {
         result
     }
 
-    async fn run_held<T, W>(pool: &DatabaseConnection, held: &Held, work: W) -> Result<T, DbErr>
+    async fn run_unobserved<T, W>(&self, pool: &PgPool, work: W) -> Result<T, DbErr>
     where
-        W: AsyncFnOnce(&mut PoolConnection<Postgres>) -> Result<T, DbErr>,
+        W: AsyncFnOnce(&mut PgConnection) -> Result<T, DbErr>,
     {
-        let mut slot = held.connection.lock().await;
-        if slot.is_none() {
-            let connection = pool
-                .get_postgres_connection_pool()
-                .acquire()
-                .await
-                .map_err(acquire_err)?;
-            *slot = Some(connection);
-        }
-        let Some(connection) = slot.as_mut() else {
-            unreachable!("the connection was just taken")
+        let mut slot = self.connection.lock().await;
+        let connection = match slot.take() {
+            Some(connection) => connection,
+            None => pool.acquire().await.map_err(acquire_err)?,
         };
-        let result = work(connection).await;
+        let connection = slot.insert(connection);
+        let result = work(&mut **connection).await;
         if let Err(err) = &result
             && crate::error::is_unavailable(err)
             && let Some(mut lost) = slot.take()
@@ -191,14 +192,13 @@ impl ConnectionTrait for ReadSession {
     }
 
     async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
-        let Some(held) = &self.held else {
-            return self.pool.execute_raw(stmt).await;
-        };
-        self.on_held(held, &stmt, async |conn| {
-            let done = bound(&stmt).execute(&mut **conn).await.map_err(exec_err)?;
-            Ok(done.into())
-        })
-        .await
+        match &self.held {
+            None => self.pool.execute_raw(stmt).await,
+            Some(held) => {
+                held.run(self.pg(), &stmt, async |c| execute(c, &stmt).await)
+                    .await
+            }
+        }
     }
 
     async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
@@ -206,42 +206,28 @@ impl ConnectionTrait for ReadSession {
             return self.pool.execute_unprepared(sql).await;
         };
         let stmt = Statement::from_string(DbBackend::Postgres, sql);
-        self.on_held(held, &stmt, async |conn| {
-            let done = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-                .execute(&mut **conn)
-                .await
-                .map_err(exec_err)?;
-            Ok(done.into())
-        })
-        .await
+        held.run(self.pg(), &stmt, async |c| execute_unprepared(c, sql).await)
+            .await
     }
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
-        let Some(held) = &self.held else {
-            return self.pool.query_one_raw(stmt).await;
-        };
-        self.on_held(held, &stmt, async |conn| {
-            let row = bound(&stmt)
-                .fetch_optional(&mut **conn)
-                .await
-                .map_err(query_err)?;
-            Ok(row.map(Into::into))
-        })
-        .await
+        match &self.held {
+            None => self.pool.query_one_raw(stmt).await,
+            Some(held) => {
+                held.run(self.pg(), &stmt, async |c| query_one(c, &stmt).await)
+                    .await
+            }
+        }
     }
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        let Some(held) = &self.held else {
-            return self.pool.query_all_raw(stmt).await;
-        };
-        self.on_held(held, &stmt, async |conn| {
-            let rows = bound(&stmt)
-                .fetch_all(&mut **conn)
-                .await
-                .map_err(query_err)?;
-            Ok(rows.into_iter().map(Into::into).collect())
-        })
-        .await
+        match &self.held {
+            None => self.pool.query_all_raw(stmt).await,
+            Some(held) => {
+                held.run(self.pg(), &stmt, async |c| query_all(c, &stmt).await)
+                    .await
+            }
+        }
     }
 
     fn support_returning(&self) -> bool {
