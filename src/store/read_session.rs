@@ -8,9 +8,10 @@
 //!
 //! A held connection is one the rest of the server cannot use, so at most half the pool is
 //! held at once ([`ReadSessions::begin`]); a request that finds every turn taken reads
-//! through the pool as before. A query's statements all go through its session but one, the
-//! look-up of a table's key columns ([`crate::store::key_columns`], once per process and after
-//! a column is dropped), which takes a connection from the half never held for a request.
+//! through the pool as before. A query's statements all go through its session but two, which
+//! take a connection from the half never held for a request: the refresh of its key's
+//! `lastUsedAt` (a write, at most once a minute a key) and the look-up of a table's key
+//! columns ([`crate::store::key_columns`], once per process and after a column is dropped).
 //! SQLite reads through the pool.
 //!
 //! Only reads go through a session: a mutation's writes take their own transaction.
