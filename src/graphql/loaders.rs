@@ -13,8 +13,6 @@ use async_graphql::ErrorExtensions;
 use async_graphql::dataloader::{DataLoader, Loader};
 use sea_orm::DatabaseConnection;
 
-use crate::store::read_session::ReadSession;
-
 use crate::domain::{audit, catalog, listings, snapshots};
 use crate::entity::{
     import_run, source, source_property, source_snapshot, sync_log, target, target_property,
@@ -24,6 +22,7 @@ use crate::error::Error;
 use crate::graphql::passes::Passes;
 use crate::store::pager::PageLimits;
 use crate::store::pager::{ChildArgs, Page};
+use crate::store::read_session::ReadSession;
 use crate::store::scope::TenantScope;
 
 /// A nested connection under one parent, with its arguments.
