@@ -43,15 +43,18 @@ pub async fn lock<C: ConnectionTrait>(conn: &C, kind: LockKind, id: i64) -> Resu
     Ok(())
 }
 
-/// Refreshes PostgreSQL's statistics of `table` when they are stale: when more rows changed
-/// since the last `ANALYZE` than a fifth of what the planner believes the table holds (and at
-/// least 1,000). Autovacuum does the same, but later: right after a first import of 100,000
+/// Refreshes PostgreSQL's statistics of `table` when they are stale: when the rows it holds
+/// differ from what the planner believes it holds by more than a fifth (and at least 1,000).
+/// (Not by the rows changed since the last `ANALYZE`: an `ANALYZE` of some columns, as this
+/// one is, leaves that count as it was.) Autovacuum does the same, but later: right after a first import of 100,000
 /// listings the planner still takes the table for empty and picks plans that scan every
 /// listing once per chunk of a batch. Measured without this refresh (2026-12-04): an
 /// unchanged re-import of 10,000 listings right after the first import took 37–50 s instead
 /// of 0.2 s. `ANALYZE` samples at most 30,000 rows, and only the key columns
 /// ([`Table::analyze_keys`]), so this costs a fraction of a second (40 ms at 10,000
-/// listings, 160–260 ms at 100,000), and only after large changes.
+/// listings, 160–260 ms at 100,000), and only after large changes. An import that changes
+/// many listings refreshes them itself once it has committed ([`statistics_stale_after`]), so
+/// an import finds them stale here only after other changes (or a refresh that failed).
 pub async fn refresh_table_statistics<C: ConnectionTrait>(
     conn: &C,
     table: Table,
@@ -63,7 +66,7 @@ pub async fn refresh_table_statistics<C: ConnectionTrait>(
         .query_one_raw(
             Sql::new(DbBackend::Postgres)
                 .push(
-                    "SELECT COALESCE(s.n_mod_since_analyze, 0)::float8 AS changed, \
+                    "SELECT COALESCE(s.n_live_tup, 0)::float8 AS held, \
                        GREATEST(c.reltuples, 0)::float8 AS believed \
                      FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid \
                      WHERE c.oid = ",
@@ -74,11 +77,75 @@ pub async fn refresh_table_statistics<C: ConnectionTrait>(
         )
         .await?;
     if let Some(row) = row {
-        let changed: f64 = row.try_get("", "changed")?;
+        let held: f64 = row.try_get("", "held")?;
         let believed: f64 = row.try_get("", "believed")?;
-        if changed >= 1_000.0 && changed > believed / 5.0 {
+        if stale(held - believed, believed) {
             conn.execute_unprepared(table.analyze_keys()).await?;
         }
+    }
+    Ok(())
+}
+
+/// Whether statistics are stale after `difference` rows more (or fewer, or changed) than the
+/// `believed` the planner bases its plans on.
+fn stale(difference: f64, believed: f64) -> bool {
+    difference.abs() >= 1_000.0 && difference.abs() > believed / 5.0
+}
+
+/// Whether `written` rows, written to `table` by the open transaction `conn`, are enough to
+/// leave PostgreSQL's statistics of it stale (as [`refresh_table_statistics`] judges them,
+/// on what the transaction wrote). When they are, the transaction's row counts are reported
+/// the moment it commits (PostgreSQL 15 and later; before, within a second): the next
+/// import then finds the rows the table holds as [`analyze`] after the commit found them,
+/// and nothing to refresh.
+///
+/// The writer that made the statistics stale refreshes them once it has committed, rather
+/// than leaving them to the next import's [`refresh_table_statistics`]: until then the
+/// readers (a sync, a page of listings) are planned for a table that is not there any more,
+/// and the next import's `ANALYZE` would run in its transaction, holding `ANALYZE`'s lock on
+/// the table, which other tenants' imports that need one wait for, until it commits.
+pub async fn statistics_stale_after<C: ConnectionTrait>(
+    conn: &C,
+    table: Table,
+    written: u64,
+) -> Result<bool, Error> {
+    if conn.get_database_backend() != DbBackend::Postgres || written < 1_000 {
+        return Ok(false);
+    }
+    let row = conn
+        .query_one_raw(
+            Sql::new(DbBackend::Postgres)
+                .push(
+                    "SELECT GREATEST(reltuples, 0)::float8 AS believed FROM pg_class WHERE oid = ",
+                )
+                .bind(table.name())
+                .push("::regclass")
+                .build(),
+        )
+        .await?;
+    let believed: f64 = match row {
+        Some(row) => row.try_get("", "believed")?,
+        None => 0.0,
+    };
+    if !stale(written as f64, believed) {
+        return Ok(false);
+    }
+    conn.execute_unprepared(
+        "DO $$ BEGIN \
+           IF current_setting('server_version_num')::int >= 150000 THEN \
+             PERFORM pg_stat_force_next_flush(); \
+           END IF; \
+         END $$",
+    )
+    .await?;
+    Ok(true)
+}
+
+/// Refreshes PostgreSQL's statistics of `table`'s key columns ([`Table::analyze_keys`]), on a
+/// connection of its own: for a writer that [`statistics_stale_after`] its commit.
+pub async fn analyze<C: ConnectionTrait>(conn: &C, table: Table) -> Result<(), Error> {
+    if conn.get_database_backend() == DbBackend::Postgres {
+        conn.execute_unprepared(table.analyze_keys()).await?;
     }
     Ok(())
 }

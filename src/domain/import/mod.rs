@@ -340,7 +340,17 @@ impl ImportSession {
         let (span, phases, items) = (self.span.clone(), self.phases, self.next_index);
         self.txn
             .publish_after_commit([crate::events::import_finished(&run)]);
+        let written = (counts.created + counts.updated + counts.removed) as u64;
+        let stale = !self.options.dry_run
+            && locks::statistics_stale_after(&self.txn, Table::SourceProperties, written).await?;
         self.txn.commit().await?;
+        if stale {
+            // The import has committed: a failed refresh leaves it to the next import (or
+            // autovacuum), it does not fail the import.
+            if let Err(err) = locks::analyze(&self.db, Table::SourceProperties).await {
+                tracing::warn!(parent: &span, error = %err, "refreshing the listings' statistics failed");
+            }
+        }
         let duration = self.clock.elapsed();
         tracing::info!(
             parent: &span,
@@ -353,6 +363,7 @@ impl ImportSession {
             load_ms = millis(phases.load),
             write_ms = millis(phases.write),
             finish_ms = millis(finishing.elapsed()),
+            analyzed = stale,
             duration_ms = millis(duration),
             "import committed"
         );

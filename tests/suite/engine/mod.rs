@@ -7,6 +7,7 @@ mod day;
 mod import;
 mod import_parts;
 mod pages_decode;
+mod statistics;
 mod sync;
 
 use serde_json::{Value, json};
