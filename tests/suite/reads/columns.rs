@@ -2,6 +2,7 @@
 //! `src/graphql/args.rs`, left out by the pager): whatever a query selects, each field answers
 //! what it answers when every field is selected, through fragments, aliases and every order.
 
+use sea_orm::DbBackend;
 use serde_json::{Value, json};
 
 use crate::common::TestApp;
@@ -302,5 +303,52 @@ async fn a_page_selects_only_the_columns_its_fields_read() {
         "\"data\"",
     ] {
         assert!(!page.contains(unread), "the page reads {unread}: {page}");
+    }
+}
+
+#[tokio::test]
+async fn a_page_statement_carries_its_size_in_its_text_on_postgresql() {
+    let (app, key, _, _) = listings().await;
+    app.record();
+    let data = app
+        .data(
+            &key,
+            "{ sources(first: 2) { edges { node { properties(first: 2) { edges { node { externalId } } } } } } }",
+            json!({}),
+        )
+        .await;
+    let sources = data["sources"]["edges"].as_array().expect("sources");
+    assert_eq!(sources.len(), 1, "{data}");
+    assert_eq!(
+        sources[0]["node"]["properties"]["edges"]
+            .as_array()
+            .map(Vec::len),
+        Some(2),
+        "{data}"
+    );
+    let statements = app.recorded();
+    let pages: Vec<_> = statements
+        .iter()
+        .filter(|statement| statement.sql.contains(" LIMIT "))
+        .collect();
+    assert_eq!(
+        pages.len(),
+        2,
+        "the sources' page and the listings': {statements:?}"
+    );
+    let postgres = app.db.get_database_backend() == DbBackend::Postgres;
+    for page in pages {
+        // One more row than the page shows: whether there is a next page.
+        assert_eq!(
+            page.sql.contains(" LIMIT 3"),
+            postgres,
+            "PostgreSQL has the limit in the text, SQLite binds it: {}",
+            page.sql
+        );
+        let parameters = page.sql.matches('$').count();
+        let values = page.values.as_ref().map_or(0, |values| values.0.len());
+        if postgres {
+            assert_eq!(parameters, values, "a value for each parameter: {page:?}");
+        }
     }
 }
