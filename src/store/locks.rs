@@ -177,7 +177,7 @@ pub async fn prefer_set_joins<C: ConnectionTrait>(conn: &C, prefer: bool) -> Res
 /// the work table with both. At PostgreSQL's default of 4 MB the hash of 100,000 listings
 /// spills to disk in batches, which made the sync after a next-day import of 100,000 cost
 /// about a third more per listing than that of 10,000 (BENCHMARKS.md, "Syncs with memory for
-/// their joins").
+/// their joins"); at 64 MB, that of 1,000,000 did.
 pub async fn give_sync_memory<C: ConnectionTrait>(conn: &C) -> Result<(), Error> {
     if conn.get_database_backend() == DbBackend::Postgres {
         conn.execute_unprepared(&format!(
