@@ -43,8 +43,8 @@ pub const JIT_ABOVE_COST: u64 = 10_000_000;
 /// disk (`work_mem`, 4 MB by default), unless the server allows more
 /// (`store::locks::give_sync_memory`). At 64 MB the hash of a target of 1,000,000 listings
 /// still spilled, and the sync after a next-day import of 1,000,000 cost 1.4 times as much
-/// per listing as one of 10,000; at 128 MB, 1.03 (BENCHMARKS.md, "Goal 6 after the statistics
-/// moved").
+/// per listing as one of 10,000; at 128 MB, 1.03 (BENCHMARKS.md, "Goal 6: statistics
+/// refreshed by the import that made them stale, and syncs with 128 MB").
 pub const SYNC_WORK_MEM_KB: u32 = 128 * 1024;
 
 /// How long a pooled connection may sit idle before it is checked (a round trip) on its way

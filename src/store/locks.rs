@@ -46,9 +46,9 @@ pub async fn lock<C: ConnectionTrait>(conn: &C, kind: LockKind, id: i64) -> Resu
 /// Refreshes PostgreSQL's statistics of `table` when they are stale: when the rows it holds
 /// differ from what the planner believes it holds by more than a fifth (and at least 1,000).
 /// (Not by the rows changed since the last `ANALYZE`: an `ANALYZE` of some columns, as this
-/// one is, leaves that count as it was.) Autovacuum does the same, but later: right after a first import of 100,000
-/// listings the planner still takes the table for empty and picks plans that scan every
-/// listing once per chunk of a batch. Measured without this refresh (2026-12-04): an
+/// one is, leaves that count as it was.) Autovacuum does the same, but later: right after a
+/// first import of 100,000 listings the planner still takes the table for empty and picks
+/// plans that scan every listing once per chunk of a batch. Measured without this refresh (2026-12-04): an
 /// unchanged re-import of 10,000 listings right after the first import took 37–50 s instead
 /// of 0.2 s. `ANALYZE` samples at most 30,000 rows, and only the key columns
 /// ([`Table::analyze_keys`]), so this costs a fraction of a second (40 ms at 10,000
@@ -141,8 +141,9 @@ pub async fn statistics_stale_after<C: ConnectionTrait>(
     Ok(true)
 }
 
-/// Refreshes PostgreSQL's statistics of `table`'s key columns ([`Table::analyze_keys`]), on a
-/// connection of its own: for a writer that [`statistics_stale_after`] its commit.
+/// Refreshes PostgreSQL's statistics of `table`'s key columns ([`Table::analyze_keys`]): for
+/// a writer whose transaction [`statistics_stale_after`] found them stale, once it has
+/// committed.
 pub async fn analyze<C: ConnectionTrait>(conn: &C, table: Table) -> Result<(), Error> {
     if conn.get_database_backend() == DbBackend::Postgres {
         conn.execute_unprepared(table.analyze_keys()).await?;
