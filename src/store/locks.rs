@@ -48,9 +48,9 @@ pub async fn lock<C: ConnectionTrait>(conn: &C, kind: LockKind, id: i64) -> Resu
 /// (Not by the rows changed since the last `ANALYZE`: an `ANALYZE` of some columns, as this
 /// one is, leaves that count as it was.) Autovacuum does the same, but later: right after a
 /// first import of 100,000 listings the planner still takes the table for empty and picks
-/// plans that scan every listing once per chunk of a batch. Measured without this refresh (2026-12-04): an
-/// unchanged re-import of 10,000 listings right after the first import took 37–50 s instead
-/// of 0.2 s. `ANALYZE` samples at most 30,000 rows, and only the key columns
+/// plans that scan every listing once per chunk of a batch. Measured without this refresh
+/// (2026-12-04): an unchanged re-import of 10,000 listings right after the first import took
+/// 37–50 s instead of 0.2 s. `ANALYZE` samples at most 30,000 rows, and only the key columns
 /// ([`Table::analyze_keys`]), so this costs a fraction of a second (40 ms at 10,000
 /// listings, 160–260 ms at 100,000), and only after large changes. An import that changes
 /// many listings refreshes them itself once it has committed ([`statistics_stale_after`]), so
@@ -62,6 +62,23 @@ pub async fn refresh_table_statistics<C: ConnectionTrait>(
     if conn.get_database_backend() != DbBackend::Postgres {
         return Ok(());
     }
+    let (held, believed) = row_counts(conn, table).await?;
+    if stale(held - believed, believed) {
+        analyze(conn, table).await?;
+    }
+    Ok(())
+}
+
+/// Whether statistics are stale after `difference` rows more (or fewer, or changed) than the
+/// `believed` the planner bases its plans on.
+fn stale(difference: f64, believed: f64) -> bool {
+    difference.abs() >= 1_000.0 && difference.abs() > believed / 5.0
+}
+
+/// The rows `table` holds as PostgreSQL counts them (`n_live_tup`, as of the last reported
+/// commit) and the rows its planner believes it holds (`reltuples`, as of the last `ANALYZE`);
+/// 0 for either that is not known yet.
+async fn row_counts<C: ConnectionTrait>(conn: &C, table: Table) -> Result<(f64, f64), Error> {
     let row = conn
         .query_one_raw(
             Sql::new(DbBackend::Postgres)
@@ -76,20 +93,10 @@ pub async fn refresh_table_statistics<C: ConnectionTrait>(
                 .build(),
         )
         .await?;
-    if let Some(row) = row {
-        let held: f64 = row.try_get("", "held")?;
-        let believed: f64 = row.try_get("", "believed")?;
-        if stale(held - believed, believed) {
-            conn.execute_unprepared(table.analyze_keys()).await?;
-        }
+    match row {
+        Some(row) => Ok((row.try_get("", "held")?, row.try_get("", "believed")?)),
+        None => Ok((0.0, 0.0)),
     }
-    Ok(())
-}
-
-/// Whether statistics are stale after `difference` rows more (or fewer, or changed) than the
-/// `believed` the planner bases its plans on.
-fn stale(difference: f64, believed: f64) -> bool {
-    difference.abs() >= 1_000.0 && difference.abs() > believed / 5.0
 }
 
 /// Whether `written` rows, written to `table` by the open transaction `conn`, are enough to
@@ -112,21 +119,7 @@ pub async fn statistics_stale_after<C: ConnectionTrait>(
     if conn.get_database_backend() != DbBackend::Postgres || written < 1_000 {
         return Ok(false);
     }
-    let row = conn
-        .query_one_raw(
-            Sql::new(DbBackend::Postgres)
-                .push(
-                    "SELECT GREATEST(reltuples, 0)::float8 AS believed FROM pg_class WHERE oid = ",
-                )
-                .bind(table.name())
-                .push("::regclass")
-                .build(),
-        )
-        .await?;
-    let believed: f64 = match row {
-        Some(row) => row.try_get("", "believed")?,
-        None => 0.0,
-    };
+    let (_, believed) = row_counts(conn, table).await?;
     if !stale(written as f64, believed) {
         return Ok(false);
     }
