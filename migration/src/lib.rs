@@ -18,6 +18,7 @@ mod m20261202_000010_versions_pins_cleanup_runs;
 mod m20261202_000011_field_level_merge;
 mod m20261202_000012_idempotency_keys;
 mod m20261202_000013_api_key_limits;
+mod m20261205_000014_key_type_statistics;
 mod tables;
 
 /// The application's content hash (one source file, compiled into both crates), for the
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000011_field_level_merge::Migration),
             Box::new(m20261202_000012_idempotency_keys::Migration),
             Box::new(m20261202_000013_api_key_limits::Migration),
+            Box::new(m20261205_000014_key_type_statistics::Migration),
         ]
     }
 }

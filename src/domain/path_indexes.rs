@@ -44,7 +44,8 @@ pub struct IndexedPath {
 /// Builds the index of `raw_path` on both listing tables (an index that exists is kept, one a
 /// failed build left behind is rebuilt), then refreshes the planner's statistics so it
 /// knows the values under the path (on PostgreSQL with a `VACUUM`, which also lets pages
-/// be answered from the index alone after the rewrite). Returns the path as
+/// be answered from the index alone after the rewrite, and also their JSON types, which
+/// filtered pages check: [`path_index::create_type_statistics_sql`]). Returns the path as
 /// [`indexed_paths`] lists it.
 ///
 /// On PostgreSQL each table first gets the path's stored key column, which rewrites it under
@@ -77,6 +78,8 @@ pub async fn index_path(
             let added = path_index::add_key_column_sql(table, &path);
             alter_table(db, table, &added, lock_wait).await?;
             key_columns::forget(db);
+            db.execute_unprepared(&path_index::create_type_statistics_sql(table, &path))
+                .await?;
         }
         db.execute_unprepared(&path_index::create_sql(backend, table, &path))
             .await?;
@@ -134,6 +137,8 @@ pub async fn drop_path_index(
         db.execute_unprepared(&path_index::drop_sql(backend, table, &path))
             .await?;
         if backend == DbBackend::Postgres {
+            db.execute_unprepared(&path_index::drop_type_statistics_sql(table, &path))
+                .await?;
             let dropped = path_index::drop_key_column_sql(table, &path);
             alter_table(db, table, &dropped, lock_wait).await?;
             key_columns::forget(db);

@@ -76,6 +76,15 @@ impl ListingTable {
         }
     }
 
+    /// What the name of the statistics of a path's key type on this table starts with (as
+    /// long as [`Self::prefix`], so a path that names an index names these too).
+    fn statistics_prefix(self) -> &'static str {
+        match self {
+            Self::Source => "sm_type_sp:",
+            Self::Target => "sm_type_tp:",
+        }
+    }
+
     /// The table named `name`.
     pub(crate) fn named(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|table| table.table() == name)
@@ -159,6 +168,36 @@ pub(crate) fn create_sql(backend: DbBackend, table: ListingTable, path: &JsonPat
     )
 }
 
+/// PostgreSQL: the statement that keeps statistics of the JSON type of `path`'s stored key
+/// in `table` (nothing when they exist), named like the index (`sm_type_sp:price`).
+///
+/// A page that compares the key with a number or a string also checks its type
+/// ([`JsonPath::key_type`]); without statistics of that expression the planner takes it to
+/// hold for one row in 200, so it estimated a page of 100 listings to read every listing in
+/// range, costed the plan it could keep for any value above the plan for the request's own
+/// value, and planned each filtered page again (0.25–0.33 ms of a 1.2 ms page, 2026-12-05).
+/// With them it knows how many keys are numbers and keeps one plan (0.02 ms). `ANALYZE`
+/// fills them, as it does the column's.
+pub(crate) fn create_type_statistics_sql(table: ListingTable, path: &JsonPath) -> String {
+    format!(
+        "CREATE STATISTICS IF NOT EXISTS \"{}{}\" ON ({}) FROM {}",
+        table.statistics_prefix(),
+        path.as_str(),
+        path.clone().with_stored_key().key_type(DbBackend::Postgres),
+        table.table(),
+    )
+}
+
+/// PostgreSQL: the statement that drops [`create_type_statistics_sql`]'s statistics
+/// (nothing when they do not exist).
+pub(crate) fn drop_type_statistics_sql(table: ListingTable, path: &JsonPath) -> String {
+    format!(
+        "DROP STATISTICS IF EXISTS \"{}{}\"",
+        table.statistics_prefix(),
+        path.as_str()
+    )
+}
+
 /// The statement that drops the index on `path` in `table` (nothing when it does not exist).
 pub(crate) fn drop_sql(backend: DbBackend, table: ListingTable, path: &JsonPath) -> String {
     format!(
@@ -239,6 +278,15 @@ mod tests {
             "CREATE INDEX CONCURRENTLY IF NOT EXISTS \"sm_path_sp:address.city\" ON \
              source_properties (tenant_id, source_id, \"sm_key:address.city\", id) INCLUDE \
              (external_id, content_hash, removed_at, created_at, updated_at)"
+        );
+        assert_eq!(
+            create_type_statistics_sql(ListingTable::Source, &path),
+            "CREATE STATISTICS IF NOT EXISTS \"sm_type_sp:address.city\" ON \
+             (jsonb_typeof(\"sm_key:address.city\")) FROM source_properties"
+        );
+        assert_eq!(
+            drop_type_statistics_sql(ListingTable::Target, &path),
+            "DROP STATISTICS IF EXISTS \"sm_type_tp:address.city\""
         );
         assert_eq!(
             drop_key_column_sql(ListingTable::Target, &path),

@@ -593,3 +593,92 @@ async fn index_path_gives_up_on_a_busy_table_and_lets_its_readers_through_while_
     let indexed = path_indexes::index_path(db, "price", WAIT).await.unwrap();
     assert!(indexed.ready);
 }
+
+/// The statistics objects of key types (`sm_type_…`) on the listing tables, each with
+/// whether `ANALYZE` has filled it.
+async fn type_statistics(db: &sea_orm::DatabaseConnection) -> Vec<(String, bool)> {
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT s.stxname::text AS name, EXISTS (SELECT 1 FROM pg_stats_ext_exprs e \
+             WHERE e.statistics_name = s.stxname AND e.most_common_vals IS NOT NULL) AS filled \
+             FROM pg_statistic_ext s WHERE left(s.stxname, 8) = 'sm_type_' ORDER BY 1",
+        ))
+        .await
+        .unwrap();
+    rows.iter()
+        .map(|row| {
+            (
+                row.try_get("", "name").unwrap(),
+                row.try_get("", "filled").unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// The rows the planner expects of `condition` on source listings, and the rows there are.
+async fn estimated_and_counted(db: &sea_orm::DatabaseConnection, condition: &str) -> (f64, i64) {
+    let plan = db
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            format!("EXPLAIN (FORMAT JSON) SELECT 1 FROM source_properties WHERE {condition}"),
+        ))
+        .await
+        .unwrap()
+        .expect("a plan");
+    let plan: Value = plan.try_get("", "QUERY PLAN").unwrap();
+    let estimated = plan[0]["Plan"]["Plan Rows"].as_f64().expect("plan rows");
+    let counted = db
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            format!("SELECT COUNT(*) AS n FROM source_properties WHERE {condition}"),
+        ))
+        .await
+        .unwrap()
+        .expect("a count");
+    (estimated, counted.try_get("", "n").unwrap())
+}
+
+#[tokio::test]
+async fn the_planner_knows_how_many_keys_of_an_indexed_path_are_numbers() {
+    let s = setup().await;
+    let db = &s.app.db;
+    if db.get_database_backend() != DbBackend::Postgres {
+        eprintln!("skipped on SQLite: it keeps no planner statistics");
+        return;
+    }
+    let numbers = "jsonb_typeof(\"sm_key:price\") = 'number'";
+    path_indexes::index_path(db, "price", WAIT).await.unwrap();
+    assert_eq!(
+        type_statistics(db).await,
+        vec![
+            ("sm_type_sp:price".to_string(), true),
+            ("sm_type_tp:price".to_string(), true)
+        ]
+    );
+    // Without them the planner expects one row in 200; nine in ten are numbers here.
+    let (estimated, counted) = estimated_and_counted(db, numbers).await;
+    assert!(
+        counted > 0 && (estimated - counted as f64).abs() < counted as f64 * 0.2,
+        "the planner expects {estimated} numbers, there are {counted}"
+    );
+
+    // A database whose paths were indexed before the statistics existed gets them from the
+    // migration that added them.
+    use migration::{Migrator, MigratorTrait};
+    Migrator::down(db, Some(1)).await.expect("one down");
+    assert_eq!(type_statistics(db).await, vec![]);
+    Migrator::up(db, None).await.expect("up");
+    assert_eq!(
+        type_statistics(db).await,
+        vec![
+            ("sm_type_sp:price".to_string(), true),
+            ("sm_type_tp:price".to_string(), true)
+        ]
+    );
+
+    path_indexes::drop_path_index(db, "price", WAIT)
+        .await
+        .unwrap();
+    assert_eq!(type_statistics(db).await, vec![]);
+}
