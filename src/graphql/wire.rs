@@ -21,7 +21,7 @@ pub fn prewritten(json: Vec<u8>) -> Value {
 /// The JSON text of `response`: `data`, then `extensions` and `errors` when there are any,
 /// as async-graphql's own serialization writes them.
 pub fn to_vec(response: &Response) -> Result<Vec<u8>, serde_json::Error> {
-    let mut out = Vec::with_capacity(1024);
+    let mut out = Vec::with_capacity(1024 + prewritten_len(&response.data));
     out.extend_from_slice(b"{\"data\":");
     write_value(&mut out, &response.data)?;
     if !response.extensions.is_empty() {
@@ -34,6 +34,18 @@ pub fn to_vec(response: &Response) -> Result<Vec<u8>, serde_json::Error> {
     }
     out.push(b'}');
     Ok(out)
+}
+
+/// The bytes of the text already written inside `value` ([`prewritten`] lists): most of a
+/// large answer's text, so the answer's buffer is allocated once instead of being copied
+/// as it doubles (some 400 KB of copying for an answer of 10 pages of 100 listings).
+fn prewritten_len(value: &Value) -> usize {
+    match value {
+        Value::Binary(json) => json.len(),
+        Value::List(items) => items.iter().map(prewritten_len).sum(),
+        Value::Object(fields) => fields.values().map(prewritten_len).sum(),
+        _ => 0,
+    }
 }
 
 /// Appends the JSON text of `value` to `out`.

@@ -8,6 +8,7 @@
 //! under each of 50 parents) and the statement count does not grow with the parents.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use sea_orm::sea_query::{
     Alias, Asterisk, Condition, Expr, ExprTrait, Func, JoinType, Order, OrderedStatement, Query,
@@ -98,6 +99,10 @@ where
             }
         };
         let key_column = self.key_column();
+        // A parent's rows come one after another: they are gathered into one vector, sized
+        // for a page, and filed under their parent when the next parent's begin.
+        let page_rows = usize::try_from(slice.limit).map_or(1, |limit| limit.min(1_000));
+        let mut run: Option<(i64, Vec<E::Model>)> = None;
         for statement in statements {
             for row in db
                 .query_all_raw(self.built(&statement, slice.limit))
@@ -111,11 +116,19 @@ where
                     None => Some(ONE_PARENT),
                     Some(of) => of(&model),
                 };
-                if let Some(parent) = parent {
-                    grouped.entry(parent).or_default().push(model);
+                let Some(parent) = parent else { continue };
+                match &mut run {
+                    Some((of, rows)) if *of == parent => rows.push(model),
+                    _ => {
+                        file_rows(&mut grouped, run.take());
+                        let mut rows = Vec::with_capacity(page_rows);
+                        rows.push(model);
+                        run = Some((parent, rows));
+                    }
                 }
             }
         }
+        file_rows(&mut grouped, run);
         Ok(grouped)
     }
 
@@ -336,6 +349,17 @@ where
             .to_owned();
         self.order_pages(&mut stmt, column, slice);
         stmt
+    }
+}
+
+/// Files `run`, one parent's rows in page order, under its parent (after any rows it has).
+fn file_rows<M>(grouped: &mut HashMap<i64, Vec<M>>, run: Option<(i64, Vec<M>)>) {
+    let Some((parent, rows)) = run else { return };
+    match grouped.entry(parent) {
+        Entry::Vacant(entry) => {
+            entry.insert(rows);
+        }
+        Entry::Occupied(mut entry) => entry.get_mut().extend(rows),
     }
 }
 
