@@ -20,6 +20,7 @@ pub(crate) mod limits;
 pub(crate) mod loaders;
 pub(crate) mod mutation;
 pub(crate) mod node;
+pub(crate) mod parsed;
 pub(crate) mod passes;
 pub(crate) mod persisted;
 pub(crate) mod query;

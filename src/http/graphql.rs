@@ -154,6 +154,7 @@ async fn execute(
         let cache_key = cached(state, &auth, headers, media, &body)?;
         let mut request = read_request(&body, media).await?;
         resolve_persisted(state, &mut request, media)?;
+        state.inner.parsed.fill(&mut request);
         let operation = check(state, &mut request, verb, media)?;
         let is_query = operation == Some(OperationType::Query);
         let query_key = cache_key.filter(|_| is_query);

@@ -40,6 +40,7 @@ use tower_http::trace::TraceLayer;
 use crate::config::ServerConfig;
 use crate::db;
 use crate::graphql::limits::QueryLimits;
+use crate::graphql::parsed::ParsedQueries;
 use crate::graphql::persisted::PersistedQueries;
 use crate::graphql::{Api, idempotency};
 use crate::store::read_session::{ReadSessions, StatementObserver};
@@ -65,6 +66,8 @@ struct Inner {
     page_limits: crate::store::pager::PageLimits,
     timeout: Duration,
     persisted: PersistedQueries,
+    /// Parsed documents by query text.
+    parsed: ParsedQueries,
     cache: Option<ResponseCache>,
     limits: QueryLimits,
     max_body_bytes: usize,
@@ -119,6 +122,7 @@ impl AppState {
                 page_limits: config.page_limits(),
                 timeout: Duration::from_millis(config.request_timeout_ms.max(1)),
                 persisted: PersistedQueries::new(config.apq_cache_size),
+                parsed: ParsedQueries::default(),
                 cache: ResponseCache::new(config.response_cache_mb.saturating_mul(1 << 20)),
                 limits: QueryLimits::new(&config.schema_config()),
                 max_body_bytes: config.max_body_bytes,
