@@ -99,9 +99,10 @@ where
             }
         };
         let key_column = self.key_column();
-        // A parent's rows come one after another: they are gathered into one vector, sized
-        // for a page, and filed under their parent when the next parent's begin.
-        let page_rows = usize::try_from(slice.limit).map_or(1, |limit| limit.min(1_000));
+        // A parent's rows come one after another: they are gathered into one vector and
+        // filed under their parent when the next parent's begin. The vector starts with room
+        // for a few rows (not a whole page: hundreds of parents may have a row or two each).
+        let page_rows = usize::try_from(slice.limit).map_or(1, |limit| limit.min(16));
         let mut run: Option<(i64, Vec<E::Model>)> = None;
         for statement in statements {
             for row in db
