@@ -180,9 +180,8 @@ pub(crate) fn create_sql(backend: DbBackend, table: ListingTable, path: &JsonPat
 /// fills them, as it does the column's.
 pub(crate) fn create_type_statistics_sql(table: ListingTable, path: &JsonPath) -> String {
     format!(
-        "CREATE STATISTICS IF NOT EXISTS \"{}{}\" ON ({}) FROM {}",
-        table.statistics_prefix(),
-        path.as_str(),
+        "CREATE STATISTICS IF NOT EXISTS {} ON ({}) FROM {}",
+        quoted_statistics_name(table, path),
         path.clone().with_stored_key().key_type(DbBackend::Postgres),
         table.table(),
     )
@@ -192,10 +191,15 @@ pub(crate) fn create_type_statistics_sql(table: ListingTable, path: &JsonPath) -
 /// (nothing when they do not exist).
 pub(crate) fn drop_type_statistics_sql(table: ListingTable, path: &JsonPath) -> String {
     format!(
-        "DROP STATISTICS IF EXISTS \"{}{}\"",
-        table.statistics_prefix(),
-        path.as_str()
+        "DROP STATISTICS IF EXISTS {}",
+        quoted_statistics_name(table, path)
     )
+}
+
+/// The quoted name of the statistics of `path`'s key type in `table` (`"sm_type_sp:price"`),
+/// as [`quoted_name`] is the index's.
+fn quoted_statistics_name(table: ListingTable, path: &JsonPath) -> String {
+    format!("\"{}{}\"", table.statistics_prefix(), path.as_str())
 }
 
 /// The statement that drops the index on `path` in `table` (nothing when it does not exist).
